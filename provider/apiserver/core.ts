@@ -1,0 +1,632 @@
+// Object semantics of kube-apiserver over the store: create/update/patch/delete with
+// resourceVersions, generation, finalizers, status subresource, schema pruning/defaulting/
+// validation, managedFields and server-side apply. The HTTP layer and the garbage collector
+// both go through here, so every write obeys the same rules.
+import { randomUUID } from 'node:crypto';
+import { builtinResources } from './builtins.js';
+import { crdStatus, crdToResource, validateCrd } from './crd.js';
+import { ApiError, errors, type StatusCause } from './errors.js';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { gvString, Registry, type ResourceDef, type VersionDef } from './registry.js';
+import { applyDefaults, prune, validate } from './schema.js';
+import { recordUpdate, apply as ssaApply } from './ssa.js';
+import type { Store, StoredObject } from './store.js';
+
+export type Obj = Record<string, unknown>;
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  subresource?: 'status' | 'scale' | '';
+  force?: boolean;
+}
+
+export interface WriteResult {
+  obj: Obj;
+  created?: boolean;
+  warnings: string[];
+}
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function meta(o: Obj): Obj {
+  if (!isObj(o.metadata)) o.metadata = {};
+  return o.metadata as Obj;
+}
+
+function nowISO(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}
+
+/** An object's identity for no-op detection: ignores resourceVersion and ownership timestamps. */
+function withoutVolatile(o: Obj): string {
+  const { metadata, ...rest } = o;
+  const { resourceVersion: _rv, managedFields, ...m } = (metadata ?? {}) as Obj;
+  const owners = Array.isArray(managedFields) ? managedFields.map(({ time: _t, ...e }: Obj) => e) : undefined;
+  return JSON.stringify({ ...rest, metadata: m, owners });
+}
+
+function specPart(o: Obj, statusSub: boolean): string {
+  const { metadata: _m, status, ...rest } = o;
+  return JSON.stringify(statusSub ? rest : { ...rest, status });
+}
+
+export class ApiCore {
+  readonly registry = new Registry();
+  private readonly validatingOn: boolean;
+
+  constructor(
+    readonly store: Store,
+    opts: { validate?: boolean } = {},
+  ) {
+    this.validatingOn = opts.validate ?? true;
+    for (const d of builtinResources()) this.registry.add(d);
+    // CRDs persisted earlier are served again at start, and follow every later change.
+    for (const s of store.list('apiextensions.k8s.io/customresourcedefinitions')) this.registerCrd(JSON.parse(s.json));
+    store.subscribe('apiextensions.k8s.io/customresourcedefinitions', (ev) => {
+      const crd = JSON.parse(ev.obj.json) as Obj;
+      if (ev.type === 'DELETED') this.unregisterCrd(crd);
+      else this.registerCrd(crd);
+    });
+  }
+
+  private registerCrd(crd: Obj): void {
+    try {
+      const def = crdToResource(crd);
+      const cur = this.registry.get(def.group, def.plural);
+      if (cur?.builtin) return;
+      this.registry.add(def);
+    } catch {
+      // an invalid stored CRD is left unserved rather than crashing the server
+    }
+  }
+
+  private unregisterCrd(crd: Obj): void {
+    const spec = crd.spec as { group: string; names: { plural: string } };
+    const cur = this.registry.get(spec.group, spec.names.plural);
+    if (cur && !cur.builtin) this.registry.remove(spec.group, spec.names.plural);
+  }
+
+  // ---- reading ----------------------------------------------------------------------------
+
+  /** Converts a stored (storage-version) object into `version` of `def`'s group. */
+  toVersion(def: ResourceDef, obj: Obj, version: string): Obj {
+    const target = gvString(def.group, version);
+    if (obj.apiVersion === target) return obj;
+    if (def.conversion) return def.conversion(obj, version);
+    return { ...obj, apiVersion: target };
+  }
+
+  private toStorage(def: ResourceDef, obj: Obj): Obj {
+    if (obj.apiVersion === def.storageGroupVersion) return obj;
+    if (def.conversion) {
+      const storageVersion = def.storageGroupVersion.split('/').pop() as string;
+      return def.conversion(obj, storageVersion);
+    }
+    return { ...obj, apiVersion: def.storageGroupVersion };
+  }
+
+  getStored(def: ResourceDef, ns: string, name: string): StoredObject | undefined {
+    return this.store.get(def.storeId, def.namespaced ? ns : '', name);
+  }
+
+  get(def: ResourceDef, version: string, ns: string, name: string): Obj {
+    const s = this.getStored(def, ns, name);
+    if (!s) throw errors.notFound(def, name);
+    return this.toVersion(def, JSON.parse(s.json), version);
+  }
+
+  storageVersionDef(def: ResourceDef): VersionDef {
+    return def.versions.find((v) => v.storage) ?? def.versions[0];
+  }
+
+  // ---- validation -------------------------------------------------------------------------
+
+  private checkName(def: ResourceDef, o: Obj): void {
+    const m = meta(o);
+    const name = m.name;
+    if (typeof name !== 'string' || name === '') {
+      throw errors.invalid(def.kind, def.group, '', [
+        { reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' },
+      ]);
+    }
+    const re = def.kind === 'Namespace' ? DNS_LABEL : DNS_SUBDOMAIN;
+    if (name.length > 253 || !re.test(name)) {
+      throw errors.invalid(def.kind, def.group, name, [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'metadata.name',
+          message: `Invalid value: "${name}": a lowercase RFC 1123 ${def.kind === 'Namespace' ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+        },
+      ]);
+    }
+    const labels = m.labels;
+    if (labels !== undefined && (!isObj(labels) || Object.values(labels).some((v) => typeof v !== 'string'))) {
+      throw errors.invalid(def.kind, def.group, name, [
+        { reason: 'FieldValueTypeInvalid', field: 'metadata.labels', message: 'Invalid value: labels must be a map of string to string' },
+      ]);
+    }
+    const ann = m.annotations;
+    if (ann !== undefined && (!isObj(ann) || Object.values(ann).some((v) => typeof v !== 'string'))) {
+      throw errors.invalid(def.kind, def.group, name, [
+        {
+          reason: 'FieldValueTypeInvalid',
+          field: 'metadata.annotations',
+          message: 'Invalid value: annotations must be a map of string to string',
+        },
+      ]);
+    }
+    if (m.finalizers !== undefined && (!Array.isArray(m.finalizers) || m.finalizers.some((f) => typeof f !== 'string'))) {
+      throw errors.invalid(def.kind, def.group, name, [
+        { reason: 'FieldValueTypeInvalid', field: 'metadata.finalizers', message: 'Invalid value: finalizers must be a list of strings' },
+      ]);
+    }
+  }
+
+  /** Prunes, defaults and validates a custom resource in place; returns warnings. */
+  private admitSchema(def: ResourceDef, o: Obj, old: Obj | undefined, opts: WriteOptions): string[] {
+    const ver = this.storageVersionDef(def);
+    const warnings: string[] = [];
+    if (def.kind === 'CustomResourceDefinition' && def.group === 'apiextensions.k8s.io') {
+      const causes = validateCrd(o);
+      if (causes.length) throw errors.invalid(def.kind, def.group, String(meta(o).name ?? ''), causes);
+      return warnings;
+    }
+    if (!ver.schema || !this.validatingOn) return warnings;
+    const unknown = prune(ver.schema, o);
+    if (unknown.length) {
+      const mode = opts.fieldValidation ?? 'Warn';
+      if (mode === 'Strict') {
+        throw new ApiError(
+          400,
+          'BadRequest',
+          `${def.kind} in version "${o.apiVersion}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+        );
+      }
+      if (mode === 'Warn') for (const u of unknown) warnings.push(`unknown field "${u}"`);
+    }
+    applyDefaults(ver.schema, o);
+    const causes = validate(ver.schema, o, old);
+    if (causes.length) throw errors.invalid(def.kind, def.group, String(meta(o).name ?? ''), causes);
+    return warnings;
+  }
+
+  private namespaceCheck(def: ResourceDef, ns: string, creating: boolean): void {
+    if (!def.namespaced) return;
+    const n = this.store.get('core/namespaces', '', ns);
+    if (!n) throw errors.notFound({ group: '', plural: 'namespaces' }, ns);
+    if (creating && JSON.parse(n.json).status?.phase === 'Terminating') {
+      throw errors.forbidden(def, '', `unable to create new content in namespace ${ns} because it is being terminated`);
+    }
+  }
+
+  // ---- writing ----------------------------------------------------------------------------
+
+  private async commit(def: ResourceDef, ns: string, name: string, obj: Obj | null): Promise<StoredObject> {
+    try {
+      return await this.store.write(def.storeId, def.namespaced ? ns : '', name, obj);
+    } catch (e) {
+      throw errors.internal((e as Error).message);
+    }
+  }
+
+  async create(def: ResourceDef, version: string, ns: string, body: Obj, opts: WriteOptions = {}): Promise<WriteResult> {
+    if (def.virtual) return { obj: this.virtualCreate(def, body), created: true, warnings: [] };
+    const o = structuredClone(body);
+    const m = meta(o);
+    this.checkKind(def, version, o);
+    if (def.namespaced) {
+      if (m.namespace !== undefined && m.namespace !== '' && m.namespace !== ns) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      m.namespace = ns;
+    } else delete m.namespace;
+    if ((m.name === undefined || m.name === '') && typeof m.generateName === 'string' && m.generateName) {
+      m.name = `${m.generateName}${randomSuffix()}`;
+    }
+    this.checkName(def, o);
+    this.namespaceCheck(def, ns, true);
+    const name = m.name as string;
+    if (this.getStored(def, ns, name)) throw errors.alreadyExists(def, name);
+    const ver = this.storageVersionDef(def);
+    let stored = this.toStorage(def, o);
+    const sm = meta(stored);
+    if (ver.statusSubresource && !def.builtin) delete stored.status;
+    const warnings = this.admitSchema(def, stored, undefined, opts);
+    this.builtinDefaults(def, stored);
+    sm.uid = randomUUID();
+    sm.creationTimestamp = nowISO();
+    sm.generation = 1;
+    delete sm.deletionTimestamp;
+    delete sm.deletionGracePeriodSeconds;
+    delete sm.selfLink;
+    const now = nowISO();
+    sm.managedFields = recordUpdate(undefined, stored, this.manager(opts), ver.schema, stored.apiVersion as string, now);
+    if (sm.managedFields && (sm.managedFields as unknown[]).length === 0) delete sm.managedFields;
+    if (opts.dryRun) {
+      sm.resourceVersion = undefined;
+      return { obj: this.toVersion(def, stored, version), created: true, warnings };
+    }
+    sm.resourceVersion = String(this.store.nextRV());
+    stored = await this.persist(def, ns, name, stored);
+    return { obj: this.toVersion(def, stored, version), created: true, warnings };
+  }
+
+  private async persist(def: ResourceDef, ns: string, name: string, obj: Obj): Promise<Obj> {
+    meta(obj).resourceVersion = String(this.store.nextRV());
+    await this.commit(def, ns, name, obj);
+    return obj;
+  }
+
+  private virtualCreate(def: ResourceDef, body: Obj): Obj {
+    // SelfSubjectAccessReview: authorization is allow-all here, so every review is allowed.
+    return {
+      ...body,
+      apiVersion: gvString(def.group, 'v1'),
+      kind: def.kind,
+      status: { allowed: true, reason: 'ferrite: allow-all authorizer' },
+    };
+  }
+
+  private checkKind(def: ResourceDef, version: string, o: Obj): void {
+    const want = gvString(def.group, version);
+    if (o.kind !== undefined && o.kind !== def.kind) {
+      throw errors.badRequest(
+        `the object provided is unrecognized (must be of type ${def.kind}): kind ${String(o.kind)} does not match the endpoint`,
+      );
+    }
+    if (o.apiVersion !== undefined && o.apiVersion !== want && !def.versions.some((v) => gvString(def.group, v.name) === o.apiVersion)) {
+      throw errors.badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    o.apiVersion = o.apiVersion ?? want;
+    o.kind = def.kind;
+  }
+
+  private builtinDefaults(def: ResourceDef, o: Obj): void {
+    if (!def.builtin) return;
+    if (def.kind === 'Namespace' && def.group === '') {
+      o.spec = { finalizers: ['kubernetes'], ...(isObj(o.spec) ? o.spec : {}) };
+      o.status = { phase: 'Active', ...(isObj(o.status) ? o.status : {}) };
+    }
+    if (def.kind === 'Secret' && def.group === '') {
+      if (o.type === undefined) o.type = 'Opaque';
+      if (isObj(o.stringData)) {
+        // stringData is write-only: merged into data, base64-encoded, as kube-apiserver does
+        const data = isObj(o.data) ? { ...o.data } : {};
+        for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+        o.data = data;
+        delete o.stringData;
+      }
+      if (isObj(o.data)) {
+        for (const [k, v] of Object.entries(o.data)) {
+          if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
+            throw errors.invalid('Secret', '', String(meta(o).name), [
+              { reason: 'FieldValueInvalid', field: `data[${k}]`, message: 'Invalid value: must be base64-encoded' },
+            ]);
+          }
+        }
+      }
+    }
+    if (def.kind === 'CustomResourceDefinition') o.status = crdStatus(o, nowISO());
+  }
+
+  private manager(opts: WriteOptions): string {
+    return opts.fieldManager || 'unknown';
+  }
+
+  /** PUT semantics: full replacement with optimistic concurrency. */
+  async update(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    name: string,
+    body: Obj,
+    opts: WriteOptions = {},
+    requireRV = !def.builtin,
+  ): Promise<WriteResult> {
+    const cur = this.getStored(def, ns, name);
+    if (!cur) throw errors.notFound(def, name);
+    const o = structuredClone(body);
+    this.checkKind(def, version, o);
+    const m = meta(o);
+    if (m.name !== undefined && m.name !== name)
+      throw errors.badRequest(`the name of the object (${String(m.name)}) does not match the name on the URL (${name})`);
+    m.name = name;
+    if (def.namespaced) m.namespace = ns;
+    const rv = m.resourceVersion;
+    if (rv === undefined || rv === '') {
+      if (requireRV) {
+        throw errors.invalid(def.kind, def.group, name, [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'metadata.resourceVersion',
+            message: 'Invalid value: 0x0: must be specified for an update',
+          },
+        ]);
+      }
+    } else if (String(rv) !== String(cur.rv)) throw errors.staleResourceVersion(def, name);
+    return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, o), opts);
+  }
+
+  private async writeUpdate(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    name: string,
+    old: Obj,
+    incoming: Obj,
+    opts: WriteOptions,
+    managedOverride?: unknown,
+  ): Promise<WriteResult> {
+    const ver = this.storageVersionDef(def);
+    const sub = opts.subresource ?? '';
+    let next: Obj;
+    if (sub === 'status') {
+      // a status write changes status only (customresource statusStrategy)
+      next = structuredClone(old);
+      if (incoming.status === undefined) delete next.status;
+      else next.status = incoming.status;
+    } else {
+      next = incoming;
+      if (ver.statusSubresource && !(def.builtin && def.kind === 'CustomResourceDefinition')) {
+        if (old.status === undefined) delete next.status;
+        else next.status = old.status;
+      }
+      const nm = meta(next);
+      const om = old.metadata as Obj;
+      // identity and server-owned metadata cannot be changed by a client
+      for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) {
+        if (om[k] === undefined) delete nm[k];
+        else nm[k] = om[k];
+      }
+      if (def.kind === 'CustomResourceDefinition' && def.builtin) next.status = crdStatus({ ...next, status: old.status }, nowISO());
+    }
+    const nm = meta(next);
+    const warnings = this.admitSchema(def, next, old, opts);
+    if (def.builtin && def.kind === 'Secret') this.builtinDefaults(def, next);
+    const om = old.metadata as Obj;
+    if (specPart(next, ver.statusSubresource) !== specPart(old, ver.statusSubresource)) {
+      nm.generation = Number(om.generation ?? 1) + 1;
+    }
+    // a deleting object cannot gain new finalizers
+    if (om.deletionTimestamp) {
+      const oldF = (om.finalizers as string[] | undefined) ?? [];
+      const added = ((nm.finalizers as string[] | undefined) ?? []).filter((f) => !oldF.includes(f));
+      if (added.length) {
+        throw errors.forbidden(
+          def,
+          name,
+          `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+        );
+      }
+    }
+    const now = nowISO();
+    nm.managedFields =
+      managedOverride ?? recordUpdate(old, next, this.manager(opts), ver.schema, String(next.apiVersion), now, sub || undefined);
+    if (Array.isArray(nm.managedFields) && nm.managedFields.length === 0) delete nm.managedFields;
+    nm.resourceVersion = om.resourceVersion;
+    if (withoutVolatile(next) === withoutVolatile(old)) {
+      // a no-op write keeps the resourceVersion and emits no event, as etcd3's store does
+      return { obj: this.toVersion(def, old, version), warnings };
+    }
+    if (opts.dryRun) return { obj: this.toVersion(def, next, version), warnings };
+    if (om.deletionTimestamp && ((nm.finalizers as string[] | undefined) ?? []).length === 0) {
+      // the last finalizer is gone: the deferred delete completes now
+      await this.commit(def, ns, name, null);
+      return { obj: this.toVersion(def, next, version), warnings };
+    }
+    const stored = await this.persist(def, ns, name, next);
+    return { obj: this.toVersion(def, stored, version), warnings };
+  }
+
+  async patch(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const cur = this.getStored(def, ns, name);
+    if (type === 'apply') {
+      if (!isObj(patch)) throw errors.badRequest('apply patch must be an object');
+      if (!opts.fieldManager) throw errors.badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be set');
+      this.checkKind(def, version, patch);
+      const pm = meta(patch);
+      if (pm.name !== undefined && pm.name !== name)
+        throw errors.badRequest(`the name of the object (${String(pm.name)}) does not match the name on the URL (${name})`);
+      const ver = this.storageVersionDef(def);
+      const live = cur ? this.toVersion(def, JSON.parse(cur.json), version) : undefined;
+      const now = nowISO();
+      const merged = ssaApply({
+        live,
+        applied: patch,
+        manager: opts.fieldManager,
+        force: opts.force === true,
+        schema: ver.schema,
+        apiVersion: gvString(def.group, version),
+        now,
+        subresource: opts.subresource || undefined,
+      });
+      const managed = (merged.metadata as Obj).managedFields;
+      if (!cur) {
+        const mm = meta(merged);
+        mm.name = name;
+        const res = await this.createWithManaged(def, version, ns, merged, managed, opts);
+        return res;
+      }
+      return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, merged), opts, managed);
+    }
+    if (!cur) throw errors.notFound(def, name);
+    const current = this.toVersion(def, JSON.parse(cur.json), version);
+    let next: Obj;
+    if (type === 'merge') {
+      if (!isObj(patch)) throw errors.badRequest('merge patch must be a JSON object');
+      next = mergePatch(current, patch) as Obj;
+    } else if (type === 'strategic') {
+      if (!def.strategicMerge) {
+        throw errors.unsupportedMediaType('application/strategic-merge-patch+json', [
+          'application/json-patch+json',
+          'application/merge-patch+json',
+          'application/apply-patch+yaml',
+        ]);
+      }
+      if (!isObj(patch)) throw errors.badRequest('strategic merge patch must be a JSON object');
+      next = strategicMergePatch(current, patch) as Obj;
+    } else {
+      next = jsonPatch(current, patch);
+    }
+    if (!isObj(next)) throw errors.badRequest('the patch produced a non-object');
+    const nm = meta(next);
+    // a patch that carries metadata.resourceVersion is an optimistic-lock precondition
+    if (nm.resourceVersion !== undefined && String(nm.resourceVersion) !== String(cur.rv)) {
+      throw errors.staleResourceVersion(def, name);
+    }
+    if (nm.name !== name) throw errors.badRequest('metadata.name cannot be changed by a patch');
+    return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, next), opts);
+  }
+
+  private async createWithManaged(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    obj: Obj,
+    managed: unknown,
+    opts: WriteOptions,
+  ): Promise<WriteResult> {
+    const res = await this.create(def, version, ns, obj, { ...opts, dryRun: true });
+    const o = this.toStorage(def, res.obj);
+    const m = meta(o);
+    m.managedFields = managed;
+    if (opts.dryRun) return { ...res, obj: this.toVersion(def, o, version) };
+    if (this.getStored(def, ns, String(m.name))) throw errors.alreadyExists(def, String(m.name));
+    const stored = await this.persist(def, ns, String(m.name), o);
+    return { obj: this.toVersion(def, stored, version), created: true, warnings: res.warnings };
+  }
+
+  async delete(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<{ obj: Obj; deleted: boolean }> {
+    const cur = this.getStored(def, ns, name);
+    if (!cur) throw errors.notFound(def, name);
+    const obj = JSON.parse(cur.json) as Obj;
+    const m = meta(obj);
+    if (opts.preconditions?.uid && opts.preconditions.uid !== m.uid) {
+      throw errors.conflict(
+        def,
+        name,
+        `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${String(m.uid)}`,
+      );
+    }
+    if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== m.resourceVersion) {
+      throw errors.conflict(
+        def,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${String(m.resourceVersion)}`,
+      );
+    }
+    const finalizers = [...((m.finalizers as string[] | undefined) ?? [])];
+    const policy = opts.propagationPolicy;
+    if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+    const isNamespace = def.builtin && def.kind === 'Namespace' && def.group === '';
+    if (finalizers.length === 0 && !isNamespace) {
+      if (!opts.dryRun) await this.commit(def, ns, name, null);
+      return { obj: this.toVersion(def, obj, version), deleted: true };
+    }
+    // deferred delete: mark it; the finalizers' owners (or the GC / namespace controller) finish it
+    if (m.deletionTimestamp && JSON.stringify(finalizers) === JSON.stringify(m.finalizers ?? [])) {
+      return { obj: this.toVersion(def, obj, version), deleted: false };
+    }
+    m.deletionTimestamp = m.deletionTimestamp ?? nowISO();
+    m.deletionGracePeriodSeconds = 0;
+    m.finalizers = finalizers;
+    m.generation = Number(m.generation ?? 1) + 1;
+    if (isNamespace) obj.status = { ...(isObj(obj.status) ? obj.status : {}), phase: 'Terminating' };
+    if (opts.dryRun) return { obj: this.toVersion(def, obj, version), deleted: false };
+    const stored = await this.persist(def, ns, name, obj);
+    return { obj: this.toVersion(def, stored, version), deleted: false };
+  }
+
+  /** Removes one finalizer (used by the GC and namespace controller); deletes when none remain. */
+  async removeFinalizer(def: ResourceDef, ns: string, name: string, finalizer: string, specFinalizer = false): Promise<void> {
+    const cur = this.getStored(def, ns, name);
+    if (!cur) return;
+    const obj = JSON.parse(cur.json) as Obj;
+    const m = meta(obj);
+    if (specFinalizer) {
+      const spec = isObj(obj.spec) ? obj.spec : {};
+      spec.finalizers = ((spec.finalizers as string[] | undefined) ?? []).filter((f) => f !== finalizer);
+      obj.spec = spec;
+      if ((spec.finalizers as string[]).length === 0 && ((m.finalizers as string[] | undefined) ?? []).length === 0) {
+        await this.commit(def, ns, name, null);
+        return;
+      }
+    } else {
+      const f = ((m.finalizers as string[] | undefined) ?? []).filter((x) => x !== finalizer);
+      m.finalizers = f;
+      const specF = ((obj.spec as Obj | undefined)?.finalizers as string[] | undefined) ?? [];
+      if (f.length === 0 && m.deletionTimestamp && (def.kind !== 'Namespace' || specF.length === 0)) {
+        await this.commit(def, ns, name, null);
+        return;
+      }
+    }
+    await this.persist(def, ns, name, obj);
+  }
+
+  /** Writes an object as the server itself (GC removing owner references, namespace phase). */
+  async systemWrite(def: ResourceDef, ns: string, name: string, mutate: (o: Obj) => void): Promise<void> {
+    const cur = this.getStored(def, ns, name);
+    if (!cur) return;
+    const obj = JSON.parse(cur.json) as Obj;
+    mutate(obj);
+    await this.persist(def, ns, name, obj);
+  }
+
+  /** Validation causes for unit tests and the CLI's `crds` checks. */
+  static causesOf(e: unknown): StatusCause[] {
+    return e instanceof ApiError ? (e.details?.causes ?? []) : [];
+  }
+
+  /** Ensures the namespaces every Kubernetes cluster has. */
+  async bootstrap(): Promise<void> {
+    const nsDef = this.registry.get('', 'namespaces') as ResourceDef;
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      if (!this.getStored(nsDef, '', name)) {
+        await this.create(
+          nsDef,
+          'v1',
+          '',
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+          { fieldManager: 'ferrite-apiserver' },
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,610 @@
+// The HTTP face of the API server: routing of Kubernetes REST paths, body decoding with limits,
+// content negotiation (JSON, Table, PartialObjectMetadata, aggregated discovery), auth, and
+// Status errors. Object semantics live in core.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
+import YAML from 'yaml';
+import type { ApiCore, DeleteOptions, Obj, PatchType, WriteOptions } from './core.js';
+import { isObj } from './core.js';
+import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { ApiError, errors } from './errors.js';
+import { hashDoc, v2Doc, v3Doc, v3Index } from './openapi.js';
+import { decodeProtobuf, isProtobuf } from './protobuf.js';
+import { gvString, type ResourceDef, type VersionDef } from './registry.js';
+import { fieldValue, matchFields, matchLabels, parseFieldSelector, parseLabelSelector, supportedFields } from './selectors.js';
+import type { StoredObject } from './store.js';
+import { columnsFor, row, table } from './table.js';
+import { startWatch, validateWatchParams } from './watch.js';
+
+export interface HttpOptions {
+  core: ApiCore;
+  token?: string;
+  serverAddress: string;
+  maxBodyBytes: number;
+  log: Logger;
+  metrics: MetricsRegistry;
+  version: { major: string; minor: string; gitVersion: string };
+}
+
+type Q = Record<string, string | undefined>;
+
+interface Target {
+  def: ResourceDef;
+  ver: VersionDef;
+  version: string;
+  ns: string;
+  name?: string;
+  sub?: string;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+function query(req: Request): Q {
+  const out: Q = {};
+  for (const [k, v] of new URL(req.originalUrl, 'http://x').searchParams) out[k] = v;
+  return out;
+}
+
+function sendJSON(res: Response, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): void {
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
+  res.status(code).setHeader('Content-Type', contentType);
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+function sendError(res: Response, e: unknown, log: Logger): void {
+  const err = e instanceof ApiError ? e : errors.internal((e as Error)?.message ?? String(e));
+  if (err.code >= 500) log.error({ err: e }, 'request failed');
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJSON(res, err.code, err.toStatus());
+}
+
+/** Reads the body with a size cap; over the cap answers 413 without buffering the rest. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      reject(errors.tooLarge(limit));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(errors.tooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function decodeBody(buf: Buffer, contentType: string, def: ResourceDef | undefined): unknown {
+  const ct = contentType.split(';')[0].trim().toLowerCase();
+  if (isProtobuf(ct)) {
+    if (!def?.builtin) throw errors.unsupportedMediaType(ct, ['application/json', 'application/yaml']);
+    return decodeProtobuf(buf, def.kind);
+  }
+  const text = buf.toString('utf8');
+  if (text.trim() === '') throw errors.badRequest('the request body is empty');
+  if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') {
+    try {
+      const docs = YAML.parseAllDocuments(text);
+      if (docs.length !== 1) throw new Error('expected exactly one YAML document');
+      if (docs[0].errors.length) throw docs[0].errors[0];
+      return docs[0].toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw errors.badRequest(`error decoding YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw errors.badRequest(`the body of the request could not be decoded as JSON: ${(e as Error).message}`);
+  }
+}
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+};
+
+function writeOptions(q: Q, req: Request, sub?: string): WriteOptions {
+  if (q.dryRun !== undefined && q.dryRun !== 'All') throw errors.badRequest(`Invalid dryRun value "${q.dryRun}": only "All" is supported`);
+  const fv = q.fieldValidation;
+  if (fv !== undefined && !['Strict', 'Warn', 'Ignore'].includes(fv)) {
+    throw errors.badRequest(`Invalid fieldValidation value "${fv}": must be one of Ignore, Warn, Strict`);
+  }
+  const ua = String(req.headers['user-agent'] ?? 'unknown');
+  return {
+    dryRun: q.dryRun === 'All',
+    fieldManager: q.fieldManager || ua.split('/')[0] || 'unknown',
+    fieldValidation: fv as WriteOptions['fieldValidation'],
+    subresource: (sub ?? '') as WriteOptions['subresource'],
+    force: q.force === 'true',
+  };
+}
+
+function acceptKind(req: Request): 'Table' | 'PartialObjectMetadata' | 'json' {
+  const a = String(req.headers.accept ?? '');
+  for (const part of a.split(',')) {
+    if (/as=Table/.test(part) && /g=meta\.k8s\.io/.test(part) && /v=v1(;|$|\s)/.test(`${part};`)) return 'Table';
+    if (/as=PartialObjectMetadata/.test(part) && /v=v1(;|$|\s)/.test(`${part};`)) return 'PartialObjectMetadata';
+    if (/application\/json|\*\/\*/.test(part) && !/as=/.test(part)) return 'json';
+  }
+  return 'json';
+}
+
+export function buildApp(o: HttpOptions): express.Express {
+  const { core, log } = o;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const requests = new Counter({
+    name: 'apiserver_request_total',
+    help: 'Requests by verb, group, resource and HTTP code.',
+    labelNames: ['verb', 'group', 'resource', 'code'],
+    registers: [o.metrics],
+  });
+  const latency = new Histogram({
+    name: 'apiserver_request_duration_seconds',
+    help: 'Request latency by verb and resource (watches excluded).',
+    labelNames: ['verb', 'resource'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [o.metrics],
+  });
+  const watches = new Gauge({
+    name: 'apiserver_registered_watchers',
+    help: 'Open watch streams.',
+    labelNames: ['resource'],
+    registers: [o.metrics],
+  });
+  new Gauge({
+    name: 'apiserver_storage_objects',
+    help: 'Stored objects per resource.',
+    labelNames: ['resource'],
+    registers: [o.metrics],
+    collect() {
+      this.reset();
+      for (const r of core.store.resources()) this.set({ resource: r }, core.store.count(r));
+    },
+  });
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (PUBLIC_PATHS.has(req.path) || !o.token) return next();
+    const h = String(req.headers.authorization ?? '');
+    if (h === `Bearer ${o.token}`) return next();
+    sendJSON(res, 401, errors.unauthorized().toStatus());
+  });
+
+  for (const p of ['/healthz', '/livez', '/readyz']) {
+    app.get(p, (_req, res) => {
+      res.status(200).type('text/plain').end('ok');
+    });
+  }
+  app.get('/version', (_req, res) =>
+    sendJSON(res, 200, {
+      ...o.version,
+      gitCommit: 'ferrite',
+      gitTreeState: 'clean',
+      buildDate: '2026-01-01T00:00:00Z',
+      goVersion: `node${process.versions.node}`,
+      compiler: 'tsc',
+      platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    }),
+  );
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', o.metrics.contentType);
+    res.end(await o.metrics.metrics());
+  });
+
+  const discovery = (req: Request, res: Response, legacy: boolean) => {
+    const accept = String(req.headers.accept ?? '');
+    const ct = accept.includes(AGGREGATED_V2) ? AGGREGATED_V2 : accept.includes(AGGREGATED_V2BETA1) ? AGGREGATED_V2BETA1 : undefined;
+    if (ct) {
+      const av = ct === AGGREGATED_V2 ? 'apidiscovery.k8s.io/v2' : 'apidiscovery.k8s.io/v2beta1';
+      const body = JSON.stringify(aggregated(core.registry, legacy, av));
+      res.setHeader('ETag', `"${hashDoc(body).slice(0, 32)}"`);
+      res.setHeader('Vary', 'Accept');
+      return sendJSON(res, 200, body, ct);
+    }
+    sendJSON(res, 200, legacy ? apiVersions(o.serverAddress) : apiGroupList(core.registry));
+  };
+  app.get('/api', (req, res) => discovery(req, res, true));
+  app.get('/apis', (req, res) => discovery(req, res, false));
+  app.get('/api/v1', (_req, res) => sendJSON(res, 200, apiResourceList(core.registry, '', 'v1')));
+  app.get('/apis/:group', (req, res) => {
+    const g = apiGroupDoc(core.registry, String(req.params.group));
+    if (!g) return sendJSON(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+    sendJSON(res, 200, g);
+  });
+  app.get('/apis/:group/:version', (req, res) => {
+    const l = apiResourceList(core.registry, String(req.params.group), String(req.params.version));
+    if (!l) return sendJSON(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+    sendJSON(res, 200, l);
+  });
+
+  // OpenAPI documents are cached per registry generation: CRD changes invalidate them.
+  let openapiGen = -1;
+  const v3Cache = new Map<string, { body: string; hash: string }>();
+  const v3Get = (key: string) => {
+    if (openapiGen !== core.registry.version) {
+      v3Cache.clear();
+      openapiGen = core.registry.version;
+    }
+    let c = v3Cache.get(key);
+    if (!c) {
+      const [kind, ...rest] = key.split('/');
+      const [group, version] = kind === 'api' ? ['', rest[0]] : [rest[0], rest[1]];
+      const doc = v3Doc(core.registry, group, version);
+      if (!doc) return undefined;
+      const body = JSON.stringify(doc);
+      c = { body, hash: hashDoc(body) };
+      v3Cache.set(key, c);
+    }
+    return c;
+  };
+  app.get('/openapi/v3', (_req, res) =>
+    sendJSON(
+      res,
+      200,
+      v3Index(core.registry, (k) => v3Get(k)?.hash ?? ''),
+    ),
+  );
+  app.get('/openapi/v3/{*rest}', (req, res) => {
+    const key = (req.params as { rest: string[] }).rest.join('/');
+    const c = v3Get(key);
+    if (!c) return sendJSON(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+    res.setHeader('Cache-Control', 'public, immutable');
+    sendJSON(res, 200, c.body);
+  });
+  app.get('/openapi/v2', (req, res) => {
+    if (String(req.headers.accept ?? '').includes('protobuf') && !String(req.headers.accept).includes('json')) {
+      return sendJSON(res, 406, new ApiError(406, 'NotAcceptable', 'only application/json is served for /openapi/v2').toStatus());
+    }
+    sendJSON(res, 200, v2Doc(core.registry));
+  });
+
+  app.use((req: Request, res: Response) => {
+    const started = process.hrtime.bigint();
+    let verb = req.method.toLowerCase();
+    let resourceLabel = '';
+    let groupLabel = '';
+    res.on('finish', () => {
+      requests.inc({ verb, group: groupLabel, resource: resourceLabel, code: String(res.statusCode) });
+      if (verb !== 'watch') latency.observe({ verb, resource: resourceLabel }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    handleResource(req, res, (v, g, r) => {
+      verb = v;
+      groupLabel = g;
+      resourceLabel = r;
+    }).catch((e) => sendError(res, e, log));
+  });
+
+  const resolve = (path: string): Target | undefined => {
+    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segs[0] === 'api' && segs.length >= 2) {
+      group = '';
+      version = segs[1];
+      rest = segs.slice(2);
+    } else if (segs[0] === 'apis' && segs.length >= 3) {
+      group = segs[1];
+      version = segs[2];
+      rest = segs.slice(3);
+    } else return undefined;
+    if (rest[0] === 'watch') rest = rest.slice(1);
+    let ns = '';
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      const inner = core.registry.lookup(group, version, rest[2]);
+      if (inner?.def.namespaced) {
+        ns = rest[1];
+        rest = rest.slice(2);
+      }
+    }
+    const hit = core.registry.lookup(group, version, rest[0] ?? '');
+    if (!hit || rest.length > 3) return undefined;
+    if (hit.def.namespaced === false && ns) return undefined;
+    return { def: hit.def, ver: hit.ver, version, ns, name: rest[1], sub: rest[2] };
+  };
+
+  async function handleResource(
+    req: Request,
+    res: Response,
+    label: (verb: string, group: string, resource: string) => void,
+  ): Promise<void> {
+    const t = resolve(req.path);
+    if (!t) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    const q = query(req);
+    const { def, version } = t;
+    const isWatch = q.watch === 'true' || q.watch === '1' || req.path.includes('/watch/');
+    label(
+      req.method === 'GET' ? (t.name ? (isWatch ? 'watch' : 'get') : isWatch ? 'watch' : 'list') : req.method.toLowerCase(),
+      def.group,
+      def.plural,
+    );
+    if (t.sub && t.sub !== 'status' && !(t.sub === 'scale' && t.ver.scale)) {
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${def.plural}/${t.sub})`);
+    }
+    if (t.sub === 'status' && !t.ver.statusSubresource) {
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${def.plural}/status)`);
+    }
+    if (def.namespaced && !t.ns && req.method !== 'GET') {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource: a namespace is required');
+    }
+    if (def.virtual && req.method !== 'POST') throw errors.methodNotAllowed();
+    const body = async (): Promise<unknown> =>
+      decodeBody(await readBody(req, o.maxBodyBytes), String(req.headers['content-type'] ?? 'application/json'), def);
+
+    switch (req.method) {
+      case 'GET': {
+        if (!t.name || isWatch) return listOrWatch(req, res, t, q, isWatch);
+        if (t.sub === 'scale') return sendJSON(res, 200, toScale(core.get(def, version, t.ns, t.name), t.ver));
+        return sendObject(req, res, 200, t, core.get(def, version, t.ns, t.name));
+      }
+      case 'POST': {
+        if (t.name) throw errors.methodNotAllowed();
+        const b = await body();
+        if (!isObj(b)) throw errors.badRequest('the request body must be a JSON object');
+        const r = await core.create(def, version, t.ns, b, writeOptions(q, req));
+        log.debug({ verb: 'create', resource: def.plural, namespace: t.ns, name: (r.obj.metadata as Obj).name }, 'created');
+        return sendObject(req, res, 201, t, r.obj, r.warnings);
+      }
+      case 'PUT': {
+        if (!t.name) throw errors.methodNotAllowed();
+        const b = await body();
+        if (!isObj(b)) throw errors.badRequest('the request body must be a JSON object');
+        if (t.sub === 'scale') return sendJSON(res, 200, toScale(await scaleWrite(t, b, q, req), t.ver));
+        const r = await core.update(def, version, t.ns, t.name, b, writeOptions(q, req, t.sub));
+        return sendObject(req, res, 200, t, r.obj, r.warnings);
+      }
+      case 'PATCH': {
+        if (!t.name) throw errors.methodNotAllowed();
+        const ct = String(req.headers['content-type'] ?? '')
+          .split(';')[0]
+          .trim();
+        const pt = PATCH_TYPES[ct];
+        if (!pt) throw errors.unsupportedMediaType(ct, Object.keys(PATCH_TYPES));
+        const b = await body();
+        if (t.sub === 'scale') {
+          const cur = toScale(core.get(def, version, t.ns, t.name), t.ver);
+          const next =
+            pt === 'json' ? (await import('./patch.js')).jsonPatch(cur, b) : ((await import('./patch.js')).mergePatch(cur, b) as Obj);
+          return sendJSON(res, 200, toScale(await scaleWrite(t, next, q, req), t.ver));
+        }
+        const r = await core.patch(def, version, t.ns, t.name, pt, b, writeOptions(q, req, t.sub));
+        return sendObject(req, res, r.created ? 201 : 200, t, r.obj, r.warnings);
+      }
+      case 'DELETE': {
+        let opts: DeleteOptions = {};
+        const raw = await readBody(req, o.maxBodyBytes);
+        if (raw.length > 0 && raw.toString().trim() !== '') {
+          const b = decodeBody(raw, 'application/json', undefined);
+          if (isObj(b)) {
+            opts = {
+              propagationPolicy: b.propagationPolicy as DeleteOptions['propagationPolicy'],
+              preconditions: b.preconditions as DeleteOptions['preconditions'],
+              dryRun: Array.isArray(b.dryRun) && b.dryRun.includes('All'),
+            };
+            if (b.orphanDependents === true) opts.propagationPolicy = 'Orphan';
+          }
+        }
+        if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy as DeleteOptions['propagationPolicy'];
+        if (q.dryRun === 'All') opts.dryRun = true;
+        if (opts.propagationPolicy && !['Background', 'Foreground', 'Orphan'].includes(opts.propagationPolicy)) {
+          throw errors.badRequest(`Invalid propagationPolicy "${opts.propagationPolicy}": must be one of Background, Foreground, Orphan`);
+        }
+        if (!t.name) {
+          const items = core.store.list(def.storeId, def.namespaced ? t.ns : undefined).filter(matcher(t, q));
+          for (const s of items) await core.delete(def, version, s.ns, s.name, opts).catch(() => undefined);
+          return sendJSON(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' });
+        }
+        const r = await core.delete(def, version, t.ns, t.name, opts);
+        if (r.deleted) {
+          const m = r.obj.metadata as Obj;
+          return sendJSON(res, 200, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Success',
+            details: { name: t.name, group: def.group, kind: def.plural, uid: m.uid },
+          });
+        }
+        return sendObject(req, res, 200, t, r.obj);
+      }
+      default:
+        throw errors.methodNotAllowed();
+    }
+  }
+
+  async function scaleWrite(t: Target, scale: Obj, q: Q, req: Request): Promise<Obj> {
+    const s = t.ver.scale as NonNullable<VersionDef['scale']>;
+    const cur = core.get(t.def, t.version, t.ns, t.name as string);
+    const replicas = (scale.spec as Obj | undefined)?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw errors.invalid('Scale', 'autoscaling', String(t.name), [
+        { reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: must be a non-negative integer' },
+      ]);
+    }
+    const next = structuredClone(cur);
+    const path = s.specReplicasPath.replace(/^\./, '').split('.');
+    let o: Obj = next;
+    for (const p of path.slice(0, -1)) {
+      if (!isObj(o[p])) o[p] = {};
+      o = o[p] as Obj;
+    }
+    o[path[path.length - 1]] = replicas;
+    return (await core.update(t.def, t.version, t.ns, t.name as string, next, writeOptions(q, req))).obj;
+  }
+
+  function matcher(t: Target, q: Q): (s: StoredObject) => boolean {
+    const labels = parseLabelSelector(q.labelSelector);
+    const fields = parseFieldSelector(q.fieldSelector, supportedFields(t.def.group, t.def.plural, t.ver.selectableFields));
+    const nameFromPath = t.name;
+    const simple = fields.every((f) => f.field === 'metadata.name' || f.field === 'metadata.namespace');
+    return (s: StoredObject) => {
+      if (t.def.namespaced && t.ns && s.ns !== t.ns) return false;
+      if (nameFromPath && s.name !== nameFromPath) return false;
+      if (labels.length && !matchLabels(labels, s.labels)) return false;
+      if (fields.length === 0) return true;
+      if (simple) return matchFields(fields, (f) => (f === 'metadata.name' ? s.name : s.ns));
+      const obj = core.toVersion(t.def, JSON.parse(s.json), t.version);
+      return matchFields(fields, (f) => fieldValue(obj, f));
+    };
+  }
+
+  function present(req: Request, t: Target, obj: Obj): Obj {
+    const mode = acceptKind(req);
+    if (mode === 'PartialObjectMetadata') return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+    if (mode === 'Table' && !t.sub) {
+      return table(
+        columnsFor(t.ver.printerColumns),
+        [obj],
+        { resourceVersion: (obj.metadata as Obj).resourceVersion },
+        query(req).includeObject ?? 'Metadata',
+      );
+    }
+    return obj;
+  }
+
+  function sendObject(req: Request, res: Response, code: number, t: Target, obj: Obj, warnings: string[] = []): void {
+    sendJSON(res, code, present(req, t, obj), 'application/json', warnings);
+  }
+
+  function listOrWatch(req: Request, res: Response, t: Target, q: Q, isWatch: boolean): void {
+    const match = matcher(t, q);
+    const { def, version } = t;
+    const storageVersion = def.storageGroupVersion;
+    const target = gvString(def.group, version);
+    const mode = acceptKind(req);
+    const cols = columnsFor(t.ver.printerColumns);
+    const includeObject = q.includeObject ?? 'Metadata';
+    const objOf = (s: StoredObject) => core.toVersion(def, JSON.parse(s.json), version);
+    if (isWatch) {
+      const params = {
+        resourceVersion: q.resourceVersion,
+        resourceVersionMatch: q.resourceVersionMatch,
+        sendInitialEvents: q.sendInitialEvents === undefined ? undefined : q.sendInitialEvents === 'true',
+        allowWatchBookmarks: q.allowWatchBookmarks === 'true',
+        timeoutSeconds: q.timeoutSeconds ? Number(q.timeoutSeconds) : undefined,
+      };
+      validateWatchParams(params);
+      let first = true;
+      const encode = (type: string, s: StoredObject): string => {
+        let body: string;
+        if (mode === 'Table') {
+          body = JSON.stringify(table(cols, [objOf(s)], { resourceVersion: String(s.rv) }, includeObject, first));
+          first = false;
+        } else if (mode === 'PartialObjectMetadata') {
+          body = JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: (objOf(s) as Obj).metadata });
+        } else if (storageVersion === target && def.storeId === `${def.group || 'core'}/${def.plural}`) body = s.json;
+        else body = JSON.stringify(objOf(s));
+        return `{"type":"${type}","object":${body}}\n`;
+      };
+      watches.inc({ resource: def.plural });
+      startWatch({ core, def, version, matches: match, encode, params, res, onClose: () => watches.dec({ resource: def.plural }) });
+      return;
+    }
+    // LIST
+    const rvMatch = q.resourceVersionMatch;
+    const currentRV = core.store.resourceVersion;
+    if (rvMatch === 'Exact' && q.resourceVersion && Number(q.resourceVersion) !== currentRV) {
+      throw new ApiError(410, 'Expired', `too old resource version: ${q.resourceVersion} (${currentRV})`);
+    }
+    if (rvMatch && !['Exact', 'NotOlderThan'].includes(rvMatch)) throw errors.badRequest(`invalid resourceVersionMatch "${rvMatch}"`);
+    let items = core.store.list(def.storeId, def.namespaced && t.ns ? t.ns : undefined);
+    let listRV = currentRV;
+    let cont: string | undefined;
+    if (q.continue) {
+      let tok: { rv: number; start: string };
+      try {
+        tok = JSON.parse(Buffer.from(q.continue, 'base64url').toString());
+        if (typeof tok.start !== 'string' || typeof tok.rv !== 'number') throw new Error('bad token');
+      } catch {
+        throw errors.badRequest('continue key is not valid: illegal base64 data or malformed token');
+      }
+      if (tok.rv < core.store.oldestResumableRV) {
+        throw new ApiError(
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        );
+      }
+      listRV = tok.rv;
+      items = items.filter((s) => `${s.ns}/${s.name}` > tok.start);
+    }
+    items = items.filter(match);
+    const limit = q.limit ? Number(q.limit) : 0;
+    if (limit > 0 && items.length > limit) {
+      items = items.slice(0, limit);
+      const last = items[items.length - 1];
+      cont = Buffer.from(JSON.stringify({ rv: listRV, start: `${last.ns}/${last.name}` })).toString('base64url');
+    }
+    const listMeta: Obj = { resourceVersion: String(listRV), ...(cont ? { continue: cont } : {}) };
+    if (mode === 'Table') {
+      sendJSON(res, 200, table(cols, items.map(objOf), listMeta, includeObject));
+      return;
+    }
+    if (mode === 'PartialObjectMetadata') {
+      sendJSON(res, 200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: listMeta,
+        items: items.map((s) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: objOf(s).metadata })),
+      });
+      return;
+    }
+    const direct = storageVersion === target && def.storeId === `${def.group || 'core'}/${def.plural}`;
+    // rows are already serialized in the storage version: concatenate rather than re-encode
+    const rows = direct ? items.map((s) => s.json) : items.map((s) => JSON.stringify(objOf(s)));
+    res.status(200).setHeader('Content-Type', 'application/json');
+    res.end(`{"kind":"${def.listKind}","apiVersion":"${target}","metadata":${JSON.stringify(listMeta)},"items":[${rows.join(',')}]}`);
+  }
+
+  return app;
+}
+
+function toScale(obj: Obj, ver: VersionDef): Obj {
+  const s = ver.scale as NonNullable<VersionDef['scale']>;
+  const get = (p: string | undefined) => {
+    if (!p) return undefined;
+    let cur: unknown = obj;
+    for (const k of p.replace(/^\./, '').split('.')) cur = isObj(cur) ? cur[k] : undefined;
+    return cur;
+  };
+  const m = obj.metadata as Obj;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+    },
+    spec: { replicas: get(s.specReplicasPath) ?? 0 },
+    status: {
+      replicas: get(s.statusReplicasPath) ?? 0,
+      ...(s.labelSelectorPath && get(s.labelSelectorPath) ? { selector: get(s.labelSelectorPath) } : {}),
+    },
+  };
+}
+
+export type { ServerResponse };
+export { row };

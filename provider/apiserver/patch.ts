@@ -1,0 +1,104 @@
+// PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902, via fast-json-patch) and
+// strategic merge patch for built-in kinds.
+import fastJsonPatch from 'fast-json-patch';
+import { ApiError, errors } from './errors.js';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObj(patch)) return structuredClone(patch);
+  const out: Obj = isObj(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+export function jsonPatch(target: Obj, ops: unknown): Obj {
+  if (!Array.isArray(ops)) throw errors.badRequest('json patch must be a JSON array of operations');
+  const err = fastJsonPatch.validate(ops as fastJsonPatch.Operation[], target);
+  if (err) throw errors.badRequest(`the json patch is invalid: ${err.message.split('\n')[0]}`);
+  try {
+    return fastJsonPatch.applyPatch(structuredClone(target), ops as fastJsonPatch.Operation[], false, false).newDocument as Obj;
+  } catch (e) {
+    // a failed `test` op or a path that does not exist
+    throw new ApiError(
+      422,
+      'Invalid',
+      `the server rejected our request due to an error in our request: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+/**
+ * Merge keys for the lists of built-in kinds that strategic merge patch merges element-wise
+ * (from the patchMergeKey tags of k8s.io/api); every other list is replaced.
+ */
+const MERGE_KEYS: Record<string, string> = {
+  ownerReferences: 'uid',
+  conditions: 'type',
+  addresses: 'type',
+  taints: 'key',
+  webhooks: 'name',
+  subjects: 'name',
+  rules: '',
+};
+
+const SET_LISTS = new Set(['finalizers']);
+
+export function strategicMergePatch(target: unknown, patch: unknown, field = ''): unknown {
+  if (!isObj(patch)) return structuredClone(patch);
+  if (patch.$patch === 'replace') {
+    const { $patch: _, ...rest } = patch;
+    return structuredClone(rest);
+  }
+  if (patch.$patch === 'delete') return undefined;
+  const out: Obj = isObj(target) ? { ...target } : {};
+  const retain = patch.$retainKeys as string[] | undefined;
+  for (const [k, v] of Object.entries(patch)) {
+    if (k === '$retainKeys' || k === '$patch') continue;
+    if (k.startsWith('$setElementOrder/')) continue;
+    if (k.startsWith('$deleteFromPrimitiveList/')) {
+      const name = k.slice('$deleteFromPrimitiveList/'.length);
+      const cur = Array.isArray(out[name]) ? (out[name] as unknown[]) : [];
+      out[name] = cur.filter((x) => !(v as unknown[]).includes(x));
+      continue;
+    }
+    if (v === null) {
+      delete out[k];
+      continue;
+    }
+    if (Array.isArray(v)) {
+      out[k] = mergeList(out[k], v, k);
+      continue;
+    }
+    const merged = strategicMergePatch(out[k], v, k);
+    if (merged === undefined) delete out[k];
+    else out[k] = merged;
+  }
+  if (retain) for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
+  void field;
+  return out;
+}
+
+function mergeList(cur: unknown, patch: unknown[], field: string): unknown[] {
+  const existing = Array.isArray(cur) ? cur : [];
+  if (SET_LISTS.has(field)) return [...new Set([...existing, ...patch])];
+  const key = MERGE_KEYS[field];
+  if (!key) return structuredClone(patch).filter((x) => !(isObj(x) && x.$patch));
+  const out = existing.map((x) => structuredClone(x));
+  for (const item of patch) {
+    if (!isObj(item)) continue;
+    const idx = out.findIndex((x) => isObj(x) && x[key] === item[key]);
+    if (item.$patch === 'delete') {
+      if (idx >= 0) out.splice(idx, 1);
+    } else if (idx >= 0) out[idx] = strategicMergePatch(out[idx], item);
+    else out.push(strategicMergePatch(undefined, item));
+  }
+  return out;
+}

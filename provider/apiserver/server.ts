@@ -1,0 +1,99 @@
+// The embedded Kubernetes-API-compatible server: HTTPS + bearer token on a data directory that
+// holds the SQLite store, the PKI and a kubeconfig for kubectl and client libraries.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttps } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { collectDefaultMetrics, Registry as MetricsRegistry } from 'prom-client';
+import { ApiCore } from './core.js';
+import { GarbageCollector } from './gc.js';
+import { buildApp } from './http.js';
+import { kubeconfigYaml, loadOrCreateCredentials } from './pki.js';
+import { Store } from './store.js';
+
+export interface ApiServerOptions {
+  /** Directory for the database, PKI and kubeconfig; required unless inMemory. */
+  dataDir: string;
+  address?: string;
+  port?: number;
+  /** Keep objects in memory only (tests that ask for it); PKI still goes to dataDir. */
+  inMemory?: boolean;
+  synchronous?: 'full' | 'normal';
+  maxBodyBytes?: number;
+  historySize?: number;
+  log?: Logger;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  token: string;
+  caPem: string;
+  core: ApiCore;
+  gc: GarbageCollector;
+  close(): Promise<void>;
+}
+
+export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-ferrite' };
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const address = opts.address ?? '127.0.0.1';
+  const log = opts.log ?? pino({ level: 'info' }, pino.destination(2));
+  const creds = await loadOrCreateCredentials(dataDir, [address]);
+  const store = new Store({
+    path: opts.inMemory ? undefined : join(dataDir, 'apiserver.db'),
+    synchronous: opts.synchronous,
+    historySize: opts.historySize,
+  });
+  const core = new ApiCore(store);
+  await core.bootstrap();
+  const gc = new GarbageCollector(core);
+  gc.start();
+  const metrics = new MetricsRegistry();
+  collectDefaultMetrics({ register: metrics });
+  const server = createHttps({ cert: creds.certPem, key: creds.keyPem });
+  const host = address.includes(':') ? `[${address}]` : address;
+  let port = opts.port ?? 6443;
+  const app = buildApp({
+    core,
+    token: creds.token,
+    serverAddress: `${host}:${port}`,
+    maxBodyBytes: opts.maxBodyBytes ?? 3 * 1024 * 1024,
+    log,
+    metrics,
+    version: KUBE_VERSION,
+  });
+  server.on('request', app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, address, () => res());
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `https://${host}:${port}`;
+  const kubeconfigPath = join(dataDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfigYaml(url, creds), { mode: 0o600 });
+  log.info({ url, kubeconfig: kubeconfigPath }, 'apiserver listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    kubeconfigPath,
+    token: creds.token,
+    caPem: creds.caPem,
+    core,
+    gc,
+    close() {
+      closing ??= new Promise<void>((res) => {
+        gc.stop();
+        server.close(() => res());
+        server.closeAllConnections();
+      }).then(() => store.close());
+      return closing;
+    },
+  };
+}

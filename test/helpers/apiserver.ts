@@ -1,0 +1,123 @@
+// Test harness: a real API server on 127.0.0.1 in a temp dir, plus the real kubectl and raw
+// HTTPS access with the server's own CA and token.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { type ApiServer, type ApiServerOptions, startApiServer } from '../../provider/apiserver/server.js';
+
+export const ROOT = process.env.FERRITE_ROOT ?? join(import.meta.dirname, '..', '..');
+
+export function tempDir(prefix = 'ferrite-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestServer(opts: Partial<ApiServerOptions> = {}): Promise<ApiServer & { dir: string }> {
+  const dir = opts.dataDir ?? tempDir();
+  const srv = await startApiServer({ dataDir: dir, port: 0, log: pino({ level: 'silent' }), ...opts });
+  return Object.assign(srv, { dir });
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kubectl(kubeconfig: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(kubeconfig, '..', 'kubectl-cache'), ...args],
+      { timeout: opts.timeoutMs ?? 30_000, env: { ...process.env, KUBECONFIG: kubeconfig } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (opts.input !== undefined) {
+      child.stdin?.write(opts.input);
+      child.stdin?.end();
+    }
+  });
+}
+
+/** Starts a long-running kubectl (e.g. `get -w`) and collects its output until stopped. */
+export function kubectlStream(kubeconfig: string, args: string[]) {
+  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(kubeconfig, '..', 'kubectl-cache'), ...args]);
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  return {
+    get output() {
+      return out;
+    },
+    async waitFor(re: RegExp, timeoutMs = 15_000): Promise<void> {
+      const end = Date.now() + timeoutMs;
+      while (!re.test(out)) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${re} in:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    stop() {
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json: () => Record<string, unknown>;
+}
+
+export function http(
+  srv: { url: string; caPem: string; token: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { contentType?: string; token?: string | null; accept?: string } = {},
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(path, srv.url);
+    const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
+    if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+    const token = opts.token === undefined ? srv.token : opts.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    const req = request(u, { method, headers, ca: srv.caPem }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+export async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
