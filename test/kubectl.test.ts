@@ -84,7 +84,12 @@ spec:
     });
     assert.notEqual(unknown.code, 0, 'kubectl apply validates strictly through the server');
     assert.match(unknown.stderr, /unknown field "spec.colour"/);
-    await ok('create', '-f', '-', '--dry-run=server');
+    const dry = await kubectl(kc, ['create', '--dry-run=server', '-o', 'jsonpath={.spec.replicas}', '-f', '-'], {
+      input: 'apiVersion: test.ferrite.dev/v1\nkind: Widget\nmetadata: {name: dry}\nspec: {size: small}\n',
+    });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(dry.stdout, '1', 'dry run returns the defaulted object');
+    assert.notEqual((await k('get', 'widget', 'dry')).code, 0, 'dry run stored nothing');
   });
 
   it('streams changes with get -w, patches by merge and JSON patch, scales', async () => {

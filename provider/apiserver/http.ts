@@ -89,11 +89,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function decodeBody(buf: Buffer, contentType: string, def: ResourceDef | undefined): unknown {
+function decodeBody(buf: Buffer, contentType: string, def: ResourceDef | undefined, kind?: string): unknown {
   const ct = contentType.split(';')[0].trim().toLowerCase();
   if (isProtobuf(ct)) {
-    if (!def?.builtin) throw errors.unsupportedMediaType(ct, ['application/json', 'application/yaml']);
-    return decodeProtobuf(buf, def.kind);
+    // custom resources have no protobuf form: kube-apiserver refuses it for them too
+    if (!def?.builtin && !kind) throw errors.unsupportedMediaType(ct, ['application/json', 'application/yaml']);
+    return decodeProtobuf(buf, kind ?? (def as ResourceDef).kind);
   }
   const text = buf.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty');
@@ -394,7 +395,7 @@ export function buildApp(o: HttpOptions): express.Express {
         let opts: DeleteOptions = {};
         const raw = await readBody(req, o.maxBodyBytes);
         if (raw.length > 0 && raw.toString().trim() !== '') {
-          const b = decodeBody(raw, 'application/json', undefined);
+          const b = decodeBody(raw, String(req.headers['content-type'] ?? 'application/json'), undefined, 'DeleteOptions');
           if (isObj(b)) {
             opts = {
               propagationPolicy: b.propagationPolicy as DeleteOptions['propagationPolicy'],

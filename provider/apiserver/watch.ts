@@ -134,6 +134,8 @@ export function startWatch(w: WatchSpec): void {
   res.on('close', close);
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // clients consider the watch established only once headers arrive, not at the first event
+  res.flushHeaders();
 
   const rvParam = params.resourceVersion ?? '';
   const initial = params.sendInitialEvents === true || (params.sendInitialEvents === undefined && (rvParam === '' || rvParam === '0'));
