@@ -2,7 +2,8 @@
 // Runs every unit test (`*.test.ts` beside the code) and cross-tier test (`test/**/*.test.ts`)
 // with node's test runner and prints the closing `N passed, N failed` line CI reads.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,9 +28,22 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+const countsDir = mkdtempSync(join(tmpdir(), 'ferrite-tests-'));
+const countsFile = join(countsDir, 'counts.json');
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter', join(root, 'scripts', 'test-reporter.mjs'), '--test-reporter-destination', 'stdout', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, FERRITE_ROOT: root } },
+  ['--import', 'tsx', '--test', '--test-force-exit', '--test-timeout=300000', '--test-reporter', join(root, 'scripts', 'test-reporter.mjs'), '--test-reporter-destination', 'stdout', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, FERRITE_ROOT: root, FERRITE_TEST_COUNTS: countsFile } },
 );
-process.exit(r.status ?? 1);
+let counts = { passed: 0, failed: 0, skipped: 0 };
+try {
+  counts = JSON.parse(readFileSync(countsFile, 'utf8'));
+} catch {
+  // the runner died before reporting anything
+}
+rmSync(countsDir, { recursive: true, force: true });
+const status = r.status ?? 1;
+// a crash outside any test (a file that fails to load) counts as a failure too
+if (status !== 0 && counts.failed === 0) counts.failed = 1;
+console.log(`\n${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
+process.exit(status);
