@@ -2,7 +2,7 @@
 // Runs every unit test (`*.test.ts` beside the code) and cross-tier test (`test/**/*.test.ts`)
 // with node's test runner and prints the closing `N passed, N failed` line CI reads.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,18 @@ const countsDir = mkdtempSync(join(tmpdir(), 'ferrite-tests-'));
 const countsFile = join(countsDir, 'counts.json');
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-force-exit', '--test-timeout=300000', '--test-reporter', join(root, 'scripts', 'test-reporter.mjs'), '--test-reporter-destination', 'stdout', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-force-exit',
+    '--test-timeout=300000',
+    '--test-reporter',
+    join(root, 'scripts', 'test-reporter.mjs'),
+    '--test-reporter-destination',
+    'stdout',
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, FERRITE_ROOT: root, FERRITE_TEST_COUNTS: countsFile } },
 );
 let counts = { passed: 0, failed: 0, skipped: 0 };

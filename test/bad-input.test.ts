@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { ROOT, cleanup, http, startTestServer } from './helpers/apiserver.js';
+import { cleanup, http, ROOT, startTestServer } from './helpers/apiserver.js';
 
 type Srv = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -16,7 +16,12 @@ describe('bad input', () => {
     srv = await startTestServer({ maxBodyBytes: 64 * 1024 });
     const crd = YAML.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'widgets-crd.yaml'), 'utf8'));
     assert.equal((await http(srv, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status, 201);
-    const r = await http(srv, 'POST', base, { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'keep' }, spec: { size: 'small' } });
+    const r = await http(srv, 'POST', base, {
+      apiVersion: 'test.ferrite.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'keep' },
+      spec: { size: 'small' },
+    });
     assert.equal(r.status, 201, r.body);
   });
   after(async () => {
@@ -43,10 +48,20 @@ describe('bad input', () => {
     assert.equal(s.reason, 'Invalid');
     const fields = ((s.details as { causes: Array<{ field: string }> }).causes ?? []).map((c) => c.field).sort();
     assert.deepEqual(fields, ['spec.replicas', 'spec.size']);
-    const missing = await http(srv, 'POST', base, { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'bad' }, spec: {} });
+    const missing = await http(srv, 'POST', base, {
+      apiVersion: 'test.ferrite.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'bad' },
+      spec: {},
+    });
     assert.equal(missing.status, 422);
     assert.match(missing.json().message as string, /spec\.size: Required value/);
-    const badName = await http(srv, 'POST', base, { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'Bad_Name' }, spec: { size: 'small' } });
+    const badName = await http(srv, 'POST', base, {
+      apiVersion: 'test.ferrite.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'Bad_Name' },
+      spec: { size: 'small' },
+    });
     assert.equal(badName.status, 422);
     assert.match(badName.json().message as string, /metadata\.name: Invalid value: "Bad_Name"/);
     await intact();
@@ -57,11 +72,21 @@ describe('bad input', () => {
     const rv = (cur.metadata as { resourceVersion: string }).resourceVersion;
     const ok = await http(srv, 'PUT', `${base}/keep`, { ...cur, spec: { size: 'small', replicas: 2 } });
     assert.equal(ok.status, 200, ok.body);
-    const stale = await http(srv, 'PUT', `${base}/keep`, { ...cur, metadata: { ...(cur.metadata as object), resourceVersion: rv }, spec: { size: 'large' } });
+    const stale = await http(srv, 'PUT', `${base}/keep`, {
+      ...cur,
+      metadata: { ...(cur.metadata as object), resourceVersion: rv },
+      spec: { size: 'large' },
+    });
     assert.equal(stale.status, 409);
     assert.equal(stale.json().reason, 'Conflict');
     assert.match(stale.json().message as string, /the object has been modified/);
-    const lock = await http(srv, 'PATCH', `${base}/keep`, { metadata: { resourceVersion: rv }, spec: { size: 'large' } }, { contentType: 'application/merge-patch+json' });
+    const lock = await http(
+      srv,
+      'PATCH',
+      `${base}/keep`,
+      { metadata: { resourceVersion: rv }, spec: { size: 'large' } },
+      { contentType: 'application/merge-patch+json' },
+    );
     assert.equal(lock.status, 409, 'a merge patch carrying a stale resourceVersion is refused');
     await intact();
   });
@@ -98,7 +123,12 @@ describe('bad input', () => {
   });
 
   it('body over the limit: 413 RequestEntityTooLarge', async () => {
-    const huge = { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'huge' }, spec: { size: 'small', extra: { blob: 'x'.repeat(200 * 1024) } } };
+    const huge = {
+      apiVersion: 'test.ferrite.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'huge' },
+      spec: { size: 'small', extra: { blob: 'x'.repeat(200 * 1024) } },
+    };
     const r = await http(srv, 'POST', base, huge);
     assert.equal(r.status, 413);
     assert.equal(r.json().reason, 'RequestEntityTooLarge');

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ROOT, cleanup, http, tempDir } from './helpers/apiserver.js';
+import { cleanup, http, ROOT, tempDir } from './helpers/apiserver.js';
 
 interface Running {
   child: ChildProcess;
@@ -16,10 +16,14 @@ interface Running {
 
 function launch(dir: string): Promise<Running> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'apiserver', '--data-dir', dir, '--port', '0', '--no-crds'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'apiserver', '--data-dir', dir, '--port', '0', '--no-crds'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout?.on('data', (d) => {
       out += d;
@@ -72,7 +76,10 @@ describe('durability', () => {
     current = await launch(dir);
     const list = await http(current, 'GET', '/api/v1/namespaces/default/configmaps');
     assert.equal(list.status, 200);
-    const body = list.json() as { items: Array<{ metadata: { name: string; resourceVersion: string }; data: { i: string } }>; metadata: { resourceVersion: string } };
+    const body = list.json() as {
+      items: Array<{ metadata: { name: string; resourceVersion: string }; data: { i: string } }>;
+      metadata: { resourceVersion: string };
+    };
     const have = new Map(body.items.map((o) => [o.metadata.name, o]));
     for (const [name, rv] of acked) {
       const o = have.get(name);

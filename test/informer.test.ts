@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
-import { ROOT, cleanup, eventually, kubectl, startTestServer } from './helpers/apiserver.js';
+import { cleanup, eventually, kubectl, ROOT, startTestServer } from './helpers/apiserver.js';
 
 type Srv = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -30,8 +30,10 @@ describe('client-node informer against the embedded API server', () => {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const g = { group: 'test.ferrite.dev', version: 'v1', namespace: 'default', plural: 'widgets' };
     const seen: string[] = [];
-    const informer = makeInformer<KubernetesObject>(kc, '/apis/test.ferrite.dev/v1/namespaces/default/widgets', () =>
-      custom.listNamespacedCustomObject(g) as never,
+    const informer = makeInformer<KubernetesObject>(
+      kc,
+      '/apis/test.ferrite.dev/v1/namespaces/default/widgets',
+      () => custom.listNamespacedCustomObject(g) as never,
     );
     let errors = 0;
     let stopped = false;
@@ -45,7 +47,10 @@ describe('client-node informer against the embedded API server', () => {
     });
     await informer.start();
     try {
-      await custom.createNamespacedCustomObject({ ...g, body: { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'a' }, spec: { size: 'small' } } });
+      await custom.createNamespacedCustomObject({
+        ...g,
+        body: { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'a' }, spec: { size: 'small' } },
+      });
       await eventually(() => seen.includes('add:a'), 'add event');
       await custom.patchNamespacedCustomObject({ ...g, name: 'a', body: [{ op: 'replace', path: '/spec/size', value: 'large' }] });
       await eventually(() => seen.includes('update:a:large'), 'update event');
@@ -58,15 +63,19 @@ describe('client-node informer against the embedded API server', () => {
       srv = await startTestServer({ dataDir: dir, port });
       const other = new KubeConfig();
       other.loadFromFile(srv.kubeconfigPath);
-      await other
-        .makeApiClient(CustomObjectsApi)
-        .createNamespacedCustomObject({ ...g, body: { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'b' }, spec: { size: 'small' } } });
+      await other.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+        ...g,
+        body: { apiVersion: 'test.ferrite.dev/v1', kind: 'Widget', metadata: { name: 'b' }, spec: { size: 'small' } },
+      });
       await eventually(() => seen.includes('add:b'), 'add after restart', 20_000);
       assert.ok(errors >= 1, 'the informer noticed the restart');
       await custom.deleteNamespacedCustomObject({ ...g, name: 'b' });
       await eventually(() => seen.includes('delete:b'), 'delete after restart', 20_000);
       // the cache agrees with the server
-      assert.deepEqual(informer.list().map((o) => o.metadata?.name), []);
+      assert.deepEqual(
+        informer.list().map((o) => o.metadata?.name),
+        [],
+      );
     } finally {
       stopped = true;
       await informer.stop();
@@ -77,9 +86,15 @@ describe('client-node informer against the embedded API server', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(srv.kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'cm1', labels: { app: 'x' } }, data: { k: 'v' } } });
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'cm1', labels: { app: 'x' } }, data: { k: 'v' } },
+    });
     const list = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app in (x,y)' });
-    assert.deepEqual(list.items.map((c) => c.metadata?.name), ['cm1']);
+    assert.deepEqual(
+      list.items.map((c) => c.metadata?.name),
+      ['cm1'],
+    );
     const none = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app!=x' });
     assert.equal(none.items.length, 0);
     const nss = await core.listNamespace();

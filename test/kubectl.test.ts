@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, cleanup, eventually, http, kubectl, kubectlStream, startTestServer } from './helpers/apiserver.js';
+import { cleanup, eventually, http, kubectl, kubectlStream, ROOT, startTestServer } from './helpers/apiserver.js';
 
 type Srv = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -56,7 +56,10 @@ spec:
     // a second client-side apply is a no-op
     assert.match(await ok('apply', '-f', manifest), /baremetalhost.metal3.io\/node-0 unchanged/);
     // secret data arrived base64-encoded from stringData
-    assert.equal(await ok('get', 'secret', 'node-0-bmc-secret', '-o', 'jsonpath={.data.username}'), Buffer.from('admin').toString('base64'));
+    assert.equal(
+      await ok('get', 'secret', 'node-0-bmc-secret', '-o', 'jsonpath={.data.username}'),
+      Buffer.from('admin').toString('base64'),
+    );
   });
 
   it('explains a kind from the OpenAPI v3 generated from the CRD schema', async () => {
@@ -93,7 +96,9 @@ spec:
   });
 
   it('streams changes with get -w, patches by merge and JSON patch, scales', async () => {
-    await kubectl(kc, ['apply', '-f', '-'], { input: 'apiVersion: test.ferrite.dev/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: small}\n' });
+    await kubectl(kc, ['apply', '-f', '-'], {
+      input: 'apiVersion: test.ferrite.dev/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: small}\n',
+    });
     assert.equal(await ok('get', 'widget', 'w1', '-o', 'jsonpath={.spec.replicas}/{.spec.maxReplicas}/{.metadata.generation}'), '1/10/1');
     const watch = kubectlStream(kc, ['get', 'widgets', '-w']);
     try {
@@ -188,10 +193,14 @@ spec:
 
   it('defers delete until finalizers are removed', async () => {
     await kubectl(kc, ['apply', '-f', '-'], {
-      input: 'apiVersion: test.ferrite.dev/v1\nkind: Widget\nmetadata: {name: fin, finalizers: [test.ferrite.dev/hold]}\nspec: {size: small}\n',
+      input:
+        'apiVersion: test.ferrite.dev/v1\nkind: Widget\nmetadata: {name: fin, finalizers: [test.ferrite.dev/hold]}\nspec: {size: small}\n',
     });
     const del = k('delete', 'widget', 'fin', '--timeout=20s');
-    await eventually(async () => (await ok('get', 'widget', 'fin', '-o', 'jsonpath={.metadata.deletionTimestamp}')) !== '', 'deletionTimestamp');
+    await eventually(
+      async () => (await ok('get', 'widget', 'fin', '-o', 'jsonpath={.metadata.deletionTimestamp}')) !== '',
+      'deletionTimestamp',
+    );
     let done = false;
     void del.then(() => {
       done = true;
@@ -223,6 +232,6 @@ spec:
     assert.equal(r.code, 0, r.stderr);
     assert.notEqual((await k('get', 'namespace', 'scratch')).code, 0);
     const leftovers = await http(srv, 'GET', '/api/v1/namespaces/scratch/configmaps');
-    assert.equal(leftovers.json().items instanceof Array ? (leftovers.json().items as unknown[]).length : -1, 0);
+    assert.equal(Array.isArray(leftovers.json().items) ? (leftovers.json().items as unknown[]).length : -1, 0);
   });
 });

@@ -23,8 +23,8 @@ function makeEnv(): Environment {
   );
   env.registerFunction('list.min(): dyn', (l: unknown[]) => [...l].sort(cmp)[0]);
   env.registerFunction('list.max(): dyn', (l: unknown[]) => [...l].sort(cmp).at(-1));
-  env.registerFunction('list.indexOf(dyn): int', (l: unknown[], v: unknown) => BigInt(l.findIndex((x) => x === v)));
-  env.registerFunction('list.lastIndexOf(dyn): int', (l: unknown[], v: unknown) => BigInt(l.findLastIndex((x) => x === v)));
+  env.registerFunction('list.indexOf(dyn): int', (l: unknown[], v: unknown) => BigInt(l.indexOf(v)));
+  env.registerFunction('list.lastIndexOf(dyn): int', (l: unknown[], v: unknown) => BigInt(l.lastIndexOf(v)));
   // Kubernetes string library additions.
   env.registerFunction('string.replace(string, string): string', (s: string, a: string, b: string) => s.split(a).join(b));
   env.registerFunction('string.find(string): string', (s: string, re: string) => new RegExp(re).exec(s)?.[0] ?? '');

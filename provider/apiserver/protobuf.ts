@@ -205,7 +205,11 @@ export function decodeProtobuf(buf: Buffer, expectedKind: string): Obj {
   const type = root.lookupType(`k8s.${name}`);
   let msg: Obj;
   try {
-    msg = type.toObject(type.decode((unknown.raw as Uint8Array) ?? new Uint8Array()), { longs: Number, defaults: false, arrays: false }) as Obj;
+    msg = type.toObject(type.decode((unknown.raw as Uint8Array) ?? new Uint8Array()), {
+      longs: Number,
+      defaults: false,
+      arrays: false,
+    }) as Obj;
   } catch (e) {
     throw errors.badRequest(`the protobuf ${kind} could not be decoded: ${(e as Error).message}`);
   }
