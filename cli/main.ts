@@ -129,7 +129,6 @@ async function installCrds(core: import('../provider/apiserver/core.js').ApiCore
     const name = String((crd.metadata as { name: string }).name);
     const cur = core.getStored(def, '', name);
     if (cur) {
-      const live = JSON.parse(cur.json) as Record<string, unknown>;
       await core.update(
         def,
         'v1',
@@ -138,7 +137,6 @@ async function installCrds(core: import('../provider/apiserver/core.js').ApiCore
         { ...crd, metadata: { ...(crd.metadata as object), resourceVersion: String(cur.rv) } },
         { fieldManager: 'ferrite' },
       );
-      void live;
     } else await core.create(def, 'v1', '', crd, { fieldManager: 'ferrite' });
     names.push(name);
   }

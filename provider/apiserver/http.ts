@@ -1,7 +1,7 @@
 // The HTTP face of the API server: routing of Kubernetes REST paths, body decoding with limits,
 // content negotiation (JSON, Table, PartialObjectMetadata, aggregated discovery), auth, and
 // Status errors. Object semantics live in core.ts.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
@@ -11,11 +11,12 @@ import { isObj } from './core.js';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { ApiError, errors } from './errors.js';
 import { hashDoc, v2Doc, v3Doc, v3Index } from './openapi.js';
+import { jsonPatch, mergePatch } from './patch.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
 import { gvString, type ResourceDef, type VersionDef } from './registry.js';
 import { fieldValue, matchFields, matchLabels, parseFieldSelector, parseLabelSelector, supportedFields } from './selectors.js';
 import type { StoredObject } from './store.js';
-import { columnsFor, row, table } from './table.js';
+import { columnsFor, table } from './table.js';
 import { startWatch, validateWatchParams } from './watch.js';
 
 export interface HttpOptions {
@@ -384,8 +385,7 @@ export function buildApp(o: HttpOptions): express.Express {
         const b = await body();
         if (t.sub === 'scale') {
           const cur = toScale(core.get(def, version, t.ns, t.name), t.ver);
-          const next =
-            pt === 'json' ? (await import('./patch.js')).jsonPatch(cur, b) : ((await import('./patch.js')).mergePatch(cur, b) as Obj);
+          const next = pt === 'json' ? jsonPatch(cur, b) : (mergePatch(cur, b) as Obj);
           return sendJSON(res, 200, toScale(await scaleWrite(t, next, q, req), t.ver));
         }
         const r = await core.patch(def, version, t.ns, t.name, pt, b, writeOptions(q, req, t.sub));
@@ -606,6 +606,3 @@ function toScale(obj: Obj, ver: VersionDef): Obj {
     },
   };
 }
-
-export type { ServerResponse };
-export { row };
