@@ -12,4 +12,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
-kubectl version --client 2>/dev/null | head -1
+echo "kubectl: $(command -v kubectl)"
