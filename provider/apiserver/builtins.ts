@@ -1,7 +1,7 @@
 // Built-in kinds the stack needs. They are stored without a structural schema (like
 // kube-apiserver's compiled-in types they accept their whole shape) and, unlike custom
 // resources, accept strategic merge patch.
-import { ALL_VERBS, type PrinterColumn, type ResourceDef, type VersionDef } from './registry.js';
+import { ALL_VERBS, ownStoreId, type PrinterColumn, type ResourceDef, type VersionDef } from './registry.js';
 
 type Obj = Record<string, unknown>;
 
@@ -21,7 +21,7 @@ function builtin(
 ): ResourceDef {
   const { columns, status, ...rest } = opts;
   return {
-    storeId: `${group || 'core'}/${plural}`,
+    storeId: ownStoreId(group, plural),
     group,
     plural,
     singular: kind.toLowerCase(),

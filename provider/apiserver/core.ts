@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { builtinResources } from './builtins.js';
 import { crdStatus, crdToResource, validateCrd } from './crd.js';
-import { ApiError, errors, type StatusCause } from './errors.js';
+import { ApiError, errors } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { gvString, Registry, type ResourceDef, type VersionDef } from './registry.js';
 import { applyDefaults, prune, validate } from './schema.js';
@@ -268,7 +268,6 @@ export class ApiCore {
       sm.resourceVersion = undefined;
       return { obj: this.toVersion(def, stored, version), created: true, warnings };
     }
-    sm.resourceVersion = String(this.store.nextRV());
     stored = await this.persist(def, ns, name, stored);
     return { obj: this.toVersion(def, stored, version), created: true, warnings };
   }
@@ -607,11 +606,6 @@ export class ApiCore {
     const obj = JSON.parse(cur.json) as Obj;
     mutate(obj);
     await this.persist(def, ns, name, obj);
-  }
-
-  /** Validation causes for unit tests and the CLI's `crds` checks. */
-  static causesOf(e: unknown): StatusCause[] {
-    return e instanceof ApiError ? (e.details?.causes ?? []) : [];
   }
 
   /** Ensures the namespaces every Kubernetes cluster has. */

@@ -2,7 +2,7 @@
 // served resource.
 import { checkRules } from './cel.js';
 import type { StatusCause } from './errors.js';
-import { ALL_VERBS, type JSONSchemaProps, type PrinterColumn, type ResourceDef, type VersionDef } from './registry.js';
+import { ALL_VERBS, type JSONSchemaProps, ownStoreId, type PrinterColumn, type ResourceDef, type VersionDef } from './registry.js';
 import { checkSchemaCompiles } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -118,7 +118,7 @@ export function crdToResource(crd: Obj): ResourceDef {
   }));
   const storage = versions.find((v) => v.storage) ?? versions[0];
   return {
-    storeId: `${group}/${names.plural}`,
+    storeId: ownStoreId(group, names.plural as string),
     group,
     plural: names.plural as string,
     singular: names.singular || kind.toLowerCase(),

@@ -3,8 +3,12 @@
 // (deleting a namespace deletes everything in it). Both are level-based: they also run a full
 // pass at start, so a server killed mid-cascade finishes the cascade after restart.
 import type { ApiCore, Obj } from './core.js';
-import type { ResourceDef } from './registry.js';
+import { isPrimary, type ResourceDef } from './registry.js';
 import type { StoredObject, StoreEvent } from './store.js';
+
+function metadataOf(o: StoredObject): Obj {
+  return (JSON.parse(o.json) as Obj).metadata as Obj;
+}
 
 interface Ref {
   resource: string;
@@ -15,6 +19,8 @@ interface Ref {
 export class GarbageCollector {
   private readonly owners = new Map<string, Set<string>>(); // owner uid -> dependent keys
   private readonly uids = new Map<string, Ref>(); // uid -> object location
+  // what each object was indexed under, so an update or delete unindexes without re-parsing
+  private readonly indexed = new Map<string, { uid: string; ownerUids: string[] }>();
   private readonly queue = new Set<string>(); // work items
   private running = false;
   private stopped = false;
@@ -24,10 +30,15 @@ export class GarbageCollector {
   constructor(private readonly core: ApiCore) {}
 
   start(): void {
-    for (const r of this.core.store.resources()) for (const o of this.core.store.list(r)) this.index(o, undefined);
+    for (const r of this.core.store.resources()) {
+      for (const o of this.core.store.list(r)) {
+        const m = metadataOf(o);
+        this.index(o, m);
+        // level-based pass: objects left mid-deletion by a previous run get finished
+        if (m.deletionTimestamp) this.queue.add(`obj:${String(m.uid)}`);
+      }
+    }
     this.unsubscribe = this.core.store.subscribe(undefined, (ev) => this.onEvent(ev));
-    // level-based pass: every deleting object and every dangling reference gets a look
-    for (const [uid, ref] of this.uids) this.enqueue(`obj:${uid}`, ref);
     for (const ownerUid of this.owners.keys()) if (!this.uids.has(ownerUid)) this.queue.add(`gone:${ownerUid}`);
     this.kick();
   }
@@ -47,63 +58,63 @@ export class GarbageCollector {
     return `${o.resource}|${o.ns}|${o.name}`;
   }
 
-  private index(o: StoredObject, prev: StoredObject | undefined): void {
-    if (prev) this.unindex(prev);
-    const obj = JSON.parse(o.json) as Obj;
-    const m = obj.metadata as Obj;
-    this.uids.set(String(m.uid), { resource: o.resource, ns: o.ns, name: o.name });
-    for (const ref of (m.ownerReferences as Obj[] | undefined) ?? []) {
-      const uid = String(ref.uid);
-      let s = this.owners.get(uid);
+  private index(o: StoredObject, m: Obj): void {
+    const k = this.key(o);
+    this.unindex(k);
+    const uid = String(m.uid);
+    const ownerUids = ((m.ownerReferences as Obj[] | undefined) ?? []).map((r) => String(r.uid));
+    this.uids.set(uid, { resource: o.resource, ns: o.ns, name: o.name });
+    this.indexed.set(k, { uid, ownerUids });
+    for (const ou of ownerUids) {
+      let s = this.owners.get(ou);
       if (!s) {
         s = new Set();
-        this.owners.set(uid, s);
+        this.owners.set(ou, s);
       }
-      s.add(this.key(o));
+      s.add(k);
     }
   }
 
-  private unindex(o: StoredObject): void {
-    const m = (JSON.parse(o.json) as Obj).metadata as Obj;
-    for (const ref of (m.ownerReferences as Obj[] | undefined) ?? []) this.owners.get(String(ref.uid))?.delete(this.key(o));
+  private unindex(k: string): void {
+    const prev = this.indexed.get(k);
+    if (!prev) return;
+    this.indexed.delete(k);
+    for (const ou of prev.ownerUids) this.owners.get(ou)?.delete(k);
   }
 
   private onEvent(ev: StoreEvent): void {
-    const m = (JSON.parse(ev.obj.json) as Obj).metadata as Obj;
+    const obj = JSON.parse(ev.obj.json) as Obj;
+    const m = obj.metadata as Obj;
     const uid = String(m.uid);
-    if (ev.type === 'DELETED' && ev.obj.resource === 'apiextensions.k8s.io/customresourcedefinitions') {
-      const spec = (JSON.parse(ev.obj.json) as Obj).spec as { group: string; names: { plural: string } };
-      this.queue.add(`crd:${spec.group}/${spec.names.plural}`);
-    }
     if (ev.type === 'DELETED') {
-      this.unindex(ev.obj);
+      if (ev.obj.resource === 'apiextensions.k8s.io/customresourcedefinitions') {
+        const spec = obj.spec as { group: string; names: { plural: string } };
+        this.queue.add(`crd:${spec.group}/${spec.names.plural}`);
+      }
+      this.unindex(this.key(ev.obj));
       this.uids.delete(uid);
       if (this.owners.get(uid)?.size) this.queue.add(`gone:${uid}`);
       // an owner waiting in foreground deletion may now be free to go
       for (const ref of (m.ownerReferences as Obj[] | undefined) ?? []) {
-        const owner = this.uids.get(String(ref.uid));
-        if (owner) this.enqueue(`obj:${String(ref.uid)}`, owner);
+        if (this.uids.has(String(ref.uid))) this.queue.add(`obj:${String(ref.uid)}`);
       }
-      if (ev.obj.resource === 'core/namespaces') return;
-      const nsRef = this.uidOfNamespace(ev.obj.ns);
-      if (nsRef) this.queue.add(`obj:${nsRef}`);
+      if (ev.obj.resource !== 'core/namespaces') {
+        const nsUid = this.uidOfNamespace(ev.obj.ns);
+        if (nsUid) this.queue.add(`obj:${nsUid}`);
+      }
     } else {
-      this.index(ev.obj, ev.prev);
-      if (m.deletionTimestamp) this.enqueue(`obj:${uid}`, ev.obj);
+      this.index(ev.obj, m);
+      if (m.deletionTimestamp) this.queue.add(`obj:${uid}`);
     }
-    this.kick();
+    if (this.queue.size > 0) this.kick();
   }
 
   private uidOfNamespace(ns: string): string | undefined {
     if (!ns) return undefined;
     const n = this.core.store.get('core/namespaces', '', ns);
     if (!n) return undefined;
-    const o = JSON.parse(n.json) as Obj;
-    return (o.metadata as Obj).deletionTimestamp ? String((o.metadata as Obj).uid) : undefined;
-  }
-
-  private enqueue(item: string, _ref: Ref): void {
-    this.queue.add(item);
+    const m = metadataOf(n);
+    return m.deletionTimestamp ? String(m.uid) : undefined;
   }
 
   private kick(): void {
@@ -132,15 +143,11 @@ export class GarbageCollector {
     }
   }
 
-  private defFor(resource: string): ResourceDef | undefined {
-    return this.core.registry.byStoreId(resource).find((d) => `${d.group}/${d.plural}` === resource || d.storeId === resource);
-  }
-
   private dependents(uid: string): Array<{ def: ResourceDef; ref: Ref; obj: Obj }> {
     const out: Array<{ def: ResourceDef; ref: Ref; obj: Obj }> = [];
     for (const k of this.owners.get(uid) ?? []) {
       const [resource, ns, name] = k.split('|');
-      const def = this.defFor(resource);
+      const def = this.core.registry.primary(resource);
       const s = this.core.store.get(resource, ns, name);
       if (def && s) out.push({ def, ref: { resource, ns, name }, obj: JSON.parse(s.json) });
     }
@@ -172,7 +179,7 @@ export class GarbageCollector {
   private async process(uid: string): Promise<void> {
     const ref = this.uids.get(uid);
     if (!ref) return;
-    const def = this.defFor(ref.resource);
+    const def = this.core.registry.primary(ref.resource);
     const s = this.core.store.get(ref.resource, ref.ns, ref.name);
     if (!def || !s) return;
     const obj = JSON.parse(s.json) as Obj;
@@ -216,7 +223,7 @@ export class GarbageCollector {
     let remaining = 0;
     for (const d of this.core.registry.all()) {
       if (!d.namespaced || d.virtual) continue;
-      if (d.storeId !== `${d.group || 'core'}/${d.plural}`) continue; // alias groups share storage
+      if (!isPrimary(d)) continue; // alias groups share another resource's storage
       for (const o of this.core.store.list(d.storeId, ns)) {
         remaining++;
         const m = (JSON.parse(o.json) as Obj).metadata as Obj;

@@ -13,7 +13,7 @@ import { ApiError, errors } from './errors.js';
 import { hashDoc, v2Doc, v3Doc, v3Index } from './openapi.js';
 import { jsonPatch, mergePatch } from './patch.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
-import { gvString, type ResourceDef, type VersionDef } from './registry.js';
+import { gvString, isPrimary, type ResourceDef, type VersionDef } from './registry.js';
 import { fieldValue, matchFields, matchLabels, parseFieldSelector, parseLabelSelector, supportedFields } from './selectors.js';
 import type { StoredObject } from './store.js';
 import { columnsFor, table } from './table.js';
@@ -496,6 +496,8 @@ export function buildApp(o: HttpOptions): express.Express {
     const cols = columnsFor(t.ver.printerColumns);
     const includeObject = q.includeObject ?? 'Metadata';
     const objOf = (s: StoredObject) => core.toVersion(def, JSON.parse(s.json), version);
+    // stored rows already have the requested shape: send them as they are, without re-encoding
+    const direct = storageVersion === target && isPrimary(def);
     if (isWatch) {
       const params = {
         resourceVersion: q.resourceVersion,
@@ -513,7 +515,7 @@ export function buildApp(o: HttpOptions): express.Express {
           first = false;
         } else if (mode === 'PartialObjectMetadata') {
           body = JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: (objOf(s) as Obj).metadata });
-        } else if (storageVersion === target && def.storeId === `${def.group || 'core'}/${def.plural}`) body = s.json;
+        } else if (direct) body = s.json;
         else body = JSON.stringify(objOf(s));
         return `{"type":"${type}","object":${body}}\n`;
       };
@@ -570,7 +572,6 @@ export function buildApp(o: HttpOptions): express.Express {
       });
       return;
     }
-    const direct = storageVersion === target && def.storeId === `${def.group || 'core'}/${def.plural}`;
     // rows are already serialized in the storage version: concatenate rather than re-encode
     const rows = direct ? items.map((s) => s.json) : items.map((s) => JSON.stringify(objOf(s)));
     res.status(200).setHeader('Content-Type', 'application/json');

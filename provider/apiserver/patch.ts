@@ -46,12 +46,11 @@ const MERGE_KEYS: Record<string, string> = {
   taints: 'key',
   webhooks: 'name',
   subjects: 'name',
-  rules: '',
 };
 
 const SET_LISTS = new Set(['finalizers']);
 
-export function strategicMergePatch(target: unknown, patch: unknown, field = ''): unknown {
+export function strategicMergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return structuredClone(patch);
   if (patch.$patch === 'replace') {
     const { $patch: _, ...rest } = patch;
@@ -77,12 +76,11 @@ export function strategicMergePatch(target: unknown, patch: unknown, field = '')
       out[k] = mergeList(out[k], v, k);
       continue;
     }
-    const merged = strategicMergePatch(out[k], v, k);
+    const merged = strategicMergePatch(out[k], v);
     if (merged === undefined) delete out[k];
     else out[k] = merged;
   }
   if (retain) for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
-  void field;
   return out;
 }
 

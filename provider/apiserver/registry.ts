@@ -88,6 +88,16 @@ export interface ResourceDef {
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
+/** The store key a resource owns; an alias (events.k8s.io events) points at another's instead. */
+export function ownStoreId(group: string, plural: string): string {
+  return `${group || 'core'}/${plural}`;
+}
+
+/** True when objects of `def` are stored under its own key rather than another group's. */
+export function isPrimary(def: ResourceDef): boolean {
+  return def.storeId === ownStoreId(def.group, def.plural);
+}
+
 export function gvString(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }
@@ -149,6 +159,12 @@ export class Registry {
 
   byStoreId(storeId: string): ResourceDef[] {
     return [...this.byKey.values()].filter((d) => d.storeId === storeId);
+  }
+
+  /** The resource whose own storage a store key is (not an alias sharing it). */
+  primary(storeId: string): ResourceDef | undefined {
+    for (const d of this.byKey.values()) if (d.storeId === storeId && isPrimary(d)) return d;
+    return undefined;
   }
 
   all(): ResourceDef[] {

@@ -195,12 +195,12 @@ export function prune(schema: JSONSchemaProps, obj: Obj): string[] {
   const removed: string[] = [];
   for (const k of Object.keys(obj)) {
     if (k === 'apiVersion' || k === 'kind' || k === 'metadata') continue;
-    pruneValue(schema, obj, k, k, removed, true);
+    pruneValue(schema, obj, k, k, removed);
   }
   return removed;
 }
 
-function pruneValue(parentSchema: JSONSchemaProps, parent: Obj, key: string, path: string, removed: string[], root = false): void {
+function pruneValue(parentSchema: JSONSchemaProps, parent: Obj, key: string, path: string, removed: string[]): void {
   const preserve = parentSchema['x-kubernetes-preserve-unknown-fields'] === true;
   const sub =
     parentSchema.properties?.[key] ??
@@ -212,7 +212,6 @@ function pruneValue(parentSchema: JSONSchemaProps, parent: Obj, key: string, pat
     }
     return;
   }
-  void root;
   pruneInto(sub, parent[key], path, removed);
 }
 

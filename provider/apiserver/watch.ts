@@ -2,7 +2,7 @@
 // sendInitialEvents (WatchList) with the `k8s.io/initial-events-end` bookmark, selector-aware
 // ADDED/DELETED transitions, and 410 Expired when a client resumes from a compacted version.
 import type { ServerResponse } from 'node:http';
-import type { ApiCore, Obj } from './core.js';
+import type { ApiCore } from './core.js';
 import { ApiError } from './errors.js';
 import type { ResourceDef } from './registry.js';
 import type { StoredObject, StoreEvent } from './store.js';
@@ -91,8 +91,6 @@ export function startWatch(w: WatchSpec): void {
   const store = core.store;
   let closed = false;
   let lastRV = 0;
-  const buffered: StoreEvent[] = [];
-  let live = false;
 
   const write = (line: string) => {
     if (closed) return;
@@ -114,10 +112,9 @@ export function startWatch(w: WatchSpec): void {
     else if (before) write(w.encode('DELETED', ev.obj)); // the object left the selector
   };
 
-  const unsubscribe = store.subscribe(def.storeId, (ev) => {
-    if (live) emit(ev);
-    else buffered.push(ev);
-  });
+  // subscribing and sending the initial state or replay happen in one synchronous turn, so no
+  // event can fall between them; emit() drops anything at or below what was already sent
+  const unsubscribe = store.subscribe(def.storeId, emit);
 
   let bookmarkTimer: NodeJS.Timeout | undefined;
   let timeoutTimer: NodeJS.Timeout | undefined;
@@ -158,10 +155,7 @@ export function startWatch(w: WatchSpec): void {
     }
     lastRV = since;
     for (const ev of events) emit(ev);
-    if (lastRV < store.resourceVersion) lastRV = Math.max(lastRV, since);
   }
-  live = true;
-  for (const ev of buffered.splice(0)) emit(ev);
 
   if (params.allowWatchBookmarks) {
     bookmarkTimer = setInterval(() => {
@@ -177,8 +171,4 @@ export function startWatch(w: WatchSpec): void {
 
 export function errorLine(e: ApiError): string {
   return `{"type":"ERROR","object":${JSON.stringify(e.toStatus())}}\n`;
-}
-
-export function parseObj(s: StoredObject): Obj {
-  return JSON.parse(s.json) as Obj;
 }
