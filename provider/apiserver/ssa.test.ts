@@ -93,8 +93,9 @@ describe('server-side apply', () => {
     const mf = recordUpdate(applied, next, 'kubectl-edit', schema, 'x.io/v1', now);
     const edit = mf.find((m) => m.manager === 'kubectl-edit');
     const a = mf.find((m) => m.manager === 'a');
-    assert.ok(((edit?.fieldsV1 ?? {})['f:spec'] as Record<string, unknown>)['f:replicas']);
-    assert.equal(((a?.fieldsV1 ?? {})['f:spec'] as Record<string, unknown>)['f:replicas'], undefined);
-    assert.ok(((a?.fieldsV1 ?? {})['f:spec'] as Record<string, unknown>)['f:tags']);
+    assert.ok(edit && a, 'both managers keep an entry');
+    assert.ok((edit?.fieldsV1['f:spec'] as Record<string, unknown> | undefined)?.['f:replicas']);
+    assert.equal((a?.fieldsV1['f:spec'] as Record<string, unknown> | undefined)?.['f:replicas'], undefined);
+    assert.ok((a?.fieldsV1['f:spec'] as Record<string, unknown> | undefined)?.['f:tags']);
   });
 });

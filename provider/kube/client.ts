@@ -1,0 +1,242 @@
+// The one client every Ferrite controller uses: kubeconfig loading and authentication come from
+// @kubernetes/client-node (tokens, client certificates, exec plugins, CA bundles); requests go by
+// REST path for any kind, including subresources, which client-node's generic API lacks.
+
+import { request as httpRequest } from 'node:http';
+import type { RequestOptions } from 'node:https';
+import { request } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export type Obj = Record<string, unknown>;
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+    ownerReferences?: Array<{
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller?: boolean;
+      blockOwnerDeletion?: boolean;
+    }>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+/** A Kubernetes API error as the server reported it (a Status object). */
+export class KubeApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly status?: Obj,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.code === 404;
+export const isConflict = (e: unknown) => e instanceof KubeApiError && e.code === 409;
+export const isAlreadyExists = (e: unknown) => e instanceof KubeApiError && e.reason === 'AlreadyExists';
+export const isGone = (e: unknown) => e instanceof KubeApiError && e.code === 410;
+
+export interface Resource {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export type PatchType = 'merge' | 'json' | 'apply' | 'strategic';
+const PATCH_CT: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+export interface ResponseStream {
+  on(ev: 'data', fn: (chunk: Buffer) => void): void;
+  on(ev: 'end' | 'close', fn: () => void): void;
+  on(ev: 'error', fn: (e: Error) => void): void;
+  destroy(): void;
+}
+
+export class KubeClient {
+  private readonly resources = new Map<string, Resource>();
+  readonly server: string;
+
+  constructor(readonly kc: KubeConfig) {
+    const c = kc.getCurrentCluster();
+    if (!c) throw new Error('kubeconfig has no current cluster');
+    this.server = c.server.replace(/\/$/, '');
+  }
+
+  static fromFile(path: string): KubeClient {
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    return new KubeClient(kc);
+  }
+
+  private async options(method: string, path: string, headers: Record<string, string>): Promise<RequestOptions & { url: URL }> {
+    const url = new URL(this.server + path);
+    const opts: RequestOptions = { method, headers: { accept: 'application/json', 'user-agent': 'ferrite/controller', ...headers } };
+    await this.kc.applyToHTTPSOptions(opts);
+    return { ...opts, url };
+  }
+
+  /** One request; resolves with the parsed JSON body, rejects with KubeApiError on >= 400. */
+  async raw(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Obj> {
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const { url, ...opts } = await this.options(method, path, data ? { 'content-type': contentType } : {});
+    return new Promise((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? request : httpRequest)(url, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed: Obj = {};
+          try {
+            parsed = text ? (JSON.parse(text) as Obj) : {};
+          } catch {
+            parsed = { message: text };
+          }
+          const code = res.statusCode ?? 0;
+          if (code >= 400) {
+            reject(new KubeApiError(code, String(parsed.reason ?? 'Unknown'), String(parsed.message ?? `HTTP ${code}`), parsed));
+          } else resolve(parsed);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      if (data) req.write(data);
+      req.end();
+    });
+  }
+
+  /** A streaming GET (watches); the caller reads lines and destroys the stream to stop. */
+  async stream(path: string): Promise<ResponseStream> {
+    const { url, ...opts } = await this.options('GET', path, {});
+    return new Promise((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? request : httpRequest)(url, opts, (res) => {
+        if ((res.statusCode ?? 0) >= 400) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const s = safeJson(Buffer.concat(chunks).toString());
+            reject(new KubeApiError(res.statusCode ?? 0, String(s.reason ?? 'Unknown'), String(s.message ?? 'watch failed'), s));
+          });
+          return;
+        }
+        resolve({
+          on: (ev: string, fn: (...a: never[]) => void) => res.on(ev, fn as never),
+          destroy: () => req.destroy(),
+        } as ResponseStream);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** Resolves apiVersion + kind to a REST resource through discovery (cached, refreshed on miss). */
+  async resource(apiVersion: string, kind: string): Promise<Resource> {
+    const key = `${apiVersion}/${kind}`;
+    let r = this.resources.get(key);
+    if (r) return r;
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    const list = await this.raw('GET', group ? `/apis/${group}/${version}` : `/api/${version}`);
+    for (const res of (list.resources as Array<{ name: string; kind: string; namespaced: boolean }>) ?? []) {
+      if (res.name.includes('/')) continue;
+      this.resources.set(`${apiVersion}/${res.kind}`, { group, version, plural: res.name, kind: res.kind, namespaced: res.namespaced });
+    }
+    r = this.resources.get(key);
+    if (!r) throw new KubeApiError(404, 'NotFound', `no resource for kind ${kind} in ${apiVersion}`);
+    return r;
+  }
+
+  path(r: Resource, namespace?: string, name?: string, sub?: string): string {
+    let p = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+    if (r.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;
+    p += `/${r.plural}`;
+    if (name) p += `/${encodeURIComponent(name)}`;
+    if (sub) p += `/${sub}`;
+    return p;
+  }
+
+  private async target(o: KubeObject) {
+    if (!o.apiVersion || !o.kind) throw new Error('object needs apiVersion and kind');
+    return this.resource(o.apiVersion, o.kind);
+  }
+
+  async get<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<T> {
+    const r = await this.resource(apiVersion, kind);
+    return (await this.raw('GET', this.path(r, namespace, name))) as T;
+  }
+
+  async list<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    query = '',
+  ): Promise<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }> {
+    const r = await this.resource(apiVersion, kind);
+    return (await this.raw('GET', this.path(r, namespace) + (query ? `?${query}` : ''))) as never;
+  }
+
+  async create<T extends KubeObject>(o: T, fieldManager = 'ferrite'): Promise<T> {
+    const r = await this.target(o);
+    return (await this.raw('POST', `${this.path(r, o.metadata?.namespace)}?fieldManager=${fieldManager}`, o)) as T;
+  }
+
+  async update<T extends KubeObject>(o: T, opts: { subresource?: 'status'; fieldManager?: string } = {}): Promise<T> {
+    const r = await this.target(o);
+    const p = this.path(r, o.metadata?.namespace, o.metadata?.name, opts.subresource);
+    return (await this.raw('PUT', `${p}?fieldManager=${opts.fieldManager ?? 'ferrite'}`, o)) as T;
+  }
+
+  async patch<T extends KubeObject>(
+    ref: { apiVersion: string; kind: string; namespace?: string; name: string },
+    type: PatchType,
+    patch: unknown,
+    opts: { subresource?: 'status'; fieldManager?: string; force?: boolean } = {},
+  ): Promise<T> {
+    const r = await this.resource(ref.apiVersion, ref.kind);
+    const q = new URLSearchParams({ fieldManager: opts.fieldManager ?? 'ferrite' });
+    if (opts.force) q.set('force', 'true');
+    return (await this.raw('PATCH', `${this.path(r, ref.namespace, ref.name, opts.subresource)}?${q}`, patch, PATCH_CT[type])) as T;
+  }
+
+  async delete(
+    ref: { apiVersion: string; kind: string; namespace?: string; name: string },
+    propagationPolicy?: 'Background' | 'Foreground' | 'Orphan',
+  ): Promise<void> {
+    const r = await this.resource(ref.apiVersion, ref.kind);
+    await this.raw(
+      'DELETE',
+      this.path(r, ref.namespace, ref.name),
+      propagationPolicy ? { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy } : undefined,
+    );
+  }
+}
+
+function safeJson(t: string): Obj {
+  try {
+    return JSON.parse(t) as Obj;
+  } catch {
+    return { message: t };
+  }
+}

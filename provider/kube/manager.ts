@@ -1,0 +1,145 @@
+// The manager runs a set of controllers against one API server: shared informers (one per kind,
+// however many controllers watch it), optional Lease leader election (workers run only while
+// leading), and an HTTP endpoint with /metrics, /healthz and /readyz.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import pino, { type Logger } from 'pino';
+import type { KubeClient } from './client.js';
+import { Controller, type ControllerSpec, type GVK } from './controller.js';
+import { EventRecorder } from './events.js';
+import { Informer } from './informer.js';
+import { LeaderElector } from './leader-election.js';
+import { ControllerMetrics } from './metrics.js';
+
+export interface ManagerOptions {
+  client: KubeClient;
+  name: string;
+  log?: Logger;
+  /** host:port for /metrics, /healthz, /readyz; omit to serve none. Port 0 picks a free one. */
+  metricsBindAddress?: string;
+  leaderElection?: { namespace: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  resyncMs?: number;
+}
+
+export class Manager {
+  readonly metrics = new ControllerMetrics();
+  readonly recorder: EventRecorder;
+  private readonly informers = new Map<string, Informer>();
+  private readonly controllers: Controller[] = [];
+  private readonly log: Logger;
+  private elector?: LeaderElector;
+  private server?: Server;
+  private started = false;
+  private leading = false;
+  private leaderWaiters: Array<() => void> = [];
+
+  constructor(private readonly o: ManagerOptions) {
+    this.log = o.log ?? pino({ level: 'info' });
+    this.recorder = new EventRecorder(o.client, o.name, o.leaderElection?.identity ?? '');
+  }
+
+  informer(gvk: GVK): Informer {
+    const k = `${gvk.apiVersion}/${gvk.kind}`;
+    let inf = this.informers.get(k);
+    if (!inf) {
+      inf = new Informer(this.o.client, gvk.apiVersion, gvk.kind, { resyncMs: this.o.resyncMs });
+      this.informers.set(k, inf);
+    }
+    return inf;
+  }
+
+  add(spec: ControllerSpec): Controller {
+    if (this.started) throw new Error('controllers must be added before the manager starts');
+    const c = new Controller(spec, {
+      client: this.o.client,
+      log: this.log,
+      recorder: this.recorder,
+      metrics: this.metrics,
+      informer: (g) => this.informer(g),
+    });
+    this.controllers.push(c);
+    return c;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Resolves when this manager's workers run (at once without leader election). */
+  waitForLeadership(): Promise<void> {
+    return this.leading ? Promise.resolve() : new Promise((r) => this.leaderWaiters.push(r));
+  }
+
+  get metricsAddress(): string | undefined {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    return a ? `http://${a.address}:${a.port}` : undefined;
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    if (this.o.metricsBindAddress) await this.serve(this.o.metricsBindAddress);
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
+    const lead = () => {
+      this.leading = true;
+      this.metrics.leader.set({ name: this.o.name }, 1);
+      this.log.info({ manager: this.o.name }, 'started leading');
+      for (const c of this.controllers) c.start();
+      for (const w of this.leaderWaiters.splice(0)) w();
+    };
+    const le = this.o.leaderElection;
+    if (!le) return lead();
+    this.metrics.leader.set({ name: this.o.name }, 0);
+    this.elector = new LeaderElector(this.o.client, {
+      namespace: le.namespace,
+      name: this.o.name,
+      identity: le.identity,
+      leaseDurationMs: le.leaseDurationMs,
+      renewDeadlineMs: le.renewDeadlineMs,
+      retryPeriodMs: le.retryPeriodMs,
+      onStartedLeading: lead,
+      onStoppedLeading: () => {
+        if (!this.leading) return;
+        this.leading = false;
+        this.metrics.leader.set({ name: this.o.name }, 0);
+        // like controller-runtime: losing the lease stops the workers; the process decides what next
+        this.log.warn({ manager: this.o.name }, 'leader election lost');
+        void Promise.all(this.controllers.map((c) => c.stop()));
+      },
+      onError: (e) => this.log.warn({ err: e.message }, 'leader election error'),
+    });
+    this.elector.start();
+  }
+
+  private serve(bind: string): Promise<void> {
+    const i = bind.lastIndexOf(':');
+    const host = bind.slice(0, i) || '127.0.0.1';
+    const port = Number(bind.slice(i + 1));
+    const app = express();
+    app.get('/metrics', async (_req, res) => {
+      res.setHeader('Content-Type', this.metrics.registry.contentType);
+      res.end(await this.metrics.registry.metrics());
+    });
+    app.get('/healthz', (_req, res) => {
+      res.type('text/plain').end('ok');
+    });
+    app.get('/readyz', (_req, res) => {
+      const ready = [...this.informers.values()].every((x) => x.hasSynced);
+      res
+        .status(ready ? 200 : 503)
+        .type('text/plain')
+        .end(ready ? 'ok' : 'informers not synced');
+    });
+    return new Promise((resolve, reject) => {
+      this.server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.elector?.stop();
+    await Promise.all(this.controllers.map((c) => c.stop()));
+    for (const i of this.informers.values()) i.stop();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server?.closeAllConnections();
+  }
+}

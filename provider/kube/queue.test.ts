@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WorkQueue } from './queue.js';
+
+describe('work queue', () => {
+  it('queues a key once and holds re-adds while it is processed', async () => {
+    const q = new WorkQueue('t');
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    assert.equal(q.length, 2);
+    assert.equal(await q.get(), 'a');
+    q.add('a'); // re-added while in flight: not handed out twice
+    assert.equal(await q.get(), 'b');
+    assert.equal(q.length, 0);
+    q.done('a');
+    assert.equal(q.length, 1, 'the re-add is queued once processing is done');
+    assert.equal(await q.get(), 'a');
+    q.done('a');
+    q.done('b');
+    q.shutdown();
+    assert.equal(await q.get(), undefined);
+  });
+
+  it('hands a key to a waiting worker immediately', async () => {
+    const q = new WorkQueue('t');
+    const p = q.get();
+    q.add('x');
+    assert.equal(await p, 'x');
+  });
+
+  it('backs off exponentially per item until forgotten', async () => {
+    const q = new WorkQueue('t', { baseDelayMs: 5, maxDelayMs: 40 });
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((n) => q.backoff(n)),
+      [5, 10, 20, 40, 40],
+    );
+    const t0 = performance.now();
+    q.addRateLimited('k');
+    q.addRateLimited('k'); // a pending delayed add is not duplicated
+    assert.equal(await q.get(), 'k');
+    assert.ok(performance.now() - t0 >= 4);
+    assert.equal(q.failuresOf('k'), 2);
+    q.forget('k');
+    assert.equal(q.failuresOf('k'), 0);
+    q.shutdown();
+  });
+});
