@@ -3,6 +3,7 @@
 // validation, managedFields and server-side apply. The HTTP layer and the garbage collector
 // both go through here, so every write obeys the same rules.
 import { randomUUID } from 'node:crypto';
+import { Admission, type Operation } from './admission.js';
 import { builtinResources } from './builtins.js';
 import { crdStatus, crdToResource, validateCrd } from './crd.js';
 import { ApiError, errors } from './errors.js';
@@ -74,6 +75,7 @@ function specPart(o: Obj, statusSub: boolean): string {
 
 export class ApiCore {
   readonly registry = new Registry();
+  readonly admission: Admission;
   private readonly validatingOn: boolean;
 
   constructor(
@@ -81,6 +83,7 @@ export class ApiCore {
     opts: { validate?: boolean } = {},
   ) {
     this.validatingOn = opts.validate ?? true;
+    this.admission = new Admission(store);
     for (const d of builtinResources()) this.registry.add(d);
     // CRDs persisted earlier are served again at start, and follow every later change.
     for (const s of store.list('apiextensions.k8s.io/customresourcedefinitions')) this.registerCrd(JSON.parse(s.json));
@@ -184,15 +187,10 @@ export class ApiCore {
     }
   }
 
-  /** Prunes, defaults and validates a custom resource in place; returns warnings. */
-  private admitSchema(def: ResourceDef, o: Obj, old: Obj | undefined, opts: WriteOptions): string[] {
+  /** Prunes unknown fields and applies defaults in place (decode time); returns warnings. */
+  private prepareSchema(def: ResourceDef, o: Obj, opts: WriteOptions): string[] {
     const ver = this.storageVersionDef(def);
     const warnings: string[] = [];
-    if (def.kind === 'CustomResourceDefinition' && def.group === 'apiextensions.k8s.io') {
-      const causes = validateCrd(o);
-      if (causes.length) throw errors.invalid(def.kind, def.group, String(meta(o).name ?? ''), causes);
-      return warnings;
-    }
     if (!ver.schema || !this.validatingOn) return warnings;
     const unknown = prune(ver.schema, o);
     if (unknown.length) {
@@ -207,9 +205,90 @@ export class ApiCore {
       if (mode === 'Warn') for (const u of unknown) warnings.push(`unknown field "${u}"`);
     }
     applyDefaults(ver.schema, o);
-    const causes = validate(ver.schema, o, old);
-    if (causes.length) throw errors.invalid(def.kind, def.group, String(meta(o).name ?? ''), causes);
     return warnings;
+  }
+
+  /** Validates against the structural schema and CEL rules (or a CRD against CRD rules). */
+  private validateSchema(def: ResourceDef, o: Obj, old: Obj | undefined): void {
+    const name = String(meta(o).name ?? '');
+    if (def.kind === 'CustomResourceDefinition' && def.group === 'apiextensions.k8s.io') {
+      const causes = validateCrd(o);
+      if (causes.length) throw errors.invalid(def.kind, def.group, name, causes);
+      return;
+    }
+    const ver = this.storageVersionDef(def);
+    if (!ver.schema || !this.validatingOn) return;
+    const causes = validate(ver.schema, o, old);
+    if (causes.length) throw errors.invalid(def.kind, def.group, name, causes);
+  }
+
+  /** Runs mutating webhooks on `o` (storage version) and returns the result, re-defaulted. */
+  private async mutateByWebhooks(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    name: string,
+    operation: Operation,
+    o: Obj,
+    old: Obj | undefined,
+    opts: WriteOptions,
+    warnings: string[],
+  ): Promise<Obj> {
+    const r = await this.admission.mutate({
+      def,
+      version,
+      namespace: ns,
+      name,
+      operation,
+      subresource: opts.subresource ?? '',
+      dryRun: opts.dryRun === true,
+      object: this.toVersion(def, o, version),
+      oldObject: old ? this.toVersion(def, old, version) : undefined,
+    });
+    warnings.push(...r.warnings);
+    const out = this.toStorage(def, r.object ?? o);
+    // a webhook may not rename or move the object
+    meta(out).name = name;
+    if (def.namespaced) meta(out).namespace = ns;
+    const ver = this.storageVersionDef(def);
+    if (ver.schema && this.validatingOn) {
+      prune(ver.schema, out);
+      applyDefaults(ver.schema, out);
+    }
+    return out;
+  }
+
+  private async validateByWebhooks(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    name: string,
+    operation: Operation,
+    o: Obj | undefined,
+    old: Obj | undefined,
+    opts: { dryRun?: boolean; subresource?: string },
+    warnings: string[],
+  ): Promise<void> {
+    warnings.push(
+      ...(await this.admission.validate({
+        def,
+        version,
+        namespace: ns,
+        name,
+        operation,
+        subresource: opts.subresource ?? '',
+        dryRun: opts.dryRun === true,
+        object: o ? this.toVersion(def, o, version) : undefined,
+        oldObject: old ? this.toVersion(def, old, version) : undefined,
+      })),
+    );
+  }
+
+  /** After awaiting webhooks, the object must still be what the write was computed from. */
+  private checkUnchanged(def: ResourceDef, ns: string, name: string, rv: number | undefined): void {
+    const now = this.getStored(def, ns, name);
+    if (rv === undefined && now) throw errors.alreadyExists(def, name);
+    if (rv !== undefined && now?.rv !== rv) throw errors.staleResourceVersion(def, name);
   }
 
   private namespaceCheck(def: ResourceDef, ns: string, creating: boolean): void {
@@ -231,7 +310,14 @@ export class ApiCore {
     }
   }
 
-  async create(def: ResourceDef, version: string, ns: string, body: Obj, opts: WriteOptions = {}): Promise<WriteResult> {
+  async create(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    body: Obj,
+    opts: WriteOptions = {},
+    managedOverride?: unknown,
+  ): Promise<WriteResult> {
     if (def.virtual) return { obj: this.virtualCreate(def, body), created: true, warnings: [] };
     const o = structuredClone(body);
     const m = meta(o);
@@ -251,10 +337,13 @@ export class ApiCore {
     if (this.getStored(def, ns, name)) throw errors.alreadyExists(def, name);
     const ver = this.storageVersionDef(def);
     let stored = this.toStorage(def, o);
-    const sm = meta(stored);
     if (ver.statusSubresource && !def.builtin) delete stored.status;
-    const warnings = this.admitSchema(def, stored, undefined, opts);
+    const warnings = this.prepareSchema(def, stored, opts);
     this.builtinDefaults(def, stored);
+    const webhooks = this.admission.active();
+    if (webhooks) stored = await this.mutateByWebhooks(def, version, ns, name, 'CREATE', stored, undefined, opts, warnings);
+    this.validateSchema(def, stored, undefined);
+    const sm = meta(stored);
     sm.uid = randomUUID();
     sm.creationTimestamp = nowISO();
     sm.generation = 1;
@@ -262,8 +351,12 @@ export class ApiCore {
     delete sm.deletionGracePeriodSeconds;
     delete sm.selfLink;
     const now = nowISO();
-    sm.managedFields = recordUpdate(undefined, stored, this.manager(opts), ver.schema, stored.apiVersion as string, now);
-    if (sm.managedFields && (sm.managedFields as unknown[]).length === 0) delete sm.managedFields;
+    sm.managedFields = managedOverride ?? recordUpdate(undefined, stored, this.manager(opts), ver.schema, stored.apiVersion as string, now);
+    if (Array.isArray(sm.managedFields) && sm.managedFields.length === 0) delete sm.managedFields;
+    if (webhooks) {
+      await this.validateByWebhooks(def, version, ns, name, 'CREATE', stored, undefined, opts, warnings);
+      if (!opts.dryRun) this.checkUnchanged(def, ns, name, undefined);
+    }
     if (opts.dryRun) {
       sm.resourceVersion = undefined;
       return { obj: this.toVersion(def, stored, version), created: true, warnings };
@@ -401,9 +494,12 @@ export class ApiCore {
       }
       if (def.kind === 'CustomResourceDefinition' && def.builtin) next.status = crdStatus({ ...next, status: old.status }, nowISO());
     }
-    const nm = meta(next);
-    const warnings = this.admitSchema(def, next, old, opts);
+    const warnings = this.prepareSchema(def, next, opts);
     if (def.builtin && def.kind === 'Secret') this.builtinDefaults(def, next);
+    const webhooks = this.admission.active();
+    if (webhooks) next = await this.mutateByWebhooks(def, version, ns, name, 'UPDATE', next, old, opts, warnings);
+    this.validateSchema(def, next, old);
+    const nm = meta(next);
     const om = old.metadata as Obj;
     if (specPart(next, ver.statusSubresource) !== specPart(old, ver.statusSubresource)) {
       nm.generation = Number(om.generation ?? 1) + 1;
@@ -428,6 +524,10 @@ export class ApiCore {
     if (withoutVolatile(next) === withoutVolatile(old)) {
       // a no-op write keeps the resourceVersion and emits no event, as etcd3's store does
       return { obj: this.toVersion(def, old, version), warnings };
+    }
+    if (webhooks) {
+      await this.validateByWebhooks(def, version, ns, name, 'UPDATE', next, old, opts, warnings);
+      if (!opts.dryRun) this.checkUnchanged(def, ns, name, Number(om.resourceVersion));
     }
     if (opts.dryRun) return { obj: this.toVersion(def, next, version), warnings };
     if (om.deletionTimestamp && ((nm.finalizers as string[] | undefined) ?? []).length === 0) {
@@ -473,8 +573,7 @@ export class ApiCore {
       if (!cur) {
         const mm = meta(merged);
         mm.name = name;
-        const res = await this.createWithManaged(def, version, ns, merged, managed, opts);
-        return res;
+        return this.create(def, version, ns, merged, opts, managed);
       }
       return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, merged), opts, managed);
     }
@@ -507,24 +606,6 @@ export class ApiCore {
     return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, next), opts);
   }
 
-  private async createWithManaged(
-    def: ResourceDef,
-    version: string,
-    ns: string,
-    obj: Obj,
-    managed: unknown,
-    opts: WriteOptions,
-  ): Promise<WriteResult> {
-    const res = await this.create(def, version, ns, obj, { ...opts, dryRun: true });
-    const o = this.toStorage(def, res.obj);
-    const m = meta(o);
-    m.managedFields = managed;
-    if (opts.dryRun) return { ...res, obj: this.toVersion(def, o, version) };
-    if (this.getStored(def, ns, String(m.name))) throw errors.alreadyExists(def, String(m.name));
-    const stored = await this.persist(def, ns, String(m.name), o);
-    return { obj: this.toVersion(def, stored, version), created: true, warnings: res.warnings };
-  }
-
   async delete(
     def: ResourceDef,
     version: string,
@@ -555,6 +636,10 @@ export class ApiCore {
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
     if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
     const isNamespace = def.builtin && def.kind === 'Namespace' && def.group === '';
+    if (this.admission.active()) {
+      await this.validateByWebhooks(def, version, ns, name, 'DELETE', undefined, obj, opts, []);
+      if (!opts.dryRun) this.checkUnchanged(def, ns, name, cur.rv);
+    }
     if (finalizers.length === 0 && !isNamespace) {
       if (!opts.dryRun) await this.commit(def, ns, name, null);
       return { obj: this.toVersion(def, obj, version), deleted: true };

@@ -1,0 +1,256 @@
+// Dynamic admission: calls the webhooks registered through MutatingWebhookConfiguration and
+// ValidatingWebhookConfiguration objects, as kube-apiserver calls them — AdmissionReview v1 over
+// HTTPS (caBundle), rules, namespace and object selectors, failurePolicy, timeouts,
+// sideEffects on dry runs, and JSONPatch responses from mutating webhooks.
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request } from 'node:https';
+import fastJsonPatch from 'fast-json-patch';
+import { ApiError } from './errors.js';
+import type { ResourceDef } from './registry.js';
+import { fromLabelSelectorObject, matchLabels } from './selectors.js';
+import type { Store } from './store.js';
+
+type Obj = Record<string, unknown>;
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+export interface AdmissionAttributes {
+  def: ResourceDef;
+  version: string;
+  namespace: string;
+  name: string;
+  operation: Operation;
+  subresource: string;
+  dryRun: boolean;
+  object?: Obj;
+  oldObject?: Obj;
+}
+
+interface Rule {
+  operations?: string[];
+  apiGroups?: string[];
+  apiVersions?: string[];
+  resources?: string[];
+  scope?: string;
+}
+
+interface Webhook {
+  name: string;
+  clientConfig?: { url?: string; caBundle?: string; service?: { name: string; namespace: string; path?: string; port?: number } };
+  rules?: Rule[];
+  failurePolicy?: 'Fail' | 'Ignore';
+  namespaceSelector?: Obj;
+  objectSelector?: Obj;
+  sideEffects?: string;
+  timeoutSeconds?: number;
+  admissionReviewVersions?: string[];
+}
+
+const MUTATING = 'admissionregistration.k8s.io/mutatingwebhookconfigurations';
+const VALIDATING = 'admissionregistration.k8s.io/validatingwebhookconfigurations';
+
+const anyOf = (list: string[] | undefined, v: string) => !list || list.includes('*') || list.includes(v);
+
+function resourceMatches(resources: string[] | undefined, plural: string, sub: string): boolean {
+  const want = sub ? `${plural}/${sub}` : plural;
+  for (const r of resources ?? []) {
+    if (r === '*/*' || r === want) return true;
+    if (r === '*' && !sub) return true;
+    if (sub && r === `*/${sub}`) return true;
+    if (!sub && r === `${plural}/*`) return false;
+    if (sub && r === `${plural}/*`) return true;
+  }
+  return false;
+}
+
+/** Where a service reference points on a machine without cluster DNS: the local host. */
+export type ServiceResolver = (svc: { name: string; namespace: string; port?: number }) => string;
+
+export const localServiceResolver: ServiceResolver = (svc) => `127.0.0.1:${svc.port ?? 443}`;
+
+export class Admission {
+  private cache = new Map<string, { rv: number; hooks: Webhook[] }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly resolveService: ServiceResolver = localServiceResolver,
+  ) {}
+
+  /** True when any webhook is registered (the write path stays synchronous otherwise). */
+  active(): boolean {
+    return this.store.count(MUTATING) + this.store.count(VALIDATING) > 0;
+  }
+
+  private hooks(resource: string): Webhook[] {
+    const out: Webhook[] = [];
+    for (const s of this.store.list(resource)) {
+      const k = `${resource}/${s.name}`;
+      let c = this.cache.get(k);
+      if (!c || c.rv !== s.rv) {
+        c = { rv: s.rv, hooks: ((JSON.parse(s.json) as Obj).webhooks as Webhook[] | undefined) ?? [] };
+        this.cache.set(k, c);
+      }
+      out.push(...c.hooks);
+    }
+    return out;
+  }
+
+  private matches(h: Webhook, a: AdmissionAttributes): boolean {
+    const { def } = a;
+    // webhook configurations are never subject to webhooks, so a bad one cannot lock itself in
+    if (def.group === 'admissionregistration.k8s.io') return false;
+    const ruleHit = (h.rules ?? []).some(
+      (r) =>
+        anyOf(r.operations, a.operation) &&
+        anyOf(r.apiGroups, def.group) &&
+        // matchPolicy Equivalent (the v1 default): any served version of the group matches
+        (anyOf(r.apiVersions, a.version) || def.versions.some((v) => anyOf(r.apiVersions, v.name))) &&
+        resourceMatches(r.resources, def.plural, a.subresource) &&
+        (!r.scope || r.scope === '*' || (r.scope === 'Namespaced') === def.namespaced),
+    );
+    if (!ruleHit) return false;
+    if (h.namespaceSelector && def.namespaced) {
+      const nsObj = this.store.get('core/namespaces', '', a.namespace);
+      const labels = nsObj ? (((JSON.parse(nsObj.json) as Obj).metadata as Obj).labels as Record<string, string> | undefined) : undefined;
+      if (!matchLabels(fromLabelSelectorObject(h.namespaceSelector), { 'kubernetes.io/metadata.name': a.namespace, ...(labels ?? {}) }))
+        return false;
+    }
+    if (h.objectSelector) {
+      const sel = fromLabelSelectorObject(h.objectSelector);
+      const labelsOf = (o?: Obj) => (o?.metadata as Obj | undefined)?.labels as Record<string, string> | undefined;
+      if (!matchLabels(sel, labelsOf(a.object)) && !matchLabels(sel, labelsOf(a.oldObject))) return false;
+    }
+    return true;
+  }
+
+  private review(h: Webhook, a: AdmissionAttributes): Obj {
+    return {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: randomUUID(),
+        kind: { group: a.def.group, version: a.version, kind: a.def.kind },
+        resource: { group: a.def.group, version: a.version, resource: a.def.plural },
+        ...(a.subresource ? { subResource: a.subresource } : {}),
+        requestKind: { group: a.def.group, version: a.version, kind: a.def.kind },
+        requestResource: { group: a.def.group, version: a.version, resource: a.def.plural },
+        name: a.name,
+        ...(a.def.namespaced ? { namespace: a.namespace } : {}),
+        operation: a.operation,
+        userInfo: { username: 'ferrite-admin', groups: ['system:masters', 'system:authenticated'] },
+        object: a.object ?? null,
+        oldObject: a.oldObject ?? null,
+        dryRun: a.dryRun,
+        options: { apiVersion: 'meta.k8s.io/v1', kind: `${a.operation[0]}${a.operation.slice(1).toLowerCase()}Options` },
+      },
+    };
+  }
+
+  private call(h: Webhook, body: Obj): Promise<Obj> {
+    const cc = h.clientConfig ?? {};
+    let url: URL;
+    if (cc.url) url = new URL(cc.url);
+    else if (cc.service) url = new URL(`https://${this.resolveService(cc.service)}${cc.service.path ?? '/'}`);
+    else return Promise.reject(new Error('webhook has neither clientConfig.url nor clientConfig.service'));
+    const ca = cc.caBundle ? Buffer.from(cc.caBundle, 'base64').toString('utf8') : undefined;
+    const data = JSON.stringify(body);
+    const timeout = (h.timeoutSeconds ?? 10) * 1000;
+    return new Promise((resolve, reject) => {
+      const req = (url.protocol === 'http:' ? httpRequest : request)(
+        url,
+        {
+          method: 'POST',
+          ca,
+          timeout,
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(data) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            if ((res.statusCode ?? 0) >= 400) return reject(new Error(`the server responded with status ${res.statusCode}`));
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString()) as Obj);
+            } catch (e) {
+              reject(new Error(`the response is not a JSON AdmissionReview: ${(e as Error).message}`));
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`context deadline exceeded (timeout ${timeout / 1000}s)`)));
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+
+  /** Calls one webhook; returns its response, or undefined when it failed and failurePolicy is Ignore. */
+  private async invoke(h: Webhook, a: AdmissionAttributes): Promise<Obj | undefined> {
+    if (a.dryRun && h.sideEffects !== 'None' && h.sideEffects !== 'NoneOnDryRun') {
+      throw new ApiError(400, 'BadRequest', `admission webhook "${h.name}" does not support dry run`);
+    }
+    try {
+      const out = await this.call(h, this.review(h, a));
+      const response = out.response as Obj | undefined;
+      if (!response) throw new Error('the AdmissionReview has no response');
+      return response;
+    } catch (e) {
+      if (h.failurePolicy === 'Ignore') return undefined;
+      throw new ApiError(500, 'InternalError', `Internal error occurred: failed calling webhook "${h.name}": ${(e as Error).message}`);
+    }
+  }
+
+  private deny(h: Webhook, response: Obj): never {
+    const status = (response.status ?? {}) as Obj;
+    const code = Number(status.code ?? 0) >= 400 ? Number(status.code) : 400;
+    const msg = status.message ? String(status.message) : 'without explanation';
+    throw new ApiError(code, (status.reason as never) ?? 'BadRequest', `admission webhook "${h.name}" denied the request: ${msg}`);
+  }
+
+  /** Mutating webhooks, in configuration name order; returns the (possibly patched) object. */
+  async mutate(a: AdmissionAttributes): Promise<{ object: Obj | undefined; warnings: string[] }> {
+    const warnings: string[] = [];
+    let object = a.object;
+    for (const h of this.hooks(MUTATING)) {
+      const attrs = { ...a, object };
+      if (!this.matches(h, attrs)) continue;
+      const r = await this.invoke(h, attrs);
+      if (!r) continue;
+      for (const w of (r.warnings as string[] | undefined) ?? []) warnings.push(w);
+      if (r.allowed !== true) this.deny(h, r);
+      if (r.patch && object) {
+        if (r.patchType !== 'JSONPatch')
+          throw new ApiError(
+            500,
+            'InternalError',
+            `admission webhook "${h.name}" returned an unsupported patchType ${String(r.patchType)}`,
+          );
+        try {
+          const ops = JSON.parse(Buffer.from(String(r.patch), 'base64').toString('utf8')) as fastJsonPatch.Operation[];
+          object = fastJsonPatch.applyPatch(structuredClone(object), ops, true, false).newDocument as Obj;
+        } catch (e) {
+          throw new ApiError(
+            500,
+            'InternalError',
+            `admission webhook "${h.name}" returned a patch that does not apply: ${(e as Error).message.split('\n')[0]}`,
+          );
+        }
+      }
+    }
+    return { object, warnings };
+  }
+
+  /** Validating webhooks; any denial rejects the request. */
+  async validate(a: AdmissionAttributes): Promise<string[]> {
+    const warnings: string[] = [];
+    const hooks = this.hooks(VALIDATING).filter((h) => this.matches(h, a));
+    // kube-apiserver calls validating webhooks in parallel
+    const results = await Promise.all(hooks.map(async (h) => ({ h, r: await this.invoke(h, a) })));
+    for (const { h, r } of results) {
+      if (!r) continue;
+      for (const w of (r.warnings as string[] | undefined) ?? []) warnings.push(w);
+      if (r.allowed !== true) this.deny(h, r);
+    }
+    return warnings;
+  }
+}
