@@ -116,7 +116,8 @@ webhooks:
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await k(['get', 'widget', 'w1', '-o', 'jsonpath={.metadata.labels.mutated}'])).stdout, 'update');
     const upd = seen.findLast((x) => x.operation === 'UPDATE' && x.name === 'w1');
-    assert.equal((upd?.oldObject as unknown as { spec: { replicas: number } }).spec.replicas, 2);
+    assert.ok(upd, 'the webhook received the UPDATE review');
+    assert.equal((upd.oldObject as unknown as { spec: { replicas: number } }).spec.replicas, 2);
   });
 
   it('rejects what a validating webhook denies, with its message and code', async () => {

@@ -3,13 +3,12 @@
 // HTTPS (caBundle), rules, namespace and object selectors, failurePolicy, timeouts,
 // sideEffects on dry runs, and JSONPatch responses from mutating webhooks.
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { request } from 'node:https';
 import fastJsonPatch from 'fast-json-patch';
 import { ApiError } from './errors.js';
 import type { ResourceDef } from './registry.js';
 import { fromLabelSelectorObject, matchLabels } from './selectors.js';
 import type { Store } from './store.js';
+import { type ClientConfig, callWebhook, localServiceResolver, type ServiceResolver } from './webhook-client.js';
 
 type Obj = Record<string, unknown>;
 
@@ -37,7 +36,7 @@ interface Rule {
 
 interface Webhook {
   name: string;
-  clientConfig?: { url?: string; caBundle?: string; service?: { name: string; namespace: string; path?: string; port?: number } };
+  clientConfig?: ClientConfig;
   rules?: Rule[];
   failurePolicy?: 'Fail' | 'Ignore';
   namespaceSelector?: Obj;
@@ -63,11 +62,6 @@ function resourceMatches(resources: string[] | undefined, plural: string, sub: s
   }
   return false;
 }
-
-/** Where a service reference points on a machine without cluster DNS: the local host. */
-export type ServiceResolver = (svc: { name: string; namespace: string; port?: number }) => string;
-
-export const localServiceResolver: ServiceResolver = (svc) => `127.0.0.1:${svc.port ?? 443}`;
 
 export class Admission {
   private cache = new Map<string, { rv: number; hooks: Webhook[] }>();
@@ -124,7 +118,7 @@ export class Admission {
     return true;
   }
 
-  private review(h: Webhook, a: AdmissionAttributes): Obj {
+  private review(a: AdmissionAttributes): Obj {
     return {
       apiVersion: 'admission.k8s.io/v1',
       kind: 'AdmissionReview',
@@ -147,50 +141,13 @@ export class Admission {
     };
   }
 
-  private call(h: Webhook, body: Obj): Promise<Obj> {
-    const cc = h.clientConfig ?? {};
-    let url: URL;
-    if (cc.url) url = new URL(cc.url);
-    else if (cc.service) url = new URL(`https://${this.resolveService(cc.service)}${cc.service.path ?? '/'}`);
-    else return Promise.reject(new Error('webhook has neither clientConfig.url nor clientConfig.service'));
-    const ca = cc.caBundle ? Buffer.from(cc.caBundle, 'base64').toString('utf8') : undefined;
-    const data = JSON.stringify(body);
-    const timeout = (h.timeoutSeconds ?? 10) * 1000;
-    return new Promise((resolve, reject) => {
-      const req = (url.protocol === 'http:' ? httpRequest : request)(
-        url,
-        {
-          method: 'POST',
-          ca,
-          timeout,
-          headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(data) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            if ((res.statusCode ?? 0) >= 400) return reject(new Error(`the server responded with status ${res.statusCode}`));
-            try {
-              resolve(JSON.parse(Buffer.concat(chunks).toString()) as Obj);
-            } catch (e) {
-              reject(new Error(`the response is not a JSON AdmissionReview: ${(e as Error).message}`));
-            }
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`context deadline exceeded (timeout ${timeout / 1000}s)`)));
-      req.on('error', reject);
-      req.end(data);
-    });
-  }
-
   /** Calls one webhook; returns its response, or undefined when it failed and failurePolicy is Ignore. */
   private async invoke(h: Webhook, a: AdmissionAttributes): Promise<Obj | undefined> {
     if (a.dryRun && h.sideEffects !== 'None' && h.sideEffects !== 'NoneOnDryRun') {
       throw new ApiError(400, 'BadRequest', `admission webhook "${h.name}" does not support dry run`);
     }
     try {
-      const out = await this.call(h, this.review(h, a));
+      const out = await callWebhook(h.clientConfig ?? {}, this.review(a), (h.timeoutSeconds ?? 10) * 1000, this.resolveService);
       const response = out.response as Obj | undefined;
       if (!response) throw new Error('the AdmissionReview has no response');
       return response;

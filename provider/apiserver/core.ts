@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Admission, type Operation } from './admission.js';
 import { builtinResources } from './builtins.js';
+import { convertByWebhook } from './conversion.js';
 import { crdStatus, crdToResource, validateCrd } from './crd.js';
 import { ApiError, errors } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
@@ -113,31 +114,38 @@ export class ApiCore {
 
   // ---- reading ----------------------------------------------------------------------------
 
-  /** Converts a stored (storage-version) object into `version` of `def`'s group. */
-  toVersion(def: ResourceDef, obj: Obj, version: string): Obj {
+  /**
+   * Converts objects into `version` of `def`'s group: natively (Ferrite's groups, built-in
+   * aliases), by rewriting apiVersion (strategy None), or through the CRD's conversion webhook.
+   */
+  async convertList(def: ResourceDef, objs: Obj[], version: string): Promise<Obj[]> {
     const target = gvString(def.group, version);
-    if (obj.apiVersion === target) return obj;
-    if (def.conversion) return def.conversion(obj, version);
-    return { ...obj, apiVersion: target };
+    if (def.webhookConversion && !def.conversion) {
+      return convertByWebhook(def.webhookConversion, def.kind, objs, target);
+    }
+    return objs.map((o) => {
+      if (o.apiVersion === target) return o;
+      if (def.conversion) return def.conversion(o, version);
+      return { ...o, apiVersion: target };
+    });
   }
 
-  private toStorage(def: ResourceDef, obj: Obj): Obj {
-    if (obj.apiVersion === def.storageGroupVersion) return obj;
-    if (def.conversion) {
-      const storageVersion = def.storageGroupVersion.split('/').pop() as string;
-      return def.conversion(obj, storageVersion);
-    }
-    return { ...obj, apiVersion: def.storageGroupVersion };
+  async convert(def: ResourceDef, obj: Obj, version: string): Promise<Obj> {
+    return (await this.convertList(def, [obj], version))[0];
+  }
+
+  private async toStorage(def: ResourceDef, obj: Obj): Promise<Obj> {
+    return this.convert(def, obj, def.storageGroupVersion.split('/').pop() as string);
   }
 
   getStored(def: ResourceDef, ns: string, name: string): StoredObject | undefined {
     return this.store.get(def.storeId, def.namespaced ? ns : '', name);
   }
 
-  get(def: ResourceDef, version: string, ns: string, name: string): Obj {
+  async get(def: ResourceDef, version: string, ns: string, name: string): Promise<Obj> {
     const s = this.getStored(def, ns, name);
     if (!s) throw errors.notFound(def, name);
-    return this.toVersion(def, JSON.parse(s.json), version);
+    return await this.convert(def, JSON.parse(s.json), version);
   }
 
   storageVersionDef(def: ResourceDef): VersionDef {
@@ -242,11 +250,11 @@ export class ApiCore {
       operation,
       subresource: opts.subresource ?? '',
       dryRun: opts.dryRun === true,
-      object: this.toVersion(def, o, version),
-      oldObject: old ? this.toVersion(def, old, version) : undefined,
+      object: await this.convert(def, o, version),
+      oldObject: old ? await this.convert(def, old, version) : undefined,
     });
     warnings.push(...r.warnings);
-    const out = this.toStorage(def, r.object ?? o);
+    const out = await this.toStorage(def, r.object ?? o);
     // a webhook may not rename or move the object
     meta(out).name = name;
     if (def.namespaced) meta(out).namespace = ns;
@@ -278,8 +286,8 @@ export class ApiCore {
         operation,
         subresource: opts.subresource ?? '',
         dryRun: opts.dryRun === true,
-        object: o ? this.toVersion(def, o, version) : undefined,
-        oldObject: old ? this.toVersion(def, old, version) : undefined,
+        object: o ? await this.convert(def, o, version) : undefined,
+        oldObject: old ? await this.convert(def, old, version) : undefined,
       })),
     );
   }
@@ -336,7 +344,7 @@ export class ApiCore {
     const name = m.name as string;
     if (this.getStored(def, ns, name)) throw errors.alreadyExists(def, name);
     const ver = this.storageVersionDef(def);
-    let stored = this.toStorage(def, o);
+    let stored = await this.toStorage(def, o);
     if (ver.statusSubresource && !def.builtin) delete stored.status;
     const warnings = this.prepareSchema(def, stored, opts);
     this.builtinDefaults(def, stored);
@@ -355,14 +363,15 @@ export class ApiCore {
     if (Array.isArray(sm.managedFields) && sm.managedFields.length === 0) delete sm.managedFields;
     if (webhooks) {
       await this.validateByWebhooks(def, version, ns, name, 'CREATE', stored, undefined, opts, warnings);
-      if (!opts.dryRun) this.checkUnchanged(def, ns, name, undefined);
     }
     if (opts.dryRun) {
       sm.resourceVersion = undefined;
-      return { obj: this.toVersion(def, stored, version), created: true, warnings };
+      return { obj: await this.convert(def, stored, version), created: true, warnings };
     }
+    // webhooks or conversion may have awaited I/O since the existence check above
+    this.checkUnchanged(def, ns, name, undefined);
     stored = await this.persist(def, ns, name, stored);
-    return { obj: this.toVersion(def, stored, version), created: true, warnings };
+    return { obj: await this.convert(def, stored, version), created: true, warnings };
   }
 
   private async persist(def: ResourceDef, ns: string, name: string, obj: Obj): Promise<Obj> {
@@ -458,7 +467,7 @@ export class ApiCore {
         ]);
       }
     } else if (String(rv) !== String(cur.rv)) throw errors.staleResourceVersion(def, name);
-    return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, o), opts);
+    return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), await this.toStorage(def, o), opts);
   }
 
   private async writeUpdate(
@@ -523,20 +532,21 @@ export class ApiCore {
     nm.resourceVersion = om.resourceVersion;
     if (withoutVolatile(next) === withoutVolatile(old)) {
       // a no-op write keeps the resourceVersion and emits no event, as etcd3's store does
-      return { obj: this.toVersion(def, old, version), warnings };
+      return { obj: await this.convert(def, old, version), warnings };
     }
     if (webhooks) {
       await this.validateByWebhooks(def, version, ns, name, 'UPDATE', next, old, opts, warnings);
-      if (!opts.dryRun) this.checkUnchanged(def, ns, name, Number(om.resourceVersion));
     }
-    if (opts.dryRun) return { obj: this.toVersion(def, next, version), warnings };
+    if (opts.dryRun) return { obj: await this.convert(def, next, version), warnings };
+    // webhooks or conversion may have awaited I/O since `old` was read: it must still be current
+    this.checkUnchanged(def, ns, name, Number(om.resourceVersion));
     if (om.deletionTimestamp && ((nm.finalizers as string[] | undefined) ?? []).length === 0) {
       // the last finalizer is gone: the deferred delete completes now
       await this.commit(def, ns, name, null);
-      return { obj: this.toVersion(def, next, version), warnings };
+      return { obj: await this.convert(def, next, version), warnings };
     }
     const stored = await this.persist(def, ns, name, next);
-    return { obj: this.toVersion(def, stored, version), warnings };
+    return { obj: await this.convert(def, stored, version), warnings };
   }
 
   async patch(
@@ -557,7 +567,7 @@ export class ApiCore {
       if (pm.name !== undefined && pm.name !== name)
         throw errors.badRequest(`the name of the object (${String(pm.name)}) does not match the name on the URL (${name})`);
       const ver = this.storageVersionDef(def);
-      const live = cur ? this.toVersion(def, JSON.parse(cur.json), version) : undefined;
+      const live = cur ? await this.convert(def, JSON.parse(cur.json), version) : undefined;
       const now = nowISO();
       const merged = ssaApply({
         live,
@@ -575,10 +585,10 @@ export class ApiCore {
         mm.name = name;
         return this.create(def, version, ns, merged, opts, managed);
       }
-      return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, merged), opts, managed);
+      return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), await this.toStorage(def, merged), opts, managed);
     }
     if (!cur) throw errors.notFound(def, name);
-    const current = this.toVersion(def, JSON.parse(cur.json), version);
+    const current = await this.convert(def, JSON.parse(cur.json), version);
     let next: Obj;
     if (type === 'merge') {
       if (!isObj(patch)) throw errors.badRequest('merge patch must be a JSON object');
@@ -603,7 +613,7 @@ export class ApiCore {
       throw errors.staleResourceVersion(def, name);
     }
     if (nm.name !== name) throw errors.badRequest('metadata.name cannot be changed by a patch');
-    return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), this.toStorage(def, next), opts);
+    return this.writeUpdate(def, version, ns, name, JSON.parse(cur.json), await this.toStorage(def, next), opts);
   }
 
   async delete(
@@ -642,20 +652,20 @@ export class ApiCore {
     }
     if (finalizers.length === 0 && !isNamespace) {
       if (!opts.dryRun) await this.commit(def, ns, name, null);
-      return { obj: this.toVersion(def, obj, version), deleted: true };
+      return { obj: await this.convert(def, obj, version), deleted: true };
     }
     // deferred delete: mark it; the finalizers' owners (or the GC / namespace controller) finish it
     if (m.deletionTimestamp && JSON.stringify(finalizers) === JSON.stringify(m.finalizers ?? [])) {
-      return { obj: this.toVersion(def, obj, version), deleted: false };
+      return { obj: await this.convert(def, obj, version), deleted: false };
     }
     m.deletionTimestamp = m.deletionTimestamp ?? nowISO();
     m.deletionGracePeriodSeconds = 0;
     m.finalizers = finalizers;
     m.generation = Number(m.generation ?? 1) + 1;
     if (isNamespace) obj.status = { ...(isObj(obj.status) ? obj.status : {}), phase: 'Terminating' };
-    if (opts.dryRun) return { obj: this.toVersion(def, obj, version), deleted: false };
+    if (opts.dryRun) return { obj: await this.convert(def, obj, version), deleted: false };
     const stored = await this.persist(def, ns, name, obj);
-    return { obj: this.toVersion(def, stored, version), deleted: false };
+    return { obj: await this.convert(def, stored, version), deleted: false };
   }
 
   /** Removes one finalizer (used by the GC and namespace controller); deletes when none remain. */

@@ -4,6 +4,7 @@ import { checkRules } from './cel.js';
 import type { StatusCause } from './errors.js';
 import { ALL_VERBS, type JSONSchemaProps, ownStoreId, type PrinterColumn, type ResourceDef, type VersionDef } from './registry.js';
 import { checkSchemaCompiles } from './schema.js';
+import type { ClientConfig } from './webhook-client.js';
 
 type Obj = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ export interface CrdSpec {
   scope?: string;
   names?: { plural?: string; singular?: string; kind?: string; listKind?: string; shortNames?: string[]; categories?: string[] };
   versions?: CrdVersion[];
-  conversion?: { strategy?: string; webhook?: Obj };
+  conversion?: { strategy?: string; webhook?: { clientConfig?: ClientConfig; conversionReviewVersions?: string[] } };
   preserveUnknownFields?: boolean;
 }
 
@@ -78,6 +79,17 @@ export function validateCrd(crd: Obj): StatusCause[] {
       field: 'spec.conversion.strategy',
       message: `Unsupported value: "${strategy}": supported values: "None", "Webhook"`,
     });
+  if (strategy === 'Webhook') {
+    const wh = spec.conversion?.webhook;
+    if (!wh?.clientConfig?.url && !wh?.clientConfig?.service) req('spec.conversion.webhook.clientConfig');
+    if (!(wh?.conversionReviewVersions ?? []).includes('v1')) {
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: 'spec.conversion.webhook.conversionReviewVersions',
+        message: `Unsupported value: ${JSON.stringify(wh?.conversionReviewVersions ?? [])}: must include at least one of v1`,
+      });
+    }
+  }
   versions.forEach((v, i) => {
     const p = `spec.versions[${i}]`;
     if (!v.name) req(`${p}.name`);
@@ -133,6 +145,9 @@ export function crdToResource(crd: Obj): ResourceDef {
     strategicMerge: false,
     verbs: ALL_VERBS,
     crdName: String((crd.metadata as Obj).name),
+    ...(spec.conversion?.strategy === 'Webhook' && spec.conversion.webhook?.clientConfig
+      ? { webhookConversion: spec.conversion.webhook.clientConfig }
+      : {}),
   };
 }
 

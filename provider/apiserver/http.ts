@@ -356,8 +356,8 @@ export function buildApp(o: HttpOptions): express.Express {
     switch (req.method) {
       case 'GET': {
         if (!t.name || isWatch) return listOrWatch(req, res, t, q, isWatch);
-        if (t.sub === 'scale') return sendJSON(res, 200, toScale(core.get(def, version, t.ns, t.name), t.ver));
-        return sendObject(req, res, 200, t, core.get(def, version, t.ns, t.name));
+        if (t.sub === 'scale') return sendJSON(res, 200, toScale(await core.get(def, version, t.ns, t.name), t.ver));
+        return sendObject(req, res, 200, t, await core.get(def, version, t.ns, t.name));
       }
       case 'POST': {
         if (t.name) throw errors.methodNotAllowed();
@@ -384,7 +384,7 @@ export function buildApp(o: HttpOptions): express.Express {
         if (!pt) throw errors.unsupportedMediaType(ct, Object.keys(PATCH_TYPES));
         const b = await body();
         if (t.sub === 'scale') {
-          const cur = toScale(core.get(def, version, t.ns, t.name), t.ver);
+          const cur = toScale(await core.get(def, version, t.ns, t.name), t.ver);
           const next = pt === 'json' ? jsonPatch(cur, b) : (mergePatch(cur, b) as Obj);
           return sendJSON(res, 200, toScale(await scaleWrite(t, next, q, req), t.ver));
         }
@@ -435,7 +435,7 @@ export function buildApp(o: HttpOptions): express.Express {
 
   async function scaleWrite(t: Target, scale: Obj, q: Q, req: Request): Promise<Obj> {
     const s = t.ver.scale as NonNullable<VersionDef['scale']>;
-    const cur = core.get(t.def, t.version, t.ns, t.name as string);
+    const cur = await core.get(t.def, t.version, t.ns, t.name as string);
     const replicas = (scale.spec as Obj | undefined)?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw errors.invalid('Scale', 'autoscaling', String(t.name), [
@@ -464,8 +464,9 @@ export function buildApp(o: HttpOptions): express.Express {
       if (labels.length && !matchLabels(labels, s.labels)) return false;
       if (fields.length === 0) return true;
       if (simple) return matchFields(fields, (f) => (f === 'metadata.name' ? s.name : s.ns));
-      const obj = core.toVersion(t.def, JSON.parse(s.json), t.version);
-      return matchFields(fields, (f) => fieldValue(obj, f));
+      // field selectors other than name/namespace read the stored object (metadata and the
+      // built-in kinds' fields, which do not differ between versions)
+      return matchFields(fields, (f) => fieldValue(JSON.parse(s.json) as Obj, f));
     };
   }
 
@@ -487,7 +488,7 @@ export function buildApp(o: HttpOptions): express.Express {
     sendJSON(res, code, present(req, t, obj), 'application/json', warnings);
   }
 
-  function listOrWatch(req: Request, res: Response, t: Target, q: Q, isWatch: boolean): void {
+  async function listOrWatch(req: Request, res: Response, t: Target, q: Q, isWatch: boolean): Promise<void> {
     const match = matcher(t, q);
     const { def, version } = t;
     const storageVersion = def.storageGroupVersion;
@@ -495,7 +496,12 @@ export function buildApp(o: HttpOptions): express.Express {
     const mode = acceptKind(req);
     const cols = columnsFor(t.ver.printerColumns);
     const includeObject = q.includeObject ?? 'Metadata';
-    const objOf = (s: StoredObject) => core.toVersion(def, JSON.parse(s.json), version);
+    const objsOf = (rows: StoredObject[]) =>
+      core.convertList(
+        def,
+        rows.map((s) => JSON.parse(s.json) as Obj),
+        version,
+      );
     // stored rows already have the requested shape: send them as they are, without re-encoding
     const direct = storageVersion === target && isPrimary(def);
     if (isWatch) {
@@ -508,16 +514,20 @@ export function buildApp(o: HttpOptions): express.Express {
       };
       validateWatchParams(params);
       let first = true;
-      const encode = (type: string, s: StoredObject): string => {
-        let body: string;
-        if (mode === 'Table') {
-          body = JSON.stringify(table(cols, [objOf(s)], { resourceVersion: String(s.rv) }, includeObject, first));
-          first = false;
-        } else if (mode === 'PartialObjectMetadata') {
-          body = JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: (objOf(s) as Obj).metadata });
-        } else if (direct) body = s.json;
-        else body = JSON.stringify(objOf(s));
-        return `{"type":"${type}","object":${body}}\n`;
+      const line = (type: string, body: string) => `{"type":"${type}","object":${body}}\n`;
+      const encode = (type: string, s: StoredObject): string | Promise<string> => {
+        if (direct && mode === 'json') return line(type, s.json);
+        return objsOf([s]).then(([o]) => {
+          if (mode === 'Table') {
+            const t = JSON.stringify(table(cols, [o], { resourceVersion: String(s.rv) }, includeObject, first));
+            first = false;
+            return line(type, t);
+          }
+          if (mode === 'PartialObjectMetadata') {
+            return line(type, JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata }));
+          }
+          return line(type, JSON.stringify(o));
+        });
       };
       watches.inc({ resource: def.plural });
       startWatch({ core, def, version, matches: match, encode, params, res, onClose: () => watches.dec({ resource: def.plural }) });
@@ -560,7 +570,7 @@ export function buildApp(o: HttpOptions): express.Express {
     }
     const listMeta: Obj = { resourceVersion: String(listRV), ...(cont ? { continue: cont } : {}) };
     if (mode === 'Table') {
-      sendJSON(res, 200, table(cols, items.map(objOf), listMeta, includeObject));
+      sendJSON(res, 200, table(cols, await objsOf(items), listMeta, includeObject));
       return;
     }
     if (mode === 'PartialObjectMetadata') {
@@ -568,12 +578,16 @@ export function buildApp(o: HttpOptions): express.Express {
         kind: 'PartialObjectMetadataList',
         apiVersion: 'meta.k8s.io/v1',
         metadata: listMeta,
-        items: items.map((s) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: objOf(s).metadata })),
+        items: items.map((s) => ({
+          kind: 'PartialObjectMetadata',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: (JSON.parse(s.json) as Obj).metadata,
+        })),
       });
       return;
     }
     // rows are already serialized in the storage version: concatenate rather than re-encode
-    const rows = direct ? items.map((s) => s.json) : items.map((s) => JSON.stringify(objOf(s)));
+    const rows = direct ? items.map((s) => s.json) : (await objsOf(items)).map((o) => JSON.stringify(o));
     res.status(200).setHeader('Content-Type', 'application/json');
     res.end(`{"kind":"${def.listKind}","apiVersion":"${target}","metadata":${JSON.stringify(listMeta)},"items":[${rows.join(',')}]}`);
   }

@@ -1,3 +1,5 @@
+import type { ClientConfig } from './webhook-client.js';
+
 // What the server serves: every resource (built-in or from a CRD), its versions, schemas and
 // presentation. Discovery, OpenAPI, routing and validation all read from here, so a CRD becomes
 // served and discoverable the moment it is registered.
@@ -82,6 +84,8 @@ export interface ResourceDef {
   verbs: string[];
   crdName?: string;
   conversion?: Converter;
+  /** CRDs with `conversion.strategy: Webhook`: where ConversionReviews go. */
+  webhookConversion?: ClientConfig;
   /** For kinds like SelfSubjectAccessReview: only create, nothing stored. */
   virtual?: boolean;
 }

@@ -16,7 +16,8 @@ export interface WatchParams {
   bookmarkIntervalMs?: number;
 }
 
-export type Encoder = (type: string, obj: StoredObject) => string;
+/** Encodes one event line; a promise when conversion needs I/O (a conversion webhook). */
+export type Encoder = (type: string, obj: StoredObject) => string | Promise<string>;
 
 export interface WatchSpec {
   core: ApiCore;
@@ -92,10 +93,25 @@ export function startWatch(w: WatchSpec): void {
   let closed = false;
   let lastRV = 0;
 
-  const write = (line: string) => {
+  const writeNow = (line: string) => {
     if (closed) return;
     res.write(line);
     if (res.writableLength > MAX_BUFFERED) close(); // a client that stopped reading is cut off
+  };
+  // lines that wait for a conversion keep their order: later lines queue behind them
+  let pending: Promise<void> | undefined;
+  const write = (line: string | Promise<string>) => {
+    if (typeof line === 'string' && !pending) return writeNow(line);
+    const p: Promise<void> = (pending ?? Promise.resolve())
+      .then(() => line)
+      .then(writeNow, (e: unknown) => {
+        writeNow(errorLine(e instanceof ApiError ? e : new ApiError(500, 'InternalError', String(e))));
+        close();
+      })
+      .finally(() => {
+        if (pending === p) pending = undefined;
+      });
+    pending = p;
   };
 
   const emit = (ev: StoreEvent) => {
