@@ -88,8 +88,7 @@ export class ApiCore {
     for (const d of builtinResources()) this.registry.add(d);
     // CRDs persisted earlier are served again at start, and follow every later change.
     for (const s of store.list('apiextensions.k8s.io/customresourcedefinitions')) this.registerCrd(JSON.parse(s.json));
-    store.subscribe('apiextensions.k8s.io/customresourcedefinitions', (ev) => {
-      const crd = JSON.parse(ev.obj.json) as Obj;
+    store.subscribe('apiextensions.k8s.io/customresourcedefinitions', (ev, crd) => {
       if (ev.type === 'DELETED') this.unregisterCrd(crd);
       else this.registerCrd(crd);
     });
@@ -299,11 +298,23 @@ export class ApiCore {
     if (rv !== undefined && now?.rv !== rv) throw errors.staleResourceVersion(def, name);
   }
 
+  // namespaces are checked on every namespaced create: their phase is cached per resourceVersion
+  private readonly nsPhase = new Map<string, { rv: number; terminating: boolean }>();
+
+  private namespaceTerminating(n: StoredObject): boolean {
+    let c = this.nsPhase.get(n.name);
+    if (!c || c.rv !== n.rv) {
+      c = { rv: n.rv, terminating: (JSON.parse(n.json) as { status?: { phase?: string } }).status?.phase === 'Terminating' };
+      this.nsPhase.set(n.name, c);
+    }
+    return c.terminating;
+  }
+
   private namespaceCheck(def: ResourceDef, ns: string, creating: boolean): void {
     if (!def.namespaced) return;
     const n = this.store.get('core/namespaces', '', ns);
     if (!n) throw errors.notFound({ group: '', plural: 'namespaces' }, ns);
-    if (creating && JSON.parse(n.json).status?.phase === 'Terminating') {
+    if (creating && this.namespaceTerminating(n)) {
       throw errors.forbidden(def, '', `unable to create new content in namespace ${ns} because it is being terminated`);
     }
   }

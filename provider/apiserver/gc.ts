@@ -38,7 +38,7 @@ export class GarbageCollector {
         if (m.deletionTimestamp) this.queue.add(`obj:${String(m.uid)}`);
       }
     }
-    this.unsubscribe = this.core.store.subscribe(undefined, (ev) => this.onEvent(ev));
+    this.unsubscribe = this.core.store.subscribe(undefined, (ev, value) => this.onEvent(ev, value));
     for (const ownerUid of this.owners.keys()) if (!this.uids.has(ownerUid)) this.queue.add(`gone:${ownerUid}`);
     this.kick();
   }
@@ -82,8 +82,7 @@ export class GarbageCollector {
     for (const ou of prev.ownerUids) this.owners.get(ou)?.delete(k);
   }
 
-  private onEvent(ev: StoreEvent): void {
-    const obj = JSON.parse(ev.obj.json) as Obj;
+  private onEvent(ev: StoreEvent, obj: Obj): void {
     const m = obj.metadata as Obj;
     const uid = String(m.uid);
     if (ev.type === 'DELETED') {

@@ -1,8 +1,8 @@
 // The HTTP face of the API server: routing of Kubernetes REST paths, body decoding with limits,
 // content negotiation (JSON, Table, PartialObjectMetadata, aggregated discovery), auth, and
 // Status errors. Object semantics live in core.ts.
-import type { IncomingMessage } from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
 import YAML from 'yaml';
@@ -30,6 +30,16 @@ export interface HttpOptions {
 }
 
 type Q = Record<string, string | undefined>;
+// Resource requests are served straight from node's http objects (the hot path); express only
+// routes the few fixed documents (discovery, OpenAPI, health, metrics).
+type Request = IncomingMessage;
+type Response = ServerResponse;
+
+function pathOf(req: Request): string {
+  const url = req.url ?? '/';
+  const i = url.indexOf('?');
+  return i < 0 ? url : url.slice(0, i);
+}
 
 interface Target {
   def: ResourceDef;
@@ -44,13 +54,16 @@ const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 function query(req: Request): Q {
   const out: Q = {};
-  for (const [k, v] of new URL(req.originalUrl, 'http://x').searchParams) out[k] = v;
+  const url = req.url ?? '/';
+  const i = url.indexOf('?');
+  if (i >= 0) for (const [k, v] of new URLSearchParams(url.slice(i + 1))) out[k] = v;
   return out;
 }
 
 function sendJSON(res: Response, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): void {
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', '));
-  res.status(code).setHeader('Content-Type', contentType);
+  res.statusCode = code;
+  res.setHeader('Content-Type', contentType);
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
@@ -149,7 +162,9 @@ function acceptKind(req: Request): 'Table' | 'PartialObjectMetadata' | 'json' {
   return 'json';
 }
 
-export function buildApp(o: HttpOptions): express.Express {
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function buildApp(o: HttpOptions): RequestListener {
   const { core, log } = o;
   const app = express();
   app.disable('x-powered-by');
@@ -183,13 +198,6 @@ export function buildApp(o: HttpOptions): express.Express {
       this.reset();
       for (const r of core.store.resources()) this.set({ resource: r }, core.store.count(r));
     },
-  });
-
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (PUBLIC_PATHS.has(req.path) || !o.token) return next();
-    const h = String(req.headers.authorization ?? '');
-    if (h === `Bearer ${o.token}`) return next();
-    sendJSON(res, 401, errors.unauthorized().toStatus());
   });
 
   for (const p of ['/healthz', '/livez', '/readyz']) {
@@ -280,21 +288,23 @@ export function buildApp(o: HttpOptions): express.Express {
     sendJSON(res, 200, v2Doc(core.registry));
   });
 
-  app.use((req: Request, res: Response) => {
+  app.use((_req, res) => sendJSON(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus()));
+
+  const serveResource = (req: Request, res: Response, t: Target) => {
     const started = process.hrtime.bigint();
-    let verb = req.method.toLowerCase();
+    let verb = (req.method ?? 'GET').toLowerCase();
     let resourceLabel = '';
     let groupLabel = '';
     res.on('finish', () => {
       requests.inc({ verb, group: groupLabel, resource: resourceLabel, code: String(res.statusCode) });
       if (verb !== 'watch') latency.observe({ verb, resource: resourceLabel }, Number(process.hrtime.bigint() - started) / 1e9);
     });
-    handleResource(req, res, (v, g, r) => {
+    handleResource(req, res, t, (v, g, r) => {
       verb = v;
       groupLabel = g;
       resourceLabel = r;
     }).catch((e) => sendError(res, e, log));
-  });
+  };
 
   const resolve = (path: string): Target | undefined => {
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -328,15 +338,14 @@ export function buildApp(o: HttpOptions): express.Express {
   async function handleResource(
     req: Request,
     res: Response,
+    t: Target,
     label: (verb: string, group: string, resource: string) => void,
   ): Promise<void> {
-    const t = resolve(req.path);
-    if (!t) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const q = query(req);
     const { def, version } = t;
-    const isWatch = q.watch === 'true' || q.watch === '1' || req.path.includes('/watch/');
+    const isWatch = q.watch === 'true' || q.watch === '1' || pathOf(req).includes('/watch/');
     label(
-      req.method === 'GET' ? (t.name ? (isWatch ? 'watch' : 'get') : isWatch ? 'watch' : 'list') : req.method.toLowerCase(),
+      req.method === 'GET' ? (t.name ? (isWatch ? 'watch' : 'get') : isWatch ? 'watch' : 'list') : (req.method ?? '').toLowerCase(),
       def.group,
       def.plural,
     );
@@ -588,11 +597,21 @@ export function buildApp(o: HttpOptions): express.Express {
     }
     // rows are already serialized in the storage version: concatenate rather than re-encode
     const rows = direct ? items.map((s) => s.json) : (await objsOf(items)).map((o) => JSON.stringify(o));
-    res.status(200).setHeader('Content-Type', 'application/json');
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
     res.end(`{"kind":"${def.listKind}","apiVersion":"${target}","metadata":${JSON.stringify(listMeta)},"items":[${rows.join(',')}]}`);
   }
 
-  return app;
+  return (req, res) => {
+    const path = pathOf(req);
+    if (o.token && !PUBLIC_PATHS.has(path) && req.headers.authorization !== `Bearer ${o.token}`) {
+      sendJSON(res, 401, errors.unauthorized().toStatus());
+      return;
+    }
+    const t = path.startsWith('/api/') || path.startsWith('/apis/') ? resolve(path) : undefined;
+    if (t) serveResource(req, res, t);
+    else app(req as express.Request, res as express.Response);
+  };
 }
 
 function toScale(obj: Obj, ver: VersionDef): Obj {

@@ -25,7 +25,8 @@ export interface StoreEvent {
   readonly prev: StoredObject | undefined;
 }
 
-export type Listener = (ev: StoreEvent) => void;
+/** `value` is the written object itself (parsed), so listeners need not parse `obj.json`. */
+export type Listener = (ev: StoreEvent, value: Record<string, unknown>) => void;
 
 export interface StoreOptions {
   /** SQLite file; undefined keeps everything in memory (tests that ask for it). */
@@ -38,6 +39,7 @@ export interface StoreOptions {
 
 interface PendingWrite {
   ev: StoreEvent;
+  value: Record<string, unknown>;
 }
 
 export class StoreError extends Error {
@@ -170,6 +172,7 @@ export class Store {
     const rv = ++this.rvCounter;
     let stored: StoredObject;
     let type: EventType;
+    let value: Record<string, unknown>;
     if (obj === null) {
       if (!prev) throw new Error(`delete of missing ${resource} ${k}`);
       b.delete(k);
@@ -177,14 +180,16 @@ export class Store {
       const last = JSON.parse(prev.json) as { metadata: Record<string, unknown> };
       last.metadata.resourceVersion = String(rv);
       stored = makeStored(resource, ns, name, rv, JSON.stringify(last), prev.labels);
+      value = last;
       type = 'DELETED';
     } else {
       const labels = (obj.metadata as { labels?: Record<string, string> } | undefined)?.labels;
       stored = makeStored(resource, ns, name, rv, JSON.stringify(obj), labels);
+      value = obj;
       b.set(k, stored);
       type = prev ? 'MODIFIED' : 'ADDED';
     }
-    this.pending.push({ ev: { type, rv, obj: stored, prev } });
+    this.pending.push({ ev: { type, rv, obj: stored, prev }, value });
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.scheduleFlush();
     return p.then(() => stored);
@@ -222,10 +227,10 @@ export class Store {
       return;
     }
     this.committedRV = batch[batch.length - 1].ev.rv;
-    for (const { ev } of batch) {
+    for (const { ev, value } of batch) {
       this.history.push(ev);
-      for (const l of this.listeners.get(ev.obj.resource) ?? []) l(ev);
-      for (const l of this.globalListeners) l(ev);
+      for (const l of this.listeners.get(ev.obj.resource) ?? []) l(ev, value);
+      for (const l of this.globalListeners) l(ev, value);
     }
     if (this.history.length > this.historySize) {
       const drop = this.history.length - this.historySize;

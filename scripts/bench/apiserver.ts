@@ -131,6 +131,13 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** CPU seconds (user + system) the process has used: fields 14 and 15 of /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (CLK_TCK 100)
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -150,6 +157,7 @@ async function run(sync: 'full' | 'normal') {
     let next = 0;
     let failed = 0;
     let rssMid = 0;
+    const cpu0 = cpuSeconds(s.child.pid as number);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -168,6 +176,7 @@ async function run(sync: 'full' | 'normal') {
       }),
     );
     const writeSecs = (performance.now() - t0) / 1000;
+    const serverCpu = cpuSeconds(s.child.pid as number) - cpu0;
     // wait for fan-out to finish
     const deadline = Date.now() + 30_000;
     while (received.some((x) => x.size < WRITES) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -182,6 +191,9 @@ async function run(sync: 'full' | 'normal') {
       writes: WRITES,
       failedWrites: failed,
       writesPerSec: WRITES / writeSecs,
+      // the client shares the machine's 2 cores: server CPU per write says what one core sustains
+      serverCpuMsPerWrite: (serverCpu * 1000) / WRITES,
+      writesPerServerCoreSecond: WRITES / serverCpu,
       p50Ms: pct(latencies, 50),
       p99Ms: pct(latencies, 99),
       watchers: WATCHERS,
@@ -213,17 +225,20 @@ const row = (name: string, key: keyof typeof durable, unit: string, higherBetter
 console.log(`Ferrite API server benchmark: ${WRITES} small ConfigMap creates, ${CONCURRENCY} concurrent clients, ${WATCHERS} watchers`);
 console.log('durable = --sync full (fsync per group commit); baseline = --sync normal (no fsync)\n');
 row('writes/s', 'writesPerSec', '/s', true);
+row('server CPU per write', 'serverCpuMsPerWrite', 'ms', false);
+row('writes per server core-second', 'writesPerServerCoreSecond', '/s', true);
 row('write latency p50', 'p50Ms', 'ms', false);
 row('write latency p99', 'p99Ms', 'ms', false);
 row('watch events/s (10 watchers)', 'watchEventsPerSec', '/s', true);
 row('RSS per 10,000 objects', 'rssKiBPer10kObjects', 'KiB', false);
 const targets = {
   writesPerSec: { target: 2000, met: durable.writesPerSec >= 2000 },
+  writesPerServerCoreSecond: { target: 2000, met: durable.writesPerServerCoreSecond >= 2000 },
   rssBytesPerObject: { target: 5120, met: durable.rssBytesPerObject <= 5120 },
   everyWatchEventDelivered: { met: durable.watchEventsDelivered === durable.watchEventsExpected },
 };
 console.log(
-  `\ntargets: writes/s >= 2000: ${targets.writesPerSec.met ? 'met' : 'MISSED'}; RSS <= 5 KB/object: ${targets.rssBytesPerObject.met ? 'met' : 'MISSED'}; every watch event delivered: ${targets.everyWatchEventDelivered.met ? 'yes' : `NO (${durable.watchEventsDelivered}/${durable.watchEventsExpected})`}`,
+  `\ntargets: writes/s >= 2000: ${targets.writesPerSec.met ? 'met' : 'MISSED'} (server alone, per core: ${targets.writesPerServerCoreSecond.met ? 'met' : 'MISSED'}); RSS <= 5 KB/object: ${targets.rssBytesPerObject.met ? 'met' : 'MISSED'}; every watch event delivered: ${targets.everyWatchEventDelivered.met ? 'yes' : `NO (${durable.watchEventsDelivered}/${durable.watchEventsExpected})`}`,
 );
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, durable, baseline, targets }, null, 2)}\n`);
