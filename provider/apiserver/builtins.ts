@@ -119,7 +119,7 @@ export function builtinResources(): ResourceDef[] {
     storeId: coreEvents.storeId,
     storageGroupVersion: 'v1',
     columns: eventColumns,
-    conversion: (o, to) => (to === 'v1' ? eventFromEventsV1(o) : eventToEventsV1(o)),
+    conversion: (o, to) => (to === 'v1' ? eventFromEventsV1(o) : eventToEventsV1(o)), // 'v1' is core/v1
   });
   return [
     builtin('', 'v1', 'Namespace', 'namespaces', false, {

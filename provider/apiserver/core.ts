@@ -118,13 +118,17 @@ export class ApiCore {
    * aliases), by rewriting apiVersion (strategy None), or through the CRD's conversion webhook.
    */
   async convertList(def: ResourceDef, objs: Obj[], version: string): Promise<Obj[]> {
-    const target = gvString(def.group, version);
+    return this.convertTo(def, objs, gvString(def.group, version));
+  }
+
+  /** `target` is a full apiVersion: for alias groups the storage one is another group's. */
+  private async convertTo(def: ResourceDef, objs: Obj[], target: string): Promise<Obj[]> {
     if (def.webhookConversion && !def.conversion) {
       return convertByWebhook(def.webhookConversion, def.kind, objs, target);
     }
     return objs.map((o) => {
       if (o.apiVersion === target) return o;
-      if (def.conversion) return def.conversion(o, version);
+      if (def.conversion) return def.conversion(o, target);
       return { ...o, apiVersion: target };
     });
   }
@@ -134,7 +138,7 @@ export class ApiCore {
   }
 
   private async toStorage(def: ResourceDef, obj: Obj): Promise<Obj> {
-    return this.convert(def, obj, def.storageGroupVersion.split('/').pop() as string);
+    return (await this.convertTo(def, [obj], def.storageGroupVersion))[0];
   }
 
   getStored(def: ResourceDef, ns: string, name: string): StoredObject | undefined {

@@ -127,6 +127,52 @@ const messages: Record<string, Fields> = {
     preferredHolder: f('string', 7),
   },
   Lease: { metadata: f('ObjectMeta', 1), spec: f('LeaseSpec', 2) },
+  Quantity: { string: f('string', 1) },
+  Taint: { key: f('string', 1), value: f('string', 2), effect: f('string', 3), timeAdded: f('Time', 4) },
+  NodeSpec: {
+    podCIDR: f('string', 1),
+    externalID: f('string', 2),
+    providerID: f('string', 3),
+    unschedulable: f('bool', 4),
+    taints: rep('Taint', 5),
+    podCIDRs: rep('string', 7),
+  },
+  NodeCondition: {
+    type: f('string', 1),
+    status: f('string', 2),
+    lastHeartbeatTime: f('Time', 3),
+    lastTransitionTime: f('Time', 4),
+    reason: f('string', 5),
+    message: f('string', 6),
+  },
+  NodeAddress: { type: f('string', 1), address: f('string', 2) },
+  DaemonEndpoint: { Port: f('int32', 1) },
+  NodeDaemonEndpoints: { kubeletEndpoint: f('DaemonEndpoint', 1) },
+  NodeSystemInfo: {
+    machineID: f('string', 1),
+    systemUUID: f('string', 2),
+    bootID: f('string', 3),
+    kernelVersion: f('string', 4),
+    osImage: f('string', 5),
+    containerRuntimeVersion: f('string', 6),
+    kubeletVersion: f('string', 7),
+    kubeProxyVersion: f('string', 8),
+    operatingSystem: f('string', 9),
+    architecture: f('string', 10),
+  },
+  ContainerImage: { names: rep('string', 1), sizeBytes: f('int64', 2) },
+  NodeStatus: {
+    capacity: map('Quantity', 1),
+    allocatable: map('Quantity', 2),
+    phase: f('string', 3),
+    conditions: rep('NodeCondition', 4),
+    addresses: rep('NodeAddress', 5),
+    daemonEndpoints: f('NodeDaemonEndpoints', 6),
+    nodeInfo: f('NodeSystemInfo', 7),
+    images: rep('ContainerImage', 8),
+    volumesInUse: rep('string', 9),
+  },
+  Node: { metadata: f('ObjectMeta', 1), spec: f('NodeSpec', 2), status: f('NodeStatus', 3) },
   Preconditions: { uid: f('string', 1), resourceVersion: f('string', 2) },
   DeleteOptions: {
     gracePeriodSeconds: f('int64', 1),
@@ -136,6 +182,29 @@ const messages: Record<string, Fields> = {
     dryRun: rep('string', 5),
   },
 };
+
+/**
+ * Go writes every non-pointer field, so a proto field holding "" / 0 / false usually means "unset"
+ * (the JSON form omits it). These fields are pointers in Go: their zero value is a real value.
+ */
+const POINTER_FIELDS = new Set([
+  'OwnerReference.controller',
+  'OwnerReference.blockOwnerDeletion',
+  'ObjectMeta.deletionGracePeriodSeconds',
+  'LeaseSpec.holderIdentity',
+  'LeaseSpec.leaseDurationSeconds',
+  'LeaseSpec.leaseTransitions',
+  'LeaseSpec.strategy',
+  'LeaseSpec.preferredHolder',
+  'ServiceAccount.automountServiceAccountToken',
+  'Secret.immutable',
+  'ConfigMap.immutable',
+  'DeleteOptions.gracePeriodSeconds',
+  'DeleteOptions.orphanDependents',
+  'DeleteOptions.propagationPolicy',
+  'Preconditions.uid',
+  'Preconditions.resourceVersion',
+]);
 
 const root = protobuf.Root.fromJSON({
   nested: { k8s: { nested: Object.fromEntries(Object.entries(messages).map(([n, fields]) => [n, { fields }])) } },
@@ -147,14 +216,16 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 function messageFor(apiVersion: string, kind: string): string | undefined {
   if (kind === 'Event') return apiVersion === 'events.k8s.io/v1' ? 'EventsV1Event' : 'Event';
   if (kind === 'DeleteOptions') return 'DeleteOptions';
-  return ['Secret', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Lease'].includes(kind) ? kind : undefined;
+  return ['Secret', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Lease', 'Node'].includes(kind) ? kind : undefined;
 }
 
 export function isProtobuf(contentType: string): boolean {
   return contentType === PROTOBUF;
 }
 
-function time(v: Obj, micro: boolean): string {
+function time(v: Obj, micro: boolean): string | undefined {
+  // Go writes a zero time.Time as an empty message; its JSON form is null (omitted)
+  if (!Number(v.seconds ?? 0) && !Number(v.nanos ?? 0)) return undefined;
   const ms = Number(v.seconds ?? 0) * 1000;
   const iso = new Date(ms).toISOString().replace(/\.\d+Z$/, '');
   if (!micro) return `${iso}Z`;
@@ -168,11 +239,13 @@ function toJson(type: protobuf.Type, v: Obj): Obj {
     const val = v[field.name];
     if (val === undefined || val === null) continue;
     if (Array.isArray(val) && val.length === 0) continue;
+    if ((val === '' || val === 0 || val === false) && !POINTER_FIELDS.has(`${type.name}.${field.name}`)) continue;
     const rt = field.resolvedType;
     const conv = (x: unknown): unknown => {
       if (rt instanceof protobuf.Type) {
         if (rt.name === 'Time' || rt.name === 'MicroTime') return time(x as Obj, rt.name === 'MicroTime');
         if (rt.name === 'FieldsV1') return JSON.parse(Buffer.from((x as Obj).Raw as Uint8Array).toString('utf8'));
+        if (rt.name === 'Quantity') return (x as Obj).string ?? '0';
         return toJson(rt, x as Obj);
       }
       if (field.type === 'bytes') return Buffer.from(x as Uint8Array).toString('base64');
@@ -183,7 +256,10 @@ function toJson(type: protobuf.Type, v: Obj): Obj {
       for (const [k, x] of Object.entries(val as Obj)) m[k] = conv(x);
       if (Object.keys(m).length) out[field.name] = m;
     } else if (Array.isArray(val)) out[field.name] = val.map(conv);
-    else out[field.name] = conv(val);
+    else {
+      const c = conv(val);
+      if (c !== undefined) out[field.name] = c;
+    }
   }
   return out;
 }

@@ -61,8 +61,11 @@ export interface VersionDef {
   selectableFields?: string[];
 }
 
-/** Converts an object between two versions of one kind; registered per group by Ferrite's APIs. */
-export type Converter = (obj: Record<string, unknown>, toVersion: string) => Record<string, unknown>;
+/**
+ * Converts an object to another apiVersion of its kind (a full apiVersion, since alias groups
+ * share storage across groups); registered per group by Ferrite's APIs.
+ */
+export type Converter = (obj: Record<string, unknown>, toApiVersion: string) => Record<string, unknown>;
 
 export interface ResourceDef {
   /** Store key shared by every version (and by alias groups, e.g. events.k8s.io events). */
