@@ -99,3 +99,59 @@ describe('watch', () => {
     assert.equal(bad.status, 400);
   });
 });
+
+describe('consistent lists', () => {
+  let srv: Srv;
+  const cms = '/api/v1/namespaces/default/configmaps';
+  before(async () => {
+    srv = await startTestServer({ historySize: 50 });
+    for (const n of ['a', 'b', 'c', 'd'])
+      assert.equal((await http(srv, 'POST', cms, { metadata: { name: n }, data: { v: '1' } })).status, 201);
+  });
+  after(async () => {
+    await srv.close();
+    cleanup(srv.dir);
+  });
+
+  type L = { items: Array<{ metadata: { name: string }; data?: { v: string } }>; metadata: { continue?: string; resourceVersion: string } };
+
+  it('serves every page of a paginated list from the first page’s resourceVersion', async () => {
+    const p1 = (await http(srv, 'GET', `${cms}?limit=2`)).json() as L;
+    assert.deepEqual(
+      p1.items.map((i) => i.metadata.name),
+      ['a', 'b'],
+    );
+    // writes between the pages must not show up in the second page
+    await http(srv, 'DELETE', `${cms}/c`);
+    await http(srv, 'POST', cms, { metadata: { name: 'bb' } });
+    await http(srv, 'PATCH', `${cms}/d`, { data: { v: '2' } }, { contentType: 'application/merge-patch+json' });
+    const p2 = (await http(srv, 'GET', `${cms}?limit=10&continue=${p1.metadata.continue}`)).json() as L;
+    assert.deepEqual(
+      p2.items.map((i) => `${i.metadata.name}:${i.data?.v}`),
+      ['c:1', 'd:1'],
+    );
+    assert.equal(p2.metadata.resourceVersion, p1.metadata.resourceVersion);
+    const now = (await http(srv, 'GET', cms)).json() as L;
+    assert.deepEqual(
+      now.items.map((i) => i.metadata.name),
+      ['a', 'b', 'bb', 'd'],
+    );
+  });
+
+  it('lists an exact older resourceVersion, and answers 410 beyond the history', async () => {
+    const before = (await http(srv, 'GET', cms)).json() as L;
+    await http(srv, 'DELETE', `${cms}/a`);
+    const exact = (
+      await http(srv, 'GET', `${cms}?resourceVersion=${before.metadata.resourceVersion}&resourceVersionMatch=Exact`)
+    ).json() as L;
+    assert.ok(
+      exact.items.some((i) => i.metadata.name === 'a'),
+      'the deleted object is in the older snapshot',
+    );
+    assert.equal(exact.metadata.resourceVersion, before.metadata.resourceVersion);
+    for (let i = 0; i < 60; i++) await http(srv, 'POST', cms, { metadata: { name: `z${i}` } });
+    const gone = await http(srv, 'GET', `${cms}?resourceVersion=${before.metadata.resourceVersion}&resourceVersionMatch=Exact`);
+    assert.equal(gone.status, 410);
+    assert.equal(gone.json().reason, 'Expired');
+  });
+});

@@ -545,13 +545,11 @@ export function buildApp(o: HttpOptions): RequestListener {
     // LIST
     const rvMatch = q.resourceVersionMatch;
     const currentRV = core.store.resourceVersion;
-    if (rvMatch === 'Exact' && q.resourceVersion && Number(q.resourceVersion) !== currentRV) {
-      throw new ApiError(410, 'Expired', `too old resource version: ${q.resourceVersion} (${currentRV})`);
-    }
     if (rvMatch && !['Exact', 'NotOlderThan'].includes(rvMatch)) throw errors.badRequest(`invalid resourceVersionMatch "${rvMatch}"`);
-    let items = core.store.list(def.storeId, def.namespaced && t.ns ? t.ns : undefined);
+    const scope = def.namespaced && t.ns ? t.ns : undefined;
+    const expired = (rv: number) => new ApiError(410, 'Expired', `too old resource version: ${rv} (${core.store.oldestResumableRV + 1})`);
     let listRV = currentRV;
-    let cont: string | undefined;
+    let start: string | undefined;
     if (q.continue) {
       let tok: { rv: number; start: string };
       try {
@@ -560,16 +558,27 @@ export function buildApp(o: HttpOptions): RequestListener {
       } catch {
         throw errors.badRequest('continue key is not valid: illegal base64 data or malformed token');
       }
-      if (tok.rv < core.store.oldestResumableRV) {
+      listRV = tok.rv;
+      start = tok.start;
+    } else if (rvMatch === 'Exact' && q.resourceVersion) {
+      listRV = Number(q.resourceVersion);
+      if (!Number.isInteger(listRV) || listRV < 0) throw errors.badRequest(`invalid resource version "${q.resourceVersion}"`);
+      if (listRV > currentRV) throw new ApiError(504, 'Timeout', `Too large resource version: ${listRV}, current: ${currentRV}`);
+    }
+    // every page of a paginated list, and an Exact list, shows the state at one resourceVersion
+    const snapshot = core.store.listAt(def.storeId, scope, listRV);
+    if (snapshot === 'expired') {
+      if (q.continue) {
         throw new ApiError(
           410,
           'Expired',
           'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
         );
       }
-      listRV = tok.rv;
-      items = items.filter((s) => `${s.ns}/${s.name}` > tok.start);
+      throw expired(listRV);
     }
+    let items = start === undefined ? snapshot : snapshot.filter((s) => `${s.ns}/${s.name}` > (start as string));
+    let cont: string | undefined;
     items = items.filter(match);
     const limit = q.limit ? Number(q.limit) : 0;
     if (limit > 0 && items.length > limit) {

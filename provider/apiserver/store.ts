@@ -146,6 +146,27 @@ export class Store {
     return out;
   }
 
+  /**
+   * The objects of `resource` as they were at resourceVersion `rv`: the current state with the
+   * newer events undone. 'expired' once the history no longer reaches back that far. Used for
+   * consistent paginated lists and exact-resourceVersion lists.
+   */
+  listAt(resource: string, ns: string | undefined, rv: number): StoredObject[] | 'expired' {
+    if (rv >= this.committedRV) return this.list(resource, ns);
+    const events = this.eventsSince(resource, rv);
+    if (events === 'expired') return 'expired';
+    const state = new Map<string, StoredObject>();
+    for (const o of this.list(resource, ns)) state.set(key(o.ns, o.name), o);
+    for (let i = events.length - 1; i >= 0; i--) {
+      const ev = events[i];
+      if (ns !== undefined && ev.obj.ns !== ns) continue;
+      const k = key(ev.obj.ns, ev.obj.name);
+      if (ev.type === 'ADDED') state.delete(k);
+      else if (ev.prev) state.set(k, ev.prev);
+    }
+    return [...state.values()].sort((a, c) => (a.ns === c.ns ? cmp(a.name, c.name) : cmp(a.ns, c.ns)));
+  }
+
   count(resource: string): number {
     return this.byResource.get(resource)?.size ?? 0;
   }
