@@ -5,6 +5,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
+import { defaultFleet, FleetError, type FleetFile, loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
+import { type BmcAddresses, Fleet } from '../emulator/fleet/fleet.js';
+import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { FleetStore } from '../emulator/fleet/store.js';
 import { startApiServer } from '../provider/apiserver/server.js';
 import { crdObjects, generateCrds } from './crds.js';
 import { makeLogger } from './logging.js';
@@ -105,6 +109,92 @@ export function buildCli(): Command {
       await srv.close();
     });
 
+  const bmc = program.command('bmc').description('Emulated BMCs (Redfish and IPMI) fronting simulated machines');
+  bmc
+    .command('serve')
+    .description('Start the BMCs of a fleet and print their addresses')
+    .option('--fleet <file>', 'fleet file (YAML); see docs/bmc-emulator.md')
+    .option('--machines <n>', 'a default fleet of N machines (node-0 … node-N-1)', positiveInt)
+    .option('--data-dir <dir>', 'where machine state, media and the TLS certificate persist', '.ferrite/bmc')
+    .option('--listen-ip <ip>', 'address for all BMCs (SUSHY_EMULATOR_LISTEN_IP)', process.env.SUSHY_EMULATOR_LISTEN_IP)
+    .option('--port <port>', 'Redfish port (SUSHY_EMULATOR_LISTEN_PORT; default 8000)', port, envPort('SUSHY_EMULATOR_LISTEN_PORT'))
+    .option('--ipmi-base-port <port>', 'first IPMI UDP port; machine i gets base+i (default 6230)', port)
+    .option(
+      '--ssl-certificate <file>',
+      'PEM certificate for Redfish (SUSHY_EMULATOR_SSL_CERT); generated when absent',
+      process.env.SUSHY_EMULATOR_SSL_CERT,
+    )
+    .option('--ssl-key <file>', 'PEM key for --ssl-certificate (SUSHY_EMULATOR_SSL_KEY)', process.env.SUSHY_EMULATOR_SSL_KEY)
+    .option('--no-tls', 'serve Redfish over plain HTTP')
+    .option('--time-scale <n>', 'simulated seconds per real second (default 1)', positiveNumber)
+    .action(async (opts: BmcServeOptions, cmd: Command) => {
+      const log = logger(cmd);
+      const resolved = fleetFor(opts);
+      const fleet = new Fleet(resolved, { dataDir: opts.dataDir, log: (o, m) => log.warn(o, m) });
+      let addrs: BmcAddresses[];
+      try {
+        addrs = await fleet.start();
+      } catch (e) {
+        await fleet.close();
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EADDRINUSE')
+          throw new CliError(`a BMC port is already in use (${err.message}); pick others with --port / --ipmi-base-port`);
+        if (err.code === 'EACCES') throw new CliError(`not allowed to bind a BMC port (${err.message}); ports below 1024 need root`);
+        throw e;
+      }
+      process.stdout.write(
+        `${bmcTable(addrs)}\nState: ${resolve(opts.dataDir)}   Manifests: ferrite bmc manifests --data-dir ${opts.dataDir}\nPress Ctrl-C to stop.\n`,
+      );
+      const sig = await waitForSignal();
+      log.info({ signal: sig }, 'shutting down');
+      await fleet.close();
+    });
+  bmc
+    .command('manifests')
+    .description('Print BareMetalHost and Secret YAML for a fleet (like make-bm-worker)')
+    .option('--data-dir <dir>', 'read the fleet a `bmc serve` saved here', '.ferrite/bmc')
+    .option('--fleet <file>', 'read a fleet file instead')
+    .option('--machines <n>', 'a default fleet of N machines', positiveInt)
+    .option('--protocol <p>', 'BMC address kind: redfish, redfish-virtualmedia or ipmi', 'redfish-virtualmedia')
+    .option('--namespace <ns>', 'metadata.namespace of the objects')
+    .option('--boot-mode <mode>', 'spec.bootMode: UEFI, UEFISecureBoot or legacy')
+    .option('--hardwareprofile <name>', 'spec.hardwareProfile')
+    .option(
+      '--disableCertificateVerification <bool>',
+      'spec.bmc.disableCertificateVerification for HTTPS BMCs (default true: the certificate is self-signed)',
+      parseBool,
+    )
+    .option('--consumer <name>', 'spec.consumerRef.name')
+    .option('--consumer-namespace <ns>', 'spec.consumerRef.namespace')
+    .action((opts: BmcManifestOptions) => {
+      if (!['redfish', 'redfish-virtualmedia', 'ipmi'].includes(opts.protocol))
+        throw new CliError(`--protocol must be redfish, redfish-virtualmedia or ipmi, not "${opts.protocol}"`, 2);
+      if (opts.bootMode && !['UEFI', 'UEFISecureBoot', 'legacy'].includes(opts.bootMode))
+        throw new CliError(`invalid boot mode "${opts.bootMode}", use UEFI, UEFISecureBoot or legacy`, 2);
+      let resolved: ResolvedFleet;
+      if (opts.fleet || opts.machines) resolved = fleetFor({ ...opts, tls: true });
+      else {
+        const saved = new FleetStore(opts.dataDir).loadFleet();
+        if (!saved)
+          throw new CliError(
+            `no fleet in ${opts.dataDir}: run \`ferrite bmc serve --data-dir ${opts.dataDir}\` first, or pass --fleet or --machines`,
+          );
+        resolved = saved;
+      }
+      const fleet = new Fleet(resolved, {});
+      process.stdout.write(
+        fleetManifests(fleet.addresses(), {
+          protocol: opts.protocol as 'redfish',
+          namespace: opts.namespace,
+          bootMode: opts.bootMode as 'UEFI' | undefined,
+          hardwareProfile: opts.hardwareprofile,
+          disableCertificateVerification: opts.disableCertificateVerification,
+          consumer: opts.consumer,
+          consumerNamespace: opts.consumerNamespace,
+        }),
+      );
+    });
+
   const crds = program.command('crds').description('CustomResourceDefinitions generated from the TypeScript API types');
   crds
     .command('generate')
@@ -119,6 +209,108 @@ export function buildCli(): Command {
       if (!opts.check) process.stdout.write(stale.length ? `wrote ${stale.join(', ')}\n` : 'crds/ is up to date\n');
     });
   return program;
+}
+
+interface BmcServeOptions {
+  fleet?: string;
+  machines?: number;
+  dataDir: string;
+  listenIp?: string;
+  port?: number;
+  ipmiBasePort?: number;
+  sslCertificate?: string;
+  sslKey?: string;
+  tls: boolean;
+  timeScale?: number;
+}
+
+interface BmcManifestOptions {
+  dataDir: string;
+  fleet?: string;
+  machines?: number;
+  protocol: string;
+  namespace?: string;
+  bootMode?: string;
+  hardwareprofile?: string;
+  disableCertificateVerification?: boolean;
+  consumer?: string;
+  consumerNamespace?: string;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function parseBool(v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new InvalidArgumentError('must be true or false');
+}
+
+function envPort(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`${name}=${v} is not a port number`, 2);
+  return n;
+}
+
+/** The fleet flags describe: a fleet file, --machines N, or the one saved in the data dir. */
+function fleetFor(opts: Partial<BmcServeOptions> & { dataDir: string }): ResolvedFleet {
+  if (opts.fleet && opts.machines) throw new CliError('use either --fleet or --machines, not both', 2);
+  let file: FleetFile | null = null;
+  try {
+    if (opts.fleet) file = loadFleetFile(opts.fleet);
+    else if (opts.machines) file = defaultFleet(opts.machines);
+    let resolved: ResolvedFleet;
+    if (file) {
+      if (opts.listenIp || opts.port !== undefined || opts.sslCertificate || opts.sslKey || opts.tls === false) {
+        file.redfish = {
+          ...file.redfish,
+          ...(opts.listenIp ? { listenIp: opts.listenIp } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(opts.sslCertificate ? { sslCertificate: opts.sslCertificate } : {}),
+          ...(opts.sslKey ? { sslKey: opts.sslKey } : {}),
+          ...(opts.tls === false ? { tls: false } : {}),
+        };
+      }
+      if (opts.listenIp) file.ipmi = { ...file.ipmi, listenIp: opts.listenIp };
+      if (opts.ipmiBasePort) file.ipmi = { ...file.ipmi, basePort: opts.ipmiBasePort };
+      if (opts.timeScale) file.timeScale = opts.timeScale;
+      resolved = resolveFleet(file);
+    } else {
+      const saved = new FleetStore(opts.dataDir).loadFleet();
+      resolved = saved ?? resolveFleet(defaultFleet(2));
+    }
+    if ((resolved.redfish.sslCertificate === undefined) !== (resolved.redfish.sslKey === undefined))
+      throw new CliError('--ssl-certificate and --ssl-key go together', 2);
+    return resolved;
+  } catch (e) {
+    if (e instanceof FleetError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+export function bmcTable(addrs: BmcAddresses[]): string {
+  const rows = [['MACHINE', 'REDFISH', 'IPMI', 'USER', 'PASSWORD', 'BOOT MAC']];
+  for (const a of addrs) rows.push([a.name, a.redfishVirtualMedia ?? a.redfish ?? '-', a.ipmi ?? '-', a.username, a.password, a.bootMac]);
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function installCrds(core: import('../provider/apiserver/core.js').ApiCore): Promise<string[]> {

@@ -23,7 +23,7 @@ function pemKey(der: ArrayBuffer): string {
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
-async function generate(hosts: string[]): Promise<Credentials> {
+async function generate(hosts: string[], cn: string): Promise<Credentials> {
   const subtle = webcrypto.subtle as unknown as SubtleCrypto;
   const caKeys = (await subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notBefore = new Date(Date.now() - 60_000);
@@ -46,7 +46,7 @@ async function generate(hosts: string[]): Promise<Credentials> {
   const dns = hosts.filter((h) => !ips.includes(h));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(8).toString('hex'),
-    subject: 'CN=ferrite-apiserver',
+    subject: `CN=${cn}`,
     issuer: ca.subject,
     notBefore,
     notAfter,
@@ -73,9 +73,9 @@ async function generate(hosts: string[]): Promise<Credentials> {
 }
 
 /** Loads credentials from dir, creating them (for these hosts) on first use. */
-export async function loadOrCreateCredentials(dir: string, hosts: string[]): Promise<Credentials> {
+export async function loadOrCreateCredentials(dir: string, hosts: string[], name = 'apiserver'): Promise<Credentials> {
   const pki = join(dir, 'pki');
-  const files = { caPem: 'ca.crt', certPem: 'apiserver.crt', keyPem: 'apiserver.key', token: 'token' } as const;
+  const files = { caPem: 'ca.crt', certPem: `${name}.crt`, keyPem: `${name}.key`, token: 'token' } as const;
   const wanted = [...new Set(['localhost', '127.0.0.1', ...hosts])];
   const sansFile = join(pki, 'sans');
   if (Object.values(files).every((f) => existsSync(join(pki, f))) && existsSync(sansFile)) {
@@ -86,7 +86,7 @@ export async function loadOrCreateCredentials(dir: string, hosts: string[]): Pro
     }
   }
   mkdirSync(pki, { recursive: true, mode: 0o700 });
-  const c = await generate(wanted);
+  const c = await generate(wanted, `ferrite-${name}`);
   // a token minted earlier stays valid so existing kubeconfigs keep working
   if (existsSync(join(pki, files.token))) c.token = readFileSync(join(pki, files.token), 'utf8').trim();
   writeFileSync(join(pki, files.caPem), c.caPem);

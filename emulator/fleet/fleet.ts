@@ -1,0 +1,172 @@
+// A running fleet: machines built from a resolved fleet file, their state persisted in the data
+// directory, and their BMCs (one Redfish listener for all, one IPMI UDP port each).
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
+import { IpmiServer } from '../ipmi/server.js';
+import { BootHandlers } from '../machine/boot-handlers.js';
+import { type Clock, ScaledClock } from '../machine/clock.js';
+import { Machine } from '../machine/machine.js';
+import { initialState, type MachineState } from '../machine/model.js';
+import { SimBackend } from '../machine/sim-backend.js';
+import { type RedfishServer, startRedfish } from '../redfish/server.js';
+import type { ResolvedFleet, ResolvedMachine } from './config.js';
+import { FleetStore } from './store.js';
+
+export interface FleetOptions {
+  /** persist machine state here; in-memory (temporary media dir) without it */
+  dataDir?: string;
+  clock?: Clock;
+  bootHandlers?: BootHandlers;
+  log?: (obj: Record<string, unknown>, msg: string) => void;
+}
+
+export interface BmcAddresses {
+  name: string;
+  uuid: string;
+  redfish: string | null;
+  redfishVirtualMedia: string | null;
+  ipmi: string | null;
+  username: string;
+  password: string;
+  bootMac: string;
+}
+
+export class Fleet {
+  readonly machines: Machine[];
+  readonly clock: Clock;
+  readonly bootHandlers: BootHandlers;
+  private readonly store: FleetStore | null;
+  private readonly workDir: string;
+  private redfish: RedfishServer | null = null;
+  private readonly ipmi: IpmiServer[] = [];
+
+  constructor(
+    readonly config: ResolvedFleet,
+    private readonly opts: FleetOptions = {},
+  ) {
+    this.clock = opts.clock ?? new ScaledClock(config.timeScale);
+    this.bootHandlers = opts.bootHandlers ?? new BootHandlers();
+    this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
+    this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));
+    mkdirSync(this.workDir, { recursive: true });
+    const saved: Record<string, MachineState> = this.store?.loadStates() ?? {};
+    const backend = new SimBackend(this.clock, this.bootHandlers);
+    this.machines = config.machines.map(
+      (rm) =>
+        new Machine(rm.spec, saved[rm.spec.uuid] ?? initialState(rm.spec), {
+          clock: this.clock,
+          backend,
+          mediaDir: join(this.workDir, 'media'),
+        }),
+    );
+    if (this.store) {
+      this.store.saveFleet(config);
+      const store = this.store;
+      store.track(() => Object.fromEntries(this.machines.map((m) => [m.uuid, m.state])));
+      for (const m of this.machines) m.on('changed', () => store.dirty());
+      store.flush();
+    }
+  }
+
+  machine(nameOrUuid: string): Machine | undefined {
+    return this.machines.find((m) => m.name === nameOrUuid || m.uuid === nameOrUuid);
+  }
+
+  entry(m: Machine): ResolvedMachine {
+    return this.config.machines.find((x) => x.spec.uuid === m.uuid) as ResolvedMachine;
+  }
+
+  /** Starts the Redfish listener and one IPMI listener per machine that speaks IPMI. */
+  async start(overrides: { redfishPort?: number; ipmiPorts?: 'ephemeral' } = {}): Promise<BmcAddresses[]> {
+    const rf = this.config.redfish;
+    const redfishMachines = this.machines.filter((m) => this.entry(m).protocols.some((p) => p.startsWith('redfish')));
+    if (redfishMachines.length) {
+      let tls: { certPem: string; keyPem: string } | null = null;
+      if (rf.tls) {
+        if (rf.sslCertificate && rf.sslKey) {
+          const { readFileSync } = await import('node:fs');
+          tls = { certPem: readFileSync(rf.sslCertificate, 'utf8'), keyPem: readFileSync(rf.sslKey, 'utf8') };
+        } else {
+          const c = await loadOrCreateCredentials(this.workDir, [rf.listenIp], 'redfish');
+          tls = { certPem: c.certPem, keyPem: c.keyPem };
+        }
+      }
+      this.redfish = await startRedfish({
+        machines: redfishMachines,
+        credentials: redfishMachines.map((m) => ({
+          machineUuid: m.uuid,
+          username: this.entry(m).username,
+          password: this.entry(m).password,
+        })),
+        clock: this.clock,
+        address: rf.listenIp,
+        port: overrides.redfishPort ?? rf.port,
+        tls,
+        sessionTimeoutS: rf.sessionTimeout,
+        maxSessions: rf.maxSessions,
+        tmpDir: join(this.workDir, 'tmp'),
+        log: this.opts.log,
+      });
+    }
+    for (const m of this.machines) {
+      const e = this.entry(m);
+      if (!e.protocols.includes('ipmi')) continue;
+      const s = new IpmiServer({
+        machine: m,
+        username: e.username,
+        password: e.password,
+        address: this.config.ipmi.listenIp,
+        port: overrides.ipmiPorts === 'ephemeral' ? 0 : e.ipmiPort,
+        log: this.opts.log,
+      });
+      await s.start();
+      this.ipmi.push(s);
+    }
+    return this.addresses();
+  }
+
+  get redfishUrl(): string | null {
+    return this.redfish?.url ?? null;
+  }
+
+  get redfishServer(): RedfishServer | null {
+    return this.redfish;
+  }
+
+  ipmiServer(m: Machine): IpmiServer | undefined {
+    return this.ipmi.find((s) => s.machine === m);
+  }
+
+  addresses(): BmcAddresses[] {
+    return this.machines.map((m) => {
+      const e = this.entry(m);
+      const rf = this.redfish ? new URL(this.redfish.url) : null;
+      const hostPort = rf
+        ? `${rf.hostname.includes(':') ? `[${rf.hostname}]` : rf.hostname}:${rf.port}`
+        : `${this.config.redfish.listenIp}:${this.config.redfish.port}`;
+      const scheme = this.config.redfish.tls ? 'https' : 'http';
+      const ipmi = this.ipmiServer(m);
+      return {
+        name: m.name,
+        uuid: m.uuid,
+        redfish: e.protocols.includes('redfish') ? `redfish+${scheme}://${hostPort}/redfish/v1/Systems/${m.uuid}` : null,
+        redfishVirtualMedia: e.protocols.includes('redfish-virtualmedia')
+          ? `redfish-virtualmedia+${scheme}://${hostPort}/redfish/v1/Systems/${m.uuid}`
+          : null,
+        ipmi: e.protocols.includes('ipmi') ? `ipmi://${this.config.ipmi.listenIp}:${ipmi?.port ?? e.ipmiPort}` : null,
+        username: e.username,
+        password: e.password,
+        bootMac: m.spec.nics[0].mac,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.redfish?.close();
+    await Promise.all(this.ipmi.map((s) => s.close()));
+    await Promise.all(this.machines.map((m) => m.close()));
+    this.store?.flush();
+  }
+}
