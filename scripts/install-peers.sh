@@ -2,21 +2,33 @@
 # Installs the real peer tools the interop tests drive. Idempotent; uses Debian packages.
 set -euo pipefail
 
+root=$(cd "$(dirname "$0")/.." && pwd)
+
 need_apt=()
 if ! command -v kubectl >/dev/null 2>&1; then
   # Debian's kubectl (package kubernetes-client); machines from the Google Cloud SDK image ship a newer one
   need_apt+=(kubernetes-client)
 fi
+# ipmitool drives the IPMI BMC emulator (lanplus, as Ironic's ipmitool driver does)
+command -v ipmitool >/dev/null 2>&1 || need_apt+=(ipmitool)
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 echo "kubectl: $(command -v kubectl)"
+echo "ipmitool: $(command -v ipmitool)"
+
+# Python peers in a venv of their own: sushy (Ironic's Redfish library), sushy-tools and pyghmi
+# (the baselines the BMC benchmark compares against) and DMTF's Redfish validators.
+venv="$root/.peers/venv"
+if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+"$venv/bin/pip" install -q --disable-pip-version-check -r "$root/scripts/peers-requirements.txt"
+echo "python peers: $venv"
 
 # client-go as a real Go peer (controller-runtime's protobuf bodies): built from the module proxy
 if command -v go >/dev/null 2>&1; then
-  root=$(cd "$(dirname "$0")/.." && pwd)
   mkdir -p "$root/.peers"
   (cd "$root/test/peers/client-go" && go build -o "$root/.peers/client-go-peer" .)
   echo "client-go peer: $root/.peers/client-go-peer"

@@ -291,7 +291,7 @@ export class Machine extends EventEmitter {
     const won = attempts.find((a) => a.outcome.booted);
     const record: BootRecord = {
       at: new Date(this.env.clock.now()).toISOString(),
-      device: won?.device ?? attempts.at(-1)?.device ?? 'None',
+      device: won?.device ?? 'None',
       mode: plan.mode,
       source,
       outcome: won?.outcome.booted ? won.outcome.what : 'no bootable device',

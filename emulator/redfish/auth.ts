@@ -102,7 +102,7 @@ export class AuthService {
     if (this.sessions.size >= this.maxSessions) throw new RedfishError(503, { messageId: 'SessionLimitExceeded' }, { 'Retry-After': '10' });
     const s: Session = {
       id: randomUUID().slice(0, 8) + randomBytes(4).toString('hex'),
-      token: randomBytes(24).toString('base64url'),
+      token: randomBytes(24).toString('hex'),
       account: a,
       created: this.clock.now(),
       lastUsed: this.clock.now(),

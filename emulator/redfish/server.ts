@@ -86,6 +86,13 @@ function match(table: Map<number, CompiledRoute[]>, segs: string[]): { c: Compil
   return null;
 }
 
+/** The JSON schema a payload follows: `#ComputerSystem.v1_20_0.ComputerSystem` → ComputerSystem.v1_20_0.json */
+function describedBy(odataType: string): string {
+  const parts = odataType.replace(/^#/, '').split('.');
+  const name = parts.length === 3 ? `${parts[0]}.${parts[1]}` : parts[0];
+  return `https://redfish.dmtf.org/schemas/v1/${name}.json`;
+}
+
 function etagOf(json: string): string {
   return `"${createHash('sha1').update(json).digest('base64url').slice(0, 20)}"`;
 }
@@ -153,6 +160,8 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
       } else {
         payload = JSON.stringify(r.body);
         headers['Content-Type'] = 'application/json; charset=utf-8';
+        const odataType = (r.body as Record<string, unknown>)['@odata.type'];
+        if (typeof odataType === 'string') headers.Link = `<${describedBy(odataType)}>; rel=describedby`;
         if ((r.status ?? 200) === 200 && (r.body as Record<string, unknown>)['@odata.id']) {
           const tag = etagOf(payload);
           headers.ETag = tag;
@@ -212,7 +221,12 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     } catch {
       return fail(res, method, new RedfishError(400, { messageId: 'ResourceMissingAtURI', args: [path] }));
     }
-    const found = match(table, segs);
+    let found = match(table, segs);
+    // a POST to a collection's Members property is a POST to the collection
+    if (method === 'POST' && segs.at(-1) === 'Members' && !found?.c.route.handlers.POST) {
+      const parent = match(table, segs.slice(0, -1));
+      if (parent?.c.route.handlers.POST) found = parent;
+    }
     if (!found) {
       // a system addressed by name answers with a redirect to its canonical (UUID) URI
       if (segs[2] === 'Systems' && segs.length > 3 && byName.has(segs[3])) {
@@ -303,9 +317,17 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
   server.keepAliveTimeout = 30_000;
   server.headersTimeout = 20_000;
   server.requestTimeout = 120_000;
-  server.on('clientError', (_e, sock) => {
-    if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else sock.destroy();
+  server.on('clientError', (e: NodeJS.ErrnoException, sock) => {
+    if (!sock.writable) return sock.destroy();
+    // methods the HTTP parser does not know are unsupported methods (501), not malformed requests
+    if (e.code === 'HPE_INVALID_METHOD') {
+      const body = JSON.stringify(errorBody(new RedfishError(501, { messageId: 'OperationNotAllowed' })));
+      sock.end(
+        `HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nOData-Version: 4.0\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,164 @@
+// ipmitool -I lanplus (the binary Ironic's ipmitool driver runs) against the IPMI BMC emulator:
+// every command must change or report the simulated machine, and Redfish must see the same.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Machine } from '../emulator/machine/machine.js';
+import { cleanup, eventually } from './helpers/apiserver.js';
+import { ipmitool, rf, startTestFleet, type TestFleet } from './helpers/bmc.js';
+
+describe('ipmitool lanplus against the emulator', () => {
+  let t: TestFleet;
+  let m: Machine;
+  let port: number;
+  const ipmi = (args: string[], o = {}) => ipmitool(port, args, o);
+
+  before(async () => {
+    t = await startTestFleet(1);
+    m = t.fleet.machines[0];
+    port = Number(new URL((t.addrs[0].ipmi as string).replace('ipmi://', 'http://')).port);
+  });
+  after(async () => {
+    await t.close();
+    cleanup(t.dir);
+  });
+
+  it('opens sessions with cipher suite 3, 17 and the automatic choice, and reports mc info', async () => {
+    for (const cipher of [3, 17, undefined]) {
+      const r = await ipmi(['mc', 'info'], { cipher });
+      assert.equal(r.code, 0, `cipher ${cipher}: ${r.stderr}`);
+      assert.match(r.stdout, /IPMI Version\s+: 2\.0/);
+      assert.match(r.stdout, /Firmware Revision\s+: 1\.00/);
+    }
+  });
+
+  it('power status/on/off/cycle/reset/soft drive the machine', async () => {
+    let r = await ipmi(['power', 'status']);
+    assert.equal(r.stdout.trim(), 'Chassis Power is off');
+    r = await ipmi(['power', 'on']);
+    assert.equal(r.code, 0, r.stderr);
+    await eventually(() => m.state.power === 'On', 'power on');
+    assert.equal((await ipmi(['power', 'status'])).stdout.trim(), 'Chassis Power is on');
+    const boots = m.state.bootCount;
+    assert.equal((await ipmi(['power', 'reset'])).code, 0);
+    await eventually(() => m.state.bootCount > boots, 'reset to re-run firmware');
+    await m.settled();
+    const before = m.state.bootCount;
+    assert.equal((await ipmi(['power', 'cycle'])).code, 0);
+    await eventually(() => m.state.bootCount > before && m.state.power === 'On', 'power cycle');
+    await m.settled();
+    assert.equal((await ipmi(['power', 'soft'])).code, 0);
+    await eventually(() => m.state.power === 'Off', 'soft off');
+    assert.ok(
+      m.state.console.some((l) => l.includes('ACPI: power button pressed')),
+      'soft off is a graceful shutdown',
+    );
+    assert.equal((await ipmi(['power', 'on'])).code, 0);
+    await eventually(() => m.state.power === 'On', 'power on again');
+    assert.equal((await ipmi(['power', 'off'])).code, 0);
+    await eventually(() => m.state.power === 'Off', 'power off');
+    assert.equal((await ipmi(['power', 'status'])).stdout.trim(), 'Chassis Power is off');
+  });
+
+  it('chassis bootdev pxe|disk|cdrom with options=persistent,efiboot sets the override and bootparam get 5 reads it back', async () => {
+    const cases = [
+      ['pxe', 'Pxe', /Force PXE/],
+      ['disk', 'Hdd', /Force Boot from default Hard-Drive/],
+      ['cdrom', 'Cd', /Force Boot from CD\/DVD/],
+    ] as const;
+    for (const [dev, target, selector] of cases) {
+      let r = await ipmi(['chassis', 'bootdev', dev, 'options=persistent,efiboot']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(m.state.boot.overrideTarget, target);
+      assert.equal(m.state.boot.overrideEnabled, 'Continuous');
+      assert.equal(m.state.boot.overrideMode, 'UEFI');
+      r = await ipmi(['chassis', 'bootparam', 'get', '5']);
+      assert.match(r.stdout, selector);
+      assert.match(r.stdout, /Options apply to all future boots/);
+      assert.match(r.stdout, /BIOS EFI boot/);
+    }
+    // without options: next boot only, legacy
+    assert.equal((await ipmi(['chassis', 'bootdev', 'pxe'])).code, 0);
+    assert.equal(m.state.boot.overrideEnabled, 'Once');
+    assert.equal(m.state.boot.overrideMode, 'Legacy');
+    const r = await ipmi(['chassis', 'bootparam', 'get', '5']);
+    assert.match(r.stdout, /Options apply to only next boot/);
+    assert.match(r.stdout, /BIOS PC Compatible \(legacy\) boot/);
+  });
+
+  it("accepts Ironic's raw boot-option commands and the one-time override really applies once", async () => {
+    // what ironic's ipmitool driver sends for a UEFI one-time PXE boot
+    assert.equal((await ipmi(['raw', '0x00', '0x08', '0x03', '0x08'])).code, 0);
+    let r = await ipmi(['raw', '0x00', '0x09', '0x03', '0x00', '0x00']);
+    assert.match(r.stdout.trim(), /^01 03 08$/);
+    assert.equal((await ipmi(['raw', '0x00', '0x08', '0x05', '0xa0', '0x04', '0x00', '0x00', '0x00'])).code, 0);
+    assert.deepEqual([m.state.boot.overrideTarget, m.state.boot.overrideEnabled, m.state.boot.overrideMode], ['Pxe', 'Once', 'UEFI']);
+    r = await ipmi(['raw', '0x00', '0x09', '0x05', '0x00', '0x00']);
+    assert.match(r.stdout.trim(), /^01 05 a0 04 00 00 00$/);
+    // persistent UEFI cdrom, as for virtual media
+    assert.equal((await ipmi(['raw', '0x00', '0x08', '0x05', '0xe0', '0x14', '0x00', '0x00', '0x00'])).code, 0);
+    assert.deepEqual([m.state.boot.overrideTarget, m.state.boot.overrideEnabled], ['Cd', 'Continuous']);
+    // a one-time PXE boot is consumed by the next boot and then reads back as not valid
+    assert.equal((await ipmi(['raw', '0x00', '0x08', '0x05', '0xa0', '0x04', '0x00', '0x00', '0x00'])).code, 0);
+    assert.equal((await ipmi(['power', 'on'])).code, 0);
+    await eventually(
+      () => m.state.lastBoot !== null && m.state.bootHistory.length > 0 && m.state.boot.overrideEnabled === 'Disabled',
+      'one-time boot consumed',
+    );
+    await m.settled();
+    assert.equal(m.state.bootHistory.at(-1)?.source, 'override-once');
+    assert.ok(
+      m.state.console.some((l) => l.includes('Start PXE')),
+      'firmware tried PXE',
+    );
+    r = await ipmi(['chassis', 'bootparam', 'get', '5']);
+    assert.doesNotMatch(r.stdout, /Boot Flag Valid/);
+    // unknown selector and bad parameter are refused with completion codes, not silence
+    r = await ipmi(['raw', '0x00', '0x08', '0x05', '0xa0', '0x28', '0x00', '0x00', '0x00']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /rsp=0xcc/i);
+    r = await ipmi(['raw', '0x00', '0x09', '0x07', '0x00', '0x00']);
+    assert.match(r.stderr, /rsp=0x80/i);
+    await ipmi(['power', 'off']);
+    await eventually(() => m.state.power === 'Off', 'off');
+  });
+
+  it('chassis status, identify and an unsupported command', async () => {
+    let r = await ipmi(['chassis', 'status']);
+    assert.match(r.stdout, /System Power\s+: off/);
+    assert.equal((await ipmi(['chassis', 'identify', '5'])).code, 0);
+    assert.equal(m.state.indicatorLed, 'Blinking');
+    await eventually(() => m.state.indicatorLed === 'Off', 'identify interval to end');
+    r = await ipmi(['raw', '0x0a', '0x20']);
+    assert.match(r.stderr, /rsp=0xc1/i);
+  });
+
+  it('refuses a wrong password and an unknown user', async () => {
+    let r = await ipmi(['power', 'status'], { password: 'wrong' });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Unable to establish IPMI v2/);
+    r = await ipmi(['-v', 'power', 'status'], { user: 'mallory' });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unauthorized name/i);
+    const s = t.fleet.ipmiServer(m);
+    assert.ok((s?.stats.authFailures ?? 0) >= 1);
+  });
+
+  it('shares state with Redfish: a boot override set over IPMI reads back over Redfish and vice versa', async () => {
+    assert.equal((await ipmi(['chassis', 'bootdev', 'disk', 'options=persistent,efiboot'])).code, 0);
+    const auth: [string, string] = ['admin', 'password'];
+    let r = await rf(t.url, 'GET', `/redfish/v1/Systems/${m.uuid}`, { auth });
+    const boot = r.json.Boot as Record<string, unknown>;
+    assert.deepEqual(
+      [boot.BootSourceOverrideTarget, boot.BootSourceOverrideEnabled, boot.BootSourceOverrideMode],
+      ['Hdd', 'Continuous', 'UEFI'],
+    );
+    r = await rf(t.url, 'PATCH', `/redfish/v1/Systems/${m.uuid}`, {
+      auth,
+      body: { Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once' } },
+    });
+    assert.equal(r.status, 200);
+    const out = await ipmi(['chassis', 'bootparam', 'get', '5']);
+    assert.match(out.stdout, /Force Boot from CD\/DVD/);
+    assert.match(out.stdout, /Options apply to only next boot/);
+  });
+});
