@@ -284,7 +284,7 @@ export class EventService {
             });
             r.res.write(': ferrite event stream\n\n');
             this.streams.add(r.res);
-            r.raw.on('close', () => this.streams.delete(r.res));
+            r.res.on('close', () => this.streams.delete(r.res));
             return { streamed: true };
           },
         },

@@ -228,13 +228,6 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
       if (parent?.c.route.handlers.POST) found = parent;
     }
     if (!found) {
-      // a system addressed by name answers with a redirect to its canonical (UUID) URI
-      if (segs[2] === 'Systems' && segs.length > 3 && byName.has(segs[3])) {
-        const to = `${V1}/Systems/${(byName.get(segs[3]) as Machine).uuid}${segs.length > 4 ? `/${segs.slice(4).join('/')}` : ''}`;
-        res.writeHead(307, { Location: to, 'OData-Version': '4.0' });
-        res.end();
-        return;
-      }
       return fail(res, method, new RedfishError(404, { messageId: 'ResourceMissingAtURI', args: [path] }));
     }
     const { c, params } = found;
@@ -271,6 +264,14 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     let machine = undefined as unknown as Machine;
     if (params.sys !== undefined) {
       const m = byId.get(params.sys) ?? (UUID_RE.test(params.sys) ? byId.get(params.sys.toLowerCase()) : undefined);
+      const alias = m ? undefined : byName.get(params.sys);
+      if (alias && segs[2] === 'Systems') {
+        // a system addressed by name answers with a redirect to its canonical (UUID) URI
+        segs[3] = alias.uuid;
+        res.writeHead(307, { Location: `/${segs.map(encodeURIComponent).join('/')}`, 'OData-Version': '4.0', 'Content-Length': '0' });
+        res.end();
+        return;
+      }
       if (!m) return fail(res, method, new RedfishError(404, { messageId: 'ResourceNotFound', args: ['ComputerSystem', params.sys] }));
       if (!principal?.account.systems.has(m.uuid))
         return fail(res, method, new RedfishError(403, { messageId: 'InsufficientPrivilege' }), c.allow);
