@@ -64,9 +64,12 @@ export class Fleet {
     if (this.store) {
       this.store.saveFleet(config);
       const store = this.store;
-      store.track(() => Object.fromEntries(this.machines.map((m) => [m.uuid, m.state])));
-      for (const m of this.machines) m.on('changed', () => store.dirty());
-      store.flush();
+      const byUuid = new Map(this.machines.map((m) => [m.uuid, m]));
+      store.track((uuid) => byUuid.get(uuid)?.state);
+      for (const m of this.machines) {
+        m.on('changed', (part: string) => store.dirty(m.uuid, part !== 'logs'));
+        store.dirty(m.uuid, true);
+      }
     }
   }
 

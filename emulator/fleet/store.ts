@@ -1,7 +1,20 @@
-// Persists the resolved fleet and every machine's state in the data directory. Writes go to a
-// temporary file that is fsynced and renamed over the old one, so a process killed mid-write
-// leaves the previous complete state, never a torn file.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Persists the resolved fleet and each machine's state in the data directory, one file per
+// machine. Every write goes to a temporary file that is fsynced and renamed over the old one, so a
+// process killed mid-write leaves the previous complete state, never a torn file. Settings
+// (power, boot, media, BIOS, …) are written before the change is acknowledged; console and event
+// logs are batched.
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MachineState } from '../machine/model.js';
 import { FleetError, type ResolvedFleet } from './config.js';
@@ -32,19 +45,20 @@ function readJson<T>(path: string, what: string): T | null {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (e) {
-    throw new FleetError(`${what} ${path} is unreadable (${(e as Error).message}); move it away to start fresh`);
+    throw new FleetError(`${what} ${path} is unreadable (${(e as Error).message}); move it away to start that machine fresh`);
   }
 }
 
 export class FleetStore {
   readonly fleetPath: string;
-  readonly statePath: string;
+  readonly machinesDir: string;
   private timer: NodeJS.Timeout | null = null;
-  private snapshot: (() => Record<string, MachineState>) | null = null;
+  private readonly pending = new Set<string>();
+  private source: ((uuid: string) => MachineState | undefined) | null = null;
 
   constructor(readonly dir: string) {
     this.fleetPath = join(dir, 'fleet.json');
-    this.statePath = join(dir, 'state.json');
+    this.machinesDir = join(dir, 'machines');
   }
 
   loadFleet(): ResolvedFleet | null {
@@ -57,28 +71,53 @@ export class FleetStore {
 
   /** Saved machine states keyed by machine uuid. */
   loadStates(): Record<string, MachineState> {
-    const s = readJson<{ version: number; machines: Record<string, MachineState> }>(this.statePath, 'machine state');
-    if (!s) return {};
-    if (s.version !== STATE_VERSION)
-      throw new FleetError(`machine state ${this.statePath} has version ${s.version}; this Ferrite reads ${STATE_VERSION}`);
-    return s.machines;
+    const out: Record<string, MachineState> = {};
+    if (!existsSync(this.machinesDir)) return out;
+    for (const f of readdirSync(this.machinesDir)) {
+      if (f.includes('.tmp-')) {
+        // a write that never reached its rename: the previous file is still complete
+        rmSync(join(this.machinesDir, f), { force: true });
+        continue;
+      }
+      if (!f.endsWith('.json')) continue;
+      const s = readJson<{ version: number; state: MachineState }>(join(this.machinesDir, f), 'machine state');
+      if (!s) continue;
+      if (s.version !== STATE_VERSION)
+        throw new FleetError(`machine state ${f} has version ${s.version}; this Ferrite reads ${STATE_VERSION}`);
+      out[f.slice(0, -5)] = s.state;
+    }
+    return out;
   }
 
-  /** Registers where states come from; `dirty()` then schedules a coalesced write. */
-  track(snapshot: () => Record<string, MachineState>): void {
-    this.snapshot = snapshot;
+  /** Registers where states come from. */
+  track(source: (uuid: string) => MachineState | undefined): void {
+    this.source = source;
   }
 
-  dirty(): void {
+  /** Records that a machine changed: now when `urgent`, else within 100 ms. */
+  dirty(uuid: string, urgent: boolean): void {
+    if (urgent) {
+      this.pending.delete(uuid);
+      this.write(uuid);
+      return;
+    }
+    this.pending.add(uuid);
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), 50);
+    this.timer = setTimeout(() => this.flush(), 100);
     this.timer.unref();
+  }
+
+  private write(uuid: string): void {
+    const s = this.source?.(uuid);
+    if (s) writeFileAtomic(join(this.machinesDir, `${uuid}.json`), JSON.stringify({ version: STATE_VERSION, state: s }));
   }
 
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.snapshot) return;
-    writeFileAtomic(this.statePath, JSON.stringify({ version: STATE_VERSION, machines: this.snapshot() }));
+    for (const uuid of [...this.pending]) {
+      this.pending.delete(uuid);
+      this.write(uuid);
+    }
   }
 }
