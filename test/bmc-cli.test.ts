@@ -47,6 +47,13 @@ function stop(c: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void
   });
 }
 
+interface Doc {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec: { bmc: { address: string; disableCertificateVerification?: boolean }; bootMACAddress: string };
+  data: Record<string, string>;
+}
+
 const base = (u: string) => u.replace(/^redfish(-virtualmedia)?\+/, '').replace(/\/redfish\/v1\/Systems\/.*$/, '');
 
 describe('ferrite bmc', () => {
@@ -157,7 +164,7 @@ machines:
       { cwd: ROOT },
     );
     assert.equal(r.code, 0, r.stderr);
-    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Doc);
     assert.deepEqual(
       docs.map((d) => `${d.kind}/${d.metadata.name}`),
       ['Secret/web-0-bmc-secret', 'BareMetalHost/web-0', 'Secret/db-0-bmc-secret', 'BareMetalHost/db-0'],
@@ -173,7 +180,7 @@ machines:
     assert.match(r.stderr, /db-0 has no redfish-virtualmedia BMC/);
     r = await run(process.execPath, [...CLI, 'bmc', 'manifests', '--machines', '2'], { cwd: ROOT });
     assert.equal(r.code, 0, r.stderr);
-    const two = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
+    const two = parseAllDocuments(r.stdout).map((d) => d.toJS() as Doc);
     assert.equal(two.length, 4);
     BareMetalHostSpec.parse(two[1].spec);
     assert.match(two[1].spec.bmc.address, /^redfish-virtualmedia\+https:\/\/127\.0\.0\.1:8000\/redfish\/v1\/Systems\//);
