@@ -1,0 +1,269 @@
+// BMC emulator benchmark, side by side with the upstream emulators it replaces:
+//  - Redfish: GET of a ComputerSystem (what Ironic polls most) from N keep-alive clients against
+//    `ferrite bmc serve` and sushy-tools' sushy-emulator (fake driver): requests/s and p50/p99.
+//  - IPMI: Get Chassis Status round trips (`ipmitool power status`) over S concurrent lanplus
+//    sessions (cipher suite 3) against Ferrite and pyghmi's fakebmc: round trips/s and p99.
+// Each server runs in its own process; the load generator is the same for both. Prints the ratios
+// and writes bench-results/bmc.json (or --out FILE). Needs scripts/install-peers.sh first.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IpmiClient } from '../../emulator/ipmi/client.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const SECONDS = Number(arg('--seconds', '8'));
+const CONCURRENCY = Number(arg('--concurrency', '16'));
+const SESSIONS = Number(arg('--sessions', '8'));
+const OUT = arg('--out', join(ROOT, 'bench-results', 'bmc.json'));
+const VENV = join(ROOT, '.peers', 'venv', 'bin');
+
+if (!existsSync(join(VENV, 'sushy-emulator'))) {
+  console.error('bench: run `bash scripts/install-peers.sh` first (needs sushy-tools and pyghmi in .peers/venv)');
+  process.exit(1);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function get(agent: Agent, port: number, path: string, auth?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, headers: auth ? { authorization: auth } : {} }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function waitFor(fn: () => Promise<boolean>, what: string): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if (await fn()) return;
+    } catch {}
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface Result {
+  ops: number;
+  /** server process CPU time per operation, µs (from /proc) */
+  serverCpuUsPerOp?: number;
+  perSecond: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+/** utime+stime of a process in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(parts[11]) + Number(parts[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function measured(server: ChildProcess, load: () => Promise<Result>): Promise<Result> {
+  const c0 = cpuMs(server.pid);
+  const r = await load();
+  r.serverCpuUsPerOp = +(((cpuMs(server.pid) - c0) * 1000) / Math.max(1, r.ops)).toFixed(1);
+  return r;
+}
+
+function summarize(lat: number[], errors: number, secs: number): Result {
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? Number.NaN;
+  return { ops: lat.length, perSecond: Math.round(lat.length / secs), p50ms: +q(0.5).toFixed(3), p99ms: +q(0.99).toFixed(3), errors };
+}
+
+async function loadRedfish(port: number, path: string, auth?: string): Promise<Result> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  for (let i = 0; i < 200; i++) await get(agent, port, path, auth); // warm-up
+  const lat: number[] = [];
+  let errors = 0;
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          const r = await get(agent, port, path, auth);
+          if (r.status !== 200) errors++;
+          else lat.push(performance.now() - t0);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  return summarize(lat, errors, SECONDS);
+}
+
+async function loadIpmi(port: number): Promise<Result> {
+  const clients = Array.from(
+    { length: SESSIONS },
+    () => new IpmiClient({ host: '127.0.0.1', port, username: 'admin', password: 'password', cipherSuite: 3, timeoutMs: 3000 }),
+  );
+  for (const c of clients) await c.open();
+  for (const c of clients) for (let i = 0; i < 20; i++) await c.command(0x00, 0x01); // warm-up
+  const lat: number[] = [];
+  let errors = 0;
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    clients.map(async (c) => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          await c.command(0x00, 0x01);
+          lat.push(performance.now() - t0);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  for (const c of clients) await c.close();
+  return summarize(lat, errors, SECONDS);
+}
+
+function launch(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const c = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env });
+  c.stderr?.resume();
+  return c;
+}
+
+async function stop(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  await new Promise<void>((r) => {
+    c.once('exit', () => r());
+    c.kill('SIGTERM');
+    setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrite-bench-bmc-'));
+  const [ferriteRf, sushyRf, ferriteIpmi, pyghmiIpmi] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const basic = `Basic ${Buffer.from('admin:password').toString('base64')}`;
+  const results: Record<string, Result> = {};
+  const children: ChildProcess[] = [];
+  try {
+    // Ferrite: one machine, plain HTTP like sushy-emulator's default, Basic auth on (sushy-emulator has none)
+    const ferrite = launch(process.execPath, [
+      '--import',
+      'tsx',
+      join(ROOT, 'cli', 'main.ts'),
+      'bmc',
+      'serve',
+      '--machines',
+      '1',
+      '--data-dir',
+      join(dir, 'ferrite'),
+      '--no-tls',
+      '--port',
+      String(ferriteRf),
+      '--ipmi-base-port',
+      String(ferriteIpmi),
+      '--log-level',
+      'error',
+    ]);
+    children.push(ferrite);
+    const agent = new Agent({ keepAlive: false });
+    let ferriteSystem = '';
+    await waitFor(async () => {
+      const r = await get(agent, ferriteRf, '/redfish/v1/Systems', basic);
+      ferriteSystem = (JSON.parse(r.body) as { Members: { '@odata.id': string }[] }).Members[0]['@odata.id'];
+      return r.status === 200;
+    }, 'ferrite bmc serve');
+    const sushy = launch(join(VENV, 'sushy-emulator'), ['--fake', '--interface', '127.0.0.1', '--port', String(sushyRf)]);
+    children.push(sushy);
+    let sushySystem = '';
+    await waitFor(async () => {
+      const r = await get(agent, sushyRf, '/redfish/v1/Systems');
+      sushySystem = (JSON.parse(r.body) as { Members: { '@odata.id': string }[] }).Members[0]['@odata.id'];
+      return r.status === 200;
+    }, 'sushy-emulator');
+    const pyghmi = launch(join(VENV, 'fakebmc'), ['--port', String(pyghmiIpmi)]);
+    children.push(pyghmi);
+    await waitFor(async () => {
+      const c = new IpmiClient({ host: '127.0.0.1', port: pyghmiIpmi, username: 'admin', password: 'password', timeoutMs: 1000 });
+      await c.open();
+      await c.close();
+      return true;
+    }, 'pyghmi fakebmc');
+
+    process.stdout.write(`Redfish GET ${ferriteSystem}: ${CONCURRENCY} keep-alive clients, ${SECONDS} s each\n`);
+    results.redfishFerrite = await measured(ferrite, () => loadRedfish(ferriteRf, ferriteSystem, basic));
+    results.redfishSushyTools = await measured(sushy, () => loadRedfish(sushyRf, sushySystem));
+    process.stdout.write(`IPMI Get Chassis Status: ${SESSIONS} lanplus sessions (cipher suite 3), ${SECONDS} s each\n`);
+    results.ipmiFerrite = await measured(ferrite, () => loadIpmi(ferriteIpmi));
+    results.ipmiPyghmi = await measured(pyghmi, () => loadIpmi(pyghmiIpmi));
+  } finally {
+    await Promise.all(children.map(stop));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ratio = (a: number, b: number) => +(a / b).toFixed(2);
+  const summary = {
+    redfishThroughputRatio: ratio(results.redfishFerrite.perSecond, results.redfishSushyTools.perSecond),
+    redfishP99Ratio: ratio(results.redfishSushyTools.p99ms, results.redfishFerrite.p99ms),
+    ipmiThroughputRatio: ratio(results.ipmiFerrite.perSecond, results.ipmiPyghmi.perSecond),
+    ipmiP99Ratio: ratio(results.ipmiPyghmi.p99ms, results.ipmiFerrite.p99ms),
+    redfishServerCpuRatio: ratio(
+      results.redfishSushyTools.serverCpuUsPerOp ?? Number.NaN,
+      results.redfishFerrite.serverCpuUsPerOp ?? Number.NaN,
+    ),
+    ipmiServerCpuRatio: ratio(results.ipmiPyghmi.serverCpuUsPerOp ?? Number.NaN, results.ipmiFerrite.serverCpuUsPerOp ?? Number.NaN),
+  };
+  const row = (name: string, r: Result) =>
+    `  ${name.padEnd(26)} ${String(r.perSecond).padStart(8)}/s   p50 ${r.p50ms.toFixed(2).padStart(7)} ms   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   server CPU ${String(r.serverCpuUsPerOp).padStart(6)} µs/op   errors ${r.errors}`;
+  process.stdout.write(
+    [
+      row('Redfish  Ferrite', results.redfishFerrite),
+      row('Redfish  sushy-tools', results.redfishSushyTools),
+      row('IPMI     Ferrite', results.ipmiFerrite),
+      row('IPMI     pyghmi fakebmc', results.ipmiPyghmi),
+      '',
+      `Redfish requests/s: ${summary.redfishThroughputRatio}× sushy-tools; p99 latency ${summary.redfishP99Ratio}× lower; server CPU per request ${summary.redfishServerCpuRatio}× less`,
+      `IPMI round trips/s: ${summary.ipmiThroughputRatio}× pyghmi; p99 latency ${summary.ipmiP99Ratio}× lower; server CPU per round trip ${summary.ipmiServerCpuRatio}× less`,
+      `target ≥ 10× sushy-tools (Redfish requests/s): ${summary.redfishThroughputRatio >= 10 ? 'met' : 'NOT met'}`,
+      '',
+    ].join('\n'),
+  );
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(
+    OUT,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: SECONDS, concurrency: CONCURRENCY, sessions: SESSIONS, results, summary }, null, 2)}\n`,
+  );
+  process.stdout.write(`wrote ${OUT}\n`);
+}
+
+main().catch((e) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});
