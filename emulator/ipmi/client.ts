@@ -57,6 +57,15 @@ export class IpmiClient {
   }
 
   async open(): Promise<void> {
+    try {
+      await this.handshake();
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  private async handshake(): Promise<void> {
     const sock = dgram.createSocket(this.o.host.includes(':') ? 'udp6' : 'udp4');
     sock.on('message', (m) => this.waiter?.(m));
     await new Promise<void>((r) => sock.bind(0, () => r()));
@@ -82,7 +91,15 @@ export class IpmiClient {
     const code = r.subarray(40);
     const roleUser = Buffer.concat([Buffer.from([role, user.length]), user]);
     const expect = hmac(s.hash, this.kuid, u32(this.consoleSession), u32(this.bmcSession), rm, rc, guid, roleUser);
-    if (!expect.equals(code)) throw new IpmiClientError('AuthFailed', 'RAKP 2 HMAC is invalid (wrong password?)');
+    if (!expect.equals(code)) {
+      // tell the BMC, so it frees the half-open session at once (RAKP 3 with status 0x0F)
+      this.sock?.send(
+        buildV20(PayloadType.Rakp3, 0, 0, Buffer.concat([Buffer.from([3, 0x0f, 0, 0]), u32(this.bmcSession)]), null, false),
+        this.o.port,
+        this.o.host,
+      );
+      throw new IpmiClientError('AuthFailed', 'RAKP 2 HMAC is invalid (wrong password?)');
+    }
     const rakp3 = Buffer.concat([
       Buffer.from([3, 0, 0, 0]),
       u32(this.bmcSession),
@@ -99,7 +116,7 @@ export class IpmiClient {
 
   private payload(b: Buffer): Buffer {
     const p = parsePacket(b, () => this.suite.icvLen);
-    if (!p || p.kind !== 'v20') throw new IpmiClientError('Protocol', 'unexpected reply');
+    if (p?.kind !== 'v20') throw new IpmiClientError('Protocol', 'unexpected reply');
     if (p.encrypted && this.keys) {
       const d = decryptPayload(this.keys.aesKey, p.payload);
       if (!d) throw new IpmiClientError('Protocol', 'undecryptable reply');
