@@ -93,11 +93,8 @@ export class IpmiClient {
     const expect = hmac(s.hash, this.kuid, u32(this.consoleSession), u32(this.bmcSession), rm, rc, guid, roleUser);
     if (!expect.equals(code)) {
       // tell the BMC, so it frees the half-open session at once (RAKP 3 with status 0x0F)
-      this.sock?.send(
-        buildV20(PayloadType.Rakp3, 0, 0, Buffer.concat([Buffer.from([3, 0x0f, 0, 0]), u32(this.bmcSession)]), null, false),
-        this.o.port,
-        this.o.host,
-      );
+      const nak = buildV20(PayloadType.Rakp3, 0, 0, Buffer.concat([Buffer.from([3, 0x0f, 0, 0]), u32(this.bmcSession)]), null, false);
+      await new Promise((r) => this.sock?.send(nak, this.o.port, this.o.host, r));
       throw new IpmiClientError('AuthFailed', 'RAKP 2 HMAC is invalid (wrong password?)');
     }
     const rakp3 = Buffer.concat([
