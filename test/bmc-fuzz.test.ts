@@ -169,7 +169,7 @@ describe('fuzzing the BMC emulator', () => {
     const targets = [
       sys,
       `${sys}/Actions/ComputerSystem.Reset`,
-      `${sys}/BIOS/Settings`,
+      `${sys}/Bios/Settings`,
       `${sys}/VirtualMedia/Cd/Actions/VirtualMedia.InsertMedia`,
       '/redfish/v1/SessionService/Sessions',
       '/redfish/v1/EventService/Subscriptions',

@@ -104,9 +104,9 @@ describe('Redfish service', () => {
     assert.equal((await req('PATCH', sys, { raw: '{}', headers: { 'content-type': 'text/plain' } })).status, 415);
     assert.equal((await req('GET', sys, { headers: { 'odata-version': '4.1' } })).status, 412);
     assert.equal((await req('GET', `${sys}?$expand=.`)).status, 501);
-    r = await req('GET', '/redfish/v1/Systems/node-0/BIOS');
+    r = await req('GET', '/redfish/v1/Systems/node-0/Bios');
     assert.equal(r.status, 307);
-    assert.equal(r.headers.location, `${sys}/BIOS`);
+    assert.equal(r.headers.location, `${sys}/Bios`);
     r = await req('POST', `${sys}/Actions/ComputerSystem.Reset`, { body: {} });
     assert.match(JSON.stringify(r.json), /ActionParameterMissing/);
     r = await req('POST', `${sys}/Actions/ComputerSystem.Reset`, { body: { ResetType: 'Explode' } });
@@ -125,15 +125,15 @@ describe('Redfish service', () => {
   });
 
   it('BIOS settings: PATCH answers 202 with a task monitor that completes only after the reset applies them', async () => {
-    let r = await req('PATCH', `${sys}/BIOS/Settings`, { body: { Attributes: { ProcTurboMode: 'Disabled' } } });
+    let r = await req('PATCH', `${sys}/Bios/Settings`, { body: { Attributes: { ProcTurboMode: 'Disabled' } } });
     assert.equal(r.status, 202);
     const monitor = String(r.headers.location);
     r = await req('GET', monitor);
     assert.equal(r.status, 202);
     assert.equal(r.json.TaskState, 'Pending');
-    r = await req('GET', `${sys}/BIOS`);
+    r = await req('GET', `${sys}/Bios`);
     assert.equal((r.json.Attributes as Record<string, unknown>).ProcTurboMode, 'Enabled');
-    r = await req('GET', `${sys}/BIOS/Settings`);
+    r = await req('GET', `${sys}/Bios/Settings`);
     assert.equal((r.json.Attributes as Record<string, unknown>).ProcTurboMode, 'Disabled');
     assert.equal((await req('POST', `${sys}/Actions/ComputerSystem.Reset`, { body: { ResetType: 'On' } })).status, 204);
     r = await eventually(async () => {
@@ -141,7 +141,7 @@ describe('Redfish service', () => {
       return x.status === 200 ? x : null;
     }, 'BIOS task to complete');
     assert.equal((r.json.Attributes as Record<string, unknown>).ProcTurboMode, 'Disabled');
-    r = await req('PATCH', `${sys}/BIOS/Settings`, { body: { Attributes: { Nope: 1 } } });
+    r = await req('PATCH', `${sys}/Bios/Settings`, { body: { Attributes: { Nope: 1 } } });
     assert.equal(r.status, 400);
   });
 

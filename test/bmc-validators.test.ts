@@ -1,12 +1,15 @@
 // DMTF's Redfish-Protocol-Validator and Redfish-Service-Validator against the emulator over HTTPS.
+// The Service-Validator checks payloads against Ferrite's CSDL restatement of DSP8010 (the bundle
+// itself is not downloadable here; see docs/bmc-emulator.md).
 // Assertions they cannot test here (account creation, SSDP, SSE, which the tool has switched off)
 // are listed with reasons in docs/bmc-emulator.md; anything that FAILs fails this test.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { schemaFileNames } from '../emulator/redfish/csdl.js';
 import { cleanup, tempDir } from './helpers/apiserver.js';
-import { havePythonPeers, PYTHON, run, startTestFleet, type TestFleet } from './helpers/bmc.js';
+import { havePythonPeers, PYTHON, rf, run, startTestFleet, type TestFleet } from './helpers/bmc.js';
 
 function findFiles(dir: string, suffix: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -67,9 +70,16 @@ describe('DMTF Redfish validators', { skip: havePythonPeers ? false : 'run scrip
     assert.ok(pass >= 250, `only ${pass} assertions passed`);
   });
 
-  it('Redfish-Service-Validator: crawls the whole tree with no failures', async () => {
+  it('Redfish-Service-Validator: every resource in the tree validates against the schemas', async () => {
     const logs = join(work, 'service');
     const schemas = join(work, 'schemas');
+    // DSP8010 cannot be downloaded here: validate against Ferrite's CSDL for the types it serves
+    mkdirSync(schemas, { recursive: true });
+    for (const f of schemaFileNames()) {
+      const x = await rf(t.url, 'GET', `/redfish/v1/Schemas/${f}`, { ca: t.ca });
+      assert.equal(x.status, 200, f);
+      writeFileSync(join(schemas, f), x.text);
+    }
     // --skipschema: the validator would otherwise download DSP8010 from the internet
     const r = await run(
       bin('rf_service_validator'),
@@ -96,9 +106,12 @@ describe('DMTF Redfish validators', { skip: havePythonPeers ? false : 'run scrip
         out,
       );
     assert.ok(row, `no summary table in validator output:\n${out.slice(-3000)}`);
-    const fail = Number(row[3]);
+    const [pass, warn, fail] = row.slice(1).map(Number);
     const visited = (out.match(/^Validating /gm) ?? []).length;
     assert.equal(fail, 0, out.slice(-5000));
+    // a WARN here is a payload type with no schema: every type served must be described
+    assert.equal(warn, 0, out.slice(-5000));
     assert.ok(visited >= 100, `only ${visited} resources were reachable from the service root`);
+    assert.ok(pass >= 2000, `only ${pass} properties passed`);
   });
 });

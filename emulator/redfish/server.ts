@@ -237,7 +237,7 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     const odataVersion = req.headers['odata-version'];
     if (odataVersion !== undefined && odataVersion !== '4.0')
       return fail(res, method, new RedfishError(412, { messageId: 'PreconditionFailed' }), c.allow);
-    const xml = path === `${V1}/$metadata`;
+    const xml = path === `${V1}/$metadata` || path.startsWith(`${V1}/Schemas/`);
     const sse = path === `${V1}/EventService/SSE`;
     if (!sse && !acceptsJson(req.headers.accept, xml))
       return fail(

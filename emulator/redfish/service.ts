@@ -1,71 +1,11 @@
 // Service-level resources: the service root, OData documents, message and attribute registries,
 // AccountService (read-only) and SessionService (token login/logout).
+
 import { collection, ok, type RedfishContext, type Route, ref, V1 } from './context.js';
+import { schemaXml } from './csdl.js';
 import { BASE_MESSAGES, BASE_REGISTRY, RedfishError } from './errors.js';
 import { checkPatch, int } from './patch.js';
-
-// Every resource type this service emits, with the version its payloads follow.
-export const SCHEMA_VERSIONS: Record<string, string> = {
-  ServiceRoot: 'v1_17_0',
-  ComputerSystem: 'v1_20_0',
-  ComputerSystemCollection: '',
-  Bios: 'v1_2_0',
-  SecureBoot: 'v1_1_0',
-  Processor: 'v1_18_0',
-  ProcessorCollection: '',
-  Memory: 'v1_17_0',
-  MemoryCollection: '',
-  EthernetInterface: 'v1_12_0',
-  EthernetInterfaceCollection: '',
-  SimpleStorage: 'v1_3_1',
-  SimpleStorageCollection: '',
-  Storage: 'v1_15_0',
-  StorageCollection: '',
-  StorageController: 'v1_7_0',
-  StorageControllerCollection: '',
-  Drive: 'v1_17_0',
-  Volume: 'v1_9_0',
-  VolumeCollection: '',
-  BootOption: 'v1_0_4',
-  BootOptionCollection: '',
-  VirtualMedia: 'v1_6_0',
-  VirtualMediaCollection: '',
-  LogService: 'v1_5_0',
-  LogServiceCollection: '',
-  LogEntry: 'v1_15_0',
-  LogEntryCollection: '',
-  Manager: 'v1_19_0',
-  ManagerCollection: '',
-  Chassis: 'v1_23_0',
-  ChassisCollection: '',
-  Thermal: 'v1_7_0',
-  Power: 'v1_7_1',
-  UpdateService: 'v1_11_0',
-  SoftwareInventory: 'v1_10_0',
-  SoftwareInventoryCollection: '',
-  TaskService: 'v1_2_0',
-  Task: 'v1_7_0',
-  TaskCollection: '',
-  EventService: 'v1_8_0',
-  EventDestination: 'v1_10_0',
-  EventDestinationCollection: '',
-  Event: 'v1_7_0',
-  SessionService: 'v1_1_8',
-  Session: 'v1_5_0',
-  SessionCollection: '',
-  AccountService: 'v1_12_0',
-  ManagerAccount: 'v1_10_0',
-  ManagerAccountCollection: '',
-  Role: 'v1_3_1',
-  RoleCollection: '',
-  MessageRegistryFile: 'v1_1_3',
-  MessageRegistryFileCollection: '',
-  MessageRegistry: 'v1_6_0',
-  AttributeRegistry: 'v1_3_6',
-  Message: 'v1_1_1',
-  Settings: 'v1_3_5',
-  Resource: 'v1_14_0',
-};
+import { SCHEMA_VERSIONS } from './schema-versions.js';
 
 /** $metadata: one Reference per schema file, including each versioned namespace used. */
 export function metadataXml(): string {
@@ -301,6 +241,17 @@ export function serviceRoutes(ctx: RedfishContext): Route[] {
       pattern: `${V1}/$metadata`,
       public: ['GET', 'HEAD'],
       handlers: { GET: () => ({ status: 200, body: metadataXml(), headers: { 'Content-Type': 'application/xml' } }) },
+    },
+    {
+      pattern: `${V1}/Schemas/{file}`,
+      public: ['GET', 'HEAD'],
+      handlers: {
+        GET: (r) => {
+          const xml = r.params.file.endsWith('_v1.xml') ? schemaXml(r.params.file.slice(0, -7)) : null;
+          if (!xml) throw new RedfishError(404, { messageId: 'ResourceMissingAtURI', args: [r.path] });
+          return { status: 200, body: xml, headers: { 'Content-Type': 'application/xml' } };
+        },
+      },
     },
     {
       pattern: `${V1}/Registries`,

@@ -73,7 +73,7 @@ export function systemBody(m: Machine): Record<string, unknown> {
     },
     MemorySummary: { TotalSystemMemoryGiB: totalGiB, Status: status() },
     BiosVersion: s.firmware.find((f) => f.id === 'BIOS')?.version ?? null,
-    Bios: ref(`${base}/BIOS`),
+    Bios: ref(`${base}/Bios`),
     SecureBoot: ref(`${base}/SecureBoot`),
     Processors: ref(`${base}/Processors`),
     Memory: ref(`${base}/Memory`),
@@ -150,11 +150,11 @@ function reset(r: RfRequest) {
 }
 
 function biosBody(m: Machine): Record<string, unknown> {
-  const base = `${sysPath(m)}/BIOS`;
+  const base = `${sysPath(m)}/Bios`;
   return {
     '@odata.id': base,
     '@odata.type': '#Bios.v1_2_0.Bios',
-    Id: 'BIOS',
+    Id: 'Bios',
     Name: 'BIOS Configuration Current Settings',
     AttributeRegistry: 'BiosAttributeRegistry.v1_0_0',
     Attributes: { ...m.state.bios.attributes },
@@ -169,7 +169,7 @@ function biosBody(m: Machine): Record<string, unknown> {
 
 function biosSettingsBody(m: Machine): Record<string, unknown> {
   return {
-    '@odata.id': `${sysPath(m)}/BIOS/Settings`,
+    '@odata.id': `${sysPath(m)}/Bios/Settings`,
     '@odata.type': '#Bios.v1_2_0.Bios',
     Id: 'Settings',
     Name: 'BIOS Configuration Pending Settings',
@@ -727,10 +727,10 @@ export function systemRoutes(ctx: RedfishContext): Route[] {
     },
     { pattern: S, handlers: { GET: (r) => ok(systemBody(r.machine)), PATCH: patchSystem } },
     { pattern: `${S}/Actions/ComputerSystem.Reset`, handlers: { POST: reset } },
-    { pattern: `${S}/BIOS`, handlers: { GET: (r) => ok(biosBody(r.machine)) } },
-    { pattern: `${S}/BIOS/Settings`, handlers: { GET: (r) => ok(biosSettingsBody(r.machine)), PATCH: (r) => patchBiosSettings(ctx, r) } },
+    { pattern: `${S}/Bios`, handlers: { GET: (r) => ok(biosBody(r.machine)) } },
+    { pattern: `${S}/Bios/Settings`, handlers: { GET: (r) => ok(biosSettingsBody(r.machine)), PATCH: (r) => patchBiosSettings(ctx, r) } },
     {
-      pattern: `${S}/BIOS/Actions/Bios.ResetBios`,
+      pattern: `${S}/Bios/Actions/Bios.ResetBios`,
       handlers: {
         POST: (r) => {
           r.machine.resetBios();
