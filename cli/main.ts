@@ -289,6 +289,20 @@ function fleetFor(opts: Partial<BmcServeOptions> & { dataDir: string }): Resolve
     } else {
       const saved = new FleetStore(opts.dataDir).loadFleet();
       resolved = saved ?? resolveFleet(defaultFleet(2));
+      // flags still apply to a saved fleet: where it listens, TLS, speed, IPMI ports
+      const rf = resolved.redfish;
+      if (opts.listenIp) {
+        rf.listenIp = opts.listenIp;
+        resolved.ipmi.listenIp = opts.listenIp;
+      }
+      if (opts.port !== undefined) rf.port = opts.port;
+      if (opts.tls === false) rf.tls = false;
+      if (opts.sslCertificate) rf.sslCertificate = opts.sslCertificate;
+      if (opts.sslKey) rf.sslKey = opts.sslKey;
+      if (opts.timeScale) resolved.timeScale = opts.timeScale;
+      if (opts.ipmiBasePort) {
+        for (const [i, m] of resolved.machines.entries()) m.ipmiPort = opts.ipmiBasePort + i;
+      }
     }
     if ((resolved.redfish.sslCertificate === undefined) !== (resolved.redfish.sslKey === undefined))
       throw new CliError('--ssl-certificate and --ssl-key go together', 2);

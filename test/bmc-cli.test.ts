@@ -108,8 +108,10 @@ machines:
     assert.equal(r.status, 200);
     await stop(s.child);
 
-    s = await serve(['--data-dir', data]);
+    // flags still apply to the saved fleet (and are remembered with it)
+    s = await serve(['--data-dir', data, '--no-tls']);
     children.push(s.child);
+    assert.match(s.rows['web-0'].redfish, /^redfish-virtualmedia\+http:\/\//);
     const port2 = Number(s.rows['db-0'].ipmi.split(':').pop());
     const out = await ipmitool(port2, ['chassis', 'bootparam', 'get', '5'], { user: 'root', password: 'calvin' });
     assert.match(out.stdout, /Force PXE/);

@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import type { Machine } from '../emulator/machine/machine.js';
 import { Rng } from '../emulator/machine/rng.js';
 import { cleanup, eventually } from './helpers/apiserver.js';
-import { ipmitool, rf, startTestFleet, type TestFleet } from './helpers/bmc.js';
+import { ipmiPort, ipmitool, rf, startTestFleet, type TestFleet } from './helpers/bmc.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -77,7 +77,7 @@ describe('fuzzing the BMC emulator', () => {
   before(async () => {
     t = await startTestFleet(1);
     m = t.fleet.machines[0];
-    port = Number(new URL((t.addrs[0].ipmi as string).replace('ipmi://', 'http://')).port);
+    port = ipmiPort(t);
   });
   after(async () => {
     await t.close();

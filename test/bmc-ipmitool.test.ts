@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Machine } from '../emulator/machine/machine.js';
 import { cleanup, eventually } from './helpers/apiserver.js';
-import { ipmitool, rf, startTestFleet, type TestFleet } from './helpers/bmc.js';
+import { ipmiPort, ipmitool, rf, startTestFleet, type TestFleet } from './helpers/bmc.js';
 
 describe('ipmitool lanplus against the emulator', () => {
   let t: TestFleet;
@@ -15,7 +15,7 @@ describe('ipmitool lanplus against the emulator', () => {
   before(async () => {
     t = await startTestFleet(1);
     m = t.fleet.machines[0];
-    port = Number(new URL((t.addrs[0].ipmi as string).replace('ipmi://', 'http://')).port);
+    port = ipmiPort(t);
   });
   after(async () => {
     await t.close();

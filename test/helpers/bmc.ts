@@ -40,6 +40,13 @@ export async function startTestFleet(file: FleetFile | number = 1, opts: FleetOp
   };
 }
 
+/** The UDP port of machine i's IPMI BMC. */
+export function ipmiPort(t: TestFleet, i = 0): number {
+  const a = t.addrs[i].ipmi;
+  if (!a) throw new Error(`machine ${t.addrs[i].name} has no IPMI BMC`);
+  return Number(a.slice(a.lastIndexOf(':') + 1));
+}
+
 export interface RfResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
