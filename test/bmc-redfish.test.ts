@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Machine } from '../emulator/machine/machine.js';
-import { cleanup, eventually } from './helpers/apiserver.js';
+import { loadOrCreateCredentials } from '../provider/apiserver/pki.js';
+import { cleanup, eventually, tempDir } from './helpers/apiserver.js';
 import { rf, startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
 
 const auth: [string, string] = ['admin', 'password'];
@@ -214,6 +216,34 @@ describe('Redfish service', () => {
     assert.equal(m.state.media[0].bytes, 8192);
     for (let i = 0; i < 2; i++) assert.equal((await req('POST', `${vm}/Actions/VirtualMedia.EjectMedia`, { body: {} })).status, 204);
     assert.equal((await req('GET', vm)).json.Inserted, false);
+  });
+
+  it('virtual media over HTTPS: VerifyCertificate false accepts a self-signed server, true refuses it with a clear error', async () => {
+    const pki = tempDir('ferrite-vm-tls-');
+    const cred = await loadOrCreateCredentials(pki, ['127.0.0.1'], 'images');
+    const iso = randomBytes(4096);
+    const srv = https.createServer({ cert: cred.certPem, key: cred.keyPem }, (_q, s) => {
+      s.writeHead(200, { 'content-length': iso.length });
+      s.end(iso);
+    });
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+    const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}/secure.iso`;
+    const vm = `${sys}/VirtualMedia/Cd`;
+    try {
+      assert.equal((await req('PATCH', vm, { body: { VerifyCertificate: true } })).status, 200);
+      let r = await req('POST', `${vm}/Actions/VirtualMedia.InsertMedia`, { body: { Image: url } });
+      assert.equal(r.status, 400);
+      assert.match(JSON.stringify(r.json), /certificate/i);
+      assert.equal((await req('PATCH', vm, { body: { VerifyCertificate: false } })).status, 200);
+      r = await req('POST', `${vm}/Actions/VirtualMedia.InsertMedia`, { body: { Image: url, TransferProtocolType: 'HTTPS' } });
+      assert.equal(r.status, 204, r.text);
+      await m.mediaSettled('Cd');
+      assert.equal(m.state.media[0].bytes, iso.length);
+      await req('POST', `${vm}/Actions/VirtualMedia.EjectMedia`, { body: {} });
+    } finally {
+      srv.close();
+      cleanup(pki);
+    }
   });
 
   it('events: a loopback subscriber and an SSE stream both receive machine events; the event log keeps them', async () => {
