@@ -182,3 +182,21 @@ describe('clocks and seeds', () => {
     assert.deepEqual([r1.next(), r1.mac(), r1.uuid()], [r2.next(), r2.mac(), r2.uuid()]);
   });
 });
+
+describe('event registry', () => {
+  it('every event the machine and BMCs log has a message in the Ferrite registry', async () => {
+    const { FERRITE_MESSAGES } = await import('../redfish/service.js');
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const root = join(import.meta.dirname, '..');
+    const ids = new Set<string>();
+    for (const d of ['machine', 'ipmi', 'redfish']) {
+      for (const f of readdirSync(join(root, d))) {
+        if (!f.endsWith('.ts') || f.endsWith('.test.ts')) continue;
+        for (const m of readFileSync(join(root, d, f), 'utf8').matchAll(/\.event\(\s*'(?:OK|Warning|Critical)',\s*'([A-Za-z]+)'/g))
+          ids.add(m[1]);
+      }
+    }
+    assert.ok(ids.size >= 10, `found only ${ids.size} event ids`);
+    for (const id of ids) assert.ok(id in FERRITE_MESSAGES, `event ${id} is missing from the Ferrite registry`);
+  });
+});
