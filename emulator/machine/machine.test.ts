@@ -67,6 +67,18 @@ describe('machine power', () => {
   });
 });
 
+it('a reset during power-on still ends powered on and booted', async () => {
+  const { m, clock, spec } = make();
+  m.reset('On');
+  await clock.advance(spec.timings.powerOn / 2);
+  assert.equal(m.state.power, 'PoweringOn');
+  m.reset('ForceRestart');
+  await clock.advance(spec.timings.powerOn + spec.timings.post);
+  await m.settled();
+  assert.equal(m.state.power, 'On');
+  assert.equal(m.state.bootCount, 1);
+});
+
 describe('boot engine', () => {
   it('Once boots the override target once, then reverts to Disabled; Continuous stays', async () => {
     const { m, clock, spec } = make();

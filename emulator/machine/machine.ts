@@ -179,8 +179,12 @@ export class Machine extends EventEmitter {
           await this.doPowerOff(true, signal);
           break;
         case 'restart':
-          this.console('System reset');
-          await this.firmware(signal);
+          // a reset that interrupts a power-on finishes the power-on instead of leaving it half done
+          if (this.state.power !== 'On') await this.doPowerOn(signal);
+          else {
+            this.console('System reset');
+            await this.firmware(signal);
+          }
           break;
         case 'graceful-restart':
           await this.doPowerOff(true, signal);
