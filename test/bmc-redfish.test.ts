@@ -296,6 +296,11 @@ describe('Redfish service', () => {
     let r = await req('PATCH', mgr, { body: { DateTime: '2030-01-01T00:00:00+00:00', DateTimeLocalOffset: '+02:00' } });
     assert.equal(r.status, 200);
     assert.match(String(r.json.DateTime), /^2030-01-01T0[0-2]:.*\+02:00$/);
+    // the clock ticking does not change the Manager's ETag
+    const tag = String((await req('GET', mgr)).headers.etag);
+    await new Promise((res) => setTimeout(res, 20));
+    r = await req('PATCH', mgr, { body: { DateTimeLocalOffset: '+00:00' }, headers: { 'if-match': tag } });
+    assert.equal(r.status, 200);
     r = await req('PATCH', mgr, { body: { DateTime: 'yesterday' } });
     assert.equal(r.status, 400);
   });

@@ -93,6 +93,16 @@ function describedBy(odataType: string): string {
   return `https://redfish.dmtf.org/schemas/v1/${name}.json`;
 }
 
+/** The ETag of a resource body; a clock reading (DateTime) is not part of the resource's state. */
+function resourceEtag(body: unknown, json?: string): string {
+  const b = body as Record<string, unknown>;
+  if (b && typeof b === 'object' && 'DateTime' in b) {
+    const { DateTime: _, ...rest } = b;
+    return etagOf(JSON.stringify(rest));
+  }
+  return etagOf(json ?? JSON.stringify(body));
+}
+
 function etagOf(json: string): string {
   return `"${createHash('sha1').update(json).digest('base64url').slice(0, 20)}"`;
 }
@@ -163,7 +173,7 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
         const odataType = (r.body as Record<string, unknown>)['@odata.type'];
         if (typeof odataType === 'string') headers.Link = `<${describedBy(odataType)}>; rel=describedby`;
         if ((r.status ?? 200) === 200 && (r.body as Record<string, unknown>)['@odata.id']) {
-          const tag = etagOf(payload);
+          const tag = resourceEtag(r.body, payload);
           headers.ETag = tag;
           payload = `{"@odata.etag":${JSON.stringify(tag)},${payload.slice(1)}`;
           if (reqEtag?.split(',').some((t) => t.trim() === tag || t.trim() === `W/${tag}`)) {
@@ -284,7 +294,7 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
       const ifMatch = req.headers['if-match'];
       if (ifMatch && method !== 'GET' && method !== 'HEAD' && c.route.handlers.GET && ifMatch.trim() !== '*') {
         const cur = await c.route.handlers.GET({ ...rq, method: 'GET', body: undefined });
-        const tag = etagOf(JSON.stringify(cur.body));
+        const tag = resourceEtag(cur.body);
         if (!ifMatch.split(',').some((t) => t.trim() === tag || t.trim() === `W/${tag}`))
           throw new RedfishError(412, { messageId: 'PreconditionFailed' });
       }
