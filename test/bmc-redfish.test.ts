@@ -291,6 +291,19 @@ describe('Redfish service', () => {
     assert.ok((r.json.Members as { MessageId: string }[]).some((e) => e.MessageId === 'Ferrite.1.0.PowerStateChanged'));
   });
 
+  it('event destinations beyond loopback are enabled only when the fleet allows them', async () => {
+    const f = await startTestFleet({ redfish: { allowEventDestinations: ['events.lab.example'] }, machines: [{ name: 'solo' }] });
+    try {
+      const post = (d: string) => rf(f.url, 'POST', '/redfish/v1/EventService/Subscriptions', { auth, body: { Destination: d } });
+      // no event is published in this fleet, so nothing is ever sent to these hosts
+      assert.equal(((await post('https://events.lab.example/hook')).json.Status as { State: string }).State, 'Enabled');
+      assert.equal(((await post('https://other.example/hook')).json.Status as { State: string }).State, 'Disabled');
+    } finally {
+      await f.close();
+      cleanup(f.dir);
+    }
+  });
+
   it('Manager clock: DateTime and its offset are writable, as Ironic sets them', async () => {
     const mgr = `/redfish/v1/Managers/${m.uuid}`;
     let r = await req('PATCH', mgr, { body: { DateTime: '2030-01-01T00:00:00+00:00', DateTimeLocalOffset: '+02:00' } });

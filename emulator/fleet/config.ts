@@ -91,6 +91,10 @@ export const fleetSchema = z
         sslKey: z.string().optional(),
         sessionTimeout: z.number().int().min(30).max(86400).optional(),
         maxSessions: z.number().int().min(1).max(10000).optional(),
+        allowEventDestinations: z
+          .array(z.string().min(1))
+          .optional()
+          .describe('hosts besides loopback that event subscriptions may be delivered to'),
       })
       .strict()
       .optional(),
@@ -124,6 +128,7 @@ export interface ResolvedFleet {
     sslKey?: string;
     sessionTimeout: number;
     maxSessions: number;
+    allowEventDestinations?: string[];
   };
   ipmi: { listenIp: string };
   machines: ResolvedMachine[];
@@ -225,6 +230,7 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
       sslKey: f.redfish?.sslKey,
       sessionTimeout: f.redfish?.sessionTimeout ?? 1800,
       maxSessions: f.redfish?.maxSessions ?? 256,
+      allowEventDestinations: f.redfish?.allowEventDestinations ?? [],
     },
     ipmi: { listenIp: f.ipmi?.listenIp ?? '127.0.0.1' },
     machines,

@@ -109,6 +109,7 @@ export class Fleet {
         tls,
         sessionTimeoutS: rf.sessionTimeout,
         maxSessions: rf.maxSessions,
+        allowEventDestinations: rf.allowEventDestinations,
         tmpDir: join(this.workDir, 'tmp'),
         log: this.opts.log,
       });
