@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { Machine } from '../machine/machine.js';
 import {
-  AUTH_RMCPP,
   buildAsfPong,
   buildResponse,
   buildV15,
@@ -442,5 +441,3 @@ export class IpmiServer {
     return true;
   }
 }
-
-export { AUTH_RMCPP };

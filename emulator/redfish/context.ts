@@ -80,6 +80,11 @@ export function status(state = 'Enabled', health = 'OK'): { State: string; Healt
   return { State: state, Health: health };
 }
 
+/** The machines the caller's account administers (its BMCs' systems). */
+export function visibleMachines(ctx: RedfishContext, r: Pick<RfRequest, 'principal'>): Machine[] {
+  return ctx.machines.filter((m) => r.principal?.account.systems.has(m.uuid));
+}
+
 export function ok(body: unknown, statusCode = 200, headers?: Record<string, string>): RfResult {
   return { status: statusCode, body, headers };
 }

@@ -1,7 +1,7 @@
 // Manager (the BMC itself) and Chassis resources, one of each per machine.
 import type { Machine } from '../machine/machine.js';
 import { IndicatorLeds } from '../machine/model.js';
-import { collection, ok, type RedfishContext, type Route, ref, status, V1 } from './context.js';
+import { collection, ok, type RedfishContext, type RfRequest, type Route, ref, status, V1, visibleMachines } from './context.js';
 import { RedfishError } from './errors.js';
 import { bool, checkPatch, enumOf, str } from './patch.js';
 import { virtualMediaRoutes } from './virtual-media.js';
@@ -50,8 +50,7 @@ function chassisBody(m: Machine): Record<string, unknown> {
 
 export function managerRoutes(ctx: RedfishContext): Route[] {
   const offsets = new Map<string, { clockOffsetMs: number; tz: string }>();
-  const visible = (r: { principal: { account: { systems: Set<string> } } | null }) =>
-    ctx.machines.filter((m) => r.principal?.account.systems.has(m.uuid));
+  const visible = (r: Pick<RfRequest, 'principal'>) => visibleMachines(ctx, r);
   const M = `${V1}/Managers/{sys}`;
   const C = `${V1}/Chassis/{sys}`;
   return [

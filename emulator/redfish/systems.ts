@@ -4,7 +4,7 @@
 import type { Machine } from '../machine/machine.js';
 import { ResetTypes } from '../machine/machine.js';
 import { BootEnabledValues, BootModes, type BootTarget, BootTargets, IndicatorLeds } from '../machine/model.js';
-import { collection, ok, type RedfishContext, type RfRequest, type Route, ref, status, V1 } from './context.js';
+import { collection, ok, type RedfishContext, type RfRequest, type Route, ref, status, V1, visibleMachines } from './context.js';
 import { RedfishError } from './errors.js';
 import { arrayOf, bool, checkPatch, enumOf, nullableUri, object } from './patch.js';
 import type { TaskHandle } from './tasks.js';
@@ -720,7 +720,7 @@ export function systemRoutes(ctx: RedfishContext): Route[] {
       pattern: `${V1}/Systems`,
       handlers: {
         GET: (r) => {
-          const visible = ctx.machines.filter((m) => r.principal?.account.systems.has(m.uuid));
+          const visible = visibleMachines(ctx, r);
           return ok(collection(`${V1}/Systems`, 'ComputerSystemCollection', 'Computer System Collection', visible.map(sysPath)));
         },
       },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MachineError } from '../machine/errors.js';
 import type { Machine } from '../machine/machine.js';
 import { fetchImage } from '../machine/media-fetch.js';
-import { collection, ok, type RedfishContext, type Route, V1 } from './context.js';
+import { collection, ok, type RedfishContext, type RfRequest, type Route, V1, visibleMachines } from './context.js';
 import { fromMachineError, RedfishError } from './errors.js';
 
 const PARAMS = ['ImageURI', 'TransferProtocol', 'Targets', 'Username', 'Password', '@Redfish.OperationApplyTime'];
@@ -23,8 +23,7 @@ export function versionFromImage(uri: string, current: string): string {
 
 export function updateServiceRoutes(ctx: RedfishContext, tmpDir: string): Route[] {
   const inv = (m: Machine, id: string) => `${V1}/UpdateService/FirmwareInventory/${m.uuid}.${id}`;
-  const visible = (r: { principal: { account: { systems: Set<string> } } | null }) =>
-    ctx.machines.filter((m) => r.principal?.account.systems.has(m.uuid));
+  const visible = (r: Pick<RfRequest, 'principal'>) => visibleMachines(ctx, r);
   const find = (key: string) => {
     const dot = key.indexOf('.');
     const m = ctx.byId.get(key.slice(0, dot));

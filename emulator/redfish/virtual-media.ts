@@ -28,7 +28,7 @@ export function virtualMediaBody(base: string, v: VirtualMediaState): Record<str
     UserName: v.userName,
     Password: null,
     VerifyCertificate: v.verifyCertificate,
-    Status: status(v.fetch === 'failed' ? 'Enabled' : 'Enabled', v.fetch === 'failed' ? 'Warning' : 'OK'),
+    Status: status('Enabled', v.fetch === 'failed' ? 'Warning' : 'OK'),
     Actions: {
       '#VirtualMedia.InsertMedia': { target: `${self}/Actions/VirtualMedia.InsertMedia` },
       '#VirtualMedia.EjectMedia': { target: `${self}/Actions/VirtualMedia.EjectMedia` },
