@@ -143,6 +143,19 @@ describe('ipmitool lanplus against the emulator', () => {
     assert.ok((s?.stats.authFailures ?? 0) >= 1);
   });
 
+  it('exposes Prometheus metrics for both fronts and the machines at /metrics', async () => {
+    assert.equal((await rf(t.url, 'GET', '/redfish/v1/')).status, 200);
+    const r = await rf(t.url, 'GET', '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.text, /^ferrite_bmc_redfish_requests_total\{method="GET",code="200"\} [1-9]/m);
+    const value = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(r.text)?.[1] ?? Number.NaN);
+    assert.ok(value('ferrite_bmc_ipmi_packets_total{result="answered"}') > 50, r.text);
+    assert.ok(value('ferrite_bmc_ipmi_auth_failures_total') >= 1);
+    assert.ok(value('ferrite_bmc_machine_boots_total') >= 3);
+    assert.equal(value('ferrite_bmc_machines{power_state="Off"}'), 1);
+    assert.match(r.text, /ferrite_bmc_redfish_request_duration_seconds_bucket/);
+  });
+
   it('shares state with Redfish: a boot override set over IPMI reads back over Redfish and vice versa', async () => {
     assert.equal((await ipmi(['chassis', 'bootdev', 'disk', 'options=persistent,efiboot'])).code, 0);
     const auth: [string, string] = ['admin', 'password'];

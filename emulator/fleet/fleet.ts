@@ -10,6 +10,7 @@ import { type Clock, ScaledClock } from '../machine/clock.js';
 import { Machine } from '../machine/machine.js';
 import { initialState, type MachineState } from '../machine/model.js';
 import { SimBackend } from '../machine/sim-backend.js';
+import { type FleetMetrics, fleetMetrics } from '../metrics.js';
 import { type RedfishServer, startRedfish } from '../redfish/server.js';
 import type { ResolvedFleet, ResolvedMachine } from './config.js';
 import { FleetStore } from './store.js';
@@ -41,6 +42,7 @@ export class Fleet {
   private readonly workDir: string;
   private redfish: RedfishServer | null = null;
   private readonly ipmi: IpmiServer[] = [];
+  readonly metrics: FleetMetrics;
 
   constructor(
     readonly config: ResolvedFleet,
@@ -61,6 +63,7 @@ export class Fleet {
           mediaDir: join(this.workDir, 'media'),
         }),
     );
+    this.metrics = fleetMetrics(this.machines, () => this.ipmi);
     if (this.store) {
       this.store.saveFleet(config);
       const store = this.store;
@@ -110,6 +113,7 @@ export class Fleet {
         sessionTimeoutS: rf.sessionTimeout,
         maxSessions: rf.maxSessions,
         allowEventDestinations: rf.allowEventDestinations,
+        metrics: this.metrics,
         tmpDir: join(this.workDir, 'tmp'),
         log: this.opts.log,
       });

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock } from '../machine/clock.js';
 import { MachineError } from '../machine/errors.js';
 import type { Machine } from '../machine/machine.js';
+import type { FleetMetrics } from '../metrics.js';
 import { AuthService, type Principal, unauthorized } from './auth.js';
 import type { Handler, Method, RedfishContext, RfRequest, RfResult, Route } from './context.js';
 import { V1 } from './context.js';
@@ -34,6 +35,8 @@ export interface RedfishOptions {
   /** event destinations allowed besides loopback */
   allowEventDestinations?: string[];
   maxBodyBytes?: number;
+  /** Prometheus metrics: served at /metrics (outside /redfish, no auth) and fed per request */
+  metrics?: FleetMetrics;
   log?: (obj: Record<string, unknown>, msg: string) => void;
 }
 
@@ -315,7 +318,19 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     }
   }
 
+  const metrics = opts.metrics;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (metrics) {
+      if (req.url === '/metrics' && req.method === 'GET') {
+        metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          res.end(text);
+        });
+        return;
+      }
+      const t0 = process.hrtime.bigint();
+      res.once('finish', () => metrics.redfishRequest(req.method ?? 'GET', res.statusCode, Number(process.hrtime.bigint() - t0) / 1e9));
+    }
     handle(req, res).catch((e: unknown) => {
       log({ err: (e as Error).message }, 'redfish handler crashed');
       if (!res.headersSent) res.writeHead(500);
