@@ -76,7 +76,9 @@ describe('ipmitool lanplus against the emulator', () => {
       assert.match(r.stdout, /Options apply to all future boots/);
       assert.match(r.stdout, /BIOS EFI boot/);
     }
-    // without options: next boot only, legacy
+    // without options: next boot only, legacy (param 3 bit 3 first, so the 60 s valid-bit timeout,
+    // 60 ms at this fleet's time scale, cannot clear it between the two commands)
+    assert.equal((await ipmi(['raw', '0x00', '0x08', '0x03', '0x08'])).code, 0);
     assert.equal((await ipmi(['chassis', 'bootdev', 'pxe'])).code, 0);
     assert.equal(m.state.boot.overrideEnabled, 'Once');
     assert.equal(m.state.boot.overrideMode, 'Legacy');
@@ -125,9 +127,18 @@ describe('ipmitool lanplus against the emulator', () => {
   it('chassis status, identify and an unsupported command', async () => {
     let r = await ipmi(['chassis', 'status']);
     assert.match(r.stdout, /System Power\s+: off/);
+    // 5 s of simulated time pass in 5 ms here, so watch the LED change rather than sample it
+    const leds: string[] = [];
+    const onChange = (part: string) => part === 'led' && leds.push(m.state.indicatorLed);
+    m.on('changed', onChange);
     assert.equal((await ipmi(['chassis', 'identify', '5'])).code, 0);
-    assert.equal(m.state.indicatorLed, 'Blinking');
     await eventually(() => m.state.indicatorLed === 'Off', 'identify interval to end');
+    m.off('changed', onChange);
+    assert.deepEqual(leds, ['Blinking', 'Off']);
+    assert.equal((await ipmi(['chassis', 'identify', 'force'])).code, 0);
+    assert.equal(m.state.indicatorLed, 'Lit');
+    assert.equal((await ipmi(['chassis', 'identify', '0'])).code, 0);
+    assert.equal(m.state.indicatorLed, 'Off');
     r = await ipmi(['raw', '0x0a', '0x20']);
     assert.match(r.stderr, /rsp=0xc1/i);
   });

@@ -53,6 +53,23 @@ describe('IPMI client and server', () => {
     });
   }
 
+  it('the boot-flag valid bit clears after 60 s without a chassis control, unless parameter 3 bit 3 says not to', async () => {
+    const c = client();
+    await c.open();
+    await c.command(0x00, 0x08, [0x03, 0x00]);
+    await c.command(0x00, 0x08, [0x05, 0x80, 0x04, 0, 0, 0]); // PXE, next boot only
+    assert.equal(m.state.boot.overrideEnabled, 'Once');
+    await new Promise((r) => setTimeout(r, 150)); // 150 s of simulated time
+    assert.equal(m.state.boot.overrideEnabled, 'Disabled');
+    assert.ok(m.state.events.some((e) => e.messageId === 'BootOverrideExpired'));
+    await c.command(0x00, 0x08, [0x03, 0x08]);
+    await c.command(0x00, 0x08, [0x05, 0x80, 0x04, 0, 0, 0]);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(m.state.boot.overrideEnabled, 'Once');
+    assert.deepEqual([...(await c.command(0x00, 0x09, [0x03, 0, 0]))], [0x01, 0x03, 0x08]);
+    await c.close();
+  });
+
   it('refuses wrong credentials with the right RAKP outcome', async () => {
     await assert.rejects(client({ password: 'nope' }).open(), /RAKP 2 HMAC is invalid/);
     await assert.rejects(client({ username: 'eve' }).open(), /RAKP 2 status 0xd/);
