@@ -98,6 +98,11 @@ describe('IPMI client and server', () => {
     sock.send(buildV15(msg), server.port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(replies.length, 1);
+    // ASF presence ping (RMCP class 6, IANA 4542, type 0x80) gets a pong with the same tag
+    sock.send(Buffer.from([0x06, 0x00, 0xff, 0x06, 0x00, 0x00, 0x11, 0xbe, 0x80, 0x2a, 0x00, 0x00]), server.port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(replies.length, 2);
+    assert.deepEqual([...replies[1].subarray(8, 10)], [0x40, 0x2a]);
     const data = replies[0].subarray(14 + 7, replies[0].length - 1);
     assert.deepEqual([...data], [0x01, 0xc0, 0x03, 0x01, 0x41, 0x81, 0xc0, 0x11, 0x03, 0x44, 0x81]);
     sock.close();
