@@ -1,6 +1,6 @@
 // A running fleet: machines built from a resolved fleet file, their state persisted in the data
 // directory, and their BMCs (one Redfish listener for all, one IPMI UDP port each).
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
@@ -42,6 +42,8 @@ export class Fleet {
   private readonly workDir: string;
   private redfish: RedfishServer | null = null;
   private readonly ipmi: IpmiServer[] = [];
+  private readonly ipmiByMachine = new Map<Machine, IpmiServer>();
+  private readonly entries: Map<string, ResolvedMachine>;
   readonly metrics: FleetMetrics;
 
   constructor(
@@ -53,6 +55,7 @@ export class Fleet {
     this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));
     mkdirSync(this.workDir, { recursive: true });
+    this.entries = new Map(config.machines.map((e) => [e.spec.uuid, e]));
     const saved: Record<string, MachineState> = this.store?.loadStates() ?? {};
     const backend = new SimBackend(this.clock, this.bootHandlers);
     this.machines = config.machines.map(
@@ -81,7 +84,7 @@ export class Fleet {
   }
 
   entry(m: Machine): ResolvedMachine {
-    return this.config.machines.find((x) => x.spec.uuid === m.uuid) as ResolvedMachine;
+    return this.entries.get(m.uuid) as ResolvedMachine;
   }
 
   /** Starts the Redfish listener and one IPMI listener per machine that speaks IPMI. */
@@ -92,7 +95,6 @@ export class Fleet {
       let tls: { certPem: string; keyPem: string } | null = null;
       if (rf.tls) {
         if (rf.sslCertificate && rf.sslKey) {
-          const { readFileSync } = await import('node:fs');
           tls = { certPem: readFileSync(rf.sslCertificate, 'utf8'), keyPem: readFileSync(rf.sslKey, 'utf8') };
         } else {
           const c = await loadOrCreateCredentials(this.workDir, [rf.listenIp], 'redfish');
@@ -131,6 +133,7 @@ export class Fleet {
       });
       await s.start();
       this.ipmi.push(s);
+      this.ipmiByMachine.set(m, s);
     }
     return this.addresses();
   }
@@ -144,17 +147,16 @@ export class Fleet {
   }
 
   ipmiServer(m: Machine): IpmiServer | undefined {
-    return this.ipmi.find((s) => s.machine === m);
+    return this.ipmiByMachine.get(m);
   }
 
   addresses(): BmcAddresses[] {
+    const { listenIp, port, tls } = this.config.redfish;
+    // URL.host brackets an IPv6 address already
+    const hostPort = this.redfish ? new URL(this.redfish.url).host : joinHostPort(listenIp, port);
+    const scheme = tls ? 'https' : 'http';
     return this.machines.map((m) => {
       const e = this.entry(m);
-      const rf = this.redfish ? new URL(this.redfish.url) : null;
-      const hostPort = rf
-        ? `${rf.hostname.includes(':') ? `[${rf.hostname}]` : rf.hostname}:${rf.port}`
-        : `${this.config.redfish.listenIp}:${this.config.redfish.port}`;
-      const scheme = this.config.redfish.tls ? 'https' : 'http';
       const ipmi = this.ipmiServer(m);
       return {
         name: m.name,
@@ -163,7 +165,7 @@ export class Fleet {
         redfishVirtualMedia: e.protocols.includes('redfish-virtualmedia')
           ? `redfish-virtualmedia+${scheme}://${hostPort}/redfish/v1/Systems/${m.uuid}`
           : null,
-        ipmi: e.protocols.includes('ipmi') ? `ipmi://${this.config.ipmi.listenIp}:${ipmi?.port ?? e.ipmiPort}` : null,
+        ipmi: e.protocols.includes('ipmi') ? `ipmi://${joinHostPort(this.config.ipmi.listenIp, ipmi?.port ?? e.ipmiPort)}` : null,
         username: e.username,
         password: e.password,
         bootMac: m.spec.nics[0].mac,
@@ -177,4 +179,8 @@ export class Fleet {
     await Promise.all(this.machines.map((m) => m.close()));
     this.store?.flush();
   }
+}
+
+function joinHostPort(ip: string, port: number): string {
+  return `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
 }
