@@ -70,6 +70,20 @@ describe('IPMI client and server', () => {
     await c.close();
   });
 
+  it('a session lowered to User privilege may read but not change the machine', async () => {
+    const c = client();
+    await c.open();
+    assert.deepEqual([...(await c.command(0x06, 0x3b, [2]))], [2]);
+    await c.command(0x00, 0x01);
+    await assert.rejects(c.command(0x00, 0x02, [1]), (e: unknown) => e instanceof IpmiClientError && e.code === 0xd4);
+    await assert.rejects(
+      c.command(0x00, 0x08, [0x05, 0x80, 0x04, 0, 0, 0]),
+      (e: unknown) => e instanceof IpmiClientError && e.code === 0xd4,
+    );
+    await assert.rejects(c.command(0x06, 0x3b, [5]), (e: unknown) => e instanceof IpmiClientError && e.code === 0x81);
+    await c.close();
+  });
+
   it('refuses wrong credentials with the right RAKP outcome', async () => {
     await assert.rejects(client({ password: 'nope' }).open(), /RAKP 2 HMAC is invalid/);
     await assert.rejects(client({ username: 'eve' }).open(), /RAKP 2 status 0xd/);

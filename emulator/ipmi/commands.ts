@@ -43,6 +43,16 @@ const TARGET_TO_SELECTOR: Partial<Record<BootTarget, number>> = {
   Usb: 0xf,
 };
 
+// Commands that change the machine or the BMC need Operator (3); everything else User (2)
+const OPERATOR_COMMANDS: Record<number, number[]> = {
+  [NetFn.Chassis]: [0x02, 0x04, 0x08], // chassis control, identify, set boot options
+  [NetFn.App]: [0x02, 0x03], // cold and warm reset
+};
+
+export function requiredPrivilege(netFn: number, cmd: number): number {
+  return OPERATOR_COMMANDS[netFn]?.includes(cmd) ? 3 : 2;
+}
+
 const CONTROL_TO_RESET: Record<number, ResetType> = {
   0: 'ForceOff',
   1: 'On',

@@ -21,7 +21,7 @@ import {
   type SessionKeys,
   type V20Packet,
 } from './codec.js';
-import { BmcState, CC, type DeviceIdentity, guidBytes, handleCommand, NetFn } from './commands.js';
+import { BmcState, CC, type DeviceIdentity, guidBytes, handleCommand, NetFn, requiredPrivilege } from './commands.js';
 
 // RMCP+ status codes (IPMI 2.0 table 13-15)
 const Status = {
@@ -419,10 +419,7 @@ export class IpmiServer {
     } else if (req.netFn === NetFn.App && (req.cmd === 0x38 || req.cmd === 0x54)) {
       res = this.sessionless(req) ?? buildResponse(req, CC.InvalidCommand);
     } else {
-      const writes =
-        (req.netFn === NetFn.Chassis && [0x02, 0x04, 0x08].includes(req.cmd)) ||
-        (req.netFn === NetFn.App && [0x02, 0x03].includes(req.cmd));
-      if (writes && s.priv < PRIV.Operator) res = buildResponse(req, CC.InsufficientPrivilege);
+      if (s.priv < requiredPrivilege(req.netFn, req.cmd)) res = buildResponse(req, CC.InsufficientPrivilege);
       else {
         const r = handleCommand(
           this.machine,
