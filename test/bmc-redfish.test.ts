@@ -106,6 +106,10 @@ describe('Redfish service', () => {
     assert.equal((await req('PATCH', sys, { raw: '{}', headers: { 'content-type': 'text/plain' } })).status, 415);
     assert.equal((await req('GET', sys, { headers: { 'odata-version': '4.1' } })).status, 412);
     assert.equal((await req('GET', `${sys}?$expand=.`)).status, 501);
+    assert.equal((await req('GET', sys, { headers: { accept: 'text/html' } })).status, 406);
+    assert.equal((await req('GET', sys, { headers: { accept: 'text/html, application/json;q=0.9' } })).status, 200);
+    assert.equal((await req('GET', '/redfish/v1/$metadata', { headers: { accept: 'application/xml' } })).status, 200);
+    assert.equal((await req('GET', '/redfish/v1/$metadata', { headers: { accept: 'application/json' } })).status, 406);
     r = await req('GET', '/redfish/v1/Systems/node-0/Bios');
     assert.equal(r.status, 307);
     assert.equal(r.headers.location, `${sys}/Bios`);

@@ -38,6 +38,8 @@ export interface Route {
   handlers: Partial<Record<Method, Handler>>;
   /** routes readable without credentials (service root, $metadata, session login) */
   public?: Method[];
+  /** the media type GET answers with, checked against Accept; application/json when absent */
+  produces?: 'application/xml' | 'text/event-stream';
 }
 
 export interface RedfishContext {

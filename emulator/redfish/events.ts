@@ -274,6 +274,7 @@ export class EventService {
       },
       {
         pattern: `${V1}/EventService/SSE`,
+        produces: 'text/event-stream',
         handlers: {
           GET: (r) => {
             r.res.writeHead(200, {

@@ -110,16 +110,12 @@ function etagOf(json: string): string {
   return `"${createHash('sha1').update(json).digest('base64url').slice(0, 20)}"`;
 }
 
-function acceptsJson(accept: string | undefined, xml: boolean): boolean {
+function accepts(accept: string | undefined, produces: string): boolean {
   if (!accept) return true;
+  const family = `${produces.split('/')[0]}/*`;
   return accept.split(',').some((part) => {
     const t = part.split(';')[0].trim().toLowerCase();
-    return (
-      t === '*/*' ||
-      t === 'application/*' ||
-      (xml ? t === 'application/xml' : t === 'application/json') ||
-      (!xml && t === 'application/json;charset=utf-8')
-    );
+    return t === '*/*' || t === family || t === produces;
   });
 }
 
@@ -250,15 +246,14 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     const odataVersion = req.headers['odata-version'];
     if (odataVersion !== undefined && odataVersion !== '4.0')
       return fail(res, method, new RedfishError(412, { messageId: 'PreconditionFailed' }), c.allow);
-    const xml = path === `${V1}/$metadata` || path.startsWith(`${V1}/Schemas/`);
-    const sse = path === `${V1}/EventService/SSE`;
-    if (!sse && !acceptsJson(req.headers.accept, xml))
+    const produces = c.route.produces ?? 'application/json';
+    if (!accepts(req.headers.accept, produces))
       return fail(
         res,
         method,
         new RedfishError(406, {
           messageId: 'GeneralError',
-          args: ['the requested media type is not available: this resource is application/json'],
+          args: [`the requested media type is not available: this resource is ${produces}`],
         }),
         c.allow,
       );

@@ -242,11 +242,13 @@ export function serviceRoutes(ctx: RedfishContext): Route[] {
     {
       pattern: `${V1}/$metadata`,
       public: ['GET', 'HEAD'],
+      produces: 'application/xml',
       handlers: { GET: () => ({ status: 200, body: metadataXml(), headers: { 'Content-Type': 'application/xml' } }) },
     },
     {
       pattern: `${V1}/Schemas/{file}`,
       public: ['GET', 'HEAD'],
+      produces: 'application/xml',
       handlers: {
         GET: (r) => {
           const xml = r.params.file.endsWith('_v1.xml') ? schemaXml(r.params.file.slice(0, -7)) : null;
