@@ -11,7 +11,6 @@ import type { Machine } from '../machine/machine.js';
 import type { FleetMetrics } from '../metrics.js';
 import { AuthService, type Principal, unauthorized } from './auth.js';
 import type { Handler, Method, RedfishContext, RfRequest, RfResult, Route } from './context.js';
-import { V1 } from './context.js';
 import { errorBody, fromMachineError, RedfishError } from './errors.js';
 import { EventService } from './events.js';
 import { managerRoutes } from './managers.js';
