@@ -272,38 +272,26 @@ function fleetFor(opts: Partial<BmcServeOptions> & { dataDir: string }): Resolve
     else if (opts.machines) file = defaultFleet(opts.machines);
     let resolved: ResolvedFleet;
     if (file) {
-      if (opts.listenIp || opts.port !== undefined || opts.sslCertificate || opts.sslKey || opts.tls === false) {
-        file.redfish = {
-          ...file.redfish,
-          ...(opts.listenIp ? { listenIp: opts.listenIp } : {}),
-          ...(opts.port !== undefined ? { port: opts.port } : {}),
-          ...(opts.sslCertificate ? { sslCertificate: opts.sslCertificate } : {}),
-          ...(opts.sslKey ? { sslKey: opts.sslKey } : {}),
-          ...(opts.tls === false ? { tls: false } : {}),
-        };
-      }
-      if (opts.listenIp) file.ipmi = { ...file.ipmi, listenIp: opts.listenIp };
+      // a file's machines take base + i unless they name their own ipmiPort
       if (opts.ipmiBasePort) file.ipmi = { ...file.ipmi, basePort: opts.ipmiBasePort };
-      if (opts.timeScale) file.timeScale = opts.timeScale;
       resolved = resolveFleet(file);
     } else {
-      const saved = new FleetStore(opts.dataDir).loadFleet();
-      resolved = saved ?? resolveFleet(defaultFleet(2));
-      // flags still apply to a saved fleet: where it listens, TLS, speed, IPMI ports
-      const rf = resolved.redfish;
-      if (opts.listenIp) {
-        rf.listenIp = opts.listenIp;
-        resolved.ipmi.listenIp = opts.listenIp;
-      }
-      if (opts.port !== undefined) rf.port = opts.port;
-      if (opts.tls === false) rf.tls = false;
-      if (opts.sslCertificate) rf.sslCertificate = opts.sslCertificate;
-      if (opts.sslKey) rf.sslKey = opts.sslKey;
-      if (opts.timeScale) resolved.timeScale = opts.timeScale;
+      resolved = new FleetStore(opts.dataDir).loadFleet() ?? resolveFleet(defaultFleet(2));
       if (opts.ipmiBasePort) {
         for (const [i, m] of resolved.machines.entries()) m.ipmiPort = opts.ipmiBasePort + i;
       }
     }
+    // the same flags apply to a fleet file and to a saved fleet: where it listens, TLS, speed
+    const rf = resolved.redfish;
+    if (opts.listenIp) {
+      rf.listenIp = opts.listenIp;
+      resolved.ipmi.listenIp = opts.listenIp;
+    }
+    if (opts.port !== undefined) rf.port = opts.port;
+    if (opts.tls === false) rf.tls = false;
+    if (opts.sslCertificate) rf.sslCertificate = opts.sslCertificate;
+    if (opts.sslKey) rf.sslKey = opts.sslKey;
+    if (opts.timeScale) resolved.timeScale = opts.timeScale;
     if ((resolved.redfish.sslCertificate === undefined) !== (resolved.redfish.sslKey === undefined))
       throw new CliError('--ssl-certificate and --ssl-key go together', 2);
     return resolved;
