@@ -11,15 +11,9 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IpmiClient } from '../../emulator/ipmi/client.js';
+import { arg, ROOT } from './common.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const SECONDS = Number(arg('--seconds', '8'));
 const CONCURRENCY = Number(arg('--concurrency', '16'));
 const SESSIONS = Number(arg('--sessions', '8'));
