@@ -24,24 +24,34 @@ export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export interface KubectlResult {
+export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-export function kubectl(kubeconfig: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+/** Runs a program to completion; a non-zero exit is a result, not an error. */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = execFile(
-      'kubectl',
-      ['--kubeconfig', kubeconfig, '--cache-dir', join(kubeconfig, '..', 'kubectl-cache'), ...args],
-      { timeout: opts.timeoutMs ?? 30_000, env: { ...process.env, KUBECONFIG: kubeconfig } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      cmd,
+      args,
+      { timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
-    if (opts.input !== undefined) {
-      child.stdin?.write(opts.input);
-      child.stdin?.end();
-    }
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+export function kubectl(kubeconfig: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  return run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(kubeconfig, '..', 'kubectl-cache'), ...args], {
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    input: opts.input,
   });
 }
 

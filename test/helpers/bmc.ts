@@ -1,6 +1,5 @@
 // Helpers for BMC emulator tests: a fleet on ephemeral loopback ports, a Redfish client that
 // trusts the fleet's generated CA, ipmitool and the Python peers from .peers/venv.
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -8,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { defaultFleet, type FleetFile, resolveFleet } from '../../emulator/fleet/config.js';
 import { type BmcAddresses, Fleet, type FleetOptions } from '../../emulator/fleet/fleet.js';
-import { ROOT, tempDir } from './apiserver.js';
+import { type ExecResult, ROOT, run, tempDir } from './apiserver.js';
+
+export { type ExecResult, run };
 
 export const PYTHON = join(ROOT, '.peers', 'venv', 'bin', 'python');
 export const havePythonPeers = existsSync(PYTHON);
@@ -83,34 +84,6 @@ export function rf(
     });
     req.on('error', reject);
     req.end(payload);
-  });
-}
-
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(
-  cmd: string,
-  args: string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as NodeJS.ErrnoException).code === 'number'
-            ? ((err as unknown as { code: number }).code as number)
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
   });
 }
 
