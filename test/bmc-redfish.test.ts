@@ -172,6 +172,19 @@ describe('Redfish service', () => {
     assert.equal((await req('GET', vol)).status, 404);
     r = await req('POST', `${sys}/Storage/1/Volumes`, { body: { CapacityBytes: 1e15 } });
     assert.equal(r.status, 400);
+    // OnReset: the task waits for the next reset, not for any other change to the machine
+    r = await req('POST', `${sys}/Storage/1/Volumes`, { body: { CapacityBytes: 1e9, '@Redfish.OperationApplyTime': 'OnReset' } });
+    const pending = String(r.headers.location);
+    await req('PATCH', sys, { body: { Boot: { BootSourceOverrideTarget: 'Pxe' } } });
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal((await req('GET', pending)).json.TaskState, 'Pending');
+    await req('POST', `${sys}/Actions/ComputerSystem.Reset`, { body: { ResetType: 'ForceRestart' } });
+    r = await eventually(async () => {
+      const x = await req('GET', pending);
+      return x.status === 201 ? x : null;
+    }, 'OnReset volume task');
+    assert.equal((await req('DELETE', String(r.headers.location))).status, 204);
+    await req('PATCH', sys, { body: { Boot: { BootSourceOverrideEnabled: 'Disabled' } } });
   });
 
   it('SimpleUpdate fetches the image in a task and the inventory shows the new version', async () => {

@@ -276,9 +276,27 @@ export class Machine extends EventEmitter {
     }
   }
 
+  /** Resolves when firmware next starts (power-on or reset), where pending settings take effect. */
+  nextReset(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        signal?.removeEventListener('abort', abort);
+        resolve();
+      };
+      const abort = () => {
+        this.off('reset', done);
+        reject(signal?.reason);
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      this.once('reset', done);
+      signal?.addEventListener('abort', abort, { once: true });
+    });
+  }
+
   private async firmware(signal: AbortSignal): Promise<void> {
     this.state.running = null;
     this.applyPendingSettings();
+    this.emit('reset');
     this.state.bootCount++;
     const { plan, source } = this.bootPlan(true);
     // firmware waits for virtual media still downloading before it tries it

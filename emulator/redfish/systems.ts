@@ -7,7 +7,6 @@ import { BootEnabledValues, BootModes, type BootTarget, BootTargets, IndicatorLe
 import { collection, ok, type RedfishContext, type RfRequest, type Route, ref, status, V1, visibleMachines } from './context.js';
 import { RedfishError } from './errors.js';
 import { arrayOf, bool, checkPatch, enumOf, nullableUri, object } from './patch.js';
-import type { TaskHandle } from './tasks.js';
 import { virtualMediaRoutes } from './virtual-media.js';
 
 // BootOptionReference names (UEFI Boot####) for each bootable device class
@@ -179,23 +178,6 @@ function biosSettingsBody(m: Machine): Record<string, unknown> {
   };
 }
 
-/** Resolves when the machine next applies its pending BIOS settings (at reset). */
-function untilBiosApplied(m: Machine, h: TaskHandle): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const on = (part: string) => {
-      if (part === 'bios' && m.state.bios.pending === null) {
-        m.off('changed', on);
-        resolve();
-      }
-    };
-    m.on('changed', on);
-    h.signal.addEventListener('abort', () => {
-      m.off('changed', on);
-      reject(h.signal.reason);
-    });
-  });
-}
-
 function patchBiosSettings(ctx: RedfishContext, r: RfRequest) {
   const m = r.machine;
   const c = checkPatch(r.body, { Attributes: object }, biosSettingsBody(m)) as { Attributes?: Record<string, unknown> };
@@ -204,7 +186,8 @@ function patchBiosSettings(ctx: RedfishContext, r: RfRequest) {
   return ctx.tasks.start(`Apply BIOS settings ${keys.join(', ')}`, { uri: r.path, method: 'PATCH', body: r.body }, m.uuid, async (h) => {
     h.setState('Pending');
     h.message({ messageId: 'ResetRequired', args: [sysPath(m)] });
-    await untilBiosApplied(m, h);
+    // pending settings are applied as firmware starts
+    await m.nextReset(h.signal);
     return ok(biosBody(m));
   });
 }
@@ -416,15 +399,7 @@ function storageRoutes(ctx: RedfishContext): Route[] {
           return ctx.tasks.start(`Create volume ${vol.name}`, { uri: r.path, method: 'POST', body: r.body }, m.uuid, async (h) => {
             if (applyTime === 'OnReset') {
               h.setState('Pending');
-              await new Promise<void>((res) => {
-                const on = (part: string) => {
-                  if (part === 'boot') {
-                    m.off('changed', on);
-                    res();
-                  }
-                };
-                m.on('changed', on);
-              });
+              await m.nextReset(h.signal);
               h.setState('Running');
             }
             await ctx.clock.sleep(m.spec.timings.volumeCreate, h.signal);
