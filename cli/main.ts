@@ -10,6 +10,8 @@ import { type BmcAddresses, Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
 import { startApiServer } from '../provider/apiserver/server.js';
+import { HtpasswdError } from '../provider/ironic/api/auth.js';
+import { startIronic } from '../provider/ironic/service.js';
 import { crdObjects, generateCrds } from './crds.js';
 import { makeLogger } from './logging.js';
 
@@ -107,6 +109,67 @@ export function buildCli(): Command {
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'shutting down');
       await srv.close();
+    });
+
+  program
+    .command('ironic')
+    .description('Run the Ironic-compatible provisioning service (REST API, conductor, HTTP boot root)')
+    .option('--data-dir <dir>', 'directory for the database, HTTP root and image cache', '.ferrite/ironic')
+    .option('--host <ip>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'API port (0 picks a free one)', port, 6385)
+    .option('--http-port <port>', 'HTTP root port for iPXE scripts and boot ISOs (0 picks a free one)', port, 6180)
+    .option('--public-url <url>', 'API URL agents and clients use (default: from --host/--port)')
+    .option('--http-url <url>', 'HTTP root URL BMCs and iPXE use (default: from --host/--http-port)')
+    .option('--htpasswd <file>', 'require HTTP Basic auth with bcrypt users from this htpasswd file')
+    .option('--tls-cert <file>', 'serve the API over HTTPS with this PEM certificate')
+    .option('--tls-key <file>', 'PEM key for --tls-cert')
+    .option('--sync <mode>', 'durability: normal (survives process kill) or full (also power loss)', 'normal')
+    .option('--workers <n>', 'conductor worker pool size', positiveInt, 100)
+    .option('--heartbeat-timeout <s>', 'agent heartbeat timeout sent at lookup', positiveInt, 300)
+    .option('--deploy-callback-timeout <s>', "seconds in 'wait call-back' before deploy fails", positiveInt, 1800)
+    .option('--clean-callback-timeout <s>', "seconds in 'clean wait' before cleaning fails", positiveInt, 1800)
+    .option('--inspect-wait-timeout <s>', "seconds in 'inspect wait' before inspection fails", positiveInt, 1800)
+    .option('--power-sync-interval <s>', 'seconds between power state syncs (0 disables)', nonNegativeInt, 60)
+    .action(async (opts: IronicOptions, cmd: Command) => {
+      const log = logger(cmd);
+      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', 2);
+      if (opts.sync !== 'full' && opts.sync !== 'normal') throw new CliError('--sync must be full or normal', 2);
+      let svc: Awaited<ReturnType<typeof startIronic>>;
+      try {
+        svc = await startIronic({
+          dataDir: opts.dataDir,
+          host: opts.host,
+          port: opts.port,
+          httpPort: opts.httpPort,
+          publicUrl: opts.publicUrl,
+          httpUrl: opts.httpUrl,
+          htpasswdFile: opts.htpasswd,
+          tls: opts.tlsCert && opts.tlsKey ? { certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined,
+          sync: opts.sync,
+          conductor: {
+            workers: opts.workers,
+            heartbeatTimeout: opts.heartbeatTimeout,
+            deployCallbackTimeout: opts.deployCallbackTimeout,
+            cleanCallbackTimeout: opts.cleanCallbackTimeout,
+            inspectWaitTimeout: opts.inspectWaitTimeout,
+            powerSyncInterval: opts.powerSyncInterval,
+          },
+          log,
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EADDRINUSE')
+          throw new CliError(`a port is already in use (${err.message}); pick others with --port / --http-port`);
+        if (e instanceof HtpasswdError) throw new CliError(e.message, 2);
+        throw e;
+      }
+      process.stdout.write(
+        `Ironic API: ${svc.url}  (X-OpenStack-Ironic-API-Version up to 1.110)\nHTTP root:  ${svc.httpUrl}\nState:      ${resolve(opts.dataDir)}\n` +
+          `Try: baremetal --os-endpoint ${svc.url} --os-auth-type ${opts.htpasswd ? 'http_basic' : 'none'} node list\nPress Ctrl-C to stop.\n`,
+      );
+      const sig = await waitForSignal();
+      log.info({ signal: sig }, 'shutting down');
+      await svc.close();
     });
 
   const bmc = program.command('bmc').description('Emulated BMCs (Redfish and IPMI) fronting simulated machines');
@@ -211,6 +274,25 @@ export function buildCli(): Command {
   return program;
 }
 
+interface IronicOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  httpPort: number;
+  publicUrl?: string;
+  httpUrl?: string;
+  htpasswd?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  sync: 'full' | 'normal';
+  workers: number;
+  heartbeatTimeout: number;
+  deployCallbackTimeout: number;
+  cleanCallbackTimeout: number;
+  inspectWaitTimeout: number;
+  powerSyncInterval: number;
+}
+
 interface BmcServeOptions {
   fleet?: string;
   machines?: number;
@@ -240,6 +322,12 @@ interface BmcManifestOptions {
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
   return n;
 }
 

@@ -75,6 +75,15 @@ const machineSchema = z
       .optional(),
     bios: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     timings: timings.optional(),
+    agentFaults: z
+      .object({
+        crash: z.enum(['before-lookup', 'after-lookup', 'during-write']).optional(),
+        diskWriteError: z.boolean().optional(),
+        downloadBytesPerSecond: z.number().positive().optional(),
+      })
+      .strict()
+      .optional()
+      .describe('faults of the simulated ironic-python-agent this machine runs'),
   })
   .strict();
 
@@ -102,6 +111,12 @@ export const fleetSchema = z
       .object({ listenIp: z.string().optional(), basePort: z.number().int().min(1).max(65535).optional() })
       .strict()
       .optional(),
+    provisioning: z
+      .object({
+        pxeUrl: z.url().optional().describe("the iPXE script DHCP offers on the provisioning network (e.g. Ironic's http://…/boot.ipxe)"),
+      })
+      .strict()
+      .optional(),
     defaults: machineSchema.omit({ name: true, uuid: true, ipmiPort: true }).partial().optional(),
     machines: z.array(machineSchema).min(1),
   })
@@ -115,6 +130,7 @@ export interface ResolvedMachine {
   username: string;
   password: string;
   ipmiPort: number;
+  agentFaults?: { crash?: 'before-lookup' | 'after-lookup' | 'during-write'; diskWriteError?: boolean; downloadBytesPerSecond?: number };
 }
 
 export interface ResolvedFleet {
@@ -131,6 +147,7 @@ export interface ResolvedFleet {
     allowEventDestinations?: string[];
   };
   ipmi: { listenIp: string };
+  provisioning: { pxeUrl: string | null };
   machines: ResolvedMachine[];
 }
 
@@ -212,7 +229,14 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
       if (ports.has(ipmiPort)) throw new FleetError(`machines[${i}].ipmiPort: port ${ipmiPort} is used twice`);
       ports.add(ipmiPort);
     }
-    return { spec: machineSpec(d, seed), protocols, username: d.username ?? 'admin', password: d.password ?? 'password', ipmiPort };
+    return {
+      spec: machineSpec(d, seed),
+      protocols,
+      username: d.username ?? 'admin',
+      password: d.password ?? 'password',
+      ipmiPort,
+      ...(d.agentFaults ? { agentFaults: d.agentFaults } : {}),
+    };
   });
   const uuids = new Set<string>();
   for (const m of machines) {
@@ -233,6 +257,7 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
       allowEventDestinations: f.redfish?.allowEventDestinations ?? [],
     },
     ipmi: { listenIp: f.ipmi?.listenIp ?? '127.0.0.1' },
+    provisioning: { pxeUrl: f.provisioning?.pxeUrl ?? null },
     machines,
   };
 }

@@ -4,6 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
+import { installAgentBoot } from '../agent/boot.js';
+import { AgentHub } from '../agent/hub.js';
 import { IpmiServer } from '../ipmi/server.js';
 import { BootHandlers } from '../machine/boot-handlers.js';
 import { type Clock, ScaledClock } from '../machine/clock.js';
@@ -45,6 +47,9 @@ export class Fleet {
   private readonly ipmiByMachine = new Map<Machine, IpmiServer>();
   private readonly entries: Map<string, ResolvedMachine>;
   readonly metrics: FleetMetrics;
+  /** the simulated agents' command API listener */
+  readonly agents = new AgentHub();
+  private pxeUrl: string | null;
 
   constructor(
     readonly config: ResolvedFleet,
@@ -52,6 +57,9 @@ export class Fleet {
   ) {
     this.clock = opts.clock ?? new ScaledClock(config.timeScale);
     this.bootHandlers = opts.bootHandlers ?? new BootHandlers();
+    this.pxeUrl = config.provisioning?.pxeUrl ?? null;
+    if (!opts.bootHandlers) installAgentBoot(this.bootHandlers, { pxeUrl: () => this.pxeUrl }, this.agents);
+    for (const m of config.machines) if (m.agentFaults) this.agents.faults.set(m.spec.name, m.agentFaults);
     this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));
     mkdirSync(this.workDir, { recursive: true });
@@ -77,6 +85,11 @@ export class Fleet {
         store.dirty(m.uuid, true);
       }
     }
+  }
+
+  /** Attaches the machines to a provisioning network whose DHCP offers this iPXE script (null detaches). */
+  setPxeUrl(url: string | null): void {
+    this.pxeUrl = url;
   }
 
   machine(nameOrUuid: string): Machine | undefined {
@@ -177,6 +190,7 @@ export class Fleet {
     await this.redfish?.close();
     await Promise.all(this.ipmi.map((s) => s.close()));
     await Promise.all(this.machines.map((m) => m.close()));
+    await this.agents.close();
     this.store?.flush();
   }
 }

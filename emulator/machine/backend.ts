@@ -1,7 +1,7 @@
 // The seam between the machine model (state, policies, BMC-visible behaviour) and what executes
 // it: the in-process simulator now, libvirt/QEMU domains later. The model decides *what* happens
 // (which devices to try, in which order); a backend makes it happen and reports back.
-import type { BootOutcome } from './boot-handlers.js';
+import type { BootOutcome, MachineOs } from './boot-handlers.js';
 import type { BootMode, BootTarget, MachineSpec, VirtualMediaState } from './model.js';
 
 export interface BootPlan {
@@ -21,6 +21,7 @@ export interface BootAttempt {
 export interface BackendHost {
   spec: MachineSpec;
   console(line: string): void;
+  os: MachineOs;
 }
 
 export interface MachineBackend {

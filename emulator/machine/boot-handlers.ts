@@ -1,6 +1,21 @@
 // What runs after firmware picks a boot device. The Ironic and cluster issues plug in the agent
 // and the installed OS here; until then the defaults only record what a real machine would show.
-import type { BootMode, BootTarget, VirtualMediaState } from './model.js';
+import type { Clock } from './clock.js';
+import type { BootMode, BootTarget, MachineSpec, VirtualMediaState } from './model.js';
+
+/** What software running on the machine (the agent, the installed OS) can do to its hardware. */
+export interface MachineOs {
+  readonly spec: MachineSpec;
+  readonly clock: Clock;
+  /** writes an image of `bytes` to the first disk at its speed; the config drive lands in a partition */
+  writeImage(url: string, bytes: number, signal: AbortSignal, configDrive: Buffer | null): Promise<void>;
+  eraseDisks(): void;
+  /** the config drive partition written with the installed image, if any */
+  configDrive(): Buffer | null;
+  /** the OS asks for power off / reboot (ACPI from inside) */
+  shutdown(): void;
+  reboot(): void;
+}
 
 export interface BootContext {
   machineName: string;
@@ -16,6 +31,7 @@ export interface BootContext {
   /** aborted when the machine powers off or resets: long-running handlers must stop */
   signal: AbortSignal;
   console(line: string): void;
+  os: MachineOs;
 }
 
 export type BootOutcome = { booted: true; what: string } | { booted: false; reason: string };

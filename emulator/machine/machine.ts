@@ -2,9 +2,10 @@
 // honours one-time and continuous overrides, virtual media, BIOS, secure boot, volumes and
 // firmware. Both BMC fronts (Redfish, IPMI) drive the same Machine, so they always agree.
 import { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BackendHost, BootPlan, MachineBackend } from './backend.js';
+import type { MachineOs } from './boot-handlers.js';
 import type { Clock } from './clock.js';
 import { MachineError } from './errors.js';
 import { fetchImage } from './media-fetch.js';
@@ -102,7 +103,16 @@ export class Machine extends EventEmitter {
     if (state.power === 'PoweringOn') state.power = 'On';
     if (state.power === 'PoweringOff') state.power = 'Off';
     for (const m of state.media) if (m.fetch === 'fetching') this.failFetch(m, 'the emulator restarted during the download');
-    this.host = { spec, console: (l) => this.console(l) };
+    const os: MachineOs = {
+      spec,
+      clock: env.clock,
+      writeImage: (url, bytes, signal, configDrive) => this.writeImage(url, bytes, signal, configDrive),
+      eraseDisks: () => this.eraseDisks(),
+      configDrive: () => this.configDrive(),
+      shutdown: () => this.reset('ForceOff'),
+      reboot: () => this.reset('ForceRestart'),
+    };
+    this.host = { spec, console: (l) => this.console(l), os };
   }
 
   get name(): string {
@@ -544,20 +554,45 @@ export class Machine extends EventEmitter {
   // ---- disk (written by the machine-side agent) ----
 
   /** Simulates writing `bytes` of an image at the first disk's speed, then records it. */
-  async writeImage(url: string, bytes: number, signal?: AbortSignal): Promise<void> {
+  async writeImage(url: string, bytes: number, signal?: AbortSignal, configDrive: Buffer | null = null): Promise<void> {
     const disk = this.spec.disks[0];
     if (!disk) throw new MachineError('NotSupported', 'this machine has no disks');
     if (bytes > disk.sizeBytes)
       throw new MachineError('InvalidValue', `image of ${bytes} bytes does not fit the ${disk.sizeBytes}-byte disk`);
+    // the old contents are gone as soon as writing starts
+    this.eraseDisks();
     await this.env.clock.sleep((bytes / (disk.writeMBps * 1e6)) * 1000, signal);
-    this.state.installedImage = { url, bootable: true, writtenAt: new Date(this.env.clock.now()).toISOString() };
-    this.event('OK', 'ImageWritten', `Image ${url} written to ${disk.name}`, [url]);
+    const cdPath = join(this.env.mediaDir, this.uuid, 'configdrive.iso');
+    if (configDrive) {
+      mkdirSync(dirname(cdPath), { recursive: true });
+      writeFileSync(cdPath, configDrive);
+    }
+    this.state.installedImage = {
+      url,
+      bootable: true,
+      writtenAt: new Date(this.env.clock.now()).toISOString(),
+      bytes,
+      configDrive: configDrive ? cdPath : null,
+    };
+    this.event('OK', 'ImageWritten', `Image ${url} written to ${disk.name}${configDrive ? ' with a config drive' : ''}`, [url]);
     this.changed('disk');
   }
 
   eraseDisks(): void {
+    const cd = this.state.installedImage?.configDrive;
+    if (cd) rmSync(cd, { force: true });
     this.state.installedImage = null;
     this.changed('disk');
+  }
+
+  configDrive(): Buffer | null {
+    const p = this.state.installedImage?.configDrive;
+    if (!p) return null;
+    try {
+      return readFileSync(p);
+    } catch {
+      return null;
+    }
   }
 
   async close(): Promise<void> {

@@ -40,6 +40,7 @@ export class SimBackend implements MachineBackend {
         installedImage: plan.installedImage,
         signal,
         console: (l) => host.console(l),
+        os: host.os,
       });
       attempts.push({ device, outcome });
       if (outcome.booted) break;

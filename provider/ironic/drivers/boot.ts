@@ -1,0 +1,188 @@
+// Boot interfaces: how a node is made to boot Ironic's deploy ramdisk (the agent) and, after
+// deployment, its installed OS. `ipxe`/`pxe` write per-node iPXE scripts into the HTTP root and
+// set the boot device to PXE; `redfish-virtual-media` builds an ISO with the kernel, ramdisk and
+// kernel command line, and inserts it as a virtual CD.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildIso } from '../../../lib/iso9660.js';
+import { IronicError } from '../errors.js';
+import type { Node, Port } from '../model.js';
+import type { ManagementInterface } from './interfaces.js';
+import { infoStr } from './interfaces.js';
+
+export interface BootEnv {
+  /** Ironic API URL the agent calls back (ipa-api-url) */
+  apiUrl: string;
+  /** base URL of the HTTP root */
+  httpUrl: string;
+  httpRoot: string;
+  cacheDir: string;
+  management: ManagementInterface;
+  ports: Port[];
+}
+
+export type RamdiskPurpose = 'deploy' | 'clean' | 'inspect' | 'service';
+
+export interface BootInterface {
+  validate(node: Node): void;
+  prepareRamdisk(node: Node, purpose: RamdiskPurpose, env: BootEnv): Promise<void>;
+  cleanUpRamdisk(node: Node, env: BootEnv): Promise<void>;
+  /** after the image is written: boot from disk from now on */
+  prepareInstance(node: Node, env: BootEnv): Promise<void>;
+  cleanUpInstance(node: Node, env: BootEnv): Promise<void>;
+}
+
+const DEFAULT_APPEND = 'nofb nomodeset vga=normal';
+
+/** The agent's kernel command line, with driver_info.kernel_append_params (`%default%` expands). */
+export function kernelParams(node: Node, purpose: RamdiskPurpose, env: BootEnv, extra: string[] = []): string {
+  const append = (infoStr(node, 'kernel_append_params') ?? '%default%').replace('%default%', DEFAULT_APPEND).trim();
+  const params = [`ipa-api-url=${env.apiUrl}`];
+  if (purpose === 'inspect') params.push(`ipa-inspection-callback-url=${env.apiUrl}/v1/continue_inspection`);
+  params.push(...extra, append);
+  return params.filter(Boolean).join(' ');
+}
+
+function deployImages(node: Node): { kernel: string; ramdisk: string } {
+  const kernel = infoStr(node, 'deploy_kernel');
+  const ramdisk = infoStr(node, 'deploy_ramdisk');
+  const missing = [!kernel && 'deploy_kernel', !ramdisk && 'deploy_ramdisk'].filter(Boolean);
+  if (missing.length)
+    throw new IronicError(
+      'MissingParameterValue',
+      `Node ${node.uuid} is missing the following driver_info parameters: ${missing.join(', ')}`,
+    );
+  return { kernel: kernel as string, ramdisk: ramdisk as string };
+}
+
+function writeAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export const IPXE_MASTER = `#!ipxe
+# Ferrite's iPXE entry point: hand each machine the script written for its MAC
+chain pxelinux.cfg/\${mac:hexhyp} || goto no_config
+:no_config
+echo No provisioning configuration for \${mac}: the machine is not being deployed, cleaned or inspected
+exit
+`;
+
+export class IpxeBoot implements BootInterface {
+  validate(node: Node): void {
+    deployImages(node);
+  }
+
+  async prepareRamdisk(node: Node, purpose: RamdiskPurpose, env: BootEnv): Promise<void> {
+    const { kernel, ramdisk } = deployImages(node);
+    const script = [
+      '#!ipxe',
+      `# ${purpose} ramdisk for node ${node.uuid}`,
+      `kernel ${kernel} ${kernelParams(node, purpose, env, [`BOOTIF=\${mac}`, 'initrd=ramdisk'])}`,
+      `initrd --name ramdisk ${ramdisk}`,
+      'boot',
+      '',
+    ].join('\n');
+    mkdirSync(join(env.httpRoot, node.uuid), { recursive: true });
+    mkdirSync(join(env.httpRoot, 'pxelinux.cfg'), { recursive: true });
+    writeAtomic(join(env.httpRoot, node.uuid, 'config'), script);
+    for (const p of env.ports.filter((x) => x.pxe_enabled))
+      writeAtomic(join(env.httpRoot, 'pxelinux.cfg', p.address.replace(/:/g, '-')), script);
+    await env.management.setBootDevice(node, 'pxe', false);
+  }
+
+  async cleanUpRamdisk(node: Node, env: BootEnv): Promise<void> {
+    rmSync(join(env.httpRoot, node.uuid), { recursive: true, force: true });
+    for (const p of env.ports) rmSync(join(env.httpRoot, 'pxelinux.cfg', p.address.replace(/:/g, '-')), { force: true });
+  }
+
+  async prepareInstance(node: Node, env: BootEnv): Promise<void> {
+    await this.cleanUpRamdisk(node, env);
+    await env.management.setBootDevice(node, 'disk', true);
+  }
+
+  async cleanUpInstance(node: Node, env: BootEnv): Promise<void> {
+    await this.cleanUpRamdisk(node, env);
+  }
+}
+
+export class VirtualMediaBoot implements BootInterface {
+  validate(node: Node): void {
+    if (!infoStr(node, 'deploy_iso')) deployImages(node);
+  }
+
+  private isoPath(node: Node, env: BootEnv): string {
+    return join(env.httpRoot, 'redfish', `boot-${node.uuid}.iso`);
+  }
+
+  async prepareRamdisk(node: Node, purpose: RamdiskPurpose, env: BootEnv): Promise<void> {
+    if (!env.management.insertMedia)
+      throw new IronicError('UnsupportedDriverExtension', `Node ${node.uuid}'s management interface has no virtual media`);
+    if (infoStr(node, 'deploy_iso'))
+      throw new IronicError('InvalidParameterValue', 'driver_info/deploy_iso is not supported yet: use deploy_kernel and deploy_ramdisk');
+    const { kernel, ramdisk } = deployImages(node);
+    const [k, r] = await Promise.all([cached(kernel, env.cacheDir), cached(ramdisk, env.cacheDir)]);
+    const params = kernelParams(node, purpose, env, ['boot_method=vmedia']);
+    const grub = `set default=0\nset timeout=5\nmenuentry "${purpose}" {\n  linux /vmlinuz ${params}\n  initrd /initrd\n}\n`;
+    const isolinux = `default boot\nlabel boot\n  kernel /vmlinuz\n  append initrd=/initrd ${params}\n`;
+    const iso = buildIso('VMEDIA_BOOT_ISO', [
+      { path: 'vmlinuz', data: k },
+      { path: 'initrd', data: r },
+      { path: 'boot/grub/grub.cfg', data: Buffer.from(grub) },
+      { path: 'isolinux/isolinux.cfg', data: Buffer.from(isolinux) },
+    ]);
+    mkdirSync(join(env.httpRoot, 'redfish'), { recursive: true });
+    writeAtomic(this.isoPath(node, env), iso);
+    await env.management.insertMedia(node, `${env.httpUrl}/redfish/boot-${node.uuid}.iso`);
+    await env.management.setBootDevice(node, 'cdrom', false);
+  }
+
+  async cleanUpRamdisk(node: Node, env: BootEnv): Promise<void> {
+    await env.management.ejectMedia?.(node);
+    rmSync(this.isoPath(node, env), { force: true });
+  }
+
+  async prepareInstance(node: Node, env: BootEnv): Promise<void> {
+    await this.cleanUpRamdisk(node, env);
+    await env.management.setBootDevice(node, 'disk', true);
+  }
+
+  async cleanUpInstance(node: Node, env: BootEnv): Promise<void> {
+    await this.cleanUpRamdisk(node, env);
+  }
+}
+
+export class FakeBoot implements BootInterface {
+  validate(): void {}
+  async prepareRamdisk(): Promise<void> {}
+  async cleanUpRamdisk(): Promise<void> {}
+  async prepareInstance(): Promise<void> {}
+  async cleanUpInstance(): Promise<void> {}
+}
+
+/** Downloads a deploy image once into the cache (by URL hash); file:// and plain paths are read in place. */
+async function cached(url: string, cacheDir: string): Promise<Buffer> {
+  if (url.startsWith('file://') || url.startsWith('/')) {
+    const p = url.startsWith('file://') ? new URL(url).pathname : url;
+    try {
+      return readFileSync(p);
+    } catch (e) {
+      throw new IronicError('ImageError', `Cannot read deploy image ${url}: ${(e as Error).message}`);
+    }
+  }
+  const path = join(cacheDir, createHash('sha256').update(url).digest('hex'));
+  if (existsSync(path)) return readFileSync(path);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new IronicError('ImageError', `Failed to download deploy image ${url}: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new IronicError('ImageError', `Failed to download deploy image ${url}: HTTP ${res.status}`);
+  const data = Buffer.from(await res.arrayBuffer());
+  mkdirSync(cacheDir, { recursive: true });
+  writeAtomic(path, data);
+  return data;
+}

@@ -1,0 +1,113 @@
+// One Ironic: the durable store, the conductor, the REST API and the HTTP root that serves iPXE
+// scripts and virtual-media ISOs, started and stopped together (`ferrite ironic`).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import express from 'express';
+import pino, { type Logger } from 'pino';
+import { BasicAuth } from './api/auth.js';
+import { type IronicApi, startIronicApi } from './api/server.js';
+import { Conductor, type ConductorOptions, DEFAULT_CONDUCTOR_OPTIONS } from './conductor/conductor.js';
+import { IPXE_MASTER } from './drivers/boot.js';
+import { IronicStore } from './store.js';
+
+export interface IronicServiceOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  /** port of the HTTP root (iPXE scripts, boot ISOs); 0 picks a free one */
+  httpPort?: number;
+  /** URL the agent and BMCs use to reach the API / the HTTP root (derived when omitted) */
+  publicUrl?: string;
+  httpUrl?: string;
+  htpasswdFile?: string;
+  tls?: { certFile: string; keyFile: string };
+  sync?: 'full' | 'normal';
+  conductor?: Partial<Omit<ConductorOptions, 'hostname' | 'apiUrl' | 'httpUrl' | 'httpRoot' | 'cacheDir' | 'log'>>;
+  log?: Logger;
+}
+
+export interface IronicService {
+  url: string;
+  httpUrl: string;
+  conductor: Conductor;
+  store: IronicStore;
+  api: IronicApi;
+  close(): Promise<void>;
+}
+
+export async function startIronic(opts: IronicServiceOptions): Promise<IronicService> {
+  const dataDir = resolve(opts.dataDir);
+  const httpRoot = join(dataDir, 'httpboot');
+  mkdirSync(httpRoot, { recursive: true });
+  writeFileSync(join(httpRoot, 'boot.ipxe'), IPXE_MASTER);
+  const log = opts.log ?? pino({ level: 'silent' });
+  const host = opts.host ?? '127.0.0.1';
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+
+  // the HTTP root first: the conductor needs its URL
+  const files = express();
+  files.disable('x-powered-by');
+  files.use(express.static(httpRoot, { dotfiles: 'deny', index: false, fallthrough: true }));
+  files.use((req, res) => {
+    res.status(404).type('text/plain').send(`not found: ${req.path}\n`);
+  });
+  const httpServer = http.createServer(files);
+  await new Promise<void>((res, rej) => {
+    httpServer.once('error', rej);
+    httpServer.listen(opts.httpPort ?? 6180, host, () => res());
+  });
+  const httpUrl = opts.httpUrl ?? `http://${urlHost}:${(httpServer.address() as AddressInfo).port}`;
+
+  const store = new IronicStore({ path: join(dataDir, 'ironic.sqlite'), synchronous: opts.sync ?? 'normal' });
+  let api: IronicApi | null = null;
+  let conductor: Conductor | null = null;
+  try {
+    const scheme = opts.tls ? 'https' : 'http';
+    const port = opts.port ?? 6385;
+    const auth = opts.htpasswdFile ? BasicAuth.fromFile(opts.htpasswdFile) : null;
+    const tls = opts.tls ? { certPem: readFileSync(opts.tls.certFile, 'utf8'), keyPem: readFileSync(opts.tls.keyFile, 'utf8') } : null;
+    conductor = new Conductor(store, {
+      ...DEFAULT_CONDUCTOR_OPTIONS,
+      ...opts.conductor,
+      hostname: hostname(),
+      apiUrl: opts.publicUrl ?? '',
+      httpUrl,
+      httpRoot,
+      cacheDir: join(dataDir, 'cache'),
+      log,
+    });
+    api = await startIronicApi({ conductor, host, port, publicUrl: opts.publicUrl, auth, tls, log });
+    // with port 0 the URL (which goes into the agent's kernel parameters) is known only now
+    const apiUrl = opts.publicUrl ?? `${scheme}://${urlHost}:${api.port}`;
+    conductor.opts.apiUrl = apiUrl;
+    conductor.start();
+    log.info({ api: apiUrl, http: httpUrl, nodes: store.nodeCount }, 'ironic started');
+    const c = conductor;
+    const a = api;
+    return {
+      url: apiUrl,
+      httpUrl,
+      conductor: c,
+      store,
+      api: a,
+      async close() {
+        await a.close();
+        await c.stop();
+        await new Promise<void>((r) => {
+          httpServer.close(() => r());
+          httpServer.closeAllConnections();
+        });
+        store.close();
+      },
+    };
+  } catch (e) {
+    await api?.close();
+    await conductor?.stop();
+    httpServer.close();
+    store.close();
+    throw e;
+  }
+}
