@@ -11,6 +11,8 @@ if ! command -v kubectl >/dev/null 2>&1; then
 fi
 # ipmitool drives the IPMI BMC emulator (lanplus, as Ironic's ipmitool driver does)
 command -v ipmitool >/dev/null 2>&1 || need_apt+=(ipmitool)
+# genisoimage (isoinfo) reads the config drives and boot ISOs Ferrite's Ironic writes
+command -v isoinfo >/dev/null 2>&1 || need_apt+=(genisoimage)
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
@@ -25,7 +27,7 @@ echo "ipmitool: $(command -v ipmitool)"
 venv="$root/.peers/venv"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/scripts/peers-requirements.txt"
-echo "python peers: $venv"
+echo "python peers: $venv (baremetal: $venv/bin/baremetal)"
 
 # client-go as a real Go peer (controller-runtime's protobuf bodies): built from the module proxy
 if command -v go >/dev/null 2>&1; then

@@ -149,6 +149,14 @@ export class SimulatedAgent {
     }
   }
 
+  /** Acts on the machine once the command's reply is out — unless this agent is gone by then
+   * (the BMC already powered the machine off or reset it, and something else may run now). */
+  private later(fn: () => void): void {
+    setTimeout(() => {
+      if (!this.signal.aborted) fn();
+    }, 50);
+  }
+
   private crash(where: string): void {
     this.crashed = true;
     this.host.log(`ironic-python-agent: crashed ${where} (injected fault)`);
@@ -351,20 +359,19 @@ export class SimulatedAgent {
       case 'standby.power_off':
         return async () => {
           this.host.log('ironic-python-agent: powering off');
-          // let the reply go out before the machine goes dark
-          setTimeout(() => os.shutdown(), 50);
+          this.later(() => os.shutdown());
           return {};
         };
       case 'standby.run_image':
         return async () => {
-          setTimeout(() => os.reboot(), 50);
+          this.later(() => os.reboot());
           return {};
         };
       case 'log.collect_system_logs':
         return async () => ({ system_logs: Buffer.from('simulated agent logs\n').toString('base64') });
       case 'system.lockdown':
         return async () => {
-          setTimeout(() => os.shutdown(), 50);
+          this.later(() => os.shutdown());
           return {};
         };
       default:

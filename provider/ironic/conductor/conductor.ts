@@ -9,7 +9,15 @@ import type { BootEnv, RamdiskPurpose } from '../drivers/boot.js';
 import { describe, IronicError, nodeLocked, notFound } from '../errors.js';
 import { buildConfigDrive, type ConfigDriveSpec, validateConfigDrive } from '../images/configdrive.js';
 import { type HistoryEvent, type Node, newPort, now, type Step, UUID_RE } from '../model.js';
-import { type ProvisionEvent, type ProvisionState, STUCK_STATES_TREATED_AS_FAIL, transition } from '../states.js';
+import {
+  API_VERBS,
+  InvalidStateRequested,
+  nextState,
+  type ProvisionEvent,
+  type ProvisionState,
+  STUCK_STATES_TREATED_AS_FAIL,
+  transition,
+} from '../states.js';
 import type { IronicStore } from '../store.js';
 import { AgentClient, type AgentCommand, errorText } from './agent-client.js';
 import { type DriverSet, Drivers } from './drivers.js';
@@ -305,6 +313,10 @@ export class Conductor {
   ): void {
     const set = this.drivers.forNode(node);
     const st = node.provision_state;
+    // the state machine answers first: a request the current state cannot take is refused before
+    // any of its arguments are looked at, as in Ironic
+    const event = API_VERBS[target];
+    if (event && !['rescue', 'unrescue'].includes(target) && !nextState(st, event)) throw new InvalidStateRequested(st, target, node.uuid);
     switch (target) {
       case 'manage': {
         if (st === 'enroll') {
