@@ -195,7 +195,7 @@ export class SimulatedAgent {
       },
       memory: { total: s.memory.dimms * s.memory.dimmGiB * 2 ** 30, physical_mb: s.memory.dimms * s.memory.dimmGiB * 1024 },
       disks: s.disks.map((d, i) => ({
-        name: `/dev/${d.name}`,
+        name: d.name.startsWith('/dev/') ? d.name : `/dev/${d.name}`,
         model: d.model,
         size: d.sizeBytes,
         rotational: d.rotational,
@@ -467,7 +467,7 @@ export class SimulatedAgent {
     if (this.faults.diskWriteError)
       throw new AgentCommandError(
         'ImageWriteError',
-        `Error writing image to device /dev/${this.os.spec.disks[0]?.name ?? 'sda'}: [Errno 5] Input/output error`,
+        `Error writing image to device ${this.os.spec.disks[0]?.name ?? '/dev/sda'}: [Errno 5] Input/output error`,
       );
     await this.os.writeImage(url, bytes, this.signal, cd);
     this.host.log(`ironic-python-agent: image ${url} written (${bytes} bytes)${cd ? ' with config drive' : ''}`);

@@ -163,9 +163,10 @@ export class Conductor {
     this.store.putNode(node);
   }
 
+  /** Drops the lock; the lock itself is not a change to the node (updated_at stays). */
   release(node: Node): void {
     node.reservation = null;
-    this.save(node);
+    this.store.putNode(node);
   }
 
   /** Runs `fn` with the lock held on a worker; the lock is released when it ends, whatever happens. */
