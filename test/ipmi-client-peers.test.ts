@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { IpmiClient, IpmiClientError } from '../emulator/ipmi/client.js';
 import { eventually } from './helpers/apiserver.js';
 import { havePythonPeers, PYTHON } from './helpers/bmc.js';
+import { startTestIronic } from './helpers/ironic.js';
 
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -64,6 +65,58 @@ describe('IPMI client against pyghmi fakebmc', { skip: havePythonPeers ? false :
     assert.equal(r[1] & 0x7f, 5);
     assert.equal((r[3] >> 2) & 0x0f, 1, 'PXE selector reads back');
     await c.close();
+  });
+
+  it("Ironic's ipmi driver manages the pyghmi BMC: verify, power on/off, boot device", async () => {
+    const ironic = await startTestIronic();
+    try {
+      const post = await fetch(`${ironic.url}/v1/nodes`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': 'latest' },
+        body: JSON.stringify({
+          name: 'pyghmi',
+          driver: 'ipmi',
+          driver_info: { ipmi_address: '127.0.0.1', ipmi_port: port, ipmi_username: 'admin', ipmi_password: 'password' },
+        }),
+      });
+      assert.equal(post.status, 201);
+      const c = ironic.conductor;
+      c.provision('pyghmi', 'manage', {}, 110);
+      const n = await eventually(
+        () => {
+          const x = ironic.store.nodeByName('pyghmi');
+          return x?.provision_state === 'manageable' && !x.reservation ? x : null;
+        },
+        'manageable',
+        20_000,
+      );
+      assert.equal(n.last_error, null);
+      c.changePower('pyghmi', 'power on', undefined, 110);
+      await eventually(
+        () => ironic.store.nodeByName('pyghmi')?.power_state === 'power on' && !ironic.store.nodeByName('pyghmi')?.reservation,
+        'power on',
+        20_000,
+      );
+      const probe = client();
+      await probe.open();
+      assert.equal((await probe.command(0x00, 0x01))[0] & 1, 1, 'the BMC really is on');
+      await probe.close();
+      await c.withLock('pyghmi', (x) => c.drivers.forNode(x).management.setBootDevice(x, 'pxe', true));
+      assert.deepEqual(
+        await c.withLock('pyghmi', (x) => c.drivers.forNode(x).management.getBootDevice(x)),
+        // pyghmi's BMC keeps the device but not the persistent bit: its get_system_boot_options
+        // always answers flags 0x80 (pyghmi/ipmi/bmc.py)
+        { boot_device: 'pxe', persistent: false },
+      );
+      c.changePower('pyghmi', 'power off', undefined, 110);
+      await eventually(
+        () => ironic.store.nodeByName('pyghmi')?.power_state === 'power off' && !ironic.store.nodeByName('pyghmi')?.reservation,
+        'power off',
+        20_000,
+      );
+    } finally {
+      await ironic.close();
+    }
   });
 
   it('a wrong password fails the RAKP 2 check', async () => {
