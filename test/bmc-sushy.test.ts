@@ -6,12 +6,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanup, ROOT } from './helpers/apiserver.js';
+import { buildIso } from '../lib/iso9660.js';
 import { havePythonPeers, PYTHON, run, startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
 
 describe('sushy against the Redfish emulator', { skip: havePythonPeers ? false : 'run scripts/install-peers.sh first' }, () => {
   let t: TestFleet;
   let files: Awaited<ReturnType<typeof startFileServer>>;
-  const iso = randomBytes(256 * 1024);
+  // a real (if tiny) bootable ISO: firmware reads its boot configuration, as a machine would
+  const iso = buildIso('LIVE', [
+    { path: 'boot/grub/grub.cfg', data: Buffer.from('menuentry "live" {\n  linux /vmlinuz root=live:CDLABEL=LIVE\n  initrd /initrd\n}\n') },
+    { path: 'vmlinuz', data: randomBytes(256 * 1024) },
+    { path: 'initrd', data: randomBytes(1024) },
+  ]);
 
   before(async () => {
     t = await startTestFleet(2, { tls: true });

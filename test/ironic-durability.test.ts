@@ -101,7 +101,7 @@ describe('Ironic durability', () => {
         assert.equal(p.status, 201);
         acked.push(String(n.json.uuid));
       }
-      const created = await api(base, 'POST', '/v1/nodes', {
+      await api(base, 'POST', '/v1/nodes', {
         name: 'victim',
         driver: 'redfish',
         automated_clean: false,
