@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanup, ROOT } from './helpers/apiserver.js';
 import { buildIso } from '../lib/iso9660.js';
+import { cleanup, ROOT } from './helpers/apiserver.js';
 import { havePythonPeers, PYTHON, run, startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
 
 describe('sushy against the Redfish emulator', { skip: havePythonPeers ? false : 'run scripts/install-peers.sh first' }, () => {
