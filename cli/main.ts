@@ -190,6 +190,10 @@ export function buildCli(): Command {
     .option('--ssl-key <file>', 'PEM key for --ssl-certificate (SUSHY_EMULATOR_SSL_KEY)', process.env.SUSHY_EMULATOR_SSL_KEY)
     .option('--no-tls', 'serve Redfish over plain HTTP')
     .option('--time-scale <n>', 'simulated seconds per real second (default 1)', positiveNumber)
+    .option(
+      '--pxe-url <url>',
+      "attach the machines to a provisioning network whose DHCP offers this iPXE script (e.g. Ironic's http://127.0.0.1:6180/boot.ipxe)",
+    )
     .action(async (opts: BmcServeOptions, cmd: Command) => {
       const log = logger(cmd);
       const resolved = fleetFor(opts);
@@ -206,7 +210,7 @@ export function buildCli(): Command {
         throw e;
       }
       process.stdout.write(
-        `${bmcTable(addrs)}\nState: ${resolve(opts.dataDir)}   Manifests: ferrite bmc manifests --data-dir ${opts.dataDir}\nPress Ctrl-C to stop.\n`,
+        `${bmcTable(addrs)}\n${resolved.provisioning?.pxeUrl ? `Provisioning network: DHCP offers ${resolved.provisioning.pxeUrl}\n` : ''}State: ${resolve(opts.dataDir)}   Manifests: ferrite bmc manifests --data-dir ${opts.dataDir}\nPress Ctrl-C to stop.\n`,
       );
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'shutting down');
@@ -304,6 +308,7 @@ interface BmcServeOptions {
   sslKey?: string;
   tls: boolean;
   timeScale?: number;
+  pxeUrl?: string;
 }
 
 interface BmcManifestOptions {
@@ -380,6 +385,10 @@ function fleetFor(opts: Partial<BmcServeOptions> & { dataDir: string }): Resolve
     if (opts.sslCertificate) rf.sslCertificate = opts.sslCertificate;
     if (opts.sslKey) rf.sslKey = opts.sslKey;
     if (opts.timeScale) resolved.timeScale = opts.timeScale;
+    if (opts.pxeUrl) {
+      if (!/^https?:\/\/[^/]/.test(opts.pxeUrl)) throw new CliError(`--pxe-url must be an http(s) URL, not "${opts.pxeUrl}"`, 2);
+      resolved.provisioning = { pxeUrl: opts.pxeUrl };
+    }
     if ((resolved.redfish.sslCertificate === undefined) !== (resolved.redfish.sslKey === undefined))
       throw new CliError('--ssl-certificate and --ssl-key go together', 2);
     return resolved;

@@ -5,14 +5,13 @@
 //    sessions (cipher suite 3) against Ferrite and pyghmi's fakebmc: round trips/s and p99.
 // Each server runs in its own process; the load generator is the same for both. Prints the ratios
 // and writes bench-results/bmc.json (or --out FILE). Needs scripts/install-peers.sh first.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { IpmiClient } from '../../emulator/ipmi/client.js';
-import { arg, ROOT } from './common.js';
+import { arg, freePort, launch, ROOT, stop, waitFor } from './common.js';
 
 const SECONDS = Number(arg('--seconds', '8'));
 const CONCURRENCY = Number(arg('--concurrency', '16'));
@@ -23,16 +22,6 @@ const VENV = join(ROOT, '.peers', 'venv', 'bin');
 if (!existsSync(join(VENV, 'sushy-emulator'))) {
   console.error('bench: run `bash scripts/install-peers.sh` first (needs sushy-tools and pyghmi in .peers/venv)');
   process.exit(1);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 function get(agent: Agent, port: number, path: string, auth?: string): Promise<{ status: number; body: string }> {
@@ -48,17 +37,6 @@ function get(agent: Agent, port: number, path: string, auth?: string): Promise<{
     req.on('error', reject);
     req.end();
   });
-}
-
-async function waitFor(fn: () => Promise<boolean>, what: string): Promise<void> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if (await fn()) return;
-    } catch {}
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 interface Result {
@@ -144,21 +122,6 @@ async function loadIpmi(port: number): Promise<Result> {
   );
   for (const c of clients) await c.close();
   return summarize(lat, errors, SECONDS);
-}
-
-function launch(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const c = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env });
-  c.stderr?.resume();
-  return c;
-}
-
-async function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  await new Promise<void>((r) => {
-    c.once('exit', () => r());
-    c.kill('SIGTERM');
-    setTimeout(() => c.kill('SIGKILL'), 3000).unref();
-  });
 }
 
 async function main(): Promise<void> {

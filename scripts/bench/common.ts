@@ -1,4 +1,7 @@
-// What every benchmark script shares: the repository root and `--name value` flags.
+// What every benchmark script shares: the repository root, `--name value` flags, free ports and
+// starting/stopping the servers under test.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,4 +12,44 @@ export function arg(name: string, dflt: string): string {
   const args = process.argv.slice(2);
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+}
+
+/** A TCP port nothing listens on right now (loopback). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Polls `fn` until it answers true (errors count as not yet), for up to `timeoutMs`. */
+export async function waitFor(fn: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await fn()) return;
+    } catch {}
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Starts a server process from the repository root; its stderr is drained so it never blocks. */
+export function launch(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const c = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env });
+  c.stderr?.resume();
+  return c;
+}
+
+/** SIGTERM, then SIGKILL after 3 s. */
+export async function stop(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  await new Promise<void>((r) => {
+    c.once('exit', () => r());
+    c.kill('SIGTERM');
+    setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+  });
 }

@@ -4,6 +4,7 @@
 import type { Express, Request, Response } from 'express';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { INTERFACE_KINDS, resolveInterfaces } from '../drivers/interfaces.js';
+import { redfishPassthru, VENDOR_METHODS } from '../drivers/redfish-vendor.js';
 import { describe, IronicError } from '../errors.js';
 import { NAME_RE, type Node, newNode, now, UUID_RE } from '../model.js';
 import { STABLE_STATES, UPDATE_ALLOWED_STATES } from '../states.js';
@@ -160,7 +161,7 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
       const page = nodes.slice(0, effLimit);
       const base = ctx.base(req);
       const shown = detail ? null : (fields ?? NODE_LIST_FIELDS);
-      const body: Record<string, unknown> = { nodes: page.map((n) => renderNode(n, minor, base, shown)) };
+      const body: Record<string, unknown> = { nodes: page.map((n) => renderNode(n, minor, base, shown, c.opts.hostname)) };
       if (page.length === effLimit && nodes.length > effLimit) {
         const params = new URLSearchParams();
         for (const [k, v] of Object.entries(q)) if (k !== 'marker' && k !== 'limit' && v !== undefined) params.set(k, String(v));
@@ -210,7 +211,7 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
       if (minor < V.enrollByDefault) node.provision_state = 'available';
       const saved = store.putNode(node);
       res.status(201).setHeader('Location', `${ctx.base(req)}/v1/nodes/${saved.uuid}`);
-      res.json(renderNode(saved, minor, ctx.base(req), null));
+      res.json(renderNode(saved, minor, ctx.base(req), null, c.opts.hostname));
     }),
   );
 
@@ -219,7 +220,7 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
     h((req, res) => {
       const minor = minorOf(req);
       const fields = parseFields((req.query as Record<string, string>).fields, NODE_API_FIELDS, minor, NODE_FIELD_VERSIONS);
-      res.json(renderNode(c.find(String(req.params.ident)), minor, ctx.base(req), fields));
+      res.json(renderNode(c.find(String(req.params.ident)), minor, ctx.base(req), fields, c.opts.hostname));
     }),
   );
 
@@ -331,7 +332,7 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
       if (touched.has('protected') && !next.protected) next.protected_reason = null;
       next.updated_at = now();
       const saved = store.putNode(next);
-      res.json(renderNode(saved, minor, ctx.base(req), null));
+      res.json(renderNode(saved, minor, ctx.base(req), null, c.opts.hostname));
     }),
   );
 
@@ -741,13 +742,35 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
   );
 
   app.all(
-    '/v1/nodes/:ident/vendor_passthru',
-    h((req) => {
+    '/v1/nodes/:ident/vendor_passthru/methods',
+    h((req, res) => {
       const n = c.find(String(req.params.ident));
-      throw new IronicError(
-        'UnsupportedDriverExtension',
-        `Driver ${n.driver} does not have a vendor passthru method "${String((req.query as Record<string, string>).method ?? '')}"`,
+      if (n.vendor_interface !== 'redfish') return res.json({});
+      res.json(
+        Object.fromEntries(
+          Object.entries(VENDOR_METHODS).map(([k, v]) => [
+            k,
+            { http_methods: v.http, async: false, description: v.description, attach: false, require_exclusive_lock: true },
+          ]),
+        ),
       );
+    }),
+  );
+  app.all(
+    '/v1/nodes/:ident/vendor_passthru',
+    h(async (req, res) => {
+      const method = String((req.query as Record<string, string>).method ?? '');
+      if (!method) throw new IronicError('Invalid', 'Method not specified');
+      const n = c.find(String(req.params.ident));
+      if (n.vendor_interface !== 'redfish')
+        throw new IronicError(
+          'UnsupportedDriverExtension',
+          `Driver ${n.driver} does not have a vendor passthru method "${method}" (vendor interface ${n.vendor_interface})`,
+        );
+      const args = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
+      const result = await redfishPassthru(c.drivers.redfish, n, method, req.method, args);
+      if (result === null) return res.status(204).end();
+      res.json(result);
     }),
   );
 }

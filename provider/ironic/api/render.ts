@@ -57,7 +57,13 @@ export const NODE_API_FIELDS = new Set([
   'states',
 ]);
 
-export function renderNode(node: Node, minor: number, base: string, fields: string[] | null): Record<string, unknown> {
+export function renderNode(
+  node: Node,
+  minor: number,
+  base: string,
+  fields: string[] | null,
+  conductor: string | null = null,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) if (!PRIVATE_NODE_KEYS.has(k)) out[k] = v;
   out.driver_info = maskSecrets(node.driver_info);
@@ -72,7 +78,7 @@ export function renderNode(node: Node, minor: number, base: string, fields: stri
   out.states = link(base, 'nodes', node.uuid, '/states');
   if (minor >= 24) out.portgroups = link(base, 'nodes', node.uuid, '/portgroups');
   if (minor >= 32) out.volume = link(base, 'nodes', node.uuid, '/volume');
-  if (minor >= 49) out.conductor = node.provision_state === 'enroll' && !node.reservation ? null : 'ferrite';
+  if (minor >= 49) out.conductor = conductor;
   const visible = visibleFields(NODE_FIELD_VERSIONS, minor, out);
   if (!fields) return visible;
   const picked: Record<string, unknown> = {};

@@ -81,7 +81,9 @@ export async function startIronicApi(opts: IronicApiOptions): Promise<IronicApi>
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
-    res.setHeader('X-OpenStack-Request-Id', `req-${randomUUID()}`);
+    const id = `req-${randomUUID()}`;
+    res.setHeader('X-OpenStack-Request-Id', id);
+    res.setHeader('OpenStack-Request-Id', id);
     res.on('finish', () =>
       opts.log?.debug(
         { method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
@@ -131,7 +133,7 @@ export async function startIronicApi(opts: IronicApiOptions): Promise<IronicApi>
         { href: `${base}/v1/`, rel: 'self' },
         { href: 'https://docs.openstack.org/ironic/latest/contributor/webapi.html', rel: 'describedby', type: 'text/html' },
       ],
-      media_types: [{ base: 'application/json', type: 'application/vnd.openstack.ironic.v1+json' }],
+      media_types: { base: 'application/json', type: 'application/vnd.openstack.ironic.v1+json' },
       chassis: lk('chassis'),
       ports: lk('ports'),
       nodes: lk('nodes'),
@@ -143,9 +145,15 @@ export async function startIronicApi(opts: IronicApiOptions): Promise<IronicApi>
       doc.heartbeat = lk('heartbeat');
     }
     if (minor >= 24) doc.portgroups = lk('portgroups');
+    if (minor >= 32) doc.volume = lk('volume');
     if (minor >= 49) doc.conductors = lk('conductors');
     if (minor >= 52) doc.allocations = lk('allocations');
+    if (minor >= 54) doc.events = lk('events');
     if (minor >= 55) doc.deploy_templates = lk('deploy_templates');
+    if (minor >= 82) doc.shards = lk('shards');
+    if (minor >= 84) doc.continue_inspection = lk('continue_inspection');
+    if (minor >= 92) doc.runbooks = lk('runbooks');
+    if (minor >= 96) doc.inspection_rules = lk('inspection_rules');
     res.json(doc);
   };
   app.get('/v1', v1doc);
@@ -173,6 +181,8 @@ export async function startIronicApi(opts: IronicApiOptions): Promise<IronicApi>
     ['volume/connectors', 'connectors', 32],
     ['volume/targets', 'targets', 32],
     ['runbooks', 'runbooks', 92],
+    ['shards', 'shards', 82],
+    ['inspection_rules', 'inspection_rules', 96],
   ] as const)
     app.get(
       `/v1/${path}`,

@@ -290,7 +290,14 @@ export class Conductor {
   provision(
     ident: string,
     target: string,
-    args: { configdrive?: unknown; clean_steps?: Step[]; deploy_steps?: Step[]; service_steps?: Step[]; disable_ramdisk?: boolean },
+    args: {
+      configdrive?: unknown;
+      clean_steps?: Step[];
+      deploy_steps?: Step[];
+      service_steps?: Step[];
+      disable_ramdisk?: boolean;
+      rescue_password?: string;
+    },
     minor: number,
   ): void {
     const node = this.acquire(ident);
@@ -309,7 +316,14 @@ export class Conductor {
   private startProvision(
     node: Node,
     target: string,
-    args: { configdrive?: unknown; clean_steps?: Step[]; deploy_steps?: Step[]; service_steps?: Step[]; disable_ramdisk?: boolean },
+    args: {
+      configdrive?: unknown;
+      clean_steps?: Step[];
+      deploy_steps?: Step[];
+      service_steps?: Step[];
+      disable_ramdisk?: boolean;
+      rescue_password?: string;
+    },
     minor: number,
   ): void {
     const set = this.drivers.forNode(node);
@@ -317,7 +331,7 @@ export class Conductor {
     // the state machine answers first: a request the current state cannot take is refused before
     // any of its arguments are looked at, as in Ironic
     const event = API_VERBS[target];
-    if (event && !['rescue', 'unrescue'].includes(target) && !nextState(st, event)) throw new InvalidStateRequested(st, target, node.uuid);
+    if (event && !nextState(st, event)) throw new InvalidStateRequested(st, target, node.uuid);
     switch (target) {
       case 'manage': {
         if (st === 'enroll') {
@@ -488,11 +502,24 @@ export class Conductor {
         return;
       }
       case 'rescue':
-      case 'unrescue':
-        throw new IronicError(
-          'UnsupportedDriverExtension',
-          `Rescue is not supported by the ${node.rescue_interface} rescue interface of node ${node.uuid}.`,
-        );
+      case 'unrescue': {
+        if (node.rescue_interface !== 'fake')
+          throw new IronicError(
+            'UnsupportedDriverExtension',
+            `Rescue is not supported by the ${node.rescue_interface} rescue interface of node ${node.uuid}.`,
+          );
+        if (target === 'rescue' && !args.rescue_password)
+          throw new IronicError(
+            'MissingParameterValue',
+            'A non-empty "rescue_password" is required when setting target provision state to rescue.',
+          );
+        // the fake rescue interface rescues and unrescues at once, as Ironic's does
+        this.applyEvent(node, target);
+        this.applyEvent(node, 'done');
+        node.last_error = null;
+        this.release(node);
+        return;
+      }
       default:
         throw new IronicError('InvalidParameterValue', `Invalid provision state target "${target}".`);
     }

@@ -79,6 +79,8 @@ export const HARDWARE_TYPES: Record<string, HardwareType> = {
     name: 'fake-hardware',
     supported: {
       ...generic,
+      console: ['fake', 'no-console'],
+      rescue: ['fake', 'no-rescue'],
       bios: ['fake', 'no-bios'],
       boot: ['fake', 'ipxe', 'pxe'],
       deploy: ['fake', 'direct', 'ramdisk', 'custom-agent'],

@@ -1,0 +1,177 @@
+// The redfish hardware type beyond power and boot: out-of-band inspection, BIOS settings (read,
+// and applied by a manual clean step), firmware components, virtual media attach/list/detach
+// (1.89/1.93), boot device get/set, and event subscriptions through vendor passthru — checked
+// against the emulated BMC's own state.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from './helpers/apiserver.js';
+import { startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
+import { startTestIronic } from './helpers/ironic.js';
+
+async function api(base: string, method: string, path: string, body?: unknown, version = '1.110') {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': version },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {}
+  return { status: r.status, json, text };
+}
+
+describe('Ironic redfish driver features', () => {
+  let fleet: TestFleet;
+  let ironic: Awaited<ReturnType<typeof startTestIronic>>;
+  let files: Awaited<ReturnType<typeof startFileServer>>;
+  before(async () => {
+    files = await startFileServer({ '/live.iso': Buffer.alloc(64 * 1024, 1) });
+    fleet = await startTestFleet(1, { tls: true });
+    ironic = await startTestIronic();
+    const a = fleet.addrs[0];
+    const r = await api(ironic.url, 'POST', '/v1/nodes', {
+      name: 'rf',
+      driver: 'redfish',
+      inspect_interface: 'redfish',
+      driver_info: { redfish_address: fleet.url, redfish_username: a.username, redfish_password: a.password, redfish_verify_ca: 'false' },
+    });
+    assert.equal(r.status, 201, r.text);
+    await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', { target: 'manage' });
+    await eventually(
+      () => ironic.store.nodeByName('rf')?.provision_state === 'manageable' && !ironic.store.nodeByName('rf')?.reservation,
+      'manageable',
+    );
+  });
+  after(async () => {
+    await ironic?.close();
+    await fleet?.close();
+    await files?.close();
+  });
+  const m = () => fleet.fleet.machines[0];
+  const idle = () => eventually(() => ironic.store.nodeByName('rf') && !ironic.store.nodeByName('rf')?.reservation, 'unlocked');
+
+  it('fast (redfish) inspection fills properties and creates a port per NIC, without booting anything', async () => {
+    const boots = m().state.bootCount;
+    await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', { target: 'inspect' });
+    await eventually(
+      () => ironic.store.nodeByName('rf')?.provision_state === 'manageable' && !ironic.store.nodeByName('rf')?.reservation,
+      'inspected',
+    );
+    const n = ironic.store.nodeByName('rf');
+    const spec = m().spec;
+    assert.equal(n?.properties.memory_mb, spec.memory.dimms * spec.memory.dimmGiB * 1024);
+    assert.equal(n?.properties.cpu_arch, 'x86_64');
+    const ports = (await api(ironic.url, 'GET', `/v1/ports?node=${n?.uuid}&fields=address`)).json.ports as Array<{ address: string }>;
+    assert.deepEqual(ports.map((p) => p.address).sort(), spec.nics.map((x) => x.mac).sort());
+    assert.equal(m().state.bootCount, boots);
+  });
+
+  it('reads BIOS settings and firmware components from the BMC', async () => {
+    const bios = await api(ironic.url, 'GET', '/v1/nodes/rf/bios');
+    const settings = bios.json.bios as Array<{ name: string; value: string }>;
+    assert.equal(settings.find((s) => s.name === 'ProcVirtualization')?.value, String(m().state.bios.attributes.ProcVirtualization));
+    const one = await api(ironic.url, 'GET', '/v1/nodes/rf/bios/ProcVirtualization');
+    assert.ok(one.json.ProcVirtualization);
+    const detail = await api(ironic.url, 'GET', '/v1/nodes/rf/bios?detail=true');
+    assert.ok('read_only' in (detail.json.bios as Record<string, unknown>[])[0]);
+    const fw = await api(ironic.url, 'GET', '/v1/nodes/rf/firmware');
+    const comps = fw.json.firmware as Array<{ component: string; current_version: string }>;
+    assert.deepEqual(comps.map((c) => c.component).sort(), ['bios', 'bmc']);
+    assert.equal((await api(ironic.url, 'GET', '/v1/nodes/rf/firmware', undefined, '1.85')).status, 404, 'firmware appears at 1.86');
+  });
+
+  it('applies BIOS settings with the bios.apply_configuration manual clean step', async () => {
+    const r = await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', {
+      target: 'clean',
+      clean_steps: [
+        { interface: 'bios', step: 'apply_configuration', args: { settings: [{ name: 'ProcVirtualization', value: 'Disabled' }] } },
+      ],
+      disable_ramdisk: true,
+    });
+    assert.equal(r.status, 202, r.text);
+    await eventually(
+      () => ironic.store.nodeByName('rf')?.provision_state === 'manageable' && !ironic.store.nodeByName('rf')?.reservation,
+      'clean done',
+      30_000,
+    );
+    assert.equal(ironic.store.nodeByName('rf')?.last_error, null);
+    assert.equal(m().state.bios.attributes.ProcVirtualization, 'Disabled', 'the setting reached the machine at its reboot');
+    const s = (await api(ironic.url, 'GET', '/v1/nodes/rf/bios/ProcVirtualization')).json.ProcVirtualization as { value: string };
+    assert.equal(s.value, 'Disabled');
+    const bad = await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', {
+      target: 'clean',
+      clean_steps: [{ interface: 'firmware', step: 'nonsense' }],
+    });
+    assert.equal(bad.status, 400);
+  });
+
+  it('attaches, lists and detaches virtual media (1.89 / 1.93)', async () => {
+    await idle();
+    const url = `${files.url}/live.iso`;
+    assert.equal((await api(ironic.url, 'POST', '/v1/nodes/rf/vmedia', { device_type: 'cdrom', image_url: url })).status, 204);
+    await m().mediaSettled('Cd');
+    assert.equal(m().state.media.find((x) => x.id === 'Cd')?.image, url);
+    const list = await api(ironic.url, 'GET', '/v1/nodes/rf/vmedia');
+    assert.deepEqual((list.json.vmedia as Array<{ image: string; inserted: boolean }>)[0].inserted, true);
+    assert.equal((await api(ironic.url, 'GET', '/v1/nodes/rf/vmedia', undefined, '1.92')).status, 404);
+    assert.equal((await api(ironic.url, 'DELETE', '/v1/nodes/rf/vmedia?device_types=cdrom')).status, 204);
+    assert.equal(m().state.media.find((x) => x.id === 'Cd')?.inserted, false);
+  });
+
+  it('sets and reads the boot device through the BMC', async () => {
+    assert.equal(
+      (await api(ironic.url, 'PUT', '/v1/nodes/rf/management/boot_device', { boot_device: 'cdrom', persistent: true })).status,
+      204,
+    );
+    assert.equal(m().state.boot.overrideTarget, 'Cd');
+    assert.equal(m().state.boot.overrideEnabled, 'Continuous');
+    assert.deepEqual((await api(ironic.url, 'GET', '/v1/nodes/rf/management/boot_device')).json, {
+      boot_device: 'cdrom',
+      persistent: true,
+    });
+    const bad = await api(ironic.url, 'PUT', '/v1/nodes/rf/management/boot_device', { boot_device: 'floppy' });
+    assert.equal(bad.status, 400);
+  });
+
+  it('creates, lists and deletes Redfish event subscriptions through vendor passthru', async () => {
+    const got: string[] = [];
+    const sink = http.createServer((req, res) => {
+      let b = '';
+      req.on('data', (c) => {
+        b += c;
+      });
+      req.on('end', () => {
+        got.push(b);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+    try {
+      const dest = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/events`;
+      const created = await api(ironic.url, 'POST', '/v1/nodes/rf/vendor_passthru?method=create_subscription', {
+        Destination: dest,
+        Context: 'bmo',
+        EventTypes: ['Alert'],
+      });
+      assert.equal(created.status, 200, created.text);
+      assert.equal(created.json.Destination, dest);
+      assert.equal(created.json.Context, 'bmo');
+      const id = String(created.json.Id);
+      const all = await api(ironic.url, 'GET', '/v1/nodes/rf/vendor_passthru?method=get_all_subscriptions');
+      assert.equal((all.json.Members as unknown[]).length, 1);
+      const bad = await api(ironic.url, 'POST', '/v1/nodes/rf/vendor_passthru?method=create_subscription', { Destination: 'not a url' });
+      assert.equal(bad.status, 400);
+      const methods = await api(ironic.url, 'GET', '/v1/nodes/rf/vendor_passthru/methods');
+      assert.deepEqual((methods.json.create_subscription as { http_methods: string[] }).http_methods, ['POST']);
+      assert.equal((await api(ironic.url, 'DELETE', '/v1/nodes/rf/vendor_passthru?method=delete_subscription', { id })).status, 204);
+      const after = await api(ironic.url, 'GET', '/v1/nodes/rf/vendor_passthru?method=get_all_subscriptions');
+      assert.equal((after.json.Members as unknown[]).length, 0);
+    } finally {
+      sink.close();
+    }
+  });
+});
