@@ -29,7 +29,7 @@ describe('Ironic redfish driver features', () => {
   let ironic: Awaited<ReturnType<typeof startTestIronic>>;
   let files: Awaited<ReturnType<typeof startFileServer>>;
   before(async () => {
-    files = await startFileServer({ '/live.iso': Buffer.alloc(64 * 1024, 1) });
+    files = await startFileServer({ '/live.iso': Buffer.alloc(64 * 1024, 1), '/bios-2.5.0.bin': Buffer.alloc(4096, 2) });
     fleet = await startTestFleet(1, { tls: true });
     ironic = await startTestIronic();
     const a = fleet.addrs[0];
@@ -107,6 +107,75 @@ describe('Ironic redfish driver features', () => {
       clean_steps: [{ interface: 'firmware', step: 'nonsense' }],
     });
     assert.equal(bad.status, 400);
+  });
+
+  it('builds RAID from target_raid_config and updates firmware with manual clean steps, through BMC tasks', async () => {
+    await idle();
+    const raid = await api(ironic.url, 'PUT', '/v1/nodes/rf/states/raid', {
+      logical_disks: [{ size_gb: 'MAX', raid_level: '1', volume_name: 'root', is_root_volume: true, number_of_physical_disks: 2 }],
+    });
+    assert.equal(raid.status, 204, raid.text);
+    const fwUrl = `${files.url}/bios-2.5.0.bin`;
+    const r = await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', {
+      target: 'clean',
+      disable_ramdisk: true,
+      clean_steps: [
+        { interface: 'raid', step: 'delete_configuration' },
+        { interface: 'raid', step: 'create_configuration' },
+        { interface: 'firmware', step: 'update', args: { settings: [{ component: 'bios', url: fwUrl }] } },
+      ],
+    });
+    assert.equal(r.status, 202, r.text);
+    const n = await eventually(
+      () => {
+        const x = ironic.store.nodeByName('rf');
+        return x?.provision_state === 'manageable' && !x.reservation ? x : null;
+      },
+      'clean done',
+      60_000,
+    );
+    assert.equal(n.last_error, null);
+    const vols = m().state.volumes;
+    assert.equal(vols.length, 1);
+    assert.equal(vols[0].name, 'root');
+    assert.equal(vols[0].raidType, 'RAID1');
+    assert.equal((n.raid_config as { logical_disks: Array<{ raid_level: string }> }).logical_disks[0].raid_level, '1');
+    assert.equal(m().state.firmware.find((f) => f.id === 'BIOS')?.version, '2.5.0');
+    const fw = (await api(ironic.url, 'GET', '/v1/nodes/rf/firmware')).json.firmware as Array<{
+      component: string;
+      current_version: string;
+      last_version_flashed: string | null;
+      initial_version: string;
+    }>;
+    const bios = fw.find((f) => f.component === 'bios');
+    assert.equal(bios?.current_version, '2.5.0');
+    assert.equal(bios?.last_version_flashed, '2.5.0');
+    assert.notEqual(bios?.initial_version, '2.5.0');
+    // a RAID level the BMC cannot build fails the clean with the reason
+    await api(ironic.url, 'PUT', '/v1/nodes/rf/states/raid', {
+      logical_disks: [{ size_gb: 10, raid_level: '5', number_of_physical_disks: 3 }],
+    });
+    await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', {
+      target: 'clean',
+      disable_ramdisk: true,
+      clean_steps: [{ interface: 'raid', step: 'create_configuration' }],
+    });
+    const failed = await eventually(
+      () => {
+        const x = ironic.store.nodeByName('rf');
+        return x?.provision_state === 'clean failed' && !x.reservation ? x : null;
+      },
+      'clean failed',
+      30_000,
+    );
+    assert.match(failed.last_error ?? '', /Not enough physical disks for RAID 5/);
+    assert.equal(failed.maintenance, true, 'a failed clean step leaves the node in maintenance, as in Ironic');
+    assert.equal(failed.fault, 'clean failure');
+    // what BMO does next: unset maintenance, manage
+    assert.equal((await api(ironic.url, 'DELETE', '/v1/nodes/rf/maintenance')).status, 202);
+    assert.equal(ironic.store.nodeByName('rf')?.fault, null);
+    await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', { target: 'manage' });
+    await eventually(() => ironic.store.nodeByName('rf')?.provision_state === 'manageable', 'manageable again');
   });
 
   it('attaches, lists and detaches virtual media (1.89 / 1.93)', async () => {

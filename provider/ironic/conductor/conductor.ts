@@ -244,10 +244,17 @@ export class Conductor {
   }
 
   private fail(node: Node, type: string, msg: string): void {
+    const from = node.provision_state;
     node.last_error = msg;
     this.history(node, 'ERROR', type, msg);
-    this.log.warn({ node: node.uuid, state: node.provision_state, err: msg }, `${type} failed`);
+    // as Ironic: a clean step that fails leaves the node in maintenance with fault "clean failure"
+    if (type === 'cleaning' && Object.keys(node.clean_step).length > 0) {
+      node.maintenance = true;
+      node.maintenance_reason = msg;
+      node.fault = 'clean failure';
+    }
     this.applyEvent(node, 'fail');
+    this.log.warn({ node: node.uuid, from, to: node.provision_state, err: msg }, `${type} failed`);
     this.clearSteps(node);
     this.save(node);
   }

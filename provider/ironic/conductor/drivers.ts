@@ -5,6 +5,7 @@ import type { BootDevice, ManagementInterface, OobInspect, PowerInterface, Power
 import { hardwareType } from '../drivers/interfaces.js';
 import { IpmiDriver } from '../drivers/ipmi.js';
 import { RedfishDriver } from '../drivers/redfish.js';
+import { createRaidConfiguration, deleteRaidConfiguration, updateFirmware } from '../drivers/redfish-steps.js';
 import { IronicError } from '../errors.js';
 import type { Node } from '../model.js';
 
@@ -61,7 +62,10 @@ export class Drivers {
     'redfish-virtual-media': new VirtualMediaBoot(),
   };
 
+  private readonly pollMs: number;
+
   constructor(opts: { powerTimeoutS: number; requestTimeoutMs: number; pollMs: number }) {
+    this.pollMs = opts.pollMs;
     this.redfish = new RedfishDriver(opts);
     this.ipmi = new IpmiDriver({ ...opts, retries: 1 });
   }
@@ -98,6 +102,12 @@ export class Drivers {
         n.bios = await this.redfish.biosSettings(n);
       });
     }
+    if (node.raid_interface === 'redfish') {
+      steps.set('raid.delete_configuration', (n) => deleteRaidConfiguration(this.redfish, n, this.pollMs));
+      steps.set('raid.create_configuration', (n) => createRaidConfiguration(this.redfish, n, this.pollMs));
+    }
+    if (node.firmware_interface === 'redfish')
+      steps.set('firmware.update', (n, args) => updateFirmware(this.redfish, n, args, this.pollMs));
     if (node.bios_interface === 'fake') steps.set('bios.apply_configuration', async () => {});
     if (node.raid_interface === 'fake') {
       steps.set('raid.create_configuration', async () => {});

@@ -185,3 +185,24 @@ export function redfishMessage(body: Record<string, unknown>): string {
   if (typeof body['@ferrite.text'] === 'string') return body['@ferrite.text'] as string;
   return 'no details';
 }
+
+/** Follows a 202's task monitor until the operation ends; throws with the BMC's messages if it failed. */
+export async function waitForTask(c: RedfishClient, r: RedfishResponse, timeoutMs: number, pollMs: number): Promise<RedfishResponse> {
+  if (r.status !== 202) return r;
+  const monitor = typeof r.headers.location === 'string' ? new URL(r.headers.location, c.ep.address).pathname : null;
+  if (!monitor) return r;
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await c.request('GET', monitor).catch((e: unknown) => {
+      throw new IronicError('Internal', `Redfish task ${monitor} failed: ${(e as Error).message}`);
+    });
+    if (m.status !== 202) {
+      const state = m.body.TaskState;
+      if (state === 'Exception' || state === 'Cancelled')
+        throw new IronicError('Internal', `Redfish task ${monitor} ended ${String(state)}: ${redfishMessage(m.body)}`);
+      return m;
+    }
+    if (Date.now() > until) throw new IronicError('Internal', `Redfish task ${monitor} did not finish within ${timeoutMs / 1000} s`);
+    await new Promise((res) => setTimeout(res, pollMs));
+  }
+}
