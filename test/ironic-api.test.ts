@@ -430,3 +430,70 @@ describe('Ironic API with HTTP Basic auth (htpasswd, bcrypt)', () => {
     assert.match(denied.stderr, /401|Unauthorized|Incorrect username or password/i);
   });
 });
+
+describe('Ironic API over TLS, and a full worker pool', () => {
+  it('serves HTTPS with the given certificate; the baremetal CLI verifies it with --os-cacert', async () => {
+    const { loadOrCreateCredentials } = await import('../provider/apiserver/pki.js');
+    const { tempDir } = await import('./helpers/apiserver.js');
+    const dir = tempDir('ferrite-ironic-tls-');
+    await loadOrCreateCredentials(dir, ['127.0.0.1'], 'ironic');
+    const ironic = await startTestIronic({
+      dataDir: join(dir, 'data'),
+      tls: { certFile: join(dir, 'pki', 'ironic.crt'), keyFile: join(dir, 'pki', 'ironic.key') },
+    });
+    try {
+      assert.match(ironic.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      if (haveBaremetal) {
+        ok(
+          await baremetal(ironic.url, [
+            '--os-cacert',
+            join(dir, 'pki', 'ca.crt'),
+            'node',
+            'create',
+            '--driver',
+            'fake-hardware',
+            '--name',
+            'tls-node',
+          ]),
+          'create over TLS',
+        );
+        const untrusted = await baremetal(ironic.url, ['node', 'list']);
+        assert.notEqual(untrusted.code, 0, 'an unknown CA is refused');
+        assert.match(untrusted.stderr, /certificate|SSL/i);
+      }
+      assert.ok(ironic.store.nodeByName('tls-node') || !haveBaremetal);
+    } finally {
+      await ironic.close();
+    }
+  });
+
+  it('answers 503 NoFreeConductorWorker when every worker is busy, and nothing is left locked', async () => {
+    const net = await import('node:net');
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = net.createServer((s) => {
+      sockets.add(s);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const ironic = await startTestIronic({ conductor: { workers: 1, bmcRequestTimeoutMs: 1500 } });
+    try {
+      for (const n of ['w1', 'w2'])
+        await req(ironic.url, 'POST', '/v1/nodes', {
+          name: n,
+          driver: 'redfish',
+          driver_info: { redfish_address: `http://127.0.0.1:${port}`, redfish_auth_type: 'basic' },
+        });
+      assert.equal((await req(ironic.url, 'PUT', '/v1/nodes/w1/states/provision', { target: 'manage' })).status, 202);
+      const busy = await req(ironic.url, 'PUT', '/v1/nodes/w2/states/provision', { target: 'manage' });
+      assert.equal(busy.status, 503);
+      assert.match(fault(busy), /lack of free conductor workers/);
+      const w2 = ironic.store.nodeByName('w2');
+      assert.equal(w2?.reservation, null);
+      assert.equal(w2?.provision_state, 'enroll', 'the refused request changed nothing');
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+      await ironic.close();
+    }
+  });
+});

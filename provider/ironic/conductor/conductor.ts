@@ -169,6 +169,12 @@ export class Conductor {
     this.store.putNode(node);
   }
 
+  /** Refuses up front when the pool is full, so a refused request changes nothing. */
+  private requireWorker(): void {
+    if (this.busy >= this.opts.workers)
+      throw new IronicError('NoFreeConductorWorker', 'Requested action cannot be performed due to lack of free conductor workers.');
+  }
+
   /** Runs `fn` with the lock held on a worker; the lock is released when it ends, whatever happens. */
   private spawn(node: Node, what: string, fn: (n: Node) => Promise<void>): void {
     if (this.busy >= this.opts.workers) {
@@ -307,6 +313,7 @@ export class Conductor {
     },
     minor: number,
   ): void {
+    this.requireWorker();
     const node = this.acquire(ident);
     try {
       this.startProvision(node, target, args, minor);
@@ -1043,6 +1050,7 @@ export class Conductor {
       throw new IronicError('NotAcceptable', `Power state ${target} needs API version 1.27`);
     if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1))
       throw new IronicError('Invalid', `Invalid timeout value ${timeout}: it must be a positive integer`);
+    this.requireWorker();
     const node = this.acquire(ident);
     let set: DriverSet;
     try {
