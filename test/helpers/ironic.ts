@@ -19,7 +19,7 @@ export async function startTestIronic(opts: Partial<IronicServiceOptions> = {}):
     httpPort: 0,
     log: pino({ level: process.env.FERRITE_TEST_LOG ?? 'silent' }),
     ...opts,
-    conductor: { heartbeatTimeout: 2, powerSyncInterval: 0, pollMs: 50, ...opts.conductor },
+    conductor: { heartbeatTimeout: 2, powerSyncInterval: 0, pollMs: 50, bmcRetryDelayMs: 100, ...opts.conductor },
   });
   return Object.assign(svc, { dir });
 }

@@ -44,6 +44,8 @@ export interface ConductorOptions {
   eraseDevicesPriority: number;
   eraseDevicesMetadataPriority: number;
   bmcRequestTimeoutMs: number;
+  /** first delay before retrying a transient BMC error (grows per attempt) */
+  bmcRetryDelayMs: number;
   pollMs: number;
   log?: Logger;
 }
@@ -61,6 +63,7 @@ export const DEFAULT_CONDUCTOR_OPTIONS: Omit<ConductorOptions, 'hostname' | 'api
   eraseDevicesPriority: 0,
   eraseDevicesMetadataPriority: 10,
   bmcRequestTimeoutMs: 10_000,
+  bmcRetryDelayMs: 3000,
   pollMs: 500,
 };
 
@@ -94,6 +97,7 @@ export class Conductor {
       powerTimeoutS: opts.powerStateChangeTimeout,
       requestTimeoutMs: opts.bmcRequestTimeoutMs,
       pollMs: opts.pollMs,
+      retryDelayMs: opts.bmcRetryDelayMs,
     });
   }
 

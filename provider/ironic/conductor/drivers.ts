@@ -64,7 +64,7 @@ export class Drivers {
 
   private readonly pollMs: number;
 
-  constructor(opts: { powerTimeoutS: number; requestTimeoutMs: number; pollMs: number }) {
+  constructor(opts: { powerTimeoutS: number; requestTimeoutMs: number; pollMs: number; retryDelayMs?: number }) {
     this.pollMs = opts.pollMs;
     this.redfish = new RedfishDriver(opts);
     this.ipmi = new IpmiDriver({ ...opts, retries: 1 });

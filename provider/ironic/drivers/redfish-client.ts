@@ -14,6 +14,28 @@ export interface RedfishEndpoint {
   verifyCa: boolean | string;
   authType: 'auto' | 'session' | 'basic';
   timeoutMs: number;
+  /** retries of transient BMC errors, and the delay between them (grows per attempt) */
+  retries: number;
+  retryDelayMs: number;
+}
+
+const TRANSIENT_MESSAGES = ['ActionParameterValueConflict', 'UnableToModifyDuringSystemPOST', 'InvalidOperationForSystemState', 'SYS518'];
+
+export class RedfishHttpError extends IronicError {
+  constructor(
+    readonly httpStatus: number,
+    readonly messageIds: string[],
+    message: string,
+  ) {
+    super('Internal', message);
+  }
+}
+
+function messageIds(body: Record<string, unknown>): string[] {
+  const err = body.error as { code?: string; '@Message.ExtendedInfo'?: Array<{ MessageId?: string }> } | undefined;
+  const ids = (err?.['@Message.ExtendedInfo'] ?? []).map((m) => String(m.MessageId ?? ''));
+  if (err?.code) ids.push(String(err.code));
+  return ids.filter(Boolean);
 }
 
 export interface RedfishResponse {
@@ -116,18 +138,29 @@ export class RedfishClient {
   }
 
   /** One request; re-authenticates once when the session expired. Non-2xx answers throw. */
+  /**
+   * One request; re-authenticates once when the session expired, and retries what real BMCs
+   * report as transient (5xx while busy, iDRAC's 409 on Reset, iLO's "during POST" and
+   * "invalid for system state", iDRAC SYS518) a few times, as sushy and Ironic do.
+   * Other non-2xx answers throw a RedfishHttpError carrying the status and message ids.
+   */
   async request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<RedfishResponse> {
     await this.login();
-    let r = await this.raw(method, path, body, headers);
-    if (r.status === 401 && this.token) {
-      this.token = null;
-      await this.login();
-      r = await this.raw(method, path, body, headers);
+    for (let attempt = 0; ; attempt++) {
+      let r = await this.raw(method, path, body, headers);
+      if (r.status === 401 && this.token) {
+        this.token = null;
+        await this.login();
+        r = await this.raw(method, path, body, headers);
+      }
+      if (r.status === 401 || r.status === 403) throw authFailed(this.ep.address, r);
+      if (r.status < 400) return r;
+      const ids = messageIds(r.body);
+      const transient = (r.status >= 500 && r.status !== 501) || ids.some((id) => TRANSIENT_MESSAGES.some((t) => id.endsWith(t)));
+      if (!transient || attempt >= this.ep.retries)
+        throw new RedfishHttpError(r.status, ids, `Redfish ${method} ${path} failed with HTTP ${r.status}: ${redfishMessage(r.body)}`);
+      await new Promise((res) => setTimeout(res, this.ep.retryDelayMs * (attempt + 1)));
     }
-    if (r.status === 401 || r.status === 403) throw authFailed(this.ep.address, r);
-    if (r.status >= 400)
-      throw new IronicError('Internal', `Redfish ${method} ${path} failed with HTTP ${r.status}: ${redfishMessage(r.body)}`);
-    return r;
   }
 
   get(path: string): Promise<RedfishResponse> {
@@ -138,7 +171,17 @@ export class RedfishClient {
   async patch(path: string, body: unknown): Promise<RedfishResponse> {
     const cur = await this.get(path);
     const etag = typeof cur.headers.etag === 'string' ? cur.headers.etag : (cur.body['@odata.etag'] as string | undefined);
-    return this.request('PATCH', path, body, etag ? { 'If-Match': etag } : {});
+    if (!etag) return this.request('PATCH', path, body);
+    // BMCs disagree on ETags: some refuse the weak form, some any If-Match; try as sushy does
+    const tries = [etag, ...(etag.startsWith('W/') ? [etag.slice(2)] : []), null];
+    for (const [i, tag] of tries.entries()) {
+      try {
+        return await this.request('PATCH', path, body, tag ? { 'If-Match': tag } : {});
+      } catch (e) {
+        if (!(e instanceof RedfishHttpError && e.httpStatus === 412) || i === tries.length - 1) throw e;
+      }
+    }
+    throw new IronicError('Internal', 'unreachable');
   }
 
   post(path: string, body: unknown): Promise<RedfishResponse> {

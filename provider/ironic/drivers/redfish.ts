@@ -14,7 +14,7 @@ import type {
   PowerTarget,
 } from './interfaces.js';
 import { infoStr, requireInfo } from './interfaces.js';
-import { RedfishClient } from './redfish-client.js';
+import { RedfishClient, RedfishHttpError } from './redfish-client.js';
 import { bootModeOf, waitFor } from './util.js';
 
 const TO_REDFISH: Partial<Record<BootDevice, string>> = {
@@ -29,7 +29,7 @@ const FROM_REDFISH: Record<string, BootDevice> = { Pxe: 'pxe', Hdd: 'disk', Cd: 
 export class RedfishDriver implements PowerInterface, ManagementInterface, OobInspect, BiosInterface, FirmwareInterface {
   private readonly clients = new Map<string, RedfishClient>();
 
-  constructor(private readonly opts: { powerTimeoutS: number; requestTimeoutMs: number; pollMs: number }) {}
+  constructor(private readonly opts: { powerTimeoutS: number; requestTimeoutMs: number; pollMs: number; retryDelayMs?: number }) {}
 
   validate(node: Node): void {
     requireInfo(node, ['redfish_address'], 'Redfish');
@@ -77,6 +77,8 @@ export class RedfishDriver implements PowerInterface, ManagementInterface, OobIn
           verifyCa,
           authType: auth,
           timeoutMs: this.opts.requestTimeoutMs,
+          retries: 5,
+          retryDelayMs: this.opts.retryDelayMs ?? 3000,
         },
         infoStr(node, 'redfish_system_id') ?? null,
       );
@@ -98,6 +100,7 @@ export class RedfishDriver implements PowerInterface, ManagementInterface, OobIn
     const reset = target === 'power on' ? 'On' : target === 'power off' ? 'ForceOff' : 'GracefulShutdown';
     const want = target === 'power on' ? 'power on' : 'power off';
     if ((await this.getPowerState(node)) === want) return;
+    if (want === 'power on') await this.restoreBootDevice(node);
     await c.post(`${sys}/Actions/ComputerSystem.Reset`, { ResetType: reset });
     await this.waitPower(node, want, timeoutS);
   }
@@ -116,6 +119,7 @@ export class RedfishDriver implements PowerInterface, ManagementInterface, OobIn
       await c.post(`${sys}/Actions/ComputerSystem.Reset`, { ResetType: soft ? 'GracefulShutdown' : 'ForceOff' });
       await this.waitPower(node, 'power off', timeoutS);
     }
+    await this.restoreBootDevice(node);
     await c.post(`${sys}/Actions/ComputerSystem.Reset`, { ResetType: 'On' });
     await this.waitPower(node, 'power on', timeoutS);
   }
@@ -125,17 +129,43 @@ export class RedfishDriver implements PowerInterface, ManagementInterface, OobIn
   }
 
   async setBootDevice(node: Node, device: BootDevice, persistent: boolean): Promise<void> {
-    const target = TO_REDFISH[device];
+    let target = TO_REDFISH[device];
     if (!target) throw new IronicError('InvalidParameterValue', `Redfish does not support boot device ${device}`);
     const c = this.client(node);
+    const sys = await c.system();
+    const boot = ((await c.get(sys)).body.Boot ?? {}) as Record<string, unknown>;
+    const allowed = boot['BootSourceOverrideTarget@Redfish.AllowableValues'] as string[] | undefined;
+    // Supermicro boots virtual media only as UsbCd
+    if (target === 'Cd' && allowed && !allowed.includes('Cd') && allowed.includes('UsbCd')) target = 'UsbCd';
     const mode = bootModeOf(node) === 'bios' ? 'Legacy' : 'UEFI';
-    await c.patch(await c.system(), {
-      Boot: {
-        BootSourceOverrideTarget: target,
-        BootSourceOverrideEnabled: persistent ? 'Continuous' : 'Once',
-        BootSourceOverrideMode: mode,
-      },
-    });
+    // the full triple every time: some BMCs (AMI, Supermicro) ignore a partial Boot object
+    const patch = (enabled: string) =>
+      c.patch(sys, { Boot: { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: enabled, BootSourceOverrideMode: mode } });
+    delete node.driver_internal_info.redfish_boot_device_fallback;
+    if (!persistent) {
+      await patch('Once');
+      return;
+    }
+    const allowedEnabled = boot['BootSourceOverrideEnabled@Redfish.AllowableValues'] as string[] | undefined;
+    try {
+      if (allowedEnabled && !allowedEnabled.includes('Continuous'))
+        throw new RedfishHttpError(400, ['PropertyValueNotInList'], 'Continuous is not offered');
+      await patch('Continuous');
+    } catch (e) {
+      if (!(e instanceof RedfishHttpError) || e.httpStatus >= 500) throw e;
+      // BMCs without Continuous: boot once, and set it again before every power-on (as Ironic does)
+      await patch('Once');
+      node.driver_internal_info.redfish_boot_device_fallback = device;
+    }
+  }
+
+  /** Re-applies a persistent boot device the BMC could only take as Once. */
+  private async restoreBootDevice(node: Node): Promise<void> {
+    const d = node.driver_internal_info.redfish_boot_device_fallback as BootDevice | undefined;
+    if (d) {
+      await this.setBootDevice(node, d, true);
+      node.driver_internal_info.redfish_boot_device_fallback = d;
+    }
   }
 
   async getBootDevice(node: Node): Promise<{ boot_device: BootDevice | null; persistent: boolean | null }> {
@@ -144,12 +174,13 @@ export class RedfishDriver implements PowerInterface, ManagementInterface, OobIn
     if (boot.BootSourceOverrideEnabled === 'Disabled' || !boot.BootSourceOverrideTarget || boot.BootSourceOverrideTarget === 'None')
       return { boot_device: null, persistent: null };
     return {
-      boot_device: FROM_REDFISH[boot.BootSourceOverrideTarget] ?? null,
-      persistent: boot.BootSourceOverrideEnabled === 'Continuous',
+      boot_device: FROM_REDFISH[boot.BootSourceOverrideTarget] ?? (boot.BootSourceOverrideTarget === 'UsbCd' ? 'cdrom' : null),
+      persistent: boot.BootSourceOverrideEnabled === 'Continuous' || Boolean(node.driver_internal_info.redfish_boot_device_fallback),
     };
   }
 
-  private async cdSlot(node: Node): Promise<string> {
+  /** CD/DVD slots, the system's own first, then its managers' (where older BMCs keep them). */
+  private async cdSlots(node: Node): Promise<Array<{ uri: string; body: Record<string, unknown> }>> {
     const c = this.client(node);
     const sys = await c.get(await c.system());
     const candidates: string[] = [];
@@ -161,29 +192,71 @@ export class RedfishDriver implements PowerInterface, ManagementInterface, OobIn
       const vm = (mgr.body.VirtualMedia as { '@odata.id'?: string } | undefined)?.['@odata.id'];
       if (vm) candidates.push(vm);
     }
+    const out: Array<{ uri: string; body: Record<string, unknown> }> = [];
     for (const col of candidates) {
       const members = ((await c.get(col)).body.Members ?? []) as Array<{ '@odata.id': string }>;
       for (const m of members) {
         const vm = await c.get(m['@odata.id']);
         const types = (vm.body.MediaTypes ?? []) as string[];
-        if (types.includes('CD') || types.includes('DVD')) return m['@odata.id'];
+        // Cisco advertises only DVD
+        if (types.includes('CD') || types.includes('DVD')) out.push({ uri: m['@odata.id'], body: vm.body });
       }
     }
-    throw new IronicError('InvalidParameterValue', `No virtual media CD/DVD device found on node ${node.uuid}'s BMC`);
+    if (!out.length) throw new IronicError('InvalidParameterValue', `No virtual media CD/DVD device found on node ${node.uuid}'s BMC`);
+    return out;
+  }
+
+  private async cdSlot(node: Node): Promise<string> {
+    return (await this.cdSlots(node))[0].uri;
+  }
+
+  private async eject(node: Node, slot: { uri: string; body: Record<string, unknown> }): Promise<void> {
+    const c = this.client(node);
+    const action = (slot.body.Actions as Record<string, { target?: string }> | undefined)?.['#VirtualMedia.EjectMedia']?.target;
+    // an empty JSON body: iLO refuses EjectMedia without one
+    if (action) await c.post(action, {});
+    else await c.patch(slot.uri, { Image: null, Inserted: false });
   }
 
   async insertMedia(node: Node, url: string): Promise<void> {
     const c = this.client(node);
-    const slot = await this.cdSlot(node);
-    const cur = await c.get(slot);
-    if (cur.body.Inserted) await c.post(`${slot}/Actions/VirtualMedia.EjectMedia`, {});
-    await c.post(`${slot}/Actions/VirtualMedia.InsertMedia`, { Image: url, Inserted: true, WriteProtected: true });
+    let last: unknown = null;
+    for (const slot of await this.cdSlots(node)) {
+      try {
+        // always eject first: iDRAC reports Inserted for a while after an eject, and the same URL must load afresh
+        if (slot.body.Inserted || slot.body.Image) await this.eject(node, slot);
+        const action = (slot.body.Actions as Record<string, { target?: string }> | undefined)?.['#VirtualMedia.InsertMedia']?.target;
+        if (!action) {
+          // no InsertMedia action (Lenovo SD530): PATCH the slot instead
+          await c.patch(slot.uri, { Image: url, Inserted: true, WriteProtected: true });
+          return;
+        }
+        try {
+          await c.post(action, { Image: url, Inserted: true, WriteProtected: true });
+        } catch (e) {
+          // Supermicro rejects the optional Inserted/WriteProtected parameters
+          if (
+            !(
+              e instanceof RedfishHttpError &&
+              e.httpStatus === 400 &&
+              e.messageIds.some((id) => /ParameterUnknown|PropertyUnknown/.test(id))
+            )
+          )
+            throw e;
+          await c.post(action, { Image: url });
+        }
+        return;
+      } catch (e) {
+        // a slot that refuses (internal-only slots, 405) is skipped for the next one
+        if (!(e instanceof RedfishHttpError) || (e.httpStatus !== 400 && e.httpStatus !== 405)) throw e;
+        last = e;
+      }
+    }
+    throw last instanceof Error ? last : new IronicError('Internal', `no virtual media slot of node ${node.uuid} accepted ${url}`);
   }
 
   async ejectMedia(node: Node): Promise<void> {
-    const c = this.client(node);
-    const slot = await this.cdSlot(node);
-    if ((await c.get(slot)).body.Inserted) await c.post(`${slot}/Actions/VirtualMedia.EjectMedia`, {});
+    for (const slot of await this.cdSlots(node)) if (slot.body.Inserted || slot.body.Image) await this.eject(node, slot);
   }
 
   async mediaState(node: Node): Promise<Array<{ image: string | null; inserted: boolean; media_types: string[] }>> {
