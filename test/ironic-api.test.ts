@@ -8,36 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { eventually } from './helpers/apiserver.js';
-import { baremetal, haveBaremetal, ok, startTestIronic } from './helpers/ironic.js';
-
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-}
-
-async function req(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': 'latest', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {}
-  return { status: r.status, headers: r.headers, text, json };
-}
-
-/** The faultstring inside Ironic's JSON-in-JSON error body. */
-function fault(r: Res): string {
-  assert.equal(typeof r.json.error_message, 'string', `an Ironic error body, got ${r.text}`);
-  const inner = JSON.parse(r.json.error_message as string) as { faultstring: string; faultcode: string };
-  assert.ok(inner.faultcode === 'Client' || inner.faultcode === 'Server');
-  return inner.faultstring;
-}
+import { baremetal, faultstring as fault, haveBaremetal, ok, ironicRequest as req, startTestIronic } from './helpers/ironic.js';
 
 describe('Ironic API', () => {
   let ironic: Awaited<ReturnType<typeof startTestIronic>>;

@@ -8,33 +8,13 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from './helpers/apiserver.js';
 import { startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
-import { baremetal, haveBaremetal, startTestIronic } from './helpers/ironic.js';
+import { baremetal, faultstring as faultOf, haveBaremetal, ironicRequest, startTestIronic } from './helpers/ironic.js';
+
+const api = (base: string, method: string, path: string, body?: unknown) =>
+  ironicRequest(base, method, path, body, { 'X-OpenStack-Ironic-API-Version': '1.110' });
 
 const image = Buffer.alloc(2 * 1024 * 1024, 3);
 const sha256 = createHash('sha256').update(image).digest('hex');
-
-async function api(
-  base: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': '1.110' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {}
-  return { status: r.status, json, text };
-}
-
-function faultOf(r: { json: Record<string, unknown> }): string {
-  return (JSON.parse(String(r.json.error_message)) as { faultstring: string }).faultstring;
-}
 
 describe('Ironic: bad input and broken peers', () => {
   let fleet: TestFleet;

@@ -14,6 +14,10 @@ import { newNode } from '../provider/ironic/model.js';
 import { IronicStore } from '../provider/ironic/store.js';
 import { cleanup, eventually, ROOT, tempDir } from './helpers/apiserver.js';
 import { startFileServer, startTestFleet } from './helpers/bmc.js';
+import { ironicRequest } from './helpers/ironic.js';
+
+const api = (base: string, method: string, path: string, body?: unknown) =>
+  ironicRequest(base, method, path, body, { 'X-OpenStack-Ironic-API-Version': '1.110' });
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -59,16 +63,6 @@ function launch(dir: string, port: number, httpPort: number): Promise<ChildProce
     });
     child.on('exit', (code) => reject(new Error(`ferrite ironic exited early (${code}): ${out}`)));
   });
-}
-
-async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': '1.110' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : {} };
 }
 
 describe('Ironic durability', () => {

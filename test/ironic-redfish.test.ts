@@ -8,21 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from './helpers/apiserver.js';
 import { startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
-import { startTestIronic } from './helpers/ironic.js';
+import { ironicRequest, startTestIronic } from './helpers/ironic.js';
 
-async function api(base: string, method: string, path: string, body?: unknown, version = '1.110') {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': version },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {}
-  return { status: r.status, json, text };
-}
+const api = (base: string, method: string, path: string, body?: unknown, version = '1.110') =>
+  ironicRequest(base, method, path, body, { 'X-OpenStack-Ironic-API-Version': version });
 
 describe('Ironic redfish driver features', () => {
   let fleet: TestFleet;

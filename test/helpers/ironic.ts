@@ -77,3 +77,39 @@ export function ok(r: ExecResult, what: string): string {
   if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;
 }
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+/** One raw Ironic API request (JSON in, JSON out); `body` as a string is sent verbatim. */
+export async function ironicRequest(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': 'latest', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {}
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+/** The faultstring inside Ironic's JSON-in-JSON error body (throws when the body is not one). */
+export function faultstring(r: { json: Record<string, unknown>; text?: string }): string {
+  if (typeof r.json.error_message !== 'string') throw new Error(`not an Ironic error body: ${r.text ?? JSON.stringify(r.json)}`);
+  const inner = JSON.parse(r.json.error_message) as { faultstring: string; faultcode: string };
+  if (inner.faultcode !== 'Client' && inner.faultcode !== 'Server') throw new Error(`bad faultcode ${inner.faultcode}`);
+  return inner.faultstring;
+}

@@ -7,22 +7,6 @@ import { PORT_FIELD_VERSIONS, V } from './microversion.js';
 import { PORT_API_FIELDS, PORT_LIST_FIELDS, parseFields, renderPort } from './render.js';
 import { type Ctx, h, minorOf } from './server.js';
 
-const CREATE = new Set([
-  'address',
-  'node_uuid',
-  'node',
-  'uuid',
-  'extra',
-  'local_link_connection',
-  'pxe_enabled',
-  'physical_network',
-  'portgroup_uuid',
-  'is_smartnic',
-  'name',
-  'description',
-  'vendor',
-  'category',
-]);
 const PATCHABLE = new Set([
   'address',
   'node_uuid',
@@ -37,6 +21,8 @@ const PATCHABLE = new Set([
   'vendor',
   'category',
 ]);
+/** creation also takes the UUID, and the node by name (1.94) */
+const CREATE = new Set([...PATCHABLE, 'node', 'uuid']);
 
 export function portRoutes(app: Express, ctx: Ctx): void {
   const c = ctx.conductor;

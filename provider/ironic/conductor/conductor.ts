@@ -68,6 +68,16 @@ export const DEFAULT_CONDUCTOR_OPTIONS: Omit<ConductorOptions, 'hostname' | 'api
 };
 
 type StepKind = 'deploy' | 'clean';
+
+/** The optional arguments of PUT /states/provision. */
+export interface ProvisionArgs {
+  configdrive?: unknown;
+  clean_steps?: Step[];
+  deploy_steps?: Step[];
+  service_steps?: Step[];
+  disable_ramdisk?: boolean;
+  rescue_password?: string;
+}
 interface PlannedStep extends Step {
   /** run by the agent (execute_<kind>_step) rather than by the conductor */
   agent: boolean;
@@ -304,19 +314,7 @@ export class Conductor {
   // ---- provisioning API ----
 
   /** PUT /states/provision: validates, transitions, and spawns the work. */
-  provision(
-    ident: string,
-    target: string,
-    args: {
-      configdrive?: unknown;
-      clean_steps?: Step[];
-      deploy_steps?: Step[];
-      service_steps?: Step[];
-      disable_ramdisk?: boolean;
-      rescue_password?: string;
-    },
-    minor: number,
-  ): void {
+  provision(ident: string, target: string, args: ProvisionArgs, minor: number): void {
     this.requireWorker();
     const node = this.acquire(ident);
     try {
@@ -331,19 +329,7 @@ export class Conductor {
     }
   }
 
-  private startProvision(
-    node: Node,
-    target: string,
-    args: {
-      configdrive?: unknown;
-      clean_steps?: Step[];
-      deploy_steps?: Step[];
-      service_steps?: Step[];
-      disable_ramdisk?: boolean;
-      rescue_password?: string;
-    },
-    minor: number,
-  ): void {
+  private startProvision(node: Node, target: string, args: ProvisionArgs, minor: number): void {
     const set = this.drivers.forNode(node);
     const st = node.provision_state;
     // the state machine answers first: a request the current state cannot take is refused before
