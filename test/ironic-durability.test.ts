@@ -203,3 +203,40 @@ describe('Ironic durability', () => {
     }
   });
 });
+
+describe('ferrite ironic: bad flags and files', () => {
+  const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
+  it('refuses them with one line and exit 2, leaving nothing running', async () => {
+    const { run } = await import('./helpers/apiserver.js');
+    const dir = tempDir('ferrite-ironic-flags-');
+    try {
+      const cases: Array<[string[], RegExp]> = [
+        [['ironic', '--sync', 'bogus'], /--sync must be full or normal/],
+        [['ironic', '--htpasswd', join(dir, 'missing')], /cannot read htpasswd file .*missing/],
+        [['ironic', '--tls-cert', join(dir, 'c.pem')], /--tls-cert and --tls-key go together/],
+        [['ironic', '--port', '99999'], /must be a port number/],
+        [['bmc', 'serve', '--machines', '1', '--pxe-url', 'tftp://x/boot'], /--pxe-url must be an http\(s\) URL/],
+      ];
+      for (const [args, msg] of cases) {
+        const r = await run(
+          process.execPath,
+          [...CLI, ...args, '--data-dir', join(dir, 'd'), ...(args[0] === 'ironic' ? ['--http-port', '0'] : [])],
+          { cwd: ROOT, timeoutMs: 30_000 },
+        );
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, msg);
+      }
+      const bad = join(dir, 'htpasswd');
+      (await import('node:fs')).writeFileSync(bad, 'ironic:plaintext\n');
+      const r = await run(
+        process.execPath,
+        [...CLI, 'ironic', '--htpasswd', bad, '--port', '0', '--http-port', '0', '--data-dir', join(dir, 'd')],
+        { cwd: ROOT, timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /only bcrypt entries are supported/);
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
