@@ -392,14 +392,7 @@ export class Conductor {
       case 'deploy':
       case 'rebuild': {
         const event: ProvisionEvent = target === 'rebuild' ? 'rebuild' : 'deploy';
-        if (target === 'rebuild' && st === 'available')
-          throw new IronicError(
-            'InvalidStateRequested',
-            `The requested action "rebuild" can not be performed on node "${node.uuid}" while it is in state "available".`,
-          );
         this.validateDeploy(node, set);
-        const next = transition(st, event, node.uuid); // refuse before touching anything
-        void next;
         if (args.configdrive !== undefined && args.configdrive !== null) {
           validateConfigDrive(args.configdrive);
           node.instance_info.configdrive =
