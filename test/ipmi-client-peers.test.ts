@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IpmiClient, IpmiClientError } from '../emulator/ipmi/client.js';
+import { IpmiClient, IpmiClientError } from '../lib/ipmi/client.js';
 import { eventually } from './helpers/apiserver.js';
 import { havePythonPeers, PYTHON } from './helpers/bmc.js';
 import { startTestIronic } from './helpers/ironic.js';

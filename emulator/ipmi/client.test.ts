@@ -6,14 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { IpmiClient, IpmiClientError } from '../../lib/ipmi/client.js';
+import { buildV15, checksum } from '../../lib/ipmi/codec.js';
 import { defaultFleet, resolveFleet } from '../fleet/config.js';
 import { BootHandlers } from '../machine/boot-handlers.js';
 import { ScaledClock } from '../machine/clock.js';
 import { Machine } from '../machine/machine.js';
 import { initialState } from '../machine/model.js';
 import { SimBackend } from '../machine/sim-backend.js';
-import { IpmiClient, IpmiClientError } from './client.js';
-import { buildV15, checksum } from './codec.js';
 import { IpmiServer } from './server.js';
 
 describe('IPMI client and server', () => {

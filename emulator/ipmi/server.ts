@@ -4,7 +4,6 @@
 // not parse, authenticate or fit the session's sequence window is dropped without a reply.
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import type { Machine } from '../machine/machine.js';
 import {
   buildAsfPong,
   buildResponse,
@@ -20,7 +19,8 @@ import {
   parseRequest,
   type SessionKeys,
   type V20Packet,
-} from './codec.js';
+} from '../../lib/ipmi/codec.js';
+import type { Machine } from '../machine/machine.js';
 import { BmcState, CC, type DeviceIdentity, guidBytes, handleCommand, NetFn, requiredPrivilege } from './commands.js';
 
 // RMCP+ status codes (IPMI 2.0 table 13-15)

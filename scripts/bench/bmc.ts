@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { IpmiClient } from '../../emulator/ipmi/client.js';
+import { IpmiClient } from '../../lib/ipmi/client.js';
 import { arg, freePort, launch, ROOT, stop, waitFor } from './common.js';
 
 const SECONDS = Number(arg('--seconds', '8'));

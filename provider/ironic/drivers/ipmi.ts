@@ -1,6 +1,6 @@
 // The `ipmi` hardware type's ipmitool power and management interfaces, spoken natively over
 // IPMI 2.0 lanplus (RMCP+) instead of spawning ipmitool per call.
-import { IpmiClient, IpmiClientError } from '../../../emulator/ipmi/client.js';
+import { IpmiClient, IpmiClientError } from '../../../lib/ipmi/client.js';
 import { IronicError } from '../errors.js';
 import type { Node } from '../model.js';
 import type { BootDevice, ManagementInterface, PowerInterface, PowerTarget } from './interfaces.js';

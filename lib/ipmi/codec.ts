@@ -1,6 +1,7 @@
 // RMCP / IPMI 1.5 / IPMI 2.0 (RMCP+) framing, IPMI message checksums, and the two cipher
-// suites served (3: HMAC-SHA1, 17: HMAC-SHA256; both AES-CBC-128). Hand-written: no maintained
-// JavaScript IPMI server exists, and the byte layout is small and fixed by the IPMI 2.0 spec.
+// suites (3: HMAC-SHA1, 17: HMAC-SHA256; both AES-CBC-128), shared by the emulator's server and
+// the client Ironic uses. Hand-written: no maintained JavaScript IPMI library exists, and the
+// byte layout is small and fixed by the IPMI 2.0 spec.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 export const RMCP_CLASS_ASF = 0x06;

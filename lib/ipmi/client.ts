@@ -1,5 +1,6 @@
-// A minimal IPMI 2.0 lanplus client (RMCP+ session, cipher suite 3 or 17): used to benchmark and
-// test BMCs without spawning ipmitool per command. Hand-written for the reason the server is.
+// A minimal IPMI 2.0 lanplus client (RMCP+ session, cipher suite 3 or 17): Ironic's ipmi driver
+// speaks it to BMCs, and the benchmark and tests use it instead of spawning ipmitool per command.
+// Hand-written for the reason the emulator's server is (no maintained JavaScript IPMI library).
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { buildV20, CIPHER_SUITES, checksum, decryptPayload, hmac, PayloadType, parsePacket, type SessionKeys } from './codec.js';
