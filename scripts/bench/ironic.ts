@@ -29,7 +29,28 @@ if (!existsSync(join(VENV, 'ironic'))) {
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+/**
+ * One request. A keep-alive socket the server closed while idle fails with ECONNRESET / "socket
+ * hang up" before any answer (OpenStack Ironic's WSGI server does this under load): such a request
+ * is sent again on a fresh socket, up to 3 times.
+ */
+async function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await callOnce(port, method, path, body);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (attempt >= 3 || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw e;
+    }
+  }
+}
+
+function callOnce(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
