@@ -149,9 +149,13 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
           (q.chassis_uuid === undefined || n.chassis_uuid === q.chassis_uuid) &&
           (q.description_contains === undefined || (n.description ?? '').includes(q.description_contains)),
       );
-      const key = (n: Node): string =>
-        sortKey === 'id' ? `${n.created_at}|${n.uuid}` : String((n as unknown as Record<string, unknown>)[sortKey] ?? '');
-      nodes.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+      // keys computed once per node, not once per comparison
+      const keyed = nodes.map((n) => ({
+        n,
+        k: sortKey === 'id' ? `${n.created_at}|${n.uuid}` : String((n as unknown as Record<string, unknown>)[sortKey] ?? ''),
+      }));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      nodes = keyed.map((x) => x.n);
       if (sortDir === 'desc') nodes.reverse();
       if (q.marker) {
         const i = nodes.findIndex((n) => n.uuid === q.marker);

@@ -57,6 +57,46 @@ export const NODE_API_FIELDS = new Set([
   'states',
 ]);
 
+/** One field of a node as the API shows it (secrets masked, pre-1.2 "available" as null, links). */
+function nodeField(node: Node, k: string, minor: number, base: string, conductor: string | null): unknown {
+  switch (k) {
+    case 'driver_info':
+    case 'driver_internal_info':
+      return maskSecrets(node[k]);
+    case 'instance_info': {
+      const ii = maskSecrets(node.instance_info);
+      if (ii.configdrive !== undefined) ii.configdrive = '******';
+      return ii;
+    }
+    case 'provision_state':
+    case 'target_provision_state':
+      return minor < 2 && node[k] === 'available' ? null : node[k];
+    case 'links':
+      return link(base, 'nodes', node.uuid);
+    case 'ports':
+    case 'states':
+    case 'portgroups':
+    case 'volume':
+      return link(base, 'nodes', node.uuid, `/${k}`);
+    case 'conductor':
+      return conductor;
+    default:
+      return (node as unknown as Record<string, unknown>)[k];
+  }
+}
+
+/** The node's public fields at `minor`, in the order Ferrite shows them. */
+function nodeKeys(node: Node, minor: number): string[] {
+  const keys = Object.keys(node).filter((k) => !PRIVATE_NODE_KEYS.has(k));
+  keys.push('links', 'ports', 'states');
+  if (minor >= 24) keys.push('portgroups');
+  if (minor >= 32) keys.push('volume');
+  if (minor >= 49) keys.push('conductor');
+  return keys.filter((k) => (NODE_FIELD_VERSIONS[k] ?? 1) <= minor);
+}
+
+// Only the requested fields are computed: a list of 1,000 nodes asks for six of them, and masking
+// every node's secrets just to drop them was most of a list request's time.
 export function renderNode(
   node: Node,
   minor: number,
@@ -64,27 +104,16 @@ export function renderNode(
   fields: string[] | null,
   conductor: string | null = null,
 ): Record<string, unknown> {
+  const visible = nodeKeys(node, minor);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) if (!PRIVATE_NODE_KEYS.has(k)) out[k] = v;
-  out.driver_info = maskSecrets(node.driver_info);
-  const ii = maskSecrets(node.instance_info);
-  if (ii.configdrive !== undefined) ii.configdrive = '******';
-  out.instance_info = ii;
-  out.driver_internal_info = maskSecrets(node.driver_internal_info);
-  if (minor < 2 && node.provision_state === 'available') out.provision_state = null;
-  if (minor < 2 && node.target_provision_state === 'available') out.target_provision_state = null;
-  out.links = link(base, 'nodes', node.uuid);
-  out.ports = link(base, 'nodes', node.uuid, '/ports');
-  out.states = link(base, 'nodes', node.uuid, '/states');
-  if (minor >= 24) out.portgroups = link(base, 'nodes', node.uuid, '/portgroups');
-  if (minor >= 32) out.volume = link(base, 'nodes', node.uuid, '/volume');
-  if (minor >= 49) out.conductor = conductor;
-  const visible = visibleFields(NODE_FIELD_VERSIONS, minor, out);
-  if (!fields) return visible;
-  const picked: Record<string, unknown> = {};
-  for (const f of fields) if (f in visible) picked[f] = visible[f];
-  if (!('links' in picked)) picked.links = out.links;
-  return picked;
+  if (!fields) {
+    for (const k of visible) out[k] = nodeField(node, k, minor, base, conductor);
+    return out;
+  }
+  const shown = new Set(visible);
+  for (const f of fields) if (shown.has(f)) out[f] = nodeField(node, f, minor, base, conductor);
+  if (!('links' in out)) out.links = nodeField(node, 'links', minor, base, conductor);
+  return out;
 }
 
 export const PORT_API_FIELDS = new Set([
