@@ -359,13 +359,7 @@ export class Conductor {
         return;
       }
       case 'clean': {
-        const steps = args.clean_steps;
-        if (!Array.isArray(steps) || steps.length === 0)
-          throw new IronicError(
-            'InvalidParameterValue',
-            'clean_steps is required and must be a non-empty list when setting the provision state to "clean".',
-          );
-        const planned = this.planManualSteps(node, set, steps);
+        const planned = this.planManualSteps(node, set, args.clean_steps, 'clean_steps');
         this.applyEvent(node, 'clean', 'manageable');
         node.last_error = null;
         this.save(node);
@@ -466,13 +460,7 @@ export class Conductor {
         return;
       }
       case 'service': {
-        const steps = args.service_steps;
-        if (!Array.isArray(steps) || steps.length === 0)
-          throw new IronicError(
-            'InvalidParameterValue',
-            'service_steps is required and must be a non-empty list when setting the provision state to "service".',
-          );
-        const planned = this.planManualSteps(node, set, steps);
+        const planned = this.planManualSteps(node, set, args.service_steps, 'service_steps');
         if (planned.some((s) => s.agent))
           throw new IronicError(
             'InvalidParameterValue',
@@ -672,7 +660,12 @@ export class Conductor {
     return node.automated_clean ?? this.opts.automatedClean;
   }
 
-  private planManualSteps(node: Node, set: DriverSet, steps: Step[]): PlannedStep[] {
+  private planManualSteps(node: Node, set: DriverSet, steps: Step[] | undefined, what: 'clean_steps' | 'service_steps'): PlannedStep[] {
+    if (!Array.isArray(steps) || steps.length === 0)
+      throw new IronicError(
+        'InvalidParameterValue',
+        `${what} is required and must be a non-empty list when setting the provision state to "${what === 'clean_steps' ? 'clean' : 'service'}".`,
+      );
     return steps.map((s) => {
       if (!s || typeof s !== 'object' || typeof s.interface !== 'string' || typeof s.step !== 'string')
         throw new IronicError('InvalidParameterValue', 'Each step must be an object with "interface" and "step".');
