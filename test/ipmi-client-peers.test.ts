@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { IpmiClient, IpmiClientError } from '../lib/ipmi/client.js';
 import { eventually } from './helpers/apiserver.js';
 import { havePythonPeers, PYTHON } from './helpers/bmc.js';
-import { startTestIronic } from './helpers/ironic.js';
+import { settledNode, startTestIronic } from './helpers/ironic.js';
 
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -82,21 +82,10 @@ describe('IPMI client against pyghmi fakebmc', { skip: havePythonPeers ? false :
       assert.equal(post.status, 201);
       const c = ironic.conductor;
       c.provision('pyghmi', 'manage', {}, 110);
-      const n = await eventually(
-        () => {
-          const x = ironic.store.nodeByName('pyghmi');
-          return x?.provision_state === 'manageable' && !x.reservation ? x : null;
-        },
-        'manageable',
-        20_000,
-      );
+      const n = await settledNode(ironic, 'pyghmi', ['manageable']);
       assert.equal(n.last_error, null);
       c.changePower('pyghmi', 'power on', undefined, 110);
-      await eventually(
-        () => ironic.store.nodeByName('pyghmi')?.power_state === 'power on' && !ironic.store.nodeByName('pyghmi')?.reservation,
-        'power on',
-        20_000,
-      );
+      await settledNode(ironic, 'pyghmi', (x) => x.power_state === 'power on');
       const probe = client();
       await probe.open();
       assert.equal((await probe.command(0x00, 0x01))[0] & 1, 1, 'the BMC really is on');
@@ -109,11 +98,7 @@ describe('IPMI client against pyghmi fakebmc', { skip: havePythonPeers ? false :
         { boot_device: 'pxe', persistent: false },
       );
       c.changePower('pyghmi', 'power off', undefined, 110);
-      await eventually(
-        () => ironic.store.nodeByName('pyghmi')?.power_state === 'power off' && !ironic.store.nodeByName('pyghmi')?.reservation,
-        'power off',
-        20_000,
-      );
+      await settledNode(ironic, 'pyghmi', (x) => x.power_state === 'power off');
     } finally {
       await ironic.close();
     }

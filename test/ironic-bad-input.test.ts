@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { eventually } from './helpers/apiserver.js';
 import { startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
-import { baremetal, faultstring as faultOf, haveBaremetal, ironicRequest, startTestIronic } from './helpers/ironic.js';
+import { baremetal, faultstring as faultOf, haveBaremetal, ironicRequest, settledNode, startTestIronic } from './helpers/ironic.js';
 
 const api = (base: string, method: string, path: string, body?: unknown) =>
   ironicRequest(base, method, path, body, { 'X-OpenStack-Ironic-API-Version': '1.110' });
@@ -46,15 +45,7 @@ describe('Ironic: bad input and broken peers', () => {
   });
 
   const state = (name: string) => ironic.store.nodeByName(name);
-  const settle = (name: string, states: string[], what: string) =>
-    eventually(
-      () => {
-        const n = state(name);
-        return n && !n.reservation && states.includes(n.provision_state) ? n : null;
-      },
-      what,
-      60_000,
-    );
+  const settle = (name: string, states: string[]) => settledNode(ironic, name, states, 60_000);
 
   const redfishInfo = (i: number, password?: string) => ({
     redfish_address: fleet.url,
@@ -75,20 +66,20 @@ describe('Ironic: bad input and broken peers', () => {
     });
     for (const n of ['badpass-rf', 'badpass-ipmi'])
       assert.equal((await api(ironic.url, 'PUT', `/v1/nodes/${n}/states/provision`, { target: 'manage' })).status, 202);
-    const rf = await settle('badpass-rf', ['enroll'], 'redfish verify to fail');
+    const rf = await settle('badpass-rf', ['enroll']);
     assert.match(
       rf.last_error ?? '',
       /Failed to get power state .*Redfish authentication .* failed \(HTTP 401\): check the BMC username and password/,
     );
     assert.equal(rf.power_state, null);
-    const ipmi = await settle('badpass-ipmi', ['enroll'], 'ipmi verify to fail');
+    const ipmi = await settle('badpass-ipmi', ['enroll']);
     assert.match(ipmi.last_error ?? '', /IPMI authentication with 127\.0\.0\.1:\d+ failed: check ipmi_username and ipmi_password/);
     // fixing the password lets the same node through
     await api(ironic.url, 'PATCH', '/v1/nodes/badpass-rf', [
       { op: 'replace', path: '/driver_info/redfish_password', value: fleet.addrs[0].password },
     ]);
     await api(ironic.url, 'PUT', '/v1/nodes/badpass-rf/states/provision', { target: 'manage' });
-    const fixed = await settle('badpass-rf', ['manageable'], 'manageable after the fix');
+    const fixed = await settle('badpass-rf', ['manageable']);
     assert.equal(fixed.last_error, null);
   });
 
@@ -112,10 +103,10 @@ describe('Ironic: bad input and broken peers', () => {
     });
     await api(ironic.url, 'PUT', '/v1/nodes/gone-rf/states/provision', { target: 'manage' });
     await api(ironic.url, 'PUT', '/v1/nodes/gone-ipmi/states/provision', { target: 'manage' });
-    const rf = await settle('gone-rf', ['enroll'], 'redfish verify to fail');
+    const rf = await settle('gone-rf', ['enroll']);
     assert.equal(rf.power_state, null);
     assert.match(rf.last_error ?? '', /Unable to connect to Redfish service at http:\/\/127\.0\.0\.1:\d+/);
-    const ipmi = await settle('gone-ipmi', ['enroll'], 'ipmi verify to fail');
+    const ipmi = await settle('gone-ipmi', ['enroll']);
     assert.equal(ipmi.power_state, null);
     assert.match(ipmi.last_error ?? '', /IPMI BMC 127\.0\.0\.1:\d+ did not answer/);
     assert.equal((await api(ironic.url, 'GET', '/v1/nodes')).status, 200, 'the service still answers');
@@ -134,7 +125,7 @@ describe('Ironic: bad input and broken peers', () => {
         },
       });
       await api(ironic.url, 'PUT', '/v1/nodes/fading/states/provision', { target: 'manage' });
-      await settle('fading', ['manageable'], 'manageable');
+      await settle('fading', ['manageable']);
     } finally {
       await second.close();
     }
@@ -162,7 +153,7 @@ describe('Ironic: bad input and broken peers', () => {
     assert.ok(conflict);
     assert.match(faultOf(conflict), /Node [0-9a-f-]+ is locked by host .+, please retry after the current operation is completed\./);
     // the silent BMC times out; the node is released and back in enroll with the reason
-    const n = await settle('contended', ['enroll'], 'the silent BMC to time out');
+    const n = await settle('contended', ['enroll']);
     assert.match(n.last_error ?? '', /timed out/);
   });
 
@@ -170,9 +161,9 @@ describe('Ironic: bad input and broken peers', () => {
     await api(ironic.url, 'POST', '/v1/nodes', { name, driver: 'redfish', driver_info: redfishInfo(i), automated_clean: false });
     await api(ironic.url, 'POST', '/v1/ports', { node: name, address: fleet.addrs[i].bootMac });
     await api(ironic.url, 'PUT', `/v1/nodes/${name}/states/provision`, { target: 'manage' });
-    await settle(name, ['manageable'], `${name} manageable`);
+    await settle(name, ['manageable']);
     await api(ironic.url, 'PUT', `/v1/nodes/${name}/states/provision`, { target: 'provide' });
-    await settle(name, ['available'], `${name} available`);
+    await settle(name, ['available']);
   }
 
   const deploy = async (name: string, instanceInfo: Record<string, unknown>) => {
@@ -183,7 +174,7 @@ describe('Ironic: bad input and broken peers', () => {
     }
     const r = await api(ironic.url, 'PUT', `/v1/nodes/${name}/states/provision`, { target: 'active' });
     assert.equal(r.status, 202, r.text);
-    return settle(name, ['active', 'deploy failed'], `${name} deploy to finish`);
+    return settle(name, ['active', 'deploy failed']);
   };
 
   it('an image URL that 404s, then a checksum mismatch: deploy failed with the reason; then a good image deploys', async () => {
@@ -247,7 +238,7 @@ describe('Ironic: bad input and broken peers', () => {
     skip: haveBaremetal ? false : 'run scripts/install-peers.sh first',
   }, async () => {
     await api(ironic.url, 'PUT', '/v1/nodes/imagey/states/provision', { target: 'deleted' });
-    await settle('imagey', ['available'], 'undeployed');
+    await settle('imagey', ['available']);
     await api(ironic.url, 'PATCH', '/v1/nodes/imagey', [
       { op: 'add', path: '/instance_info/image_source', value: `${files.url}/gone.img` },
       { op: 'add', path: '/instance_info/image_checksum', value: createHash('md5').update(image).digest('hex') },

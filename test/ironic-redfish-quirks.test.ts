@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { eventually } from './helpers/apiserver.js';
-import { startTestIronic } from './helpers/ironic.js';
+import { settledNode, startTestIronic } from './helpers/ironic.js';
 
 interface Quirky {
   power: 'On' | 'Off';
@@ -149,10 +148,7 @@ describe('Ironic redfish driver: vendor workarounds', () => {
     });
     assert.equal(r.status, 201);
     c.provision('quirky', 'manage', {}, 110);
-    await eventually(
-      () => ironic.store.nodeByName('quirky')?.provision_state === 'manageable' && !ironic.store.nodeByName('quirky')?.reservation,
-      'manageable',
-    );
+    await settledNode(ironic, 'quirky', ['manageable']);
   });
   after(async () => {
     await ironic?.close();
@@ -188,11 +184,7 @@ describe('Ironic redfish driver: vendor workarounds', () => {
     bmc.state.boot = { BootSourceOverrideTarget: 'None', BootSourceOverrideEnabled: 'Disabled', BootSourceOverrideMode: 'UEFI' };
     bmc.state.log.length = 0;
     c.changePower('quirky', 'power on', undefined, 110);
-    await eventually(
-      () => ironic.store.nodeByName('quirky')?.power_state === 'power on' && !ironic.store.nodeByName('quirky')?.reservation,
-      'power on',
-      20_000,
-    );
+    await settledNode(ironic, 'quirky', (n) => n.power_state === 'power on');
     assert.equal(ironic.store.nodeByName('quirky')?.last_error, null, 'the transient 409 on Reset was retried');
     const patchAt = bmc.state.log.findIndex((l) => l.startsWith('PATCH') && l.includes('UsbCd'));
     const resetAt = bmc.state.log.findIndex(

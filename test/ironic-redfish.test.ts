@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { eventually } from './helpers/apiserver.js';
 import { startFileServer, startTestFleet, type TestFleet } from './helpers/bmc.js';
-import { ironicRequest, startTestIronic } from './helpers/ironic.js';
+import { ironicRequest, settledNode, startTestIronic } from './helpers/ironic.js';
 
 const api = (base: string, method: string, path: string, body?: unknown, version = '1.110') =>
   ironicRequest(base, method, path, body, { 'X-OpenStack-Ironic-API-Version': version });
@@ -30,10 +29,7 @@ describe('Ironic redfish driver features', () => {
     });
     assert.equal(r.status, 201, r.text);
     await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', { target: 'manage' });
-    await eventually(
-      () => ironic.store.nodeByName('rf')?.provision_state === 'manageable' && !ironic.store.nodeByName('rf')?.reservation,
-      'manageable',
-    );
+    await settledNode(ironic, 'rf', ['manageable']);
   });
   after(async () => {
     await ironic?.close();
@@ -41,15 +37,12 @@ describe('Ironic redfish driver features', () => {
     await files?.close();
   });
   const m = () => fleet.fleet.machines[0];
-  const idle = () => eventually(() => ironic.store.nodeByName('rf') && !ironic.store.nodeByName('rf')?.reservation, 'unlocked');
+  const idle = () => settledNode(ironic, 'rf', () => true);
 
   it('fast (redfish) inspection fills properties and creates a port per NIC, without booting anything', async () => {
     const boots = m().state.bootCount;
     await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', { target: 'inspect' });
-    await eventually(
-      () => ironic.store.nodeByName('rf')?.provision_state === 'manageable' && !ironic.store.nodeByName('rf')?.reservation,
-      'inspected',
-    );
+    await settledNode(ironic, 'rf', ['manageable']);
     const n = ironic.store.nodeByName('rf');
     const spec = m().spec;
     assert.equal(n?.properties.memory_mb, spec.memory.dimms * spec.memory.dimmGiB * 1024);
@@ -82,11 +75,7 @@ describe('Ironic redfish driver features', () => {
       disable_ramdisk: true,
     });
     assert.equal(r.status, 202, r.text);
-    await eventually(
-      () => ironic.store.nodeByName('rf')?.provision_state === 'manageable' && !ironic.store.nodeByName('rf')?.reservation,
-      'clean done',
-      30_000,
-    );
+    await settledNode(ironic, 'rf', ['manageable']);
     assert.equal(ironic.store.nodeByName('rf')?.last_error, null);
     assert.equal(m().state.bios.attributes.ProcVirtualization, 'Disabled', 'the setting reached the machine at its reboot');
     const s = (await api(ironic.url, 'GET', '/v1/nodes/rf/bios/ProcVirtualization')).json.ProcVirtualization as { value: string };
@@ -115,14 +104,7 @@ describe('Ironic redfish driver features', () => {
       ],
     });
     assert.equal(r.status, 202, r.text);
-    const n = await eventually(
-      () => {
-        const x = ironic.store.nodeByName('rf');
-        return x?.provision_state === 'manageable' && !x.reservation ? x : null;
-      },
-      'clean done',
-      60_000,
-    );
+    const n = await settledNode(ironic, 'rf', ['manageable'], 60_000);
     assert.equal(n.last_error, null);
     const vols = m().state.volumes;
     assert.equal(vols.length, 1);
@@ -149,14 +131,7 @@ describe('Ironic redfish driver features', () => {
       disable_ramdisk: true,
       clean_steps: [{ interface: 'raid', step: 'create_configuration' }],
     });
-    const failed = await eventually(
-      () => {
-        const x = ironic.store.nodeByName('rf');
-        return x?.provision_state === 'clean failed' && !x.reservation ? x : null;
-      },
-      'clean failed',
-      30_000,
-    );
+    const failed = await settledNode(ironic, 'rf', ['clean failed']);
     assert.match(failed.last_error ?? '', /Not enough physical disks for RAID 5/);
     assert.equal(failed.maintenance, true, 'a failed clean step leaves the node in maintenance, as in Ironic');
     assert.equal(failed.fault, 'clean failure');
@@ -164,7 +139,7 @@ describe('Ironic redfish driver features', () => {
     assert.equal((await api(ironic.url, 'DELETE', '/v1/nodes/rf/maintenance')).status, 202);
     assert.equal(ironic.store.nodeByName('rf')?.fault, null);
     await api(ironic.url, 'PUT', '/v1/nodes/rf/states/provision', { target: 'manage' });
-    await eventually(() => ironic.store.nodeByName('rf')?.provision_state === 'manageable', 'manageable again');
+    await settledNode(ironic, 'rf', ['manageable']);
   });
 
   it('attaches, lists and detaches virtual media (1.89 / 1.93)', async () => {

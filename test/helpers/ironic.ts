@@ -5,8 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { BmcAddresses } from '../../emulator/fleet/fleet.js';
+import type { Node } from '../../provider/ironic/model.js';
 import { type IronicService, type IronicServiceOptions, startIronic } from '../../provider/ironic/service.js';
-import { type ExecResult, ROOT, run, tempDir } from './apiserver.js';
+import { type ExecResult, eventually, ROOT, run, tempDir } from './apiserver.js';
 
 export const BAREMETAL = join(ROOT, '.peers', 'venv', 'bin', 'baremetal');
 export const haveBaremetal = existsSync(BAREMETAL);
@@ -112,4 +113,20 @@ export function faultstring(r: { json: Record<string, unknown>; text?: string })
   const inner = JSON.parse(r.json.error_message) as { faultstring: string; faultcode: string };
   if (inner.faultcode !== 'Client' && inner.faultcode !== 'Server') throw new Error(`bad faultcode ${inner.faultcode}`);
   return inner.faultstring;
+}
+
+/**
+ * Waits until node `name` is unlocked and matches: a list of provision states, or a predicate
+ * (e.g. on power_state). Returns the node as stored then.
+ */
+export function settledNode(svc: IronicService, name: string, want: string[] | ((n: Node) => boolean), timeoutMs = 30_000): Promise<Node> {
+  const ok = typeof want === 'function' ? want : (n: Node) => want.includes(n.provision_state);
+  return eventually(
+    () => {
+      const n = svc.store.nodeByName(name);
+      return n && !n.reservation && ok(n) ? n : null;
+    },
+    `node ${name} to settle (${typeof want === 'function' ? 'condition' : want.join(' or ')})`,
+    timeoutMs,
+  );
 }
