@@ -40,3 +40,26 @@ export function generateCrds(dir: string, check: boolean): string[] {
   }
   return stale;
 }
+
+/** Creates or updates every Ferrite CRD directly in an embedded API server's store. */
+export async function installCrds(core: import('../provider/apiserver/core.js').ApiCore): Promise<string[]> {
+  const def = core.registry.get('apiextensions.k8s.io', 'customresourcedefinitions');
+  if (!def) throw new Error('the API server has no CustomResourceDefinition resource');
+  const names: string[] = [];
+  for (const crd of crdObjects()) {
+    const name = String((crd.metadata as { name: string }).name);
+    const cur = core.getStored(def, '', name);
+    if (cur) {
+      await core.update(
+        def,
+        'v1',
+        '',
+        name,
+        { ...crd, metadata: { ...(crd.metadata as object), resourceVersion: String(cur.rv) } },
+        { fieldManager: 'ferrite' },
+      );
+    } else await core.create(def, 'v1', '', crd, { fieldManager: 'ferrite' });
+    names.push(name);
+  }
+  return names;
+}

@@ -12,7 +12,7 @@ import { FleetStore } from '../emulator/fleet/store.js';
 import { startApiServer } from '../provider/apiserver/server.js';
 import { HtpasswdError } from '../provider/ironic/api/auth.js';
 import { startIronic } from '../provider/ironic/service.js';
-import { crdObjects, generateCrds } from './crds.js';
+import { generateCrds, installCrds } from './crds.js';
 import { makeLogger } from './logging.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', fileURLToPath(import.meta.url).includes('/dist/') ? '..' : '');
@@ -410,28 +410,6 @@ export function bmcTable(addrs: BmcAddresses[]): string {
         .trimEnd(),
     )
     .join('\n');
-}
-
-async function installCrds(core: import('../provider/apiserver/core.js').ApiCore): Promise<string[]> {
-  const def = core.registry.get('apiextensions.k8s.io', 'customresourcedefinitions');
-  if (!def) throw new CliError('the API server has no CustomResourceDefinition resource');
-  const names: string[] = [];
-  for (const crd of crdObjects()) {
-    const name = String((crd.metadata as { name: string }).name);
-    const cur = core.getStored(def, '', name);
-    if (cur) {
-      await core.update(
-        def,
-        'v1',
-        '',
-        name,
-        { ...crd, metadata: { ...(crd.metadata as object), resourceVersion: String(cur.rv) } },
-        { fieldManager: 'ferrite' },
-      );
-    } else await core.create(def, 'v1', '', crd, { fieldManager: 'ferrite' });
-    names.push(name);
-  }
-  return names;
 }
 
 export async function main(argv: string[]): Promise<number> {

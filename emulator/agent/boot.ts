@@ -33,7 +33,7 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
         },
         log: (l) => ctx.console(l),
       },
-      ctx.signal,
+      AbortSignal.any([ctx.signal, hub.lifetime]),
       hub.faults.get(ctx.machineName) ?? {},
       ctx.mode === 'Legacy' ? 'bios' : 'uefi',
     );

@@ -8,6 +8,11 @@ export class AgentHub {
   private server: http.Server | null = null;
   private starting: Promise<void> | null = null;
   private readonly agents = new Map<string, SimulatedAgent>();
+  private life = new AbortController();
+  /** aborted when the hub closes, so no agent outlives the emulator */
+  get lifetime(): AbortSignal {
+    return this.life.signal;
+  }
   /** faults injected per machine name; read when an agent boots */
   readonly faults = new Map<string, AgentFaults>();
   port = 0;
@@ -15,6 +20,7 @@ export class AgentHub {
   constructor(private readonly host = '127.0.0.1') {}
 
   async start(): Promise<void> {
+    if (this.life.signal.aborted) throw new Error('emulator stopping: no agent can boot');
     if (this.server) return;
     this.starting ??= new Promise<void>((resolve, reject) => {
       const s = http.createServer((req, res) => void this.handle(req, res));
@@ -94,6 +100,7 @@ export class AgentHub {
     this.server = null;
     this.starting = null;
     this.agents.clear();
+    this.life.abort(new Error('emulator stopping'));
     if (s)
       await new Promise<void>((r) => {
         s.close(() => r());

@@ -88,6 +88,8 @@ export class SimulatedAgent {
   }
 
   private sleep(ms: number): Promise<void> {
+    // an agent whose machine went away must stop, not sleep on: an aborted signal fires no event
+    if (this.signal.aborted) return Promise.reject(this.signal.reason);
     return new Promise((resolve, reject) => {
       const t = setTimeout(done, ms);
       const self = this;

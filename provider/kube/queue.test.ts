@@ -45,4 +45,15 @@ describe('work queue', () => {
     assert.equal(q.failuresOf('k'), 0);
     q.shutdown();
   });
+
+  it('a sooner requeueAfter replaces a later pending one', async () => {
+    const q = new WorkQueue('t');
+    q.addAfter('a', 60_000);
+    q.addAfter('a', 10);
+    const started = performance.now();
+    assert.equal(await q.get(), 'a');
+    assert.ok(performance.now() - started < 5_000, 'the 10 ms delay fired, not the 60 s one');
+    q.done('a');
+    q.shutdown();
+  });
 });

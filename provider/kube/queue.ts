@@ -16,7 +16,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly addedAt = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private waiters: Array<(k: string | undefined) => void> = [];
   private shuttingDown = false;
 
@@ -47,19 +47,24 @@ export class WorkQueue {
     this.opts.metrics?.depth.set({ name: this.name }, this.queue.length);
   }
 
-  /** Adds the key after a delay (requeueAfter); an earlier pending delay for it wins. */
+  /** Adds the key after a delay (requeueAfter); of two pending delays for a key, the sooner wins. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) {
       this.add(key);
       return;
     }
-    if (this.timers.has(key)) return;
-    const t = setTimeout(() => {
+    const due = performance.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    this.timers.set(key, t);
+    this.timers.set(key, { timer, due });
   }
 
   /** Re-adds a failed key with exponential backoff: base·2^failures, capped. */
@@ -109,7 +114,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { KindDefinition } from '../../crdgen.js';
 
-const secretRef = z
+export const secretRef = z
   .object({ name: z.string().optional(), namespace: z.string().optional() })
   .describe('SecretReference represents a Secret Reference.');
 
@@ -109,7 +109,7 @@ const operationMetric = z.object({
   end: z.string().nullable().optional(),
 });
 
-const hardwareDetails = z.object({
+export const hardwareDetails = z.object({
   systemVendor: z
     .object({ manufacturer: z.string().optional(), productName: z.string().optional(), serialNumber: z.string().optional() })
     .optional(),
@@ -128,6 +128,9 @@ const hardwareDetails = z.object({
         vlans: z.array(z.object({ id: z.number().int().optional(), name: z.string().optional() })).optional(),
         vlanId: z.number().int().optional(),
         pxe: z.boolean().optional(),
+        lldp: z
+          .object({ switchID: z.string().optional(), portID: z.string().optional(), switchSystemName: z.string().optional() })
+          .optional(),
         pciAddress: z.string().optional(),
       }),
     )
@@ -162,7 +165,7 @@ const hardwareDetails = z.object({
   hostname: z.string().optional(),
 });
 
-const condition = z.object({
+export const condition = z.object({
   type: z.string(),
   status: z.enum(['True', 'False', 'Unknown']),
   observedGeneration: z.number().int().min(0).optional(),
@@ -293,3 +296,14 @@ export const BareMetalHostKind: KindDefinition = {
     },
   ],
 };
+export type HardwareDetails = z.infer<typeof hardwareDetails>;
+export type BareMetalHostImage = z.infer<typeof image>;
+
+export interface BareMetalHost {
+  apiVersion: 'metal3.io/v1alpha1';
+  kind: 'BareMetalHost';
+  metadata: import('../../../kube/client.js').KubeObject['metadata'] & { name: string; namespace: string };
+  spec: BareMetalHostSpec;
+  status?: BareMetalHostStatus;
+  [k: string]: unknown;
+}

@@ -1,0 +1,658 @@
+// The BareMetalHost reconciler: reads the host, its credentials Secret and its Ironic node,
+// lets the state table pick the action, takes one step and writes status (upstream's
+// baremetalhost_controller.go order: paused → status/hardware annotations → finalizer →
+// credentials → delete/detach → register → state action).
+import type { Logger } from 'pino';
+import type { BareMetalHost, BareMetalHostStatus, HardwareDetails } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
+import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
+import type { EventRecorder } from '../kube/events.js';
+import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
+import { patchObject } from '../kube/patch-helper.js';
+import { type BmcCredentials, bmcAccess } from './bmc-access.js';
+import { buildConfigDrive } from './config-data.js';
+import { BmoError } from './errors.js';
+import { ACTIONS, type Guard, type HostState, MAX_DELETE_FAILURES, nextState, ON_DELETE } from './host-state-machine.js';
+import { IronicHttpError } from './ironic-client.js';
+import type { IronicNode, IronicProvisioner, ProvResult } from './provisioner.js';
+
+export const BMH = { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost' };
+export const FINALIZER = 'baremetalhost.metal3.io';
+export const A = {
+  paused: 'baremetalhost.metal3.io/paused',
+  detached: 'baremetalhost.metal3.io/detached',
+  status: 'baremetalhost.metal3.io/status',
+  reboot: 'reboot.metal3.io',
+  inspect: 'inspect.metal3.io',
+  hardwareDetails: 'inspect.metal3.io/hardwaredetails',
+} as const;
+
+type ErrorType = NonNullable<BareMetalHostStatus['errorType']>;
+
+export interface HostControllerOptions {
+  provisioner: IronicProvisioner;
+  /** upstream: 2^min(errorCount,9) minutes × (1 − rand·0.5); the base is the minute */
+  errorBackoffBaseMs?: number;
+  /** requeue of hosts in a steady state (upstream: 60 s) */
+  steadyStateMs?: number;
+  maxProvisioningRetries?: number;
+  maxConcurrentReconciles?: number;
+  random?: () => number;
+}
+
+interface Info {
+  host: BareMetalHost;
+  log: Logger;
+  client: KubeClient;
+  recorder: EventRecorder;
+  creds?: BmcCredentials;
+  credsChanged: boolean;
+  node: IronicNode | null;
+  events: Array<[type: 'Normal' | 'Warning', reason: string, message: string]>;
+}
+
+type Outcome =
+  | { kind: 'complete' }
+  | { kind: 'continue'; delayMs?: number }
+  | { kind: 'failed'; errorType: ErrorType; message: string }
+  | { kind: 'delayed' };
+
+const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+export function hostController(o: HostControllerOptions): ControllerSpec {
+  const prov = o.provisioner;
+  const random = o.random ?? Math.random;
+  const backoff = (count: number) => Math.round(2 ** Math.min(count, 9) * (o.errorBackoffBaseMs ?? 60_000) * (1 - random() * 0.5));
+  const steady = o.steadyStateMs ?? 60_000;
+  const maxRetries = o.maxProvisioningRetries ?? 5;
+
+  const st = (h: BareMetalHost): BareMetalHostStatus => {
+    h.status ??= {};
+    return h.status;
+  };
+  const state = (h: BareMetalHost) => (h.status?.provisioning?.state ?? '') as HostState;
+  const setState = (i: Info, s: HostState) => {
+    i.log.info({ from: state(i.host), to: s }, 'changing provisioning state');
+    const status = st(i.host);
+    status.provisioning = { ...(status.provisioning ?? { ID: '' }), state: s };
+  };
+  const clearError = (h: BareMetalHost) => {
+    const s = st(h);
+    if (s.errorType || s.operationalStatus === 'error') {
+      s.errorType = '';
+      s.errorMessage = '';
+      s.operationalStatus = 'OK';
+    }
+    s.errorCount = 0;
+  };
+  const recordFailure = (i: Info, errorType: ErrorType, message: string) => {
+    const s = st(i.host);
+    s.operationalStatus = 'error';
+    s.errorType = errorType;
+    s.errorMessage = message;
+    s.errorCount = (s.errorCount ?? 0) + 1;
+  };
+  const history = (h: BareMetalHost, op: 'register' | 'inspect' | 'provision' | 'deprovision', edge: 'start' | 'end') => {
+    const s = st(h);
+    s.operationHistory ??= {};
+    const m = { ...(s.operationHistory[op] ?? {}) };
+    if (edge === 'start') {
+      m.start = nowIso();
+      m.end = null;
+    } else m.end = nowIso();
+    s.operationHistory[op] = m;
+  };
+
+  function guards(i: Info): (g: Guard) => boolean {
+    const h = i.host;
+    const s = h.status ?? {};
+    const inspectAnn = h.metadata.annotations?.[A.inspect];
+    return (g) => {
+      switch (g) {
+        case 'always':
+          return true;
+        case 'hasBMCDetails':
+          return Boolean(h.spec.bmc?.address && h.spec.bmc.credentialsName);
+        case 'externallyProvisioned':
+          return Boolean(h.spec.externallyProvisioned);
+        case 'notExternallyProvisioned':
+          return !h.spec.externallyProvisioned;
+        case 'inspectionDisabled':
+          return inspectionDisabled(h);
+        case 'inspectRequested':
+          return inspectAnn !== undefined && inspectAnn !== 'disabled';
+        case 'prepareNeeded':
+          return (
+            !sameJson(h.spec.raid, s.provisioning?.raid) ||
+            !sameJson(h.spec.rootDeviceHints, s.provisioning?.rootDeviceHints) ||
+            (h.spec.bootMode ?? 'UEFI') !== (s.provisioning?.bootMode ?? h.spec.bootMode ?? 'UEFI')
+          );
+        case 'provisionRequested':
+          return Boolean(
+            h.spec.online && (h.spec.image?.url || h.spec.customDeploy?.method) && (s.provisioningFailCount ?? 0) < maxRetries,
+          );
+        case 'imageChanged': {
+          const want = h.spec.image?.url ? h.spec.image : undefined;
+          const have = state(h) === 'provisioning' ? s.lastAttemptedImage : s.provisioning?.image;
+          if (!want?.url && !h.spec.customDeploy?.method) return true;
+          if (state(h) === 'provisioning' && !have?.url) return false;
+          return (
+            (want?.url ?? '') !== (have?.url ?? '') ||
+            !sameJson(h.spec.customDeploy, s.provisioning?.customDeploy ?? (state(h) === 'provisioning' ? h.spec.customDeploy : undefined))
+          );
+        }
+        case 'deleting':
+          return isDeleting(h);
+      }
+    };
+  }
+
+  const fromProv = (r: ProvResult, errorType: ErrorType): Outcome =>
+    r.kind === 'done'
+      ? { kind: 'complete' }
+      : r.kind === 'wait'
+        ? { kind: 'continue', delayMs: r.delayMs }
+        : { kind: 'failed', errorType, message: r.message };
+
+  async function refreshNode(i: Info): Promise<IronicNode | null> {
+    i.node = await prov.findNode(i.host);
+    return i.node;
+  }
+
+  const actions: Record<string, (i: Info) => Promise<Outcome>> = {
+    none: async () => ({ kind: 'continue' }),
+
+    register: async () => ({ kind: 'complete' }), // ensureRegistered already ran
+
+    async inspect(i) {
+      const h = i.host;
+      if (inspectionDisabled(h)) return { kind: 'complete' };
+      const since = h.status?.operationHistory?.inspect?.start;
+      if (!since || h.status?.operationHistory?.inspect?.end) {
+        history(h, 'inspect', 'start');
+        i.events.push(['Normal', 'InspectionStarted', 'Hardware inspection started']);
+        return { kind: 'continue', delayMs: 0 };
+      }
+      const node = i.node ?? (await refreshNode(i));
+      if (!node) return { kind: 'continue' };
+      const r = await prov.inspect(node, new Date(since));
+      if (r.result.kind === 'done' && r.details) {
+        await saveHardwareData(i, r.details);
+        st(h).hardware = r.details;
+        history(h, 'inspect', 'end');
+        i.events.push(['Normal', 'InspectionComplete', 'Hardware inspection completed']);
+      }
+      return fromProv(r.result, 'inspection error');
+    },
+
+    async prepare(i) {
+      const h = i.host;
+      const node = i.node ?? (await refreshNode(i));
+      if (!node) return { kind: 'continue' };
+      const s = st(h);
+      const changed = !sameJson(h.spec.raid, s.provisioning?.raid);
+      const r = await prov.prepare(h, node, changed);
+      if (r.started || (r.result.kind === 'done' && changed)) {
+        // recorded when cleaning starts, so a crash after this line does not start it twice
+        s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), raid: h.spec.raid };
+      }
+      if (r.result.kind === 'done') {
+        s.provisioning = {
+          ...(s.provisioning ?? { ID: node.uuid }),
+          raid: h.spec.raid,
+          rootDeviceHints: h.spec.rootDeviceHints,
+          bootMode: h.spec.bootMode ?? 'UEFI',
+        };
+      }
+      return fromProv(r.result, 'preparation error');
+    },
+
+    async steady(i) {
+      const h = i.host;
+      const node = i.node ?? (await refreshNode(i));
+      if (!node) return { kind: 'continue' };
+      if (state(h) === 'provisioned' || state(h) === 'externally provisioned') {
+        const r = await prov.adopt(node);
+        if (r.kind !== 'done') return fromProv(r, 'provisioned registration error');
+        if (state(h) === 'externally provisioned' && !sameJson(st(h).provisioning?.image, h.spec.image)) {
+          st(h).provisioning = { ...(st(h).provisioning ?? { ID: node.uuid }), image: h.spec.image };
+        }
+      }
+      return managePower(i, node);
+    },
+
+    async provision(i) {
+      const h = i.host;
+      const s = st(h);
+      if (!s.operationHistory?.provision?.start || s.operationHistory.provision.end) {
+        if (!(await prov.hasCapacity())) return { kind: 'delayed' };
+        history(h, 'provision', 'start');
+        s.lastAttemptedImage = h.spec.image;
+        i.events.push([
+          'Normal',
+          'ProvisioningStarted',
+          `Image provisioning started for ${h.spec.image?.url ?? h.spec.customDeploy?.method}`,
+        ]);
+        return { kind: 'continue', delayMs: 0 };
+      }
+      const node = i.node ?? (await refreshNode(i));
+      if (!node) return { kind: 'continue' };
+      let drive: Record<string, unknown>;
+      try {
+        drive = await buildConfigDrive(i.client, h);
+      } catch (e) {
+        if (e instanceof BmoError) return { kind: 'failed', errorType: 'provisioning error', message: e.message };
+        throw e;
+      }
+      const r = await prov.provision(h, node, drive, sameJson(s.lastAttemptedImage, h.spec.image));
+      if (r.kind === 'done') {
+        s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), image: h.spec.image, customDeploy: h.spec.customDeploy };
+        s.provisioningFailCount = 0;
+        history(h, 'provision', 'end');
+        i.events.push([
+          'Normal',
+          'ProvisioningComplete',
+          `Image provisioning completed for ${h.spec.image?.url ?? h.spec.customDeploy?.method}`,
+        ]);
+      } else if (r.kind === 'failed') {
+        s.provisioningFailCount = (s.provisioningFailCount ?? 0) + 1;
+      }
+      return fromProv(r, 'provisioning error');
+    },
+
+    async deprovision(i) {
+      const h = i.host;
+      const s = st(h);
+      if (isDeleting(h) && (s.errorCount ?? 0) > MAX_DELETE_FAILURES) return { kind: 'complete' };
+      if (!s.operationHistory?.deprovision?.start || s.operationHistory.deprovision.end) {
+        history(h, 'deprovision', 'start');
+        i.events.push(['Normal', 'DeprovisioningStarted', `Image deprovisioning started for ${s.provisioning?.image?.url ?? 'the host'}`]);
+        return { kind: 'continue', delayMs: 0 };
+      }
+      const node = i.node ?? (await refreshNode(i));
+      if (!node) return { kind: 'complete' };
+      const r = await prov.deprovision(h, node);
+      if (r.kind === 'done') {
+        s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), image: { url: '' }, customDeploy: undefined };
+        history(h, 'deprovision', 'end');
+        i.events.push(['Normal', 'DeprovisioningComplete', 'Image deprovisioning completed']);
+      }
+      return fromProv(r, 'provisioning error');
+    },
+
+    async powerOffForDelete(i) {
+      if ((i.host.status?.errorCount ?? 0) > MAX_DELETE_FAILURES || !i.creds) return { kind: 'complete' };
+      const node = i.node ?? (await refreshNode(i));
+      if (!node || node.power_state === 'power off' || node.power_state === null) return { kind: 'complete' };
+      return fromProv(await prov.setPower(node, false, (i.host.status?.errorCount ?? 0) > 0), 'power management error');
+    },
+
+    async delete(i) {
+      const node = i.node ?? (await refreshNode(i).catch(() => null));
+      const r = await prov.delete(node);
+      return r.kind === 'failed' ? { kind: 'continue', delayMs: 10_000 } : fromProv(r, 'provisioning error');
+    },
+  };
+
+  async function managePower(i: Info, node: IronicNode): Promise<Outcome> {
+    const h = i.host;
+    const s = st(h);
+    const poweredOn = node.power_state === 'power on';
+    if (s.poweredOn !== poweredOn) s.poweredOn = poweredOn;
+    const provisioned = state(h) === 'provisioned' || state(h) === 'externally provisioned';
+    const reboot = rebootAnnotations(h, !provisioned);
+    if (reboot.suffixless && !poweredOn && node.target_power_state === null) {
+      // the one-shot reboot is done once the host was seen off
+      delete h.metadata.annotations?.[A.reboot];
+      reboot.suffixless = false;
+    }
+    const want = Boolean(h.spec.online) && !reboot.suffixless && !reboot.held;
+    if (want === poweredOn && node.target_power_state === null) return { kind: 'continue', delayMs: steady };
+    if (want === poweredOn) return { kind: 'continue', delayMs: 3000 };
+    if (!want && h.spec.disablePowerOff) return { kind: 'continue', delayMs: steady };
+    const hard = reboot.mode === 'hard' || (s.errorCount ?? 0) > 0;
+    const r = await prov.setPower(node, want, hard);
+    if (r.kind === 'wait') {
+      const msg = want ? 'Host powered on' : 'Host powered off';
+      if (!i.events.some((e) => e[1] === (want ? 'PowerOn' : 'PowerOff'))) i.events.push(['Normal', want ? 'PowerOn' : 'PowerOff', msg]);
+    }
+    return fromProv(r, 'power management error');
+  }
+
+  async function saveHardwareData(i: Info, hw: HardwareDetails): Promise<void> {
+    const h = i.host;
+    const ref = { apiVersion: 'metal3.io/v1alpha1', kind: 'HardwareData', namespace: h.metadata.namespace, name: h.metadata.name };
+    const obj = {
+      ...ref,
+      metadata: {
+        name: h.metadata.name,
+        namespace: h.metadata.namespace,
+        ownerReferences: [
+          { apiVersion: BMH.apiVersion, kind: BMH.kind, name: h.metadata.name, uid: String(h.metadata.uid), controller: true },
+        ],
+      },
+      spec: { hardware: hw },
+    };
+    try {
+      await i.client.delete(ref);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    try {
+      await i.client.create(obj as KubeObject);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+  }
+
+  async function loadCredentials(i: Info): Promise<void> {
+    const h = i.host;
+    if (!h.spec.bmc?.address) throw new BmoError('EmptyBMCAddress', "Missing BMC connection detail 'Address'");
+    if (!h.spec.bmc.credentialsName) throw new BmoError('EmptyBMCSecret', 'The BMC secret reference is empty');
+    let secret: KubeObject & { data?: Record<string, string> };
+    try {
+      secret = await i.client.get('v1', 'Secret', h.metadata.namespace, h.spec.bmc.credentialsName);
+    } catch (e) {
+      if (isNotFound(e))
+        throw new BmoError('BMCSecretMissing', `The BMC secret ${h.metadata.namespace}/${h.spec.bmc.credentialsName} does not exist`);
+      throw e;
+    }
+    const dec = (k: string) =>
+      Buffer.from(secret.data?.[k] ?? '', 'base64')
+        .toString('utf8')
+        .trim();
+    const creds = { username: dec('username'), password: dec('password') };
+    if (!creds.username)
+      throw new BmoError(
+        'InvalidCredentials',
+        "Validation error with BMC credentials: Missing BMC connection detail 'username' in credentials",
+      );
+    if (!creds.password)
+      throw new BmoError(
+        'InvalidCredentials',
+        "Validation error with BMC credentials: Missing BMC connection details 'password' in credentials",
+      );
+    bmcAccess(h.spec.bmc.address); // an unknown scheme is a registration error, not a retry
+    const version = String(secret.metadata?.resourceVersion ?? '');
+    const s = st(h);
+    const ref = { name: h.spec.bmc.credentialsName, namespace: h.metadata.namespace };
+    i.credsChanged = s.triedCredentials?.credentialsVersion !== version || s.triedCredentials?.credentials?.name !== ref.name;
+    if (i.credsChanged) s.triedCredentials = { credentials: ref, credentialsVersion: version };
+    i.creds = creds;
+  }
+
+  /** Register (or re-register) with Ironic; undefined when registration is done. */
+  async function ensureRegistered(i: Info): Promise<Outcome | undefined> {
+    const h = i.host;
+    const s = st(h);
+    const first = !s.goodCredentials?.credentialsVersion;
+    if (first && !s.operationHistory?.register?.start) history(h, 'register', 'start');
+    const r = await prov.register(h, i.creds as BmcCredentials, i.credsChanged);
+    if (r.node) i.node = r.node;
+    if (r.node && s.provisioning?.ID !== r.node.uuid) s.provisioning = { ...(s.provisioning ?? { ID: '' }), ID: r.node.uuid };
+    if (r.result.kind === 'failed') {
+      const provisioned = ['provisioned', 'externally provisioned', 'deprovisioning'].includes(state(h));
+      return {
+        kind: 'failed',
+        errorType: provisioned ? 'provisioned registration error' : 'registration error',
+        message: r.result.message,
+      };
+    }
+    if (r.result.kind === 'wait') return { kind: 'continue', delayMs: r.result.delayMs };
+    if (!sameJson(s.goodCredentials, s.triedCredentials)) {
+      s.goodCredentials = s.triedCredentials;
+      i.events.push(['Normal', 'Registered', 'Registered new host']);
+      if (!s.operationHistory?.register?.end) history(h, 'register', 'end');
+    }
+    if (s.errorType === 'registration error' || s.errorType === 'provisioned registration error') clearError(h);
+    return undefined;
+  }
+
+  async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
+    let host: BareMetalHost;
+    try {
+      host = await ctx.client.get<BareMetalHost>(BMH.apiVersion, BMH.kind, req.namespace, req.name);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    const original = structuredClone(host);
+    host.metadata.annotations ??= {};
+    const ann = host.metadata.annotations;
+    if (A.paused in ann) return undefined;
+    const i: Info = { host, log: ctx.log, client: ctx.client, recorder: ctx.recorder, credsChanged: false, node: null, events: [] };
+
+    const save = async (res: Result | undefined): Promise<Result | undefined> => {
+      if (!sameJson(original.status, host.status)) st(host).lastUpdated = nowIso();
+      if (!sameJson(original, host)) {
+        try {
+          await patchObject(ctx.client, original, host, { fieldManager: 'metal3-baremetal-controller' });
+        } catch (e) {
+          if (isConflict(e)) return { requeue: true };
+          throw e;
+        }
+      }
+      for (const [type, reason, message] of i.events) await ctx.recorder.event(host, type, reason, message);
+      return res;
+    };
+
+    // a backed-up status (clusterctl move) restores onto a fresh object
+    if (ann[A.status] !== undefined) {
+      if (!host.status?.lastUpdated) {
+        try {
+          host.status = JSON.parse(ann[A.status]) as BareMetalHostStatus;
+        } catch {
+          i.events.push(['Warning', 'InvalidAnnotationValue', `invalid ${A.status} annotation`]);
+        }
+      }
+      delete ann[A.status];
+      return save({ requeueAfterMs: 1 });
+    }
+    if (ann[A.hardwareDetails] !== undefined) {
+      if (!host.status?.hardware || inspectionDisabled(host)) {
+        try {
+          const hw = JSON.parse(ann[A.hardwareDetails]) as HardwareDetails;
+          st(host).hardware = hw;
+          await saveHardwareData(i, hw);
+          i.events.push(['Normal', 'UpdateHardwareDetails', 'Set HardwareDetails from annotation']);
+        } catch (e) {
+          if (!(e instanceof SyntaxError)) throw e;
+          i.events.push(['Warning', 'InvalidAnnotationValue', `invalid ${A.hardwareDetails} annotation: ${e.message}`]);
+        }
+      }
+      delete ann[A.hardwareDetails];
+      return save({ requeueAfterMs: 1 });
+    }
+
+    if (!isDeleting(host) && addFinalizer(host, FINALIZER)) return save({ requeueAfterMs: 1 });
+    if (isDeleting(host) && !host.metadata.finalizers?.includes(FINALIZER)) return undefined;
+
+    let cur = state(host);
+    if (isDeleting(host)) {
+      const to = A.detached in ann || host.status?.operationalStatus === 'detached' ? 'deleting' : ON_DELETE[cur];
+      if (to !== cur) {
+        setState(i, to);
+        return save({ requeueAfterMs: 1 });
+      }
+    }
+
+    // credentials (not needed to leave a host unmanaged, or to finish deleting one)
+    if ((cur !== '' && cur !== 'unmanaged') || guards(i)('hasBMCDetails')) {
+      try {
+        await loadCredentials(i);
+      } catch (e) {
+        if (!(e instanceof BmoError)) throw e;
+        if (cur !== 'deleting' && cur !== 'powering off before delete' && !(isDeleting(host) && cur === 'deprovisioning')) {
+          if (host.status?.errorMessage !== e.message || host.status?.errorType !== 'registration error') {
+            recordFailure(i, 'registration error', e.message);
+            i.events.push(['Warning', 'BMCCredentialError', e.message]);
+          }
+          // a missing Secret may appear later; a malformed one changes only through an update we watch
+          return save(e.reason === 'BMCSecretMissing' ? { requeueAfterMs: 10_000 } : undefined);
+        }
+      }
+    }
+
+    // unmanaged: a host with no BMC details is "discovered"
+    if (cur === '' && !guards(i)('hasBMCDetails')) {
+      setState(i, 'unmanaged');
+      st(host).operationalStatus = 'discovered';
+      i.events.push(['Normal', 'Discovered', 'Discovered host with unknown BMC details']);
+      return save(undefined);
+    }
+
+    // detach: the node leaves Ironic, the host keeps its status
+    const detach = parseDetached(ann[A.detached]);
+    if (detach) {
+      const allowed = ['provisioned', 'externally provisioned', 'available', 'ready'].includes(cur) || detach.force;
+      if (host.status?.operationalStatus === 'detached') return save(undefined);
+      if (allowed) {
+        const node = await prov.findNode(host);
+        const r = await prov.delete(node);
+        if (r.kind === 'done') {
+          st(host).operationalStatus = 'detached';
+          st(host).errorType = '';
+          st(host).errorMessage = '';
+          return save(undefined);
+        }
+        if (r.kind === 'failed') recordFailure(i, 'detach error', r.message);
+        return save({ requeueAfterMs: r.kind === 'wait' ? r.delayMs : 10_000 });
+      }
+    } else if (host.status?.operationalStatus === 'detached') {
+      st(host).operationalStatus = 'OK';
+      return save({ requeueAfterMs: 1 });
+    }
+
+    // pre-action transitions (spec-driven)
+    const before = nextState(cur, 'before', guards(i));
+    if (before !== null && !(isDeleting(host) && before !== 'deleting')) {
+      if (cur === 'available' && before === 'inspecting') delete ann[A.inspect];
+      if (before === 'provisioning' || before === 'deprovisioning' || before === 'inspecting') {
+        // a fresh operation: its history starts when the action first runs
+        const op = before === 'provisioning' ? 'provision' : before === 'deprovisioning' ? 'deprovision' : 'inspect';
+        const hist = st(host).operationHistory?.[op];
+        if (hist) hist.end = hist.end ?? nowIso();
+      }
+      if (before === 'registering' && (host.status?.operationalStatus ?? 'discovered') === 'discovered') st(host).operationalStatus = 'OK';
+      setState(i, before);
+      return save({ requeueAfterMs: 1 });
+    }
+
+    let outcome: Outcome | undefined;
+    try {
+      const skipRegister = cur === '' || cur === 'unmanaged' || cur === 'deleting' || (isDeleting(host) && !i.creds);
+      if (!skipRegister && i.creds) outcome = await ensureRegistered(i);
+      outcome ??= await actions[ACTIONS[cur]](i);
+    } catch (e) {
+      if (e instanceof IronicHttpError && (e.status === 0 || e.status >= 500)) {
+        // Ironic is down or restarting: retry with the queue's backoff, without an error on the host
+        ctx.log.warn({ err: e.message }, 'provisioner not ready');
+        await save(undefined);
+        return { requeue: true };
+      }
+      if (e instanceof BmoError || e instanceof IronicHttpError) {
+        outcome = { kind: 'failed', errorType: cur === 'registering' ? 'registration error' : errorTypeFor(cur), message: e.message };
+      } else throw e;
+    }
+
+    switch (outcome.kind) {
+      case 'complete': {
+        const to = nextState(cur, 'complete', guards(i));
+        if (cur === 'deleting') {
+          removeFinalizer(host, FINALIZER);
+          i.events.push(['Normal', 'Deleted', 'Host deleted from the provisioner']);
+          return save(undefined);
+        }
+        clearError(host);
+        if (to) {
+          setState(i, to);
+          cur = to;
+        }
+        return save({ requeueAfterMs: to ? 1 : steady });
+      }
+      case 'continue':
+        if (host.status?.operationalStatus === 'delayed') st(host).operationalStatus = 'OK';
+        return save({ requeueAfterMs: Math.max(1, outcome.delayMs ?? prov.o.pollMs) });
+      case 'delayed':
+        st(host).operationalStatus = 'delayed';
+        return save({ requeueAfterMs: prov.o.pollMs });
+      case 'failed': {
+        const again = host.status?.errorMessage === outcome.message && host.status?.errorType === outcome.errorType;
+        recordFailure(i, outcome.errorType, outcome.message);
+        if (!again) i.events.push(['Warning', eventReasonFor(outcome.errorType), outcome.message]);
+        const to = nextState(cur, 'failed', guards(i));
+        if (to) setState(i, to);
+        return save({ requeueAfterMs: to ? 1 : backoff(host.status?.errorCount ?? 1) });
+      }
+    }
+  }
+
+  return {
+    name: 'baremetalhost',
+    for: BMH,
+    maxConcurrentReconciles: o.maxConcurrentReconciles ?? 20,
+    reconcile,
+    // a Secret change reaches the hosts that use it (upstream owns the Secret; same effect)
+    watches: [],
+  };
+}
+
+export function inspectionDisabled(h: BareMetalHost): boolean {
+  return h.spec.inspectionMode === 'disabled' || h.metadata.annotations?.[A.inspect] === 'disabled';
+}
+
+function parseDetached(v: string | undefined): { force: boolean; deleteAction: string } | null {
+  if (v === undefined) return null;
+  try {
+    const o = v ? (JSON.parse(v) as { force?: boolean; deleteAction?: string }) : {};
+    return { force: Boolean(o.force), deleteAction: o.deleteAction ?? 'delete' };
+  } catch {
+    return { force: false, deleteAction: 'delete' };
+  }
+}
+
+/** Reboot annotations: the suffixless one-shot and `reboot.metal3.io/<key>` holds. */
+function rebootAnnotations(h: BareMetalHost, needForce: boolean): { suffixless: boolean; held: boolean; mode: 'hard' | 'soft' } {
+  const out = { suffixless: false, held: false, mode: 'soft' as 'hard' | 'soft' };
+  for (const [k, v] of Object.entries(h.metadata.annotations ?? {})) {
+    if (k !== A.reboot && !k.startsWith(`${A.reboot}/`)) continue;
+    let args: { mode?: string; force?: boolean } = {};
+    try {
+      args = v ? JSON.parse(v) : {};
+    } catch {
+      continue;
+    }
+    if (needForce && !args.force) continue;
+    if (args.mode === 'hard') out.mode = 'hard';
+    if (k === A.reboot) out.suffixless = true;
+    else out.held = true;
+  }
+  return out;
+}
+
+function errorTypeFor(s: HostState): ErrorType {
+  switch (s) {
+    case 'inspecting':
+      return 'inspection error';
+    case 'preparing':
+      return 'preparation error';
+    case 'provisioning':
+    case 'deprovisioning':
+      return 'provisioning error';
+    case 'available':
+    case 'provisioned':
+    case 'externally provisioned':
+      return 'power management error';
+    default:
+      return 'registration error';
+  }
+}
+
+function eventReasonFor(t: ErrorType): string {
+  return t === 'registration error' || t === 'provisioned registration error'
+    ? 'RegistrationError'
+    : t === 'power management error'
+      ? 'PowerManagementError'
+      : 'ProvisioningError';
+}

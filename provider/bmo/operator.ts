@@ -1,0 +1,127 @@
+// The Bare Metal Operator's process: a controller manager with the BareMetalHost reconciler,
+// the BMH validating webhook, and the Ironic client — what `ferrite controllers` runs.
+import type { Logger } from 'pino';
+import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import type { KubeClient, KubeObject } from '../kube/client.js';
+import { Manager } from '../kube/manager.js';
+import { startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
+import { BMH, hostController } from './baremetalhost-controller.js';
+import { IronicClient, type IronicClientOptions } from './ironic-client.js';
+import { IronicProvisioner } from './provisioner.js';
+import { validateHost, validateHostUpdate } from './validation.js';
+
+export const WEBHOOK_PATH = '/validate-metal3-io-v1alpha1-baremetalhost';
+
+export interface OperatorOptions {
+  client: KubeClient;
+  ironic: IronicClientOptions;
+  log: Logger;
+  deployKernelUrl?: string;
+  deployRamdiskUrl?: string;
+  pollMs?: number;
+  provisioningLimit?: number;
+  errorBackoffBaseMs?: number;
+  maxConcurrentReconciles?: number;
+  metricsBindAddress?: string;
+  leaderElection?: { namespace: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  /** serve the validating webhook (tls.crt/tls.key in certDir) */
+  webhook?: { host: string; port: number; certDir: string };
+}
+
+export interface Operator {
+  manager: Manager;
+  ironic: IronicClient;
+  webhook?: WebhookServer;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(o: OperatorOptions): Promise<Operator> {
+  const ironic = new IronicClient(o.ironic);
+  const provisioner = new IronicProvisioner({
+    client: ironic,
+    deployKernelUrl: o.deployKernelUrl,
+    deployRamdiskUrl: o.deployRamdiskUrl,
+    pollMs: o.pollMs ?? 10_000,
+    provisioningLimit: o.provisioningLimit ?? 20,
+  });
+  const manager = new Manager({
+    client: o.client,
+    name: 'baremetal-operator',
+    log: o.log,
+    metricsBindAddress: o.metricsBindAddress,
+    leaderElection: o.leaderElection,
+  });
+  const spec = hostController({
+    provisioner,
+    errorBackoffBaseMs: o.errorBackoffBaseMs,
+    maxConcurrentReconciles: o.maxConcurrentReconciles,
+  });
+  const hosts = manager.informer(BMH);
+  // a Secret change reaches every host whose BMC credentials or config data it holds
+  spec.watches = [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      map: (s: KubeObject) =>
+        hosts
+          .list()
+          .filter((h) => {
+            const b = h as unknown as BareMetalHost;
+            if (b.metadata.namespace !== s.metadata?.namespace) return false;
+            const n = s.metadata?.name;
+            return (
+              b.spec?.bmc?.credentialsName === n ||
+              b.spec?.userData?.name === n ||
+              b.spec?.networkData?.name === n ||
+              b.spec?.metaData?.name === n
+            );
+          })
+          .map((h) => ({ namespace: String(h.metadata?.namespace), name: String(h.metadata?.name) })),
+    },
+  ];
+  manager.add(spec);
+  let webhook: WebhookServer | undefined;
+  if (o.webhook) {
+    webhook = await startWebhookServer({
+      ...o.webhook,
+      validators: {
+        [WEBHOOK_PATH]: (r) => {
+          if (r.operation === 'DELETE' || !r.object) return [];
+          const h = r.object as unknown as BareMetalHost;
+          h.metadata.namespace ??= r.namespace ?? 'default';
+          return r.operation === 'UPDATE' && r.oldObject ? validateHostUpdate(r.oldObject as unknown as BareMetalHost, h) : validateHost(h);
+        },
+      },
+    });
+  }
+  await manager.start();
+  return {
+    manager,
+    ironic,
+    webhook,
+    async stop() {
+      await manager.stop();
+      await webhook?.close();
+    },
+  };
+}
+
+/** The ValidatingWebhookConfiguration that routes BareMetalHost writes to the operator's webhook. */
+export function webhookConfiguration(url: string, caPem: string): KubeObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'baremetal-operator-validating-webhook-configuration' },
+    webhooks: [
+      {
+        name: 'baremetalhost.metal3.io',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 10,
+        clientConfig: { url: `${url}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
+        rules: [{ apiGroups: ['metal3.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['baremetalhosts'] }],
+      },
+    ],
+  };
+}

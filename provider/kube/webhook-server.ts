@@ -1,0 +1,85 @@
+// Admission webhooks served the controller-runtime way: HTTPS with tls.crt/tls.key from a cert
+// directory, AdmissionReview v1 in and out, one path per webhook; the API server (Ferrite's or
+// kube-apiserver) calls them through a ValidatingWebhookConfiguration.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+import type { KubeObject } from './client.js';
+
+export interface AdmissionRequest {
+  uid: string;
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+  object?: KubeObject;
+  oldObject?: KubeObject;
+  namespace?: string;
+  name?: string;
+}
+
+/** Returns the reasons to deny (empty = allowed). */
+export type Validator = (req: AdmissionRequest) => string[] | Promise<string[]>;
+
+export interface WebhookServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWebhookServer(o: {
+  host: string;
+  port: number;
+  certDir: string;
+  validators: Record<string, Validator>;
+}): Promise<WebhookServer> {
+  const app = express();
+  app.use(express.json({ limit: '4mb' }));
+  for (const [path, validate] of Object.entries(o.validators)) {
+    app.post(path, async (req, res) => {
+      const review = req.body as { apiVersion?: string; request?: AdmissionRequest };
+      const r = review.request;
+      if (!r?.uid) {
+        res.status(400).json({ error: 'not an AdmissionReview request' });
+        return;
+      }
+      let errs: string[];
+      try {
+        errs = await validate(r);
+      } catch (e) {
+        errs = [`webhook failed: ${(e as Error).message}`];
+      }
+      const kind = String(r.object?.kind ?? r.oldObject?.kind ?? 'object');
+      res.json({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: errs.length
+          ? {
+              uid: r.uid,
+              allowed: false,
+              status: {
+                code: 403,
+                reason: 'Forbidden',
+                message: `${kind} "${r.name ?? r.object?.metadata?.name ?? ''}" is invalid: ${errs.join(', ')}`,
+              },
+            }
+          : { uid: r.uid, allowed: true },
+      });
+    });
+  }
+  const server: Server = createServer(
+    { cert: readFileSync(join(o.certDir, 'tls.crt')), key: readFileSync(join(o.certDir, 'tls.key')) },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  return {
+    url: `https://${o.host.includes(':') ? `[${o.host}]` : o.host}:${a.port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
