@@ -63,3 +63,20 @@ export async function installCrds(core: import('../provider/apiserver/core.js').
   }
   return names;
 }
+
+/** Creates or updates every Ferrite CRD through the API (any cluster). */
+export async function installCrdObjects(client: import('../provider/kube/client.js').KubeClient): Promise<string[]> {
+  const names: string[] = [];
+  for (const crd of crdObjects()) {
+    const name = String((crd.metadata as { name: string }).name);
+    try {
+      const cur = await client.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, name);
+      await client.update({ ...crd, metadata: { ...(crd.metadata as object), resourceVersion: cur.metadata?.resourceVersion } });
+    } catch (e) {
+      if ((e as { code?: number }).code !== 404) throw e;
+      await client.create(crd);
+    }
+    names.push(name);
+  }
+  return names;
+}

@@ -12,7 +12,9 @@ import { FleetStore } from '../emulator/fleet/store.js';
 import { startApiServer } from '../provider/apiserver/server.js';
 import { HtpasswdError } from '../provider/ironic/api/auth.js';
 import { startIronic } from '../provider/ironic/service.js';
+import { controllersCommand, runControllers } from './controllers.js';
 import { generateCrds, installCrds } from './crds.js';
+import { devCommand } from './dev.js';
 import { makeLogger } from './logging.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', fileURLToPath(import.meta.url).includes('/dist/') ? '..' : '');
@@ -80,36 +82,7 @@ export function buildCli(): Command {
       await srv.close();
     });
 
-  const dev = program.command('dev').description('The one-machine development environment');
-  dev
-    .command('up')
-    .description('Start the embedded API server with all Ferrite CRDs and print how to use it')
-    .option('--data-dir <dir>', 'directory for all state and logs', '.ferrite/dev')
-    .option('--port <port>', 'API server port (0 picks a free one)', port, 6443)
-    .action(async (opts: { dataDir: string; port: number }, cmd: Command) => {
-      const log = logger(cmd);
-      const srv = await startApiServer({ dataDir: opts.dataDir, port: opts.port, log });
-      const installed = await installCrds(srv.core);
-      const kc = resolve(srv.kubeconfigPath);
-      process.stdout.write(
-        [
-          `Ferrite dev environment is up (${installed.length} CRDs installed: ${installed.join(', ')})`,
-          `  API server:  ${srv.url}`,
-          `  kubeconfig:  ${kc}`,
-          '',
-          'Try:',
-          `  export KUBECONFIG=${kc}`,
-          '  kubectl get crds',
-          '  kubectl get baremetalhosts -A',
-          '',
-          'Press Ctrl-C to stop.',
-          '',
-        ].join('\n'),
-      );
-      const sig = await waitForSignal();
-      log.info({ signal: sig }, 'shutting down');
-      await srv.close();
-    });
+  program.addCommand(devCommand());
 
   program
     .command('ironic')
@@ -171,6 +144,17 @@ export function buildCli(): Command {
       log.info({ signal: sig }, 'shutting down');
       await svc.close();
     });
+
+  program.addCommand(
+    controllersCommand(async (flags, cmd) => {
+      const log = logger(cmd);
+      try {
+        await runControllers(flags, log, waitForSignal());
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+    }),
+  );
 
   const bmc = program.command('bmc').description('Emulated BMCs (Redfish and IPMI) fronting simulated machines');
   bmc

@@ -1,6 +1,7 @@
 // The Redfish HTTP(S) listener: routing, authentication, header rules (OData-Version, Accept,
 // Content-Type), ETags with If-Match/If-None-Match, 405 with Allow, and Redfish error bodies.
 // Written on node:http directly: per-request overhead decides how many BMCs one process can fake.
+
 import { createHash, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -13,6 +14,7 @@ import { AuthService, type Principal, unauthorized } from './auth.js';
 import type { Handler, Method, RedfishContext, RfRequest, RfResult, Route } from './context.js';
 import { errorBody, fromMachineError, RedfishError } from './errors.js';
 import { EventService } from './events.js';
+import { faultRoutes } from './faults.js';
 import { managerRoutes } from './managers.js';
 import { serviceRoutes } from './service.js';
 import { sysPath, systemRoutes } from './systems.js';
@@ -153,6 +155,7 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     ...updateServiceRoutes(ctx, opts.tmpDir),
     ...ctx.tasks.routes(),
     ...ctx.events.routes(),
+    ...faultRoutes(ctx),
   ];
   const table = compile(routes);
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;

@@ -23,6 +23,7 @@ export interface OperatorOptions {
   errorBackoffBaseMs?: number;
   maxConcurrentReconciles?: number;
   metricsBindAddress?: string;
+  healthProbeBindAddress?: string;
   leaderElection?: { namespace: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   /** serve the validating webhook (tls.crt/tls.key in certDir) */
   webhook?: { host: string; port: number; certDir: string };
@@ -49,6 +50,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
     name: 'baremetal-operator',
     log: o.log,
     metricsBindAddress: o.metricsBindAddress,
+    healthProbeBindAddress: o.healthProbeBindAddress,
     leaderElection: o.leaderElection,
   });
   const spec = hostController({

@@ -1,6 +1,6 @@
 // One Ironic: the durable store, the conductor, the REST API and the HTTP root that serves iPXE
 // scripts and virtual-media ISOs, started and stopped together (`ferrite ironic`).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -43,6 +43,7 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
   const httpRoot = join(dataDir, 'httpboot');
   mkdirSync(httpRoot, { recursive: true });
   writeFileSync(join(httpRoot, 'boot.ipxe'), IPXE_MASTER);
+  installSimulatedAgentImages(join(httpRoot, 'images'));
   const log = opts.log ?? pino({ level: 'silent' });
   const host = opts.host ?? '127.0.0.1';
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
@@ -109,5 +110,25 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
     httpServer.close();
     store.close();
     throw e;
+  }
+}
+
+/** Where upstream's Ironic image serves the agent (…/images/ironic-python-agent.{kernel,initramfs}). */
+export const AGENT_KERNEL_PATH = 'images/ironic-python-agent.kernel';
+export const AGENT_RAMDISK_PATH = 'images/ironic-python-agent.initramfs';
+
+/**
+ * The emulator's simulated firmware boots "the agent" by fetching whatever kernel and ramdisk
+ * it is pointed at, so these files only mark the boot as the simulated ironic-python-agent;
+ * real machines need real images placed here instead (an existing file is never replaced).
+ */
+function installSimulatedAgentImages(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [file, what] of [
+    ['ironic-python-agent.kernel', 'kernel'],
+    ['ironic-python-agent.initramfs', 'initramfs'],
+  ]) {
+    const p = join(dir, file);
+    if (!existsSync(p)) writeFileSync(p, `Ferrite simulated ironic-python-agent ${what}: boots only on emulated machines\n`);
   }
 }

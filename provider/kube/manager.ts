@@ -16,8 +16,10 @@ export interface ManagerOptions {
   client: KubeClient;
   name: string;
   log?: Logger;
-  /** host:port for /metrics, /healthz, /readyz; omit to serve none. Port 0 picks a free one. */
+  /** host:port for /metrics (and /healthz, /readyz unless they have their own); port 0 picks a free one */
   metricsBindAddress?: string;
+  /** host:port for /healthz and /readyz alone (controller-runtime's --health-probe-bind-address) */
+  healthProbeBindAddress?: string;
   leaderElection?: { namespace: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   resyncMs?: number;
 }
@@ -30,6 +32,7 @@ export class Manager {
   private readonly log: Logger;
   private elector?: LeaderElector;
   private server?: Server;
+  private probeServer?: Server;
   private started = false;
   private leading = false;
   private leaderWaiters: Array<() => void> = [];
@@ -76,9 +79,15 @@ export class Manager {
     return a ? `http://${a.address}:${a.port}` : undefined;
   }
 
+  get probeAddress(): string | undefined {
+    const a = (this.probeServer ?? this.server)?.address() as AddressInfo | null | undefined;
+    return a ? `http://${a.address}:${a.port}` : undefined;
+  }
+
   async start(): Promise<void> {
     this.started = true;
-    if (this.o.metricsBindAddress) await this.serve(this.o.metricsBindAddress);
+    if (this.o.metricsBindAddress) this.server = await this.serve(this.o.metricsBindAddress, !this.o.healthProbeBindAddress, true);
+    if (this.o.healthProbeBindAddress) this.probeServer = await this.serve(this.o.healthProbeBindAddress, true, false);
     await Promise.all([...this.informers.values()].map((i) => i.start()));
     const lead = () => {
       this.leading = true;
@@ -111,27 +120,31 @@ export class Manager {
     this.elector.start();
   }
 
-  private serve(bind: string): Promise<void> {
+  private serve(bind: string, probes: boolean, metrics: boolean): Promise<Server> {
     const i = bind.lastIndexOf(':');
     const host = bind.slice(0, i) || '127.0.0.1';
     const port = Number(bind.slice(i + 1));
     const app = express();
-    app.get('/metrics', async (_req, res) => {
-      res.setHeader('Content-Type', this.metrics.registry.contentType);
-      res.end(await this.metrics.registry.metrics());
-    });
-    app.get('/healthz', (_req, res) => {
-      res.type('text/plain').end('ok');
-    });
-    app.get('/readyz', (_req, res) => {
-      const ready = [...this.informers.values()].every((x) => x.hasSynced);
-      res
-        .status(ready ? 200 : 503)
-        .type('text/plain')
-        .end(ready ? 'ok' : 'informers not synced');
-    });
+    if (metrics) {
+      app.get('/metrics', async (_req, res) => {
+        res.setHeader('Content-Type', this.metrics.registry.contentType);
+        res.end(await this.metrics.registry.metrics());
+      });
+    }
+    if (probes) {
+      app.get('/healthz', (_req, res) => {
+        res.type('text/plain').end('ok');
+      });
+      app.get('/readyz', (_req, res) => {
+        const ready = [...this.informers.values()].every((x) => x.hasSynced);
+        res
+          .status(ready ? 200 : 503)
+          .type('text/plain')
+          .end(ready ? 'ok' : 'informers not synced');
+      });
+    }
     return new Promise((resolve, reject) => {
-      this.server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve()));
+      const srv = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(srv)));
     });
   }
 
@@ -139,7 +152,12 @@ export class Manager {
     await this.elector?.stop();
     await Promise.all(this.controllers.map((c) => c.stop()));
     for (const i of this.informers.values()) i.stop();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    this.server?.closeAllConnections();
+    for (const srv of [this.server, this.probeServer]) {
+      if (!srv) continue;
+      await new Promise<void>((r) => {
+        srv.close(() => r());
+        srv.closeAllConnections();
+      });
+    }
   }
 }

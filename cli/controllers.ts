@@ -1,0 +1,145 @@
+// `ferrite controllers`: the Bare Metal Operator's controllers against any Kubernetes API server
+// and any Ironic, as they would run on real racks. Flags follow controller-runtime and BMO's
+// environment variables (IRONIC_ENDPOINT, DEPLOY_KERNEL_URL, PROVISIONING_LIMIT, …).
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Logger } from 'pino';
+import { startOperator } from '../provider/bmo/operator.js';
+import { KubeClient } from '../provider/kube/client.js';
+
+export interface ControllersFlags {
+  kubeconfig?: string;
+  ironicUrl?: string;
+  ironicUsername?: string;
+  ironicPassword?: string;
+  ironicAuthDir?: string;
+  ironicCacert?: string;
+  ironicInsecure?: boolean;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect?: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId?: string;
+  webhookCertDir?: string;
+  webhookHost: string;
+  webhookPort: number;
+  maxConcurrentReconciles: number;
+  provisioningLimit: number;
+  deployKernelUrl?: string;
+  deployRamdiskUrl?: string;
+  pollInterval: number;
+  errorBackoffBase: number;
+}
+
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+const bindAddr = (v: string) => {
+  if (v !== '0' && !/^(\[[0-9a-f:]+\]|[^:]*):\d+$/i.test(v)) throw new InvalidArgumentError('must be host:port, :port or 0 (disabled)');
+  return v;
+};
+
+export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) => Promise<void>): Command {
+  return new Command('controllers')
+    .description("Run the Bare Metal Operator's controllers (BareMetalHost reconciler and validating webhook)")
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster to manage (default: KUBECONFIG)', process.env.KUBECONFIG)
+    .option('--ironic-url <url>', 'Ironic API endpoint (IRONIC_ENDPOINT)', process.env.IRONIC_ENDPOINT)
+    .option('--ironic-username <user>', 'HTTP Basic user for Ironic')
+    .option('--ironic-password <password>', 'HTTP Basic password for Ironic')
+    .option(
+      '--ironic-auth-dir <dir>',
+      'directory with `username` and `password` files (as METAL3_AUTH_ROOT_DIR/ironic)',
+      process.env.METAL3_AUTH_ROOT_DIR ? join(process.env.METAL3_AUTH_ROOT_DIR, 'ironic') : undefined,
+    )
+    .option('--ironic-cacert <file>', 'CA bundle for an HTTPS Ironic (IRONIC_CACERT_FILE)', process.env.IRONIC_CACERT_FILE)
+    .option('--ironic-insecure', 'do not verify the Ironic certificate (IRONIC_INSECURE)', process.env.IRONIC_INSECURE === 'true')
+    .option('--metrics-bind-address <addr>', 'where /metrics listens; 0 disables', bindAddr, '127.0.0.1:8080')
+    .option('--health-probe-bind-address <addr>', 'where /healthz and /readyz listen; 0 disables', bindAddr, '127.0.0.1:9440')
+    .option('--leader-elect', 'hold a Lease so only one replica reconciles')
+    .option('--leader-election-namespace <ns>', 'namespace of the Lease', 'kube-system')
+    .option('--leader-election-id <name>', 'identity of this replica (default: hostname_pid)')
+    .option('--webhook-cert-dir <dir>', 'serve the validating webhook with tls.crt and tls.key from here')
+    .option('--webhook-host <ip>', 'address the webhook listens on', '127.0.0.1')
+    .option('--webhook-port <port>', 'webhook port', positive, 9443)
+    .option(
+      '--max-concurrent-reconciles <n>',
+      'BareMetalHosts reconciled at once (BMO_CONCURRENCY)',
+      positive,
+      Number(process.env.BMO_CONCURRENCY ?? 20),
+    )
+    .option(
+      '--provisioning-limit <n>',
+      'hosts provisioning at once over a provisioning network (PROVISIONING_LIMIT)',
+      positive,
+      Number(process.env.PROVISIONING_LIMIT ?? 20),
+    )
+    .option('--deploy-kernel-url <url>', 'agent kernel for driver_info/deploy_kernel (DEPLOY_KERNEL_URL)', process.env.DEPLOY_KERNEL_URL)
+    .option(
+      '--deploy-ramdisk-url <url>',
+      'agent ramdisk for driver_info/deploy_ramdisk (DEPLOY_RAMDISK_URL)',
+      process.env.DEPLOY_RAMDISK_URL,
+    )
+    .option('--poll-interval <s>', 'seconds between looks at a busy Ironic node (upstream: 10)', positive, 10)
+    .option('--error-backoff-base <s>', 'errorCount backoff unit in seconds (upstream: 60)', positive, 60)
+    .action(run);
+}
+
+/** Runs the controllers until `stopped` resolves. */
+export async function runControllers(f: ControllersFlags, log: Logger, stopped: Promise<string>): Promise<void> {
+  if (!f.kubeconfig) throw new Error('--kubeconfig (or KUBECONFIG) is required');
+  if (!existsSync(f.kubeconfig)) throw new Error(`kubeconfig ${f.kubeconfig} does not exist`);
+  if (!f.ironicUrl) throw new Error('--ironic-url (or IRONIC_ENDPOINT) is required');
+  let username = f.ironicUsername;
+  let password = f.ironicPassword;
+  if (f.ironicAuthDir && username === undefined) {
+    const read = (n: string) => readFileSync(join(f.ironicAuthDir as string, n), 'utf8').trim();
+    username = read('username');
+    password = read('password');
+  }
+  if (f.webhookCertDir) {
+    for (const n of ['tls.crt', 'tls.key']) {
+      if (!existsSync(join(f.webhookCertDir, n))) throw new Error(`--webhook-cert-dir ${f.webhookCertDir} has no ${n}`);
+    }
+  }
+  const client = KubeClient.fromFile(f.kubeconfig);
+  const op = await startOperator({
+    client,
+    log,
+    ironic: {
+      endpoint: f.ironicUrl,
+      username,
+      password,
+      caCert: f.ironicCacert ? readFileSync(f.ironicCacert, 'utf8') : undefined,
+      insecure: f.ironicInsecure,
+    },
+    deployKernelUrl: f.deployKernelUrl,
+    deployRamdiskUrl: f.deployRamdiskUrl,
+    pollMs: f.pollInterval * 1000,
+    errorBackoffBaseMs: f.errorBackoffBase * 1000,
+    provisioningLimit: f.provisioningLimit,
+    maxConcurrentReconciles: f.maxConcurrentReconciles,
+    metricsBindAddress: f.metricsBindAddress === '0' ? undefined : f.metricsBindAddress,
+    healthProbeBindAddress: f.healthProbeBindAddress === '0' ? undefined : f.healthProbeBindAddress,
+    leaderElection: f.leaderElect
+      ? { namespace: f.leaderElectionNamespace, identity: f.leaderElectionId ?? `${hostname()}_${process.pid}` }
+      : undefined,
+    webhook: f.webhookCertDir ? { host: f.webhookHost, port: f.webhookPort, certDir: f.webhookCertDir } : undefined,
+  });
+  log.info(
+    {
+      ironic: f.ironicUrl,
+      microversion: op.ironic.microversion,
+      metrics: op.manager.metricsAddress,
+      probes: op.manager.probeAddress,
+      webhook: op.webhook?.url,
+    },
+    'controllers started',
+  );
+  const sig = await stopped;
+  log.info({ signal: sig }, 'shutting down');
+  await op.stop();
+}

@@ -1,0 +1,162 @@
+// `ferrite dev up|down|status`: the one-machine dev environment (see devenv/).
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { alive, COMPONENTS, readState, stateFile, stopStack } from '../devenv/stack.js';
+import { devUp } from '../devenv/up.js';
+import { KubeClient } from '../provider/kube/client.js';
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+const portNum = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+};
+
+/** Progress on a terminal rewrites one line; elsewhere each change is its own line. */
+export function progressPrinter(out: NodeJS.WriteStream = process.stdout): (line: string, final: boolean) => void {
+  let last = '';
+  return (line, final) => {
+    if (out.isTTY) out.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
+    else if (line !== last) out.write(`${line}\n`);
+    last = line;
+  };
+}
+
+export function devCommand(): Command {
+  const dev = new Command('dev').description('The one-machine dev environment: API server, Ironic, BMC emulator and controllers');
+  dev
+    .command('up')
+    .description('Start the environment, register the fleet as BareMetalHosts and wait until they are available')
+    .option('--hosts <n>', 'a default fleet of N machines', positiveInt, 3)
+    .option('--fleet <file>', 'a fleet file (YAML, see docs/bmc-emulator.md) instead of --hosts')
+    .option('--data-dir <dir>', 'state and per-component logs', '.ferrite/dev')
+    .option('--kubeconfig <file>', 'run the controllers against this cluster instead of the embedded API server')
+    .option('--port <port>', 'embedded API server port (0 picks a free one)', portNum, 6443)
+    .option('--namespace <ns>', 'namespace of the BareMetalHosts and Secrets', 'metal3')
+    .option('--protocol <p>', 'BMC address kind for machines with several: redfish, redfish-virtualmedia or ipmi', 'redfish-virtualmedia')
+    .option('--time-scale <n>', 'simulated seconds per real second for the machines', positive, 10)
+    .option('--heartbeat-timeout <s>', "Ironic's agent heartbeat timeout: the pace of agent-driven steps", positiveInt, 5)
+    .option('--poll-interval <s>', 'seconds between the operator looking at a busy Ironic node', positive, 2)
+    .option('--timeout <s>', 'give up waiting for available hosts after this long (0: do not wait)', (v) => Number(v), 600)
+    .action(
+      async (o: {
+        hosts: number;
+        fleet?: string;
+        dataDir: string;
+        kubeconfig?: string;
+        port: number;
+        namespace: string;
+        protocol: string;
+        timeScale: number;
+        heartbeatTimeout: number;
+        pollInterval: number;
+        timeout: number;
+      }) => {
+        if (!['redfish', 'redfish-virtualmedia', 'ipmi'].includes(o.protocol)) {
+          throw new InvalidArgumentError(`--protocol must be redfish, redfish-virtualmedia or ipmi, not "${o.protocol}"`);
+        }
+        const started = Date.now();
+        const r = await devUp({
+          dataDir: o.dataDir,
+          fleetFile: o.fleet,
+          hosts: o.hosts,
+          kubeconfig: o.kubeconfig,
+          apiPort: o.port,
+          namespace: o.namespace,
+          protocol: o.protocol as 'redfish',
+          timeScale: o.timeScale,
+          heartbeatTimeout: o.heartbeatTimeout,
+          pollInterval: o.pollInterval,
+          waitTimeoutMs: o.timeout * 1000,
+          progress: progressPrinter(),
+        });
+        const s = r.state;
+        process.stdout.write(
+          [
+            '',
+            `Ferrite dev environment is up (${r.hosts.length} hosts, ${((Date.now() - started) / 1000).toFixed(1)}s)`,
+            `  kubeconfig:  ${s.kubeconfig}`,
+            `  Ironic:      ${s.ironicUrl}`,
+            `  Redfish:     ${s.redfishUrl}`,
+            `  logs:        ${resolve(s.dataDir, 'logs')}`,
+            '',
+            'Try:',
+            `  export KUBECONFIG=${s.kubeconfig}`,
+            `  kubectl get bmh -n ${s.namespace}`,
+            `  kubectl patch bmh -n ${s.namespace} ${r.hosts[0] ?? 'node-0'} --type merge -p '{"spec":{"image":{"url":"http://…/image.qcow2","checksum":"…"}}}'`,
+            `  ferrite dev status --data-dir ${o.dataDir}`,
+            `  ferrite dev down --data-dir ${o.dataDir}`,
+            '',
+          ].join('\n'),
+        );
+      },
+    );
+
+  dev
+    .command('down')
+    .description('Stop every component of the environment (state stays unless --purge)')
+    .option('--data-dir <dir>', 'the environment to stop', '.ferrite/dev')
+    .option('--purge', 'also delete the data directory')
+    .action(async (o: { dataDir: string; purge?: boolean }) => {
+      const s = readState(resolve(o.dataDir));
+      if (!s) throw new Error(`no dev environment in ${resolve(o.dataDir)} (no ${stateFile(resolve(o.dataDir))})`);
+      await stopStack(s);
+      for (const n of COMPONENTS) if (s.components[n]) process.stdout.write(`stopped ${n}\n`);
+      if (o.purge) rmSync(resolve(o.dataDir), { recursive: true, force: true });
+      else rmSync(stateFile(resolve(o.dataDir)), { force: true });
+    });
+
+  dev
+    .command('status')
+    .description('Show which components run and where the hosts are')
+    .option('--data-dir <dir>', 'the environment to show', '.ferrite/dev')
+    .action(async (o: { dataDir: string }) => {
+      const s = readState(resolve(o.dataDir));
+      if (!s) throw new Error(`no dev environment in ${resolve(o.dataDir)}: start one with \`ferrite dev up\``);
+      const rows = [['COMPONENT', 'PID', 'STATE', 'LOG']];
+      for (const n of COMPONENTS) {
+        const c = s.components[n];
+        if (c) rows.push([n, String(c.pid), alive(c.pid) ? 'running' : 'stopped', c.log]);
+      }
+      process.stdout.write(`${table(rows)}\nkubeconfig: ${s.kubeconfig}\nIronic: ${s.ironicUrl}\n`);
+      try {
+        const client = KubeClient.fromFile(s.kubeconfig);
+        const list = await client.list<{ status?: { provisioning?: { state?: string }; errorType?: string } }>(
+          'metal3.io/v1alpha1',
+          'BareMetalHost',
+          s.namespace,
+        );
+        const counts = new Map<string, number>();
+        for (const h of list.items) {
+          const k = h.status?.errorType ? `error (${h.status.errorType})` : h.status?.provisioning?.state || 'new';
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
+        process.stdout.write(`hosts in ${s.namespace}: ${list.items.length}${[...counts].map(([k, v]) => ` · ${k} ${v}`).join('')}\n`);
+      } catch (e) {
+        process.stdout.write(`hosts: API server unreachable (${(e as Error).message.split('\n')[0]})\n`);
+      }
+    });
+  return dev;
+}
+
+export function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

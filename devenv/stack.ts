@@ -1,0 +1,191 @@
+// The one-machine stack behind `ferrite dev up` and `ferrite scenario run`: each component
+// (API server, Ironic, BMC emulator, controllers) is its own `ferrite` process with its log in
+// the data directory, recorded in dev.json so `dev status`, `dev down` and a scenario's
+// "restart" step (kill -9, then start again with the same flags) can find it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const COMPONENTS = ['apiserver', 'ironic', 'bmc', 'controllers'] as const;
+export type ComponentName = (typeof COMPONENTS)[number];
+
+export interface ComponentState {
+  pid: number;
+  args: string[];
+  log: string;
+  startedAt: string;
+  /** an HTTP(S) URL answering 2xx when the component is up */
+  health: string;
+}
+
+export interface StackState {
+  dataDir: string;
+  kubeconfig: string;
+  /** true when the API server is Ferrite's embedded one (started here) */
+  embedded: boolean;
+  ironicUrl: string;
+  ironicHttpUrl: string;
+  redfishUrl: string;
+  namespace: string;
+  components: Partial<Record<ComponentName, ComponentState>>;
+}
+
+export class StackError extends Error {
+  constructor(
+    readonly reason: 'AlreadyRunning' | 'NotRunning' | 'ComponentFailed' | 'Timeout',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StackError';
+  }
+}
+
+const here = fileURLToPath(import.meta.url);
+/** The ferrite CLI entry beside this module (dist/cli/main.js when built, cli/main.ts under tsx). */
+const CLI = resolve(here, '..', '..', 'cli', here.endsWith('.ts') ? 'main.ts' : 'main.js');
+
+export const stateFile = (dir: string) => join(dir, 'dev.json');
+
+export function readState(dir: string): StackState | null {
+  const f = stateFile(dir);
+  if (!existsSync(f)) return null;
+  return JSON.parse(readFileSync(f, 'utf8')) as StackState;
+}
+
+/** Written whole to a temp file and renamed: a crash never leaves half a state file. */
+export function writeState(s: StackState): void {
+  const f = stateFile(s.dataDir);
+  writeFileSync(`${f}.tmp`, `${JSON.stringify(s, null, 2)}\n`);
+  renameSync(`${f}.tmp`, f);
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, host, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+function udpFree(port: number, host: string): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createSocket('udp4');
+    s.once('error', () => res(false));
+    s.bind(port, host, () => s.close(() => res(true)));
+  });
+}
+
+/** A run of n free UDP ports for the fleet's IPMI BMCs (machine i gets base + i). */
+export async function freeUdpRange(n: number, host = '127.0.0.1'): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20000 + Math.floor(Math.random() * (40000 - n));
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await udpFree(base + i, host);
+    if (ok) return base;
+  }
+  throw new StackError('ComponentFailed', `no run of ${n} free UDP ports found for the IPMI BMCs`);
+}
+
+/** Starts `ferrite <args>` detached, logging to <dataDir>/logs/<name>.log. */
+export function launch(dataDir: string, name: ComponentName, args: string[]): { child: ChildProcess; log: string } {
+  const logs = join(dataDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const log = join(logs, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [...process.execArgv, CLI, ...args], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, FERRITE_COMPONENT: name },
+  });
+  child.unref();
+  return { child, log };
+}
+
+async function probe(url: string, ca?: string): Promise<boolean> {
+  const { request } = await import(url.startsWith('https:') ? 'node:https' : 'node:http');
+  return new Promise((res) => {
+    const req = request(url, { timeout: 2000, rejectUnauthorized: false, ca }, (r: import('node:http').IncomingMessage) => {
+      r.resume();
+      // 401 counts as up: the server answered and only wants credentials
+      res((r.statusCode ?? 500) < 500);
+    });
+    req.on('error', () => res(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Waits until the component answers its health URL; fails at once if the process exits. */
+export async function waitHealthy(name: string, c: { pid: number; health: string; log: string }, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!alive(c.pid)) throw new StackError('ComponentFailed', `${name} exited during start; see ${c.log}:\n${tail(c.log)}`);
+    if (await probe(c.health)) return;
+    await sleep(150);
+  }
+  throw new StackError('Timeout', `${name} did not become healthy at ${c.health} within ${timeoutMs / 1000}s; see ${c.log}`);
+}
+
+export function tail(file: string, lines = 8): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export async function startComponent(s: StackState, name: ComponentName, args: string[], health: string): Promise<ComponentState> {
+  const { child, log } = launch(s.dataDir, name, args);
+  const c: ComponentState = { pid: child.pid ?? -1, args, log, startedAt: new Date().toISOString(), health };
+  s.components[name] = c;
+  writeState(s);
+  await waitHealthy(name, c);
+  return c;
+}
+
+/** kill -9 (or SIGTERM) a component, then start it again with the flags it had. */
+export async function restartComponent(s: StackState, name: ComponentName, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+  const c = s.components[name];
+  if (!c) throw new StackError('NotRunning', `${name} is not part of this environment`);
+  await stopPid(c.pid, signal);
+  await startComponent(s, name, c.args, c.health);
+}
+
+export async function stopPid(pid: number, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const end = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < end) await sleep(50);
+  if (alive(pid)) {
+    process.kill(pid, 'SIGKILL');
+    while (alive(pid)) await sleep(50);
+  }
+}
+
+/** Stops every component, controllers first (they must not act on a half-stopped stack). */
+export async function stopStack(s: StackState): Promise<void> {
+  for (const name of [...COMPONENTS].reverse()) {
+    const c = s.components[name];
+    if (c) await stopPid(c.pid);
+  }
+}
