@@ -16,6 +16,7 @@ import { controllersCommand, runControllers } from './controllers.js';
 import { generateCrds, installCrds } from './crds.js';
 import { devCommand } from './dev.js';
 import { makeLogger } from './logging.js';
+import { scenarioCommand } from './scenario.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', fileURLToPath(import.meta.url).includes('/dist/') ? '..' : '');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -83,6 +84,7 @@ export function buildCli(): Command {
     });
 
   program.addCommand(devCommand());
+  program.addCommand(scenarioCommand((m, code) => new CliError(m, code)));
 
   program
     .command('ironic')
@@ -407,7 +409,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`ferrite: error: ${msg.split('\n')[0]}\n`);
+    process.stderr.write(`ferrite: error: ${e instanceof CliError ? msg : msg.split('\n')[0]}\n`);
     return e instanceof CliError ? e.exitCode : 1;
   }
 }

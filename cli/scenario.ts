@@ -1,0 +1,60 @@
+// `ferrite scenario run|check FILE`: the scenario runner (see docs/scenarios.md).
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { loadScenario } from '../scenarios/format.js';
+import { writeReports } from '../scenarios/report.js';
+import { runScenario } from '../scenarios/runner.js';
+
+export function scenarioCommand(fail: (msg: string, code: number) => Error): Command {
+  const sc = new Command('scenario').description('Provision whole environments from a scenario file (YAML)');
+  sc.command('run')
+    .description('Run a scenario; exits 1 when a step or an expectation fails')
+    .argument('<file>', 'scenario file')
+    .option('--kubeconfig <file>', 'drive this cluster instead of the embedded API server')
+    .option('--data-dir <dir>', 'keep the stack state and logs here (default: a temp dir, removed after a pass)')
+    .option('--report-dir <dir>', 'where the JSON report and JUnit XML go', 'scenario-reports')
+    .option('--keep', 'leave the stack running afterwards (stop it with ferrite dev down --data-dir DIR)')
+    .action(async (file: string, o: { kubeconfig?: string; dataDir?: string; reportDir: string; keep?: boolean }) => {
+      const loaded = (() => {
+        try {
+          return loadScenario(file);
+        } catch (e) {
+          throw fail((e as Error).message, 2);
+        }
+      })();
+      const started = Date.now();
+      const r = await runScenario(loaded, {
+        kubeconfig: o.kubeconfig,
+        dataDir: o.dataDir,
+        keep: o.keep,
+        progress: (l) => process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${l}\n`),
+      });
+      const out = writeReports(resolve(o.reportDir), r);
+      const passed = r.steps.filter((s) => s.status === 'passed').length + r.expectations.filter((e) => e.status === 'passed').length;
+      const failed =
+        r.steps.filter((s) => s.status === 'failed').length +
+        r.expectations.filter((e) => e.status === 'failed').length +
+        (r.setup.error ? 1 : 0);
+      if (r.setup.error) process.stdout.write(`setup failed: ${r.setup.error}\n`);
+      for (const e of r.expectations)
+        process.stdout.write(
+          `  ${e.status === 'passed' ? 'ok  ' : e.status === 'failed' ? 'FAIL' : 'skip'}  expect ${e.description}${e.error ? `: ${e.error}` : ''}\n`,
+        );
+      process.stdout.write(
+        `scenario ${r.scenario}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)}s — ${passed} passed, ${failed} failed\nreports: ${out.json}  ${out.junit}\n`,
+      );
+      if (r.status !== 'passed') throw fail(`scenario ${r.scenario} failed`, 1);
+    });
+  sc.command('check')
+    .description('Parse and validate a scenario file without running it')
+    .argument('<file>', 'scenario file')
+    .action((file: string) => {
+      try {
+        const l = loadScenario(file);
+        process.stdout.write(`${l.file}: ok (${l.scenario.steps.length} steps, ${l.scenario.expect.length} expectations)\n`);
+      } catch (e) {
+        throw fail((e as Error).message, 2);
+      }
+    });
+  return sc;
+}

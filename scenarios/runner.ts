@@ -1,0 +1,490 @@
+// Runs a scenario: brings up the stack on the scenario's fleet (or drives an existing cluster
+// with --kubeconfig), serves its files, applies its manifests, runs the steps in order with a
+// timeline each, checks the expectations, and reports. The first failing step ends the run.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JSONPath } from 'jsonpath-plus';
+import { parseAllDocuments, stringify } from 'yaml';
+import { restartComponent, type StackState, stopStack } from '../devenv/stack.js';
+import { applyObject, devUp, ensureNamespace, fleetAddresses } from '../devenv/up.js';
+import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
+import { Informer } from '../provider/kube/informer.js';
+import { type Expectation, type LoadedScenario, ScenarioError, type Step, substitute } from './format.js';
+import type { ScenarioReport, StepReport, TimelineEvent } from './report.js';
+
+export interface RunOptions {
+  /** run against this cluster; the embedded API server otherwise */
+  kubeconfig?: string;
+  /** where the stack keeps state and logs (a temp dir, removed after a pass, by default) */
+  dataDir?: string;
+  /** leave the stack running after the run */
+  keep?: boolean;
+  progress?: (line: string) => void;
+}
+
+const KNOWN: Record<string, string> = {
+  BareMetalHost: 'metal3.io/v1alpha1',
+  HardwareData: 'metal3.io/v1alpha1',
+  PreprovisioningImage: 'metal3.io/v1alpha1',
+  HostFirmwareSettings: 'metal3.io/v1alpha1',
+  HostFirmwareComponents: 'metal3.io/v1alpha1',
+  FirmwareSchema: 'metal3.io/v1alpha1',
+  DataImage: 'metal3.io/v1alpha1',
+  BMCEventSubscription: 'metal3.io/v1alpha1',
+  Secret: 'v1',
+  ConfigMap: 'v1',
+  Namespace: 'v1',
+  Event: 'v1',
+};
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+]);
+
+type Tgt = { apiVersion?: string; kind: string; namespace?: string; name?: string; names?: string[]; all?: boolean };
+
+/** kubectl-style JSONPath (`.status.x`, `{.status.x}`) → the value, or undefined. */
+export function readField(obj: unknown, field: string): unknown {
+  const path = `$${field.replace(/^\{|\}$/g, '').replace(/^\$?\.?/, '.')}`;
+  const r = JSONPath({ path, json: obj as object, wrap: true }) as unknown[];
+  return r.length === 0 ? undefined : r.length === 1 ? r[0] : r;
+}
+
+function matches(v: unknown, m: { equals?: unknown; in?: unknown[]; matches?: string }): boolean {
+  if (m.equals !== undefined) return m.equals === null ? v === undefined || v === null : v === m.equals || String(v) === String(m.equals);
+  if (m.in) return m.in.some((x) => x === v || String(x) === String(v));
+  if (m.matches !== undefined) return new RegExp(m.matches).test(typeof v === 'string' ? v : JSON.stringify(v ?? null));
+  return false;
+}
+
+const describeMatch = (m: { field?: string; equals?: unknown; in?: unknown[]; matches?: string }) =>
+  `${m.field} ${m.equals !== undefined ? `= ${JSON.stringify(m.equals)}` : m.in ? `in ${JSON.stringify(m.in)}` : `~ /${m.matches}/`}`;
+
+export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): Promise<ScenarioReport> {
+  const sc = loaded.scenario;
+  const t0 = Date.now();
+  const at = () => Date.now() - t0;
+  const say = o.progress ?? (() => {});
+  const report: ScenarioReport = {
+    scenario: sc.name,
+    file: loaded.file,
+    status: 'failed',
+    startedAt: new Date(t0).toISOString(),
+    durationMs: 0,
+    setup: { durationMs: 0 },
+    steps: sc.steps.map((s, i) => ({ index: i, name: s.name ?? stepTitle(s), kind: stepKind(s), status: 'skipped', timeline: [] })),
+    expectations: sc.expect.map((e) => ({ description: describeExpectation(e), status: 'skipped' })),
+    observed: [],
+  };
+  const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), `ferrite-scenario-${sc.name}-`));
+  const dataDir = resolve(o.dataDir ?? (tempDir as string));
+  const ns = sc.settings.namespace;
+  let state: StackState | undefined;
+  let files: { url: string; close(): Promise<void> } | undefined;
+  const watchers: Informer[] = [];
+  let vars: Record<string, string> = {};
+  try {
+    // ---- setup
+    const fleetFile = typeof sc.fleet === 'string' ? resolve(loaded.dir, sc.fleet) : join(dataDir, 'fleet.yaml');
+    if (typeof sc.fleet !== 'string') {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(fleetFile, stringify(sc.fleet));
+    }
+    const served = new Map<string, Buffer>();
+    for (const f of sc.files) served.set(f.name, f.content !== undefined ? Buffer.from(f.content) : fileContent(f.name, f.sizeMiB ?? 1));
+    files = await serveFiles(served);
+    say(`setting up: stack in ${dataDir}`);
+    const up = await devUp({
+      dataDir,
+      fleetFile,
+      hosts: 0,
+      kubeconfig: o.kubeconfig,
+      apiPort: 0,
+      namespace: ns,
+      protocol: 'redfish-virtualmedia',
+      timeScale: sc.settings.timeScale,
+      heartbeatTimeout: sc.settings.heartbeatTimeout,
+      pollInterval: sc.settings.pollInterval,
+      waitTimeoutMs: 0,
+      registerHosts: false,
+      progress: (l) => say(`  ${l}`),
+    });
+    state = up.state;
+    const client = KubeClient.fromFile(state.kubeconfig);
+    await ensureNamespace(client, ns);
+    vars = buildVars(sc.vars, state, files.url, served);
+
+    // watch every field a sequence expectation follows, from the start
+    for (const e of sc.expect) {
+      if (!e.sequence) continue;
+      const inf = new Informer(client, e.apiVersion ?? KNOWN[e.kind] ?? 'v1', e.kind);
+      const last = new Map<string, string>();
+      const record = (obj: KubeObject) => {
+        const key = `${e.kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`;
+        const v = readField(obj, e.field as string);
+        const j = JSON.stringify(v ?? null);
+        if (last.get(key) === j) return;
+        last.set(key, j);
+        report.observed.push({ at: at(), object: key, field: e.field as string, value: v ?? null });
+      };
+      inf.on('add', record).on('update', record);
+      await inf.start();
+      watchers.push(inf);
+    }
+
+    for (const [i, m] of sc.manifests.entries()) await applySource(client, m, loaded.dir, vars, ns, `manifests[${i}]`);
+    report.setup.durationMs = at();
+
+    // ---- steps
+    for (const [i, step] of sc.steps.entries()) {
+      const r = report.steps[i];
+      r.startedAt = at();
+      r.status = 'failed';
+      say(`[${i + 1}/${sc.steps.length}] ${r.name}`);
+      const tl = (what: string) => r.timeline.push({ at: at(), what });
+      try {
+        await runStep(substituteAll(step, vars, `steps[${i}]`), { client, state, vars, ns, dir: loaded.dir, tl, where: `steps[${i}]` });
+        r.status = 'passed';
+      } catch (e) {
+        r.error = (e as Error).message;
+        say(`  failed: ${r.error.split('\n')[0]}`);
+      }
+      r.durationMs = at() - r.startedAt;
+      if (r.status === 'failed') break;
+    }
+
+    // ---- expectations
+    if (report.steps.every((s) => s.status === 'passed')) {
+      for (const [i, e] of sc.expect.entries()) {
+        const x = report.expectations[i];
+        try {
+          await checkExpectation(client, substituteAll(e, vars, `expect[${i}]`), ns, report.observed);
+          x.status = 'passed';
+        } catch (err) {
+          x.status = 'failed';
+          x.error = (err as Error).message;
+        }
+      }
+    }
+    report.status =
+      report.steps.every((s) => s.status === 'passed') && report.expectations.every((e) => e.status === 'passed') ? 'passed' : 'failed';
+  } catch (e) {
+    report.setup.error = e instanceof ScenarioError ? e.message : `${(e as Error).message}`;
+    report.setup.durationMs = at();
+    report.status = 'failed';
+  } finally {
+    for (const w of watchers) w.stop();
+    await files?.close();
+    if (state && !o.keep) await stopStack(state);
+    report.durationMs = at();
+    // a failed run keeps its logs for whoever reads the report
+    if (tempDir && !o.keep && report.status === 'passed') rmSync(tempDir, { recursive: true, force: true });
+  }
+  return report;
+}
+
+interface StepCtx {
+  client: KubeClient;
+  state: StackState;
+  vars: Record<string, string>;
+  ns: string;
+  dir: string;
+  tl: (what: string) => void;
+  where: string;
+}
+
+async function runStep(step: Step, c: StepCtx): Promise<void> {
+  if (step.apply) return void (await applySource(c.client, step.apply, c.dir, c.vars, c.ns, c.where, c.tl));
+  if (step.sleep) return void (await sleep(step.sleep));
+  if (step.restart) {
+    c.tl(`${step.restart.signal} ${step.restart.component}`);
+    await restartComponent(c.state, step.restart.component, step.restart.signal);
+    c.tl(`${step.restart.component} healthy again`);
+    return;
+  }
+  if (step.fault) return powerCut(c.state, step.fault.machine, c.tl);
+  if (step.patch) {
+    const p = step.patch;
+    const patch = p.patch;
+    for (const ref of await resolveTargets(c.client, p, c.ns)) {
+      await c.client.patch(ref, p.type, patch);
+      c.tl(`patched ${ref.kind}/${ref.name}`);
+    }
+    return;
+  }
+  if (step.delete) {
+    const d = step.delete;
+    const refs = await resolveTargets(c.client, d, c.ns);
+    for (const ref of refs) {
+      try {
+        await c.client.delete(ref);
+        c.tl(`deleted ${ref.kind}/${ref.name}`);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    if (d.wait) await waitGone(c.client, refs, 300_000, c.tl);
+    return;
+  }
+  if (step.assert) {
+    for (const ref of await resolveTargets(c.client, step.assert, c.ns)) {
+      const obj = await c.client.get(ref.apiVersion, ref.kind, ref.namespace, ref.name);
+      const v = readField(obj, step.assert.field);
+      if (!matches(v, step.assert))
+        throw new ScenarioError(`${ref.kind}/${ref.name}: expected ${describeMatch(step.assert)}, got ${JSON.stringify(v ?? null)}`);
+    }
+    return;
+  }
+  if (step.wait) {
+    const w = step.wait;
+    const refs = await resolveTargets(c.client, w, c.ns);
+    if (!refs.length) throw new ScenarioError(`no ${w.kind} matched the wait in namespace ${w.namespace ?? c.ns}`);
+    if (w.gone) return waitGone(c.client, refs, w.timeout, c.tl);
+    const end = Date.now() + w.timeout;
+    const seen = new Map<string, string>();
+    const pending = new Set(refs.map((r) => r.name));
+    for (;;) {
+      for (const ref of refs) {
+        if (!pending.has(ref.name)) continue;
+        let v: unknown;
+        try {
+          v = readField(await c.client.get(ref.apiVersion, ref.kind, ref.namespace, ref.name), w.field as string);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          v = undefined;
+        }
+        const j = JSON.stringify(v ?? null);
+        if (seen.get(ref.name) !== j) c.tl(`${ref.kind}/${ref.name} ${w.field} = ${j}`);
+        seen.set(ref.name, j);
+        if (matches(v, w)) pending.delete(ref.name);
+      }
+      if (!pending.size) return;
+      if (Date.now() > end) {
+        throw new ScenarioError(
+          `timed out after ${w.timeout / 1000}s waiting for ${describeMatch(w)}; still waiting for ${[...pending].map((n) => `${n} (${seen.get(n)})`).join(', ')}`,
+        );
+      }
+      await sleep(250);
+    }
+  }
+}
+
+async function waitGone(
+  client: KubeClient,
+  refs: Array<{ apiVersion: string; kind: string; namespace?: string; name: string }>,
+  timeoutMs: number,
+  tl: (w: string) => void,
+) {
+  const end = Date.now() + timeoutMs;
+  const left = new Set(refs.map((r) => r.name));
+  while (left.size) {
+    for (const r of refs) {
+      if (!left.has(r.name)) continue;
+      try {
+        await client.get(r.apiVersion, r.kind, r.namespace, r.name);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        left.delete(r.name);
+        tl(`${r.kind}/${r.name} gone`);
+      }
+    }
+    if (!left.size) return;
+    if (Date.now() > end) throw new ScenarioError(`timed out after ${timeoutMs / 1000}s waiting for ${[...left].join(', ')} to be deleted`);
+    await sleep(250);
+  }
+}
+
+async function resolveTargets(client: KubeClient, t: Tgt, ns: string) {
+  const apiVersion = t.apiVersion ?? KNOWN[t.kind];
+  if (!apiVersion) throw new ScenarioError(`kind ${t.kind} needs an apiVersion`);
+  const namespace = CLUSTER_SCOPED.has(t.kind) ? undefined : (t.namespace ?? ns);
+  let names = t.names ?? (t.name ? [t.name] : []);
+  if (t.all) names = (await client.list(apiVersion, t.kind, namespace)).items.map((o) => String(o.metadata?.name));
+  return names.map((name) => ({ apiVersion, kind: t.kind, namespace, name }));
+}
+
+async function applySource(
+  client: KubeClient,
+  src: { path: string } | { inline: string },
+  dir: string,
+  vars: Record<string, string>,
+  ns: string,
+  where: string,
+  tl?: (w: string) => void,
+) {
+  const label = 'path' in src ? src.path : `${where} (inline)`;
+  let text: string;
+  try {
+    text = 'path' in src ? readFileSync(resolve(dir, src.path), 'utf8') : src.inline;
+  } catch (e) {
+    throw new ScenarioError(`${where}: cannot read ${label}: ${(e as Error).message}`);
+  }
+  const docs = parseAllDocuments(substitute(text, vars, label));
+  for (const d of docs) {
+    if (d.errors.length) throw new ScenarioError(`${label}: malformed YAML: ${d.errors[0].message.split('\n')[0]}`);
+    const o = d.toJS() as KubeObject | null;
+    if (!o) continue;
+    if (!o.kind || !o.apiVersion || !o.metadata?.name)
+      throw new ScenarioError(`${label}: every manifest needs apiVersion, kind and metadata.name`);
+    if (!CLUSTER_SCOPED.has(String(o.kind)) && !o.metadata.namespace) o.metadata.namespace = ns;
+    await applyObject(client, o);
+    tl?.(`applied ${o.kind}/${o.metadata.name}`);
+  }
+}
+
+/** ${VAR} in every string of a step or expectation (inline manifests are substituted when applied). */
+function substituteAll<T>(v: T, vars: Record<string, string>, where: string): T {
+  if (typeof v === 'string') return substitute(v, vars, where) as T;
+  if (Array.isArray(v)) return v.map((x) => substituteAll(x, vars, where)) as T;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = k === 'inline' ? x : substituteAll(x, vars, where);
+    return out as T;
+  }
+  return v;
+}
+
+function buildVars(own: Record<string, string>, s: StackState, filesUrl: string, served: Map<string, Buffer>): Record<string, string> {
+  const v: Record<string, string> = { NAMESPACE: '', IRONIC_URL: s.ironicUrl, FILES_URL: filesUrl };
+  v.NAMESPACE = s.namespace;
+  const key = (n: string) => n.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  for (const [name, buf] of served) {
+    v[`${key(name)}_URL`] = `${filesUrl}/${name}`;
+    v[`${key(name)}_SHA256`] = createHash('sha256').update(buf).digest('hex');
+  }
+  for (const a of fleetAddresses(s).addrs) {
+    const k = key(a.name);
+    v[`${k}_REDFISH`] = a.redfish ?? '';
+    v[`${k}_REDFISH_VIRTUALMEDIA`] = a.redfishVirtualMedia ?? '';
+    v[`${k}_IPMI`] = a.ipmi ?? '';
+    v[`${k}_USERNAME`] = a.username;
+    v[`${k}_PASSWORD`] = a.password;
+    v[`${k}_USERNAME_B64`] = Buffer.from(a.username).toString('base64');
+    v[`${k}_PASSWORD_B64`] = Buffer.from(a.password).toString('base64');
+    v[`${k}_BOOT_MAC`] = a.bootMac;
+  }
+  // the scenario's own values last, each overridable from the environment
+  for (const [k, x] of Object.entries(own)) v[k] = process.env[k] ?? x;
+  return v;
+}
+
+/** Deterministic content for a generated file (its checksum is stable across runs). */
+function fileContent(name: string, sizeMiB: number): Buffer {
+  const seed = createHash('sha256').update(name).digest();
+  const b = Buffer.alloc(Math.round(sizeMiB * 1024 * 1024));
+  for (let i = 0; i < b.length; i += seed.length) seed.copy(b, i);
+  return b;
+}
+
+function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; close(): Promise<void> }> {
+  const srv = http.createServer((req, res) => {
+    const f = files.get(decodeURIComponent((req.url ?? '/').split('?')[0].slice(1)));
+    if (!f) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'Content-Length': f.length, 'Content-Type': 'application/octet-stream' });
+    res.end(req.method === 'HEAD' ? undefined : f);
+  });
+  return new Promise((r) =>
+    srv.listen(0, '127.0.0.1', () =>
+      r({
+        url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+        close: () =>
+          new Promise<void>((c) => {
+            srv.close(() => c());
+            srv.closeAllConnections();
+          }),
+      }),
+    ),
+  );
+}
+
+async function powerCut(s: StackState, machine: string, tl: (w: string) => void): Promise<void> {
+  const a = fleetAddresses(s).addrs.find((x) => x.name === machine);
+  if (!a) throw new ScenarioError(`no machine named ${machine} in the fleet`);
+  const url = `${s.redfishUrl}/redfish/v1/Systems/${a.uuid}/Actions/Oem/Ferrite.PowerCut`;
+  const status = await new Promise<number>((res, rej) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`,
+          'Content-Type': 'application/json',
+        },
+      },
+      (r) => {
+        r.resume();
+        res(r.statusCode ?? 0);
+      },
+    );
+    req.on('error', rej);
+    req.end('{}');
+  });
+  if (status >= 300) throw new ScenarioError(`power cut on ${machine} refused by its BMC: HTTP ${status}`);
+  tl(`power cut on ${machine}`);
+}
+
+async function checkExpectation(client: KubeClient, e: Expectation, ns: string, observed: ScenarioReport['observed']): Promise<void> {
+  if (e.sequence) {
+    const objs = e.all
+      ? [...new Set(observed.filter((x) => x.field === e.field && x.object.startsWith(`${e.kind}/`)).map((x) => x.object))]
+      : (e.names ?? [e.name as string]).map((n) => `${e.kind}/${e.namespace ?? ns}/${n}`);
+    if (!objs.length) throw new ScenarioError(`no ${e.kind} was observed`);
+    for (const o of objs) {
+      const values = observed.filter((x) => x.object === o && x.field === e.field).map((x) => x.value);
+      let i = 0;
+      for (const v of values) if (i < e.sequence.length && String(v) === String(e.sequence[i])) i++;
+      if (i < e.sequence.length) {
+        throw new ScenarioError(
+          `${o}: ${e.field} did not go through ${e.sequence.join(' → ')}; observed ${values.map((v) => JSON.stringify(v)).join(' → ')}`,
+        );
+      }
+    }
+    return;
+  }
+  for (const ref of await resolveTargets(client, e, ns)) {
+    const v = readField(await client.get(ref.apiVersion, ref.kind, ref.namespace, ref.name), e.field as string);
+    if (!matches(v, e)) throw new ScenarioError(`${ref.kind}/${ref.name}: expected ${describeMatch(e)}, got ${JSON.stringify(v ?? null)}`);
+  }
+}
+
+function stepKind(s: Step): string {
+  return (
+    ['apply', 'delete', 'patch', 'wait', 'assert', 'fault', 'restart', 'sleep'].find(
+      (k) => (s as Record<string, unknown>)[k] !== undefined,
+    ) ?? 'step'
+  );
+}
+
+function stepTitle(s: Step): string {
+  const who = (t: Tgt) => `${t.kind} ${t.all ? '(all)' : t.names ? t.names.join(',') : t.name}`;
+  if (s.apply) return `apply ${'path' in s.apply ? s.apply.path : 'inline manifests'}`;
+  if (s.delete) return `delete ${who(s.delete)}`;
+  if (s.patch) return `patch ${who(s.patch)}`;
+  if (s.wait) return `wait for ${who(s.wait)} ${s.wait.gone ? 'to be gone' : describeMatch(s.wait)}`;
+  if (s.assert) return `assert ${who(s.assert)} ${describeMatch(s.assert)}`;
+  if (s.fault) return `${s.fault.type} on ${s.fault.machine}`;
+  if (s.restart) return `${s.restart.signal} ${s.restart.component} and start it again`;
+  return `sleep ${s.sleep} ms`;
+}
+
+function describeExpectation(e: Expectation): string {
+  const who = `${e.kind} ${e.all ? '(all)' : e.names ? e.names.join(',') : e.name}`;
+  return e.sequence ? `${who} ${e.field} went ${e.sequence.join(' → ')}` : `${who} ${describeMatch(e)}`;
+}
+
+export type { StepReport, TimelineEvent };
