@@ -4,7 +4,7 @@
 // "restart" step (kill -9, then start again with the same flags) can find it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,8 +18,10 @@ export interface ComponentState {
   args: string[];
   log: string;
   startedAt: string;
-  /** an HTTP(S) URL answering 2xx when the component is up */
+  /** an HTTP(S) URL answering below 500 when the component is up, or `log:<text>` once its log says so */
   health: string;
+  /** the log's size when this run started: a `log:` health check reads only what follows */
+  logOffset?: number;
 }
 
 export interface StackState {
@@ -132,14 +134,22 @@ async function probe(url: string, ca?: string): Promise<boolean> {
 }
 
 /** Waits until the component answers its health URL; fails at once if the process exits. */
-export async function waitHealthy(name: string, c: { pid: number; health: string; log: string }, timeoutMs = 60_000): Promise<void> {
+export async function waitHealthy(name: string, c: ComponentState, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (!alive(c.pid)) throw new StackError('ComponentFailed', `${name} exited during start; see ${c.log}:\n${tail(c.log)}`);
-    if (await probe(c.health)) return;
+    if (c.health.startsWith('log:') ? logSays(c.log, c.logOffset ?? 0, c.health.slice(4)) : await probe(c.health)) return;
     await sleep(150);
   }
   throw new StackError('Timeout', `${name} did not become healthy at ${c.health} within ${timeoutMs / 1000}s; see ${c.log}`);
+}
+
+function logSays(file: string, offset: number, text: string): boolean {
+  try {
+    return readFileSync(file).subarray(offset).toString('utf8').includes(text);
+  } catch {
+    return false;
+  }
 }
 
 export function tail(file: string, lines = 8): string {
@@ -151,8 +161,10 @@ export function tail(file: string, lines = 8): string {
 }
 
 export async function startComponent(s: StackState, name: ComponentName, args: string[], health: string): Promise<ComponentState> {
+  const logFile = join(s.dataDir, 'logs', `${name}.log`);
+  const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   const { child, log } = launch(s.dataDir, name, args);
-  const c: ComponentState = { pid: child.pid ?? -1, args, log, startedAt: new Date().toISOString(), health };
+  const c: ComponentState = { pid: child.pid ?? -1, args, log, startedAt: new Date().toISOString(), health, logOffset };
   s.components[name] = c;
   writeState(s);
   await waitHealthy(name, c);

@@ -13,6 +13,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { parseAllDocuments, stringify } from 'yaml';
 import { restartComponent, type StackState, stopStack } from '../devenv/stack.js';
 import { applyObject, devUp, ensureNamespace, fleetAddresses } from '../devenv/up.js';
+import { IpmiClient } from '../lib/ipmi/client.js';
 import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { Informer } from '../provider/kube/informer.js';
 import { type Expectation, type LoadedScenario, ScenarioError, type Step, substitute } from './format.js';
@@ -151,10 +152,12 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       const r = report.steps[i];
       r.startedAt = at();
       r.status = 'failed';
-      say(`[${i + 1}/${sc.steps.length}] ${r.name}`);
       const tl = (what: string) => r.timeline.push({ at: at(), what });
       try {
-        await runStep(substituteAll(step, vars, `steps[${i}]`), { client, state, vars, ns, dir: loaded.dir, tl, where: `steps[${i}]` });
+        const resolved = substituteAll(step, vars, `steps[${i}]`);
+        r.name = step.name ?? stepTitle(resolved);
+        say(`[${i + 1}/${sc.steps.length}] ${r.name}`);
+        await runStep(resolved, { client, state, vars, ns, dir: loaded.dir, tl, where: `steps[${i}]` });
         r.status = 'passed';
       } catch (e) {
         r.error = (e as Error).message;
@@ -169,6 +172,7 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       for (const [i, e] of sc.expect.entries()) {
         const x = report.expectations[i];
         try {
+          x.description = describeExpectation(substituteAll(e, vars, `expect[${i}]`));
           await checkExpectation(client, substituteAll(e, vars, `expect[${i}]`), ns, report.observed);
           x.status = 'passed';
         } catch (err) {
@@ -411,12 +415,29 @@ function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; close():
   );
 }
 
+/**
+ * A power cut: Redfish machines take the emulator's OEM power-cut action; a machine with only
+ * an IPMI BMC is cut with Chassis Control "power down" (the BMC has no gentler or harsher way).
+ */
 async function powerCut(s: StackState, machine: string, tl: (w: string) => void): Promise<void> {
   const a = fleetAddresses(s).addrs.find((x) => x.name === machine);
   if (!a) throw new ScenarioError(`no machine named ${machine} in the fleet`);
-  const url = `${s.redfishUrl}/redfish/v1/Systems/${a.uuid}/Actions/Oem/Ferrite.PowerCut`;
+  if (!a.redfish && !a.redfishVirtualMedia && a.ipmi) {
+    const u = new URL(a.ipmi);
+    const c = new IpmiClient({ host: u.hostname, port: Number(u.port || 623), username: a.username, password: a.password });
+    try {
+      await c.open();
+      await c.command(0x00, 0x02, [0x00]);
+    } finally {
+      await c.close();
+    }
+    tl(`power cut on ${machine} (IPMI chassis power down)`);
+    return;
+  }
+  // the system's own Redfish URL, without the BMO scheme prefix (redfish+https:// → https://)
+  const url = `${String(a.redfish ?? a.redfishVirtualMedia).replace(/^[a-z-]+\+/, '')}/Actions/Oem/Ferrite.PowerCut`;
   const status = await new Promise<number>((res, rej) => {
-    const req = httpsRequest(
+    const req = (url.startsWith('https:') ? httpsRequest : http.request)(
       url,
       {
         method: 'POST',
@@ -479,7 +500,7 @@ function stepTitle(s: Step): string {
   if (s.assert) return `assert ${who(s.assert)} ${describeMatch(s.assert)}`;
   if (s.fault) return `${s.fault.type} on ${s.fault.machine}`;
   if (s.restart) return `${s.restart.signal} ${s.restart.component} and start it again`;
-  return `sleep ${s.sleep} ms`;
+  return `sleep ${(s.sleep ?? 0) / 1000}s`;
 }
 
 function describeExpectation(e: Expectation): string {
