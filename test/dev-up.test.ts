@@ -1,0 +1,62 @@
+// `ferrite dev up|status|down` as the README tells a user to run them: the environment comes up
+// on the embedded defaults, the hosts reach available, kubectl sees them, and down stops every
+// process. Bad input: a second `up` on a running environment, `down`/`status` where none runs.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cleanup, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
+
+const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
+const ferrite = (args: string[], timeoutMs = 300_000) => run(process.execPath, [...CLI, ...args], { cwd: ROOT, timeoutMs });
+
+describe('ferrite dev', { concurrency: 1 }, () => {
+  const dir = tempDir('ferrite-dev-test-');
+  const data = join(dir, 'dev');
+  after(async () => {
+    await ferrite(['dev', 'down', '--data-dir', data]);
+    cleanup(dir);
+  });
+
+  it('up brings 3 hosts to available and prints the kubeconfig and next commands', async () => {
+    const r = await ferrite(['dev', 'up', '--hosts', '3', '--port', '0', '--data-dir', data]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /hosts: 3\/3 available/);
+    const kc = /kubeconfig: +(\S+)/.exec(r.stdout)?.[1] ?? '';
+    assert.ok(existsSync(kc), `kubeconfig ${kc} exists`);
+    assert.match(r.stdout, /kubectl get bmh -n metal3/);
+    const g = await kubectl(kc, ['get', 'bmh', '-n', 'metal3', '--no-headers']);
+    assert.equal(g.code, 0, g.stderr);
+    const lines = g.stdout.trim().split('\n');
+    assert.equal(lines.length, 3);
+    for (const l of lines) assert.match(l, /^node-\d\s+available\s+true/);
+    for (const c of ['apiserver', 'ironic', 'bmc', 'controllers']) {
+      assert.ok(readFileSync(join(data, 'logs', `${c}.log`), 'utf8').length > 0, `${c} logs to its file`);
+    }
+  });
+
+  it('status shows every component running and the hosts', async () => {
+    const r = await ferrite(['dev', 'status', '--data-dir', data], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    for (const c of ['apiserver', 'ironic', 'bmc', 'controllers']) assert.match(r.stdout, new RegExp(`${c}\\s+\\d+\\s+running`));
+    assert.match(r.stdout, /hosts in metal3: 3 · available 3/);
+  });
+
+  it('a second up on a running environment is refused', async () => {
+    const r = await ferrite(['dev', 'up', '--port', '0', '--data-dir', data], 60_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /already runs from .*ferrite dev status/);
+  });
+
+  it('down stops every process; status and down then say nothing runs', async () => {
+    const state = JSON.parse(readFileSync(join(data, 'dev.json'), 'utf8')) as { components: Record<string, { pid: number }> };
+    const r = await ferrite(['dev', 'down', '--data-dir', data], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    for (const [c, { pid }] of Object.entries(state.components)) assert.throws(() => process.kill(pid, 0), `${c} (pid ${pid}) stopped`);
+    const s = await ferrite(['dev', 'status', '--data-dir', data], 60_000);
+    assert.equal(s.code, 1);
+    assert.match(s.stderr, /no dev environment in/);
+    const d = await ferrite(['dev', 'down', '--data-dir', data], 60_000);
+    assert.equal(d.code, 1);
+  });
+});
