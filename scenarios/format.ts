@@ -26,7 +26,7 @@ const targetShape = {
 const matchShape = {
   field: z.string().describe('kubectl-style JSONPath, e.g. .status.provisioning.state'),
   equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-  in: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+  in: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
   matches: z.string().optional().describe('a regular expression the value (as text) must match'),
 };
 type Shaped = {

@@ -61,9 +61,10 @@ export function readField(obj: unknown, field: string): unknown {
   return r.length === 0 ? undefined : r.length === 1 ? r[0] : r;
 }
 
-function matches(v: unknown, m: { equals?: unknown; in?: unknown[]; matches?: string }): boolean {
-  if (m.equals !== undefined) return m.equals === null ? v === undefined || v === null : v === m.equals || String(v) === String(m.equals);
-  if (m.in) return m.in.some((x) => x === v || String(x) === String(v));
+function matches(found: unknown, m: { equals?: unknown; in?: unknown[]; matches?: string }): boolean {
+  const v = found ?? null;
+  if (m.equals !== undefined) return m.equals === null ? v === null : v === m.equals || String(v) === String(m.equals);
+  if (m.in) return m.in.some((x) => x === v || (x !== null && v !== null && String(x) === String(v)));
   if (m.matches !== undefined) return new RegExp(m.matches).test(typeof v === 'string' ? v : JSON.stringify(v ?? null));
   return false;
 }

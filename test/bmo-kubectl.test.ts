@@ -213,6 +213,26 @@ spec: {online: false}
     assert.equal((await k(['delete', 'bmh', 'no-secret', 'discovered'])).code, 0);
   });
 
+  it('an unreachable BMC is a registration error carrying what Ironic saw', async () => {
+    const m = `apiVersion: v1
+kind: Secret
+metadata: {name: unreachable-creds}
+stringData: {username: admin, password: password}
+---
+apiVersion: metal3.io/v1alpha1
+kind: BareMetalHost
+metadata: {name: unreachable}
+spec:
+  online: true
+  bootMACAddress: "52:54:00:00:00:99"
+  bmc: {address: "redfish+http://127.0.0.1:1/redfish/v1/Systems/x", credentialsName: unreachable-creds}
+`;
+    assert.equal((await k(['apply', '-f', '-'], m)).code, 0);
+    const h = await waitFor('unreachable', (h) => h.status?.errorType === 'registration error', 'registration error');
+    assert.match(h.status?.errorMessage ?? '', /127\.0\.0\.1:1|ECONNREFUSED|connect/i);
+    assert.equal((await k(['delete', 'bmh', 'unreachable'])).code, 0);
+  });
+
   it('the validating webhook refuses bad hosts with upstream messages', async () => {
     const cases: Array<[string, string, RegExp]> = [
       ['bad-scheme', 'bmc: {address: "foo://10.0.0.1", credentialsName: s}', /Unknown BMC type 'foo' for address foo:\/\/10.0.0.1/],

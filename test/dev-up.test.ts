@@ -42,10 +42,44 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     assert.match(r.stdout, /hosts in metal3: 3 · available 3/);
   });
 
+  it('the controllers serve metrics and health probes on their bind addresses', async () => {
+    const state = JSON.parse(readFileSync(join(data, 'dev.json'), 'utf8')) as { components: Record<string, { args: string[] }> };
+    const args = state.components.controllers.args;
+    const metrics = args[args.indexOf('--metrics-bind-address') + 1];
+    const probes = args[args.indexOf('--health-probe-bind-address') + 1];
+    const m = await (await fetch(`http://${metrics}/metrics`)).text();
+    assert.match(m, /controller_runtime_reconcile_total\{controller="baremetalhost",result="\w+"\} \d+/);
+    assert.equal((await fetch(`http://${probes}/readyz`)).status, 200);
+    assert.equal((await fetch(`http://${probes}/healthz`)).status, 200);
+  });
+
   it('a second up on a running environment is refused', async () => {
     const r = await ferrite(['dev', 'up', '--port', '0', '--data-dir', data], 60_000);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /already runs from .*ferrite dev status/);
+  });
+
+  it('controllers refuse to start without what they need, saying what is missing', async () => {
+    let r = await ferrite(['controllers', '--kubeconfig', join(data, 'apiserver', 'kubeconfig')], 60_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--ironic-url \(or IRONIC_ENDPOINT\) is required/);
+    r = await ferrite(['controllers', '--kubeconfig', join(dir, 'nope'), '--ironic-url', 'http://127.0.0.1:1'], 60_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /kubeconfig .*nope does not exist/);
+    r = await ferrite(
+      [
+        'controllers',
+        '--kubeconfig',
+        join(data, 'apiserver', 'kubeconfig'),
+        '--ironic-url',
+        'http://127.0.0.1:1',
+        '--webhook-cert-dir',
+        dir,
+      ],
+      60_000,
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /has no tls\.crt/);
   });
 
   it('down stops every process; status and down then say nothing runs', async () => {

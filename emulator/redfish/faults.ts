@@ -11,7 +11,7 @@ export function faultRoutes(_ctx: RedfishContext): Route[] {
       pattern: `${V1}/Systems/{sys}/Actions/Oem/${POWER_CUT_ACTION}`,
       handlers: {
         POST: (r: RfRequest) => {
-          r.machine.event('Critical', 'PowerLost', 'The system lost power (injected power cut)');
+          r.machine.event('Critical', 'PowerLost', 'The system lost power.');
           if (r.machine.poweredOn) r.machine.reset('ForceOff');
           return noContent;
         },

@@ -35,11 +35,15 @@ function once(hosts: number): Run {
   const dir = mkdtempSync(join(tmpdir(), `ferrite-bench-devup-${hosts}-`));
   const cli = [join(ROOT, 'dist', 'cli', 'main.js')];
   const started = Date.now();
-  const r = spawnSync(process.execPath, [...cli, 'dev', 'up', '--hosts', String(hosts), '--port', '0', '--data-dir', dir, '--timeout', String(TIMEOUT)], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...cli, 'dev', 'up', '--hosts', String(hosts), '--port', '0', '--data-dir', dir, '--timeout', String(TIMEOUT)],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const wallS = (Date.now() - started) / 1000;
   const peak: Record<string, number> = {};
   try {
@@ -70,7 +74,13 @@ const rows: Array<[string, string, string, string]> = [
   ['wall time to all available (s)', base.wallS.toFixed(1), big.wallS.toFixed(1), ratio(big.wallS, base.wallS)],
   ['wall time per host (s)', base.perHostS.toFixed(2), big.perHostS.toFixed(2), ratio(big.perHostS, base.perHostS)],
   ...Object.keys(big.peakRssMiB).map(
-    (c) => [`peak RSS ${c} (MiB)`, String(base.peakRssMiB[c] ?? 0), String(big.peakRssMiB[c]), ratio(big.peakRssMiB[c], base.peakRssMiB[c] ?? 0)] as [string, string, string, string],
+    (c) =>
+      [
+        `peak RSS ${c} (MiB)`,
+        String(base.peakRssMiB[c] ?? 0),
+        String(big.peakRssMiB[c]),
+        ratio(big.peakRssMiB[c], base.peakRssMiB[c] ?? 0),
+      ] as [string, string, string, string],
   ),
   ['peak RSS total (MiB)', String(base.totalPeakRssMiB), String(big.totalPeakRssMiB), ratio(big.totalPeakRssMiB, base.totalPeakRssMiB)],
 ];
