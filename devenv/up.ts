@@ -190,7 +190,9 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
     ],
     `http://127.0.0.1:${probes}/readyz`,
   );
-  await applyObject(client, webhookConfiguration(`https://127.0.0.1:${webhook}`, pki.caPem));
+  // an outside cluster's API server may not reach a webhook on this machine's loopback, and a
+  // Fail-policy webhook it cannot reach would refuse every BareMetalHost write: embedded only
+  if (s.embedded) await applyObject(client, webhookConfiguration(`https://127.0.0.1:${webhook}`, pki.caPem));
   writeState(s);
 }
 

@@ -82,6 +82,37 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     assert.match(r.stderr, /has no tls\.crt/);
   });
 
+  it('--kubeconfig runs the controllers against an existing cluster (CRDs installed there)', async () => {
+    const other = join(dir, 'cluster');
+    const { spawn } = await import('node:child_process');
+    const apiserver = spawn(process.execPath, [...CLI, 'apiserver', '--data-dir', other, '--port', '0', '--no-crds'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+    });
+    try {
+      const kc = join(other, 'kubeconfig');
+      for (let i = 0; i < 200 && !existsSync(kc); i++) await new Promise((r) => setTimeout(r, 100));
+      const data2 = join(dir, 'dev2');
+      const r = await ferrite(['dev', 'up', '--hosts', '2', '--kubeconfig', kc, '--data-dir', data2]);
+      try {
+        assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+        assert.match(r.stdout, /hosts: 2\/2 available/);
+        const crds = await kubectl(kc, ['get', 'crd', 'baremetalhosts.metal3.io', '-o', 'name']);
+        assert.equal(crds.stdout.trim(), 'customresourcedefinition.apiextensions.k8s.io/baremetalhosts.metal3.io');
+        const state = JSON.parse(readFileSync(join(data2, 'dev.json'), 'utf8')) as {
+          embedded: boolean;
+          components: Record<string, unknown>;
+        };
+        assert.equal(state.embedded, false);
+        assert.equal(state.components.apiserver, undefined, 'no embedded API server was started');
+      } finally {
+        await ferrite(['dev', 'down', '--data-dir', data2], 60_000);
+      }
+    } finally {
+      apiserver.kill('SIGTERM');
+    }
+  });
+
   it('down stops every process; status and down then say nothing runs', async () => {
     const state = JSON.parse(readFileSync(join(data, 'dev.json'), 'utf8')) as { components: Record<string, { pid: number }> };
     const r = await ferrite(['dev', 'down', '--data-dir', data], 60_000);
