@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { alive, COMPONENTS, readState, stateFile, stopStack } from '../devenv/stack.js';
 import { devUp } from '../devenv/up.js';
 import { KubeClient } from '../provider/kube/client.js';
+import { table } from './table.js';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -147,16 +148,4 @@ export function devCommand(): Command {
       }
     });
   return dev;
-}
-
-export function table(rows: string[][]): string {
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(w[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }

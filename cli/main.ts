@@ -17,6 +17,7 @@ import { generateCrds, installCrds } from './crds.js';
 import { devCommand } from './dev.js';
 import { makeLogger } from './logging.js';
 import { scenarioCommand } from './scenario.js';
+import { table } from './table.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', fileURLToPath(import.meta.url).includes('/dist/') ? '..' : '');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -387,15 +388,7 @@ function fleetFor(opts: Partial<BmcServeOptions> & { dataDir: string }): Resolve
 export function bmcTable(addrs: BmcAddresses[]): string {
   const rows = [['MACHINE', 'REDFISH', 'IPMI', 'USER', 'PASSWORD', 'BOOT MAC']];
   for (const a of addrs) rows.push([a.name, a.redfishVirtualMedia ?? a.redfish ?? '-', a.ipmi ?? '-', a.username, a.password, a.bootMac]);
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(w[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return table(rows);
 }
 
 export async function main(argv: string[]): Promise<number> {

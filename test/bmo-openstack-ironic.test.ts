@@ -15,6 +15,7 @@ import { installCrds } from '../cli/crds.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { type Operator, startOperator } from '../provider/bmo/operator.js';
 import { KubeClient } from '../provider/kube/client.js';
+import { openstackIronicConf } from '../scripts/bench/openstack-ironic.js';
 import { cleanup, kubectl, ROOT, startTestServer, tempDir } from './helpers/apiserver.js';
 import { startTestFleet, type TestFleet } from './helpers/bmc.js';
 
@@ -51,37 +52,25 @@ describe('BMO against OpenStack Ironic', {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       conf,
-      [
-        '[DEFAULT]',
-        'auth_strategy = noauth',
-        'enabled_hardware_types = redfish',
-        'enabled_boot_interfaces = redfish-virtual-media',
-        'enabled_deploy_interfaces = direct,ramdisk,custom-agent',
-        'enabled_inspect_interfaces = agent,redfish,no-inspect',
-        'enabled_management_interfaces = redfish',
-        'enabled_power_interfaces = redfish',
-        'enabled_raid_interfaces = redfish,agent,no-raid',
-        'enabled_firmware_interfaces = redfish,no-firmware',
-        'enabled_bios_interfaces = redfish,no-bios',
-        'enabled_vendor_interfaces = redfish,no-vendor',
-        'enabled_console_interfaces = no-console',
-        'enabled_rescue_interfaces = no-rescue',
-        'enabled_network_interfaces = noop',
-        'enabled_storage_interfaces = noop',
-        'rpc_transport = none',
-        'host = ferrite-test',
-        'use_stderr = true',
-        '[database]',
-        `connection = sqlite:///${join(dir, 'ironic.sqlite')}`,
-        '[api]',
-        'host_ip = 127.0.0.1',
-        `port = ${port}`,
-        '[dhcp]',
-        'dhcp_provider = none',
-        '[conductor]',
-        'sync_power_state_interval = 5',
-        '',
-      ].join('\n'),
+      openstackIronicConf({
+        dir,
+        port,
+        hardwareTypes: ['redfish'],
+        interfaces: {
+          boot: ['redfish-virtual-media'],
+          deploy: ['direct', 'ramdisk', 'custom-agent'],
+          inspect: ['agent', 'redfish', 'no-inspect'],
+          management: ['redfish'],
+          power: ['redfish'],
+          raid: ['redfish', 'agent', 'no-raid'],
+          firmware: ['redfish', 'no-firmware'],
+          bios: ['redfish', 'no-bios'],
+          vendor: ['redfish', 'no-vendor'],
+          console: ['no-console'],
+          rescue: ['no-rescue'],
+        },
+        syncPowerStateInterval: 5,
+      }),
     );
     const sync = spawnSync(join(VENV, 'ironic-dbsync'), ['--config-file', conf, 'create_schema'], { encoding: 'utf8' });
     assert.equal(sync.status, 0, sync.stderr);

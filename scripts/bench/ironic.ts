@@ -13,6 +13,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { arg, freePort, launch, ROOT, stop, waitFor } from './common.js';
+import { openstackIronicConf } from './openstack-ironic.js';
 
 const NODES = Number(arg('--nodes', '1000'));
 const FLOW_NODES = Number(arg('--flow-nodes', '200'));
@@ -208,29 +209,14 @@ async function run(t: Target): Promise<Result> {
 
 function ironicConf(dir: string, port: number): string {
   const ifaces = ['bios', 'boot', 'console', 'deploy', 'firmware', 'inspect', 'management', 'power', 'raid', 'rescue', 'vendor'];
-  return [
-    '[DEFAULT]',
-    'auth_strategy = noauth',
-    'enabled_hardware_types = fake-hardware',
-    ...ifaces.map((k) => `enabled_${k}_interfaces = fake`),
-    'enabled_network_interfaces = noop',
-    'enabled_storage_interfaces = noop',
-    'rpc_transport = none',
-    'host = bench',
-    'use_stderr = true',
-    'debug = false',
-    '[database]',
-    `connection = sqlite:///${join(dir, 'ironic.sqlite')}`,
-    '[api]',
-    'host_ip = 127.0.0.1',
-    `port = ${port}`,
-    '[dhcp]',
-    'dhcp_provider = none',
-    '[conductor]',
+  return openstackIronicConf({
+    dir,
+    port,
+    hardwareTypes: ['fake-hardware'],
+    interfaces: Object.fromEntries(ifaces.map((k) => [k, ['fake']])),
     // the periodic power sync would otherwise compete with the measured work
-    'sync_power_state_interval = -1',
-    '',
-  ].join('\n');
+    syncPowerStateInterval: -1,
+  });
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,123 @@
+// Test harness for the Bare Metal Operator: Ferrite's API server (CRDs installed), Ferrite's
+// Ironic, an emulated fleet on its provisioning network, a file server for agent images and disk
+// images, and the operator in-process (optionally with its webhook registered) — plus kubectl
+// and a poll for a host's status.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { installCrds } from '../../cli/crds.js';
+import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
+import { type Operator, startOperator, webhookConfiguration } from '../../provider/bmo/operator.js';
+import { KubeClient } from '../../provider/kube/client.js';
+import { cleanup, type ExecResult, kubectl, startTestServer } from './apiserver.js';
+import { startFileServer, startTestFleet, type TestFleet } from './bmc.js';
+import { startTestIronic } from './ironic.js';
+
+export interface HostView {
+  metadata: { name?: string; annotations?: Record<string, string>; generation?: number };
+  status?: {
+    provisioning?: { state?: string; ID?: string; image?: { url?: string } };
+    operationalStatus?: string;
+    errorType?: string;
+    errorMessage?: string;
+    poweredOn?: boolean;
+    hardware?: { cpu?: { count?: number; model?: string; arch?: string }; hostname?: string };
+    operationHistory?: { inspect?: { start?: string; end?: string | null } };
+    lastUpdated?: string;
+  };
+}
+
+export interface BmoStack {
+  api: Awaited<ReturnType<typeof startTestServer>>;
+  fleet: TestFleet;
+  ironic: Awaited<ReturnType<typeof startTestIronic>>;
+  files: Awaited<ReturnType<typeof startFileServer>>;
+  op: Operator;
+  client: KubeClient;
+  k(args: string[], input?: string): Promise<ExecResult>;
+  host(name: string, namespace?: string): Promise<HostView>;
+  /** Polls the host until `pred` holds; fails with its last status. */
+  waitFor(name: string, pred: (h: HostView) => boolean, what: string, timeoutMs?: number): Promise<HostView>;
+  close(): Promise<void>;
+}
+
+export async function startBmoStack(o: {
+  machines: number;
+  files?: Record<string, Buffer>;
+  webhook?: boolean;
+  pollMs?: number;
+}): Promise<BmoStack> {
+  const api = await startTestServer({ inMemory: true });
+  await installCrds(api.core);
+  const files = await startFileServer({
+    '/ipa.kernel': Buffer.from('agent kernel'),
+    '/ipa.initramfs': Buffer.from('agent initramfs'),
+    ...o.files,
+  });
+  const fleet = await startTestFleet(o.machines, { tls: true });
+  const ironic = await startTestIronic();
+  fleet.fleet.setPxeUrl(`${ironic.httpUrl}/boot.ipxe`);
+  const client = KubeClient.fromFile(api.kubeconfigPath);
+  let webhook: { host: string; port: number; certDir: string } | undefined;
+  let caPem = '';
+  if (o.webhook) {
+    const certDir = join(api.dir, 'webhook');
+    const pki = await loadOrCreateCredentials(certDir, ['127.0.0.1'], 'webhook');
+    writeFileSync(join(certDir, 'tls.crt'), pki.certPem);
+    writeFileSync(join(certDir, 'tls.key'), pki.keyPem);
+    webhook = { host: '127.0.0.1', port: 0, certDir };
+    caPem = pki.caPem;
+  }
+  const op = await startOperator({
+    client,
+    ironic: { endpoint: ironic.url },
+    log: pino({ level: process.env.FERRITE_TEST_LOG ?? 'silent' }),
+    deployKernelUrl: `${files.url}/ipa.kernel`,
+    deployRamdiskUrl: `${files.url}/ipa.initramfs`,
+    pollMs: o.pollMs ?? 300,
+    errorBackoffBaseMs: 1000,
+    webhook,
+  });
+  const k = (args: string[], input?: string) => kubectl(api.kubeconfigPath, args, { input });
+  if (o.webhook) {
+    const r = await k(['apply', '-f', '-'], JSON.stringify(webhookConfiguration(String(op.webhook?.url), caPem)));
+    if (r.code !== 0) throw new Error(`registering the webhook failed: ${r.stderr}`);
+  }
+  const host = (name: string, namespace = 'default') =>
+    client.get<HostView & { [k: string]: unknown }>('metal3.io/v1alpha1', 'BareMetalHost', namespace, name);
+  return {
+    api,
+    fleet,
+    ironic,
+    files,
+    op,
+    client,
+    k,
+    host,
+    async waitFor(name, pred, what, timeoutMs = 90_000) {
+      const end = Date.now() + timeoutMs;
+      let last: HostView | undefined;
+      while (Date.now() < end) {
+        try {
+          last = await host(name);
+          if (pred(last)) return last;
+        } catch {
+          // not created yet
+        }
+        await sleep(150);
+      }
+      throw new Error(
+        `${name}: timed out waiting for ${what}; last ${JSON.stringify({ annotations: last?.metadata.annotations, status: last?.status })}`,
+      );
+    },
+    async close() {
+      await op.stop();
+      await ironic.close();
+      await fleet.close();
+      await files.close();
+      await api.close();
+      cleanup(api.dir);
+    },
+  };
+}
