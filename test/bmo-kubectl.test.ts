@@ -67,6 +67,8 @@ describe('BareMetalHost with kubectl, the operator and Ironic', { concurrency: 1
       assert.equal(m.state.installedImage?.url, `${s.files.url}/disk.img`, `${a.name}: the image is on the disk`);
       const drive = m.configDrive();
       assert.ok(drive, 'a config drive was written');
+      const ready = await s.k(['get', 'bmh', a.name, '-o', `jsonpath={.status.conditions[?(@.type=="Ready")].status}`]);
+      assert.equal(ready.stdout, 'True', 'the Ready condition is True on a provisioned host');
     }
     const unset = JSON.stringify({ spec: { image: null } });
     for (const a of s.fleet.addrs.slice(0, 3)) assert.equal((await s.k(['patch', 'bmh', a.name, '--type', 'merge', '-p', unset])).code, 0);

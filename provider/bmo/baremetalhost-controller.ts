@@ -12,6 +12,7 @@ import { patchObject } from '../kube/patch-helper.js';
 import { type BmcCredentials, bmcAccess } from './bmc-access.js';
 import { buildConfigDrive } from './config-data.js';
 import { BmoError } from './errors.js';
+import { computeConditions } from './host-conditions.js';
 import { ACTIONS, type Guard, type HostState, MAX_DELETE_FAILURES, nextState, ON_DELETE } from './host-state-machine.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicNode, IronicProvisioner, ProvResult } from './provisioner.js';
@@ -424,6 +425,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     const i: Info = { host, log: ctx.log, client: ctx.client, recorder: ctx.recorder, credsChanged: false, node: null, events: [] };
 
     const save = async (res: Result | undefined): Promise<Result | undefined> => {
+      if (host.status) host.status.conditions = computeConditions(host, i.node);
       if (!sameJson(original.status, host.status)) st(host).lastUpdated = nowIso();
       if (!sameJson(original, host)) {
         try {

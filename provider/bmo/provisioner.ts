@@ -45,6 +45,8 @@ export interface IronicNode {
   deploy_interface: string;
   inspection_finished_at: string | null;
   reservation: string | null;
+  /** ≥ 1.109: the BMC's view of the hardware (OK, Warning, Critical) */
+  health?: string | null;
 }
 
 const done: ProvResult = { kind: 'done' };
