@@ -14,6 +14,7 @@ import { buildConfigDrive } from './config-data.js';
 import { BmoError } from './errors.js';
 import { computeConditions } from './host-conditions.js';
 import { ACTIONS, type Guard, type HostState, MAX_DELETE_FAILURES, nextState, ON_DELETE } from './host-state-machine.js';
+import { HFS, type HostFirmwareSettings, pendingSettings } from './hostfirmwaresettings-controller.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicNode, IronicProvisioner, ProvResult } from './provisioner.js';
 
@@ -49,6 +50,8 @@ interface Info {
   creds?: BmcCredentials;
   credsChanged: boolean;
   node: IronicNode | null;
+  /** the host's HostFirmwareSettings, read in the states that may apply them */
+  hfs: HostFirmwareSettings | null;
   events: Array<[type: 'Normal' | 'Warning', reason: string, message: string]>;
 }
 
@@ -127,7 +130,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
           return (
             !sameJson(h.spec.raid, s.provisioning?.raid) ||
             !sameJson(h.spec.rootDeviceHints, s.provisioning?.rootDeviceHints) ||
-            (h.spec.bootMode ?? 'UEFI') !== (s.provisioning?.bootMode ?? h.spec.bootMode ?? 'UEFI')
+            (h.spec.bootMode ?? 'UEFI') !== (s.provisioning?.bootMode ?? h.spec.bootMode ?? 'UEFI') ||
+            Object.keys(pendingSettings(i.hfs)).length > 0
           );
         case 'provisionRequested':
           return Boolean(
@@ -164,7 +168,11 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
   const actions: Record<string, (i: Info) => Promise<Outcome>> = {
     none: async () => ({ kind: 'continue' }),
 
-    register: async () => ({ kind: 'complete' }), // ensureRegistered already ran
+    // ensureRegistered already ran; the host now gets its HostFirmwareSettings (as upstream)
+    async register(i) {
+      await ensureHfs(i);
+      return { kind: 'complete' };
+    },
 
     async inspect(i) {
       const h = i.host;
@@ -193,7 +201,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (!node) return { kind: 'continue' };
       const s = st(h);
       const changed = !sameJson(h.spec.raid, s.provisioning?.raid);
-      const r = await prov.prepare(h, node, changed);
+      const r = await prov.prepare(h, node, changed, pendingSettings(i.hfs));
       if (r.started || (r.result.kind === 'done' && changed)) {
         // recorded when cleaning starts, so a crash after this line does not start it twice
         s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), raid: h.spec.raid };
@@ -347,6 +355,32 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     }
   }
 
+  async function readHfs(ctx: ReconcileContext, h: BareMetalHost): Promise<HostFirmwareSettings | null> {
+    try {
+      return await ctx.client.get<HostFirmwareSettings>(HFS.apiVersion, HFS.kind, h.metadata.namespace, h.metadata.name);
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  async function ensureHfs(i: Info): Promise<void> {
+    const h = i.host;
+    try {
+      await i.client.create({
+        ...HFS,
+        metadata: {
+          name: h.metadata.name,
+          namespace: h.metadata.namespace,
+          ownerReferences: [{ apiVersion: BMH.apiVersion, kind: BMH.kind, name: h.metadata.name, uid: String(h.metadata.uid) }],
+        },
+        spec: { settings: {} },
+      });
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+  }
+
   async function loadCredentials(i: Info): Promise<void> {
     const h = i.host;
     if (!h.spec.bmc?.address) throw new BmoError('EmptyBMCAddress', "Missing BMC connection detail 'Address'");
@@ -422,7 +456,16 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     host.metadata.annotations ??= {};
     const ann = host.metadata.annotations;
     if (A.paused in ann) return undefined;
-    const i: Info = { host, log: ctx.log, client: ctx.client, recorder: ctx.recorder, credsChanged: false, node: null, events: [] };
+    const i: Info = {
+      host,
+      log: ctx.log,
+      client: ctx.client,
+      recorder: ctx.recorder,
+      credsChanged: false,
+      node: null,
+      hfs: null,
+      events: [],
+    };
 
     const save = async (res: Result | undefined): Promise<Result | undefined> => {
       if (host.status) host.status.conditions = computeConditions(host, i.node);
@@ -526,6 +569,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       return save({ requeueAfterMs: 1 });
     }
 
+    if (cur === 'available' || cur === 'ready' || cur === 'preparing') i.hfs = await readHfs(ctx, host);
+
     // pre-action transitions (spec-driven)
     const before = nextState(cur, 'before', guards(i));
     if (before !== null && !(isDeleting(host) && before !== 'deleting')) {
@@ -595,8 +640,9 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     for: BMH,
     maxConcurrentReconciles: o.maxConcurrentReconciles ?? 20,
     reconcile,
-    // a Secret change reaches the hosts that use it (upstream owns the Secret; same effect)
-    watches: [],
+    // a Secret change reaches the hosts that use it (wired by the operator, which knows the cache);
+    // a HostFirmwareSettings change reaches its host (same name)
+    watches: [{ ...HFS, map: (o) => [{ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) }] }],
   };
 }
 

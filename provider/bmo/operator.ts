@@ -6,6 +6,7 @@ import type { KubeClient, KubeObject } from '../kube/client.js';
 import { Manager } from '../kube/manager.js';
 import { startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
 import { BMH, hostController } from './baremetalhost-controller.js';
+import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
 import { IronicClient, type IronicClientOptions } from './ironic-client.js';
 import { IronicProvisioner } from './provisioner.js';
 import { validateHost, validateHostUpdate } from './validation.js';
@@ -61,6 +62,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   const hosts = manager.informer(BMH);
   // a Secret change reaches every host whose BMC credentials or config data it holds
   spec.watches = [
+    ...(spec.watches ?? []),
     {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -82,6 +84,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
     },
   ];
   manager.add(spec);
+  manager.add(hostFirmwareSettingsController({ provisioner }));
   let webhook: WebhookServer | undefined;
   if (o.webhook) {
     webhook = await startWebhookServer({

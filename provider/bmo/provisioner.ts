@@ -52,6 +52,17 @@ export interface IronicNode {
 const done: ProvResult = { kind: 'done' };
 const failed = (message: string): ProvResult => ({ kind: 'failed', message });
 
+export interface SettingSchema {
+  attribute_type?: string;
+  allowable_values?: string[];
+  lower_bound?: number;
+  upper_bound?: number;
+  min_length?: number;
+  max_length?: number;
+  read_only?: boolean;
+  unique?: boolean;
+}
+
 export const nodeName = (h: BareMetalHost) => `${h.metadata.namespace}~${h.metadata.name}`;
 
 /** Busy states counted against the provisioning limit (upstream HasCapacity). */
@@ -241,16 +252,36 @@ export class IronicProvisioner {
     }
   }
 
-  /** Manual cleaning for RAID; `start` = the spec changed since the last prepare. */
-  async prepare(h: BareMetalHost, node: IronicNode, start: boolean): Promise<{ result: ProvResult; started: boolean }> {
-    const steps = raidCleanSteps(h);
+  /**
+   * Manual cleaning for RAID and BIOS settings; `start` = the RAID spec changed since the last
+   * prepare, `bios` = the settings HostFirmwareSettings asks for. Only BIOS values that differ from
+   * what Ironic reads now are applied, so a repeated prepare is a no-op.
+   */
+  async prepare(
+    h: BareMetalHost,
+    node: IronicNode,
+    startRaid: boolean,
+    bios: Record<string, string> = {},
+  ): Promise<{ result: ProvResult; started: boolean }> {
+    let biosStep: Json | undefined;
+    if (Object.keys(bios).length && (node.provision_state === 'manageable' || node.provision_state === 'available')) {
+      const current = (await this.firmwareSettings(node.uuid)).settings;
+      const changes = Object.entries(bios)
+        .filter(([k, v]) => current[k] !== v)
+        .map(([name, value]) => ({ name, value }));
+      if (changes.length) biosStep = { interface: 'bios', step: 'apply_configuration', args: { settings: changes } };
+    }
+    const steps = [...(startRaid ? raidCleanSteps(h) : []), ...(biosStep ? [biosStep] : [])];
+    const start = steps.length > 0;
     switch (node.provision_state) {
       case 'available':
-        if (!start || !steps.length) return { result: done, started: false };
+        if (!start) return { result: done, started: false };
         return { result: await this.provState(node, 'manage'), started: false };
       case 'manageable': {
-        if (!start || !steps.length) return { result: done, started: false };
-        await this.c.request('PUT', `/v1/nodes/${node.uuid}/states/raid`, { logical_disks: logicalDisks(h) });
+        if (!start) return { result: done, started: false };
+        if (startRaid && steps.some((x) => x.interface === 'raid')) {
+          await this.c.request('PUT', `/v1/nodes/${node.uuid}/states/raid`, { logical_disks: logicalDisks(h) });
+        }
         const r = await this.provState(node, 'clean', { clean_steps: steps });
         return { result: r, started: r.kind === 'wait' };
       }
@@ -258,7 +289,8 @@ export class IronicProvisioner {
       case 'clean wait':
         return { result: this.wait(), started: false };
       case 'clean failed':
-        if (start) {
+        // a changed RAID spec retries; otherwise the failure is reported (and backed off)
+        if (startRaid) {
           if (node.maintenance) await this.c.request('DELETE', `/v1/nodes/${node.uuid}/maintenance`);
           return { result: await this.provState(node, 'manage'), started: false };
         }
@@ -414,6 +446,32 @@ export class IronicProvisioner {
       throw e;
     }
     return done;
+  }
+
+  /** The node's BIOS settings and their registry (GET …/bios?detail=true), as HostFirmwareSettings wants them. */
+  async firmwareSettings(nodeId: string): Promise<{ settings: Record<string, string>; schema: Record<string, SettingSchema> }> {
+    const r = await this.c.request<{ bios: Array<Record<string, unknown>> }>('GET', `/v1/nodes/${nodeId}/bios?detail=true`);
+    const settings: Record<string, string> = {};
+    const schema: Record<string, SettingSchema> = {};
+    for (const b of r.bios ?? []) {
+      const name = String(b.name);
+      settings[name] = b.value === null || b.value === undefined ? '' : String(b.value);
+      const entry: SettingSchema = {};
+      for (const k of [
+        'attribute_type',
+        'allowable_values',
+        'lower_bound',
+        'upper_bound',
+        'min_length',
+        'max_length',
+        'read_only',
+        'unique',
+      ] as const) {
+        if (b[k] !== null && b[k] !== undefined) (entry as Record<string, unknown>)[k] = b[k];
+      }
+      schema[name] = entry;
+    }
+    return { settings, schema };
   }
 
   /** False when PROVISIONING_LIMIT hosts already inspect, clean or deploy over a provisioning network. */

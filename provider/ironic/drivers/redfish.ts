@@ -318,9 +318,59 @@ export class RedfishDriver implements PowerInterface, ManagementInterface, OobIn
     const sys = (await c.get(await c.system())).body;
     const bios = (sys.Bios as { '@odata.id'?: string } | undefined)?.['@odata.id'];
     if (!bios) return [];
-    const attrs = ((await c.get(bios)).body.Attributes ?? {}) as Record<string, unknown>;
+    const body = (await c.get(bios)).body;
+    const attrs = (body.Attributes ?? {}) as Record<string, unknown>;
+    const registry = typeof body.AttributeRegistry === 'string' ? await this.attributeRegistry(c, body.AttributeRegistry) : new Map();
     const at = now();
-    return Object.entries(attrs).map(([name, v]) => ({ name, value: v === null ? null : String(v), created_at: at, updated_at: null }));
+    return Object.entries(attrs).map(([name, v]) => ({
+      name,
+      value: v === null ? null : String(v),
+      ...(registry.get(name) ?? {}),
+      created_at: at,
+      updated_at: null,
+    }));
+  }
+
+  /**
+   * The BIOS attribute registry the Bios resource names (as sushy's get_attribute_registry): its
+   * entries give each setting's type, allowed values, bounds and read-only flag. A BMC without a
+   * usable registry gives settings without them.
+   */
+  private async attributeRegistry(c: RedfishClient, id: string): Promise<Map<string, Partial<BiosSetting>>> {
+    const out = new Map<string, Partial<BiosSetting>>();
+    try {
+      const files = ((await c.get('/redfish/v1/Registries')).body.Members ?? []) as Array<{ '@odata.id': string }>;
+      for (const f of files) {
+        const file = (await c.get(f['@odata.id'])).body;
+        if (file.Registry !== id.replace(/\.\d+$/, '') && file.Id !== id && file.Registry !== id) continue;
+        const uri = ((file.Location ?? []) as Array<{ Uri?: string; Language?: string }>).find(
+          (l) => !l.Language || l.Language === 'en',
+        )?.Uri;
+        if (!uri) continue;
+        const reg = (await c.get(uri)).body;
+        const entries = ((reg.RegistryEntries as { Attributes?: Array<Record<string, unknown>> } | undefined)?.Attributes ?? []) as Array<
+          Record<string, unknown>
+        >;
+        for (const a of entries) {
+          const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : null);
+          out.set(String(a.AttributeName), {
+            attribute_type: typeof a.Type === 'string' ? a.Type : null,
+            allowable_values: Array.isArray(a.Value) ? (a.Value as Array<{ ValueName?: string }>).map((v) => String(v.ValueName)) : null,
+            lower_bound: num('LowerBound'),
+            upper_bound: num('UpperBound'),
+            min_length: num('MinLength'),
+            max_length: num('MaxLength'),
+            read_only: typeof a.ReadOnly === 'boolean' ? a.ReadOnly : null,
+            reset_required: typeof a.ResetRequired === 'boolean' ? a.ResetRequired : null,
+            unique: typeof a.IsSystemUniqueProperty === 'boolean' ? a.IsSystemUniqueProperty : null,
+          });
+        }
+        break;
+      }
+    } catch (e) {
+      if (!(e instanceof RedfishHttpError)) throw e;
+    }
+    return out;
   }
 
   async firmwareComponents(node: Node, previous: FirmwareComponent[]): Promise<FirmwareComponent[]> {
