@@ -6,6 +6,7 @@ import type { KubeClient, KubeObject } from '../kube/client.js';
 import { Manager } from '../kube/manager.js';
 import { startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
 import { BMH, hostController } from './baremetalhost-controller.js';
+import { BES, bmcEventSubscriptionController } from './bmceventsubscription-controller.js';
 import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
 import { IronicClient, type IronicClientOptions } from './ironic-client.js';
 import { IronicProvisioner } from './provisioner.js';
@@ -85,6 +86,23 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   ];
   manager.add(spec);
   manager.add(hostFirmwareSettingsController({ provisioner }));
+  const subs = bmcEventSubscriptionController({ provisioner });
+  const subCache = manager.informer(BES);
+  subs.watches = [
+    {
+      ...BMH,
+      map: (h) =>
+        subCache
+          .list()
+          .filter(
+            (x) =>
+              x.metadata?.namespace === h.metadata?.namespace &&
+              (x as { spec?: { hostName?: string } }).spec?.hostName === h.metadata?.name,
+          )
+          .map((x) => ({ namespace: String(x.metadata?.namespace), name: String(x.metadata?.name) })),
+    },
+  ];
+  manager.add(subs);
   let webhook: WebhookServer | undefined;
   if (o.webhook) {
     webhook = await startWebhookServer({

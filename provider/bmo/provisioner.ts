@@ -474,6 +474,32 @@ export class IronicProvisioner {
     return { settings, schema };
   }
 
+  /** A Redfish event subscription on the node's BMC, through Ironic's vendor passthru; returns its BMC id. */
+  async addEventSubscription(
+    nodeId: string,
+    destination: string,
+    context: string,
+    headers: Array<Record<string, string>>,
+  ): Promise<string> {
+    const r = await this.c.request<{ Id?: string; id?: string }>('POST', `/v1/nodes/${nodeId}/vendor_passthru?method=create_subscription`, {
+      Destination: destination,
+      ...(context ? { Context: context } : {}),
+      ...(headers.length ? { HttpHeaders: headers } : {}),
+    });
+    const id = r.Id ?? r.id;
+    if (!id) throw new IronicHttpError(0, 'Ironic created the subscription but returned no Id', 'POST', 'vendor_passthru');
+    return String(id);
+  }
+
+  async removeEventSubscription(nodeId: string, id: string): Promise<void> {
+    try {
+      await this.c.request('DELETE', `/v1/nodes/${nodeId}/vendor_passthru?method=delete_subscription`, { id });
+    } catch (e) {
+      // already gone on the BMC (or the node is): nothing left to remove
+      if (!isIronicStatus(e, 404)) throw e;
+    }
+  }
+
   /** False when PROVISIONING_LIMIT hosts already inspect, clean or deploy over a provisioning network. */
   async hasCapacity(): Promise<boolean> {
     let busy = 0;
