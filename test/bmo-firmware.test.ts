@@ -39,7 +39,7 @@ describe('HostFirmwareSettings', { concurrency: 1 }, () => {
   const cond = (h: Hfs, t: string) => h.status?.conditions?.find((c) => c.type === t);
 
   before(async () => {
-    s = await startBmoStack({ machines: 1, pollMs: 200 });
+    s = await startBmoStack({ machines: 1, pollMs: 200, files: { '/bios-2.5.0.bin': Buffer.alloc(64 * 1024, 1) } });
     const r = await s.k(['apply', '-f', '-'], fleetManifests(s.fleet.addrs, { protocol: 'redfish-virtualmedia' }));
     assert.equal(r.code, 0, r.stderr);
     await s.waitFor(s.fleet.addrs[0].name, (h) => h.status?.provisioning?.state === 'available', 'available');
@@ -111,5 +111,76 @@ describe('HostFirmwareSettings', { concurrency: 1 }, () => {
       'status caught up',
     );
     assert.equal(cond(h, 'Valid')?.status, 'True');
+  });
+
+  type Hfc = {
+    metadata: { generation?: number };
+    status?: {
+      updates?: Array<{ component: string; url: string }>;
+      components?: Array<{ component: string; initialVersion: string; currentVersion?: string }>;
+      conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number }>;
+    };
+  };
+  async function waitHfc(name: string, pred: (h: Hfc) => boolean, what: string): Promise<Hfc> {
+    const end = Date.now() + 90_000;
+    let last: Hfc | undefined;
+    while (Date.now() < end) {
+      try {
+        last = await s.client.get<Hfc & { metadata: Record<string, unknown> }>(
+          'metal3.io/v1alpha1',
+          'HostFirmwareComponents',
+          'default',
+          name,
+        );
+        if (pred(last)) return last;
+      } catch {
+        // not created yet
+      }
+      await sleep(150);
+    }
+    throw new Error(`${name}: timed out waiting for ${what}; last ${JSON.stringify(last?.status)}`);
+  }
+  const hcond = (h: Hfc, t: string) => h.status?.conditions?.find((c) => c.type === t);
+
+  it('HostFirmwareComponents reports the BMC firmware versions', async () => {
+    const name = s.fleet.addrs[0].name;
+    const h = await waitHfc(name, (h) => (h.status?.components?.length ?? 0) > 0, 'components');
+    const names = (h.status?.components ?? []).map((c) => c.component).sort();
+    assert.ok(names.includes('bios') && names.includes('bmc'), `components: ${names.join(', ')}`);
+  });
+
+  it('an update for an unknown component is refused (Valid=False, InvalidComponent)', async () => {
+    const name = s.fleet.addrs[0].name;
+    const bad = JSON.stringify({ spec: { updates: [{ component: 'raid-controller', url: `${s.files.url}/bios-2.5.0.bin` }] } });
+    assert.equal((await s.k(['patch', 'hostfirmwarecomponents', name, '--type', 'merge', '-p', bad])).code, 0);
+    const h = await waitHfc(
+      name,
+      (h) => hcond(h, 'Valid')?.status === 'False' && hcond(h, 'Valid')?.observedGeneration === h.metadata.generation,
+      'Valid=False',
+    );
+    assert.equal(hcond(h, 'Valid')?.reason, 'InvalidComponent');
+    await sleep(1000);
+    assert.equal((await s.host(name)).status?.provisioning?.state, 'available', 'nothing was flashed');
+  });
+
+  it('a BIOS update is flashed while preparing; the BMC then reports the new version', async () => {
+    const name = s.fleet.addrs[0].name;
+    const updates = [{ component: 'bios', url: `${s.files.url}/bios-2.5.0.bin` }];
+    assert.equal(
+      (await s.k(['patch', 'hostfirmwarecomponents', name, '--type', 'merge', '-p', JSON.stringify({ spec: { updates } })])).code,
+      0,
+    );
+    await s.waitFor(name, (h) => h.status?.provisioning?.state === 'preparing', 'preparing');
+    await s.waitFor(name, (h) => h.status?.provisioning?.state === 'available', 'available again', 120_000);
+    const h = await waitHfc(
+      name,
+      (h) =>
+        h.status?.components?.find((c) => c.component === 'bios')?.currentVersion === '2.5.0' &&
+        hcond(h, 'ChangeDetected')?.status === 'False',
+      'bios at 2.5.0',
+    );
+    assert.deepEqual(h.status?.updates, updates);
+    const fw = s.fleet.fleet.machines[0].state.firmware.find((f) => /bios/i.test(f.id));
+    assert.equal(fw?.version, '2.5.0', 'the emulated BIOS firmware was flashed');
   });
 });

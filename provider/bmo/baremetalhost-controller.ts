@@ -14,6 +14,7 @@ import { buildConfigDrive } from './config-data.js';
 import { BmoError } from './errors.js';
 import { computeConditions } from './host-conditions.js';
 import { ACTIONS, type Guard, type HostState, MAX_DELETE_FAILURES, nextState, ON_DELETE } from './host-state-machine.js';
+import { HFC, type HostFirmwareComponents, pendingUpdates } from './hostfirmwarecomponents-controller.js';
 import { HFS, type HostFirmwareSettings, pendingSettings } from './hostfirmwaresettings-controller.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicNode, IronicProvisioner, ProvResult } from './provisioner.js';
@@ -52,6 +53,7 @@ interface Info {
   node: IronicNode | null;
   /** the host's HostFirmwareSettings, read in the states that may apply them */
   hfs: HostFirmwareSettings | null;
+  hfc: HostFirmwareComponents | null;
   events: Array<[type: 'Normal' | 'Warning', reason: string, message: string]>;
 }
 
@@ -131,7 +133,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
             !sameJson(h.spec.raid, s.provisioning?.raid) ||
             !sameJson(h.spec.rootDeviceHints, s.provisioning?.rootDeviceHints) ||
             (h.spec.bootMode ?? 'UEFI') !== (s.provisioning?.bootMode ?? h.spec.bootMode ?? 'UEFI') ||
-            Object.keys(pendingSettings(i.hfs)).length > 0
+            Object.keys(pendingSettings(i.hfs)).length > 0 ||
+            pendingUpdates(i.hfc).length > 0
           );
         case 'provisionRequested':
           return Boolean(
@@ -170,7 +173,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
 
     // ensureRegistered already ran; the host now gets its HostFirmwareSettings (as upstream)
     async register(i) {
-      await ensureHfs(i);
+      await ensureFirmwareObjects(i);
       return { kind: 'complete' };
     },
 
@@ -201,7 +204,13 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (!node) return { kind: 'continue' };
       const s = st(h);
       const changed = !sameJson(h.spec.raid, s.provisioning?.raid);
-      const r = await prov.prepare(h, node, changed, pendingSettings(i.hfs));
+      const updates = pendingUpdates(i.hfc);
+      const r = await prov.prepare(h, node, changed, pendingSettings(i.hfs), updates);
+      if (r.started && updates.length && i.hfc) {
+        // recorded when the flash starts (as upstream): a later prepare must not flash again
+        const hfc = i.hfc;
+        await patchObject(i.client, hfc, { ...hfc, status: { ...(hfc.status ?? {}), updates: hfc.spec?.updates ?? [] } });
+      }
       if (r.started || (r.result.kind === 'done' && changed)) {
         // recorded when cleaning starts, so a crash after this line does not start it twice
         s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), raid: h.spec.raid };
@@ -355,30 +364,39 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     }
   }
 
-  async function readHfs(ctx: ReconcileContext, h: BareMetalHost): Promise<HostFirmwareSettings | null> {
+  /** A per-host companion object (same name), or null. */
+  async function readCompanion<T extends KubeObject>(
+    ctx: ReconcileContext,
+    kind: { apiVersion: string; kind: string },
+    h: BareMetalHost,
+  ): Promise<T | null> {
     try {
-      return await ctx.client.get<HostFirmwareSettings>(HFS.apiVersion, HFS.kind, h.metadata.namespace, h.metadata.name);
+      return await ctx.client.get<T>(kind.apiVersion, kind.kind, h.metadata.namespace, h.metadata.name);
     } catch (e) {
       if (isNotFound(e)) return null;
       throw e;
     }
   }
 
-  async function ensureHfs(i: Info): Promise<void> {
+  /** HostFirmwareSettings, and HostFirmwareComponents when the BMC reports firmware, owned by the host. */
+  async function ensureFirmwareObjects(i: Info): Promise<void> {
     const h = i.host;
-    try {
-      await i.client.create({
-        ...HFS,
-        metadata: {
-          name: h.metadata.name,
-          namespace: h.metadata.namespace,
-          ownerReferences: [{ apiVersion: BMH.apiVersion, kind: BMH.kind, name: h.metadata.name, uid: String(h.metadata.uid) }],
-        },
-        spec: { settings: {} },
-      });
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
+    const meta = {
+      name: h.metadata.name,
+      namespace: h.metadata.namespace,
+      ownerReferences: [{ apiVersion: BMH.apiVersion, kind: BMH.kind, name: h.metadata.name, uid: String(h.metadata.uid) }],
+    };
+    const create = async (o: KubeObject) => {
+      try {
+        await i.client.create(o);
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+      }
+    };
+    await create({ ...HFS, metadata: meta, spec: { settings: {} } });
+    const id = h.status?.provisioning?.ID;
+    const components = id ? await prov.firmwareComponents(id).catch(() => []) : [];
+    if (components.length) await create({ ...HFC, metadata: meta, spec: { updates: [] } });
   }
 
   async function loadCredentials(i: Info): Promise<void> {
@@ -464,6 +482,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       credsChanged: false,
       node: null,
       hfs: null,
+      hfc: null,
       events: [],
     };
 
@@ -569,7 +588,10 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       return save({ requeueAfterMs: 1 });
     }
 
-    if (cur === 'available' || cur === 'ready' || cur === 'preparing') i.hfs = await readHfs(ctx, host);
+    if (cur === 'available' || cur === 'ready' || cur === 'preparing') {
+      i.hfs = await readCompanion<HostFirmwareSettings>(ctx, HFS, host);
+      i.hfc = await readCompanion<HostFirmwareComponents>(ctx, HFC, host);
+    }
 
     // pre-action transitions (spec-driven)
     const before = nextState(cur, 'before', guards(i));
@@ -642,7 +664,10 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     reconcile,
     // a Secret change reaches the hosts that use it (wired by the operator, which knows the cache);
     // a HostFirmwareSettings change reaches its host (same name)
-    watches: [{ ...HFS, map: (o) => [{ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) }] }],
+    watches: [HFS, HFC].map((k) => ({
+      ...k,
+      map: (o: KubeObject) => [{ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) }],
+    })),
   };
 }
 

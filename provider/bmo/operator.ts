@@ -7,6 +7,7 @@ import { Manager } from '../kube/manager.js';
 import { startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
 import { BMH, hostController } from './baremetalhost-controller.js';
 import { BES, bmcEventSubscriptionController } from './bmceventsubscription-controller.js';
+import { hostFirmwareComponentsController } from './hostfirmwarecomponents-controller.js';
 import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
 import { IronicClient, type IronicClientOptions } from './ironic-client.js';
 import { IronicProvisioner } from './provisioner.js';
@@ -86,6 +87,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   ];
   manager.add(spec);
   manager.add(hostFirmwareSettingsController({ provisioner }));
+  manager.add(hostFirmwareComponentsController({ provisioner }));
   const subs = bmcEventSubscriptionController({ provisioner });
   const subCache = manager.informer(BES);
   subs.watches = [

@@ -262,6 +262,7 @@ export class IronicProvisioner {
     node: IronicNode,
     startRaid: boolean,
     bios: Record<string, string> = {},
+    firmware: Array<{ component: string; url: string }> = [],
   ): Promise<{ result: ProvResult; started: boolean }> {
     let biosStep: Json | undefined;
     if (Object.keys(bios).length && (node.provision_state === 'manageable' || node.provision_state === 'available')) {
@@ -271,7 +272,8 @@ export class IronicProvisioner {
         .map(([name, value]) => ({ name, value }));
       if (changes.length) biosStep = { interface: 'bios', step: 'apply_configuration', args: { settings: changes } };
     }
-    const steps = [...(startRaid ? raidCleanSteps(h) : []), ...(biosStep ? [biosStep] : [])];
+    const fwStep: Json[] = firmware.length ? [{ interface: 'firmware', step: 'update', args: { settings: firmware } }] : [];
+    const steps = [...(startRaid ? raidCleanSteps(h) : []), ...(biosStep ? [biosStep] : []), ...fwStep];
     const start = steps.length > 0;
     switch (node.provision_state) {
       case 'available':
@@ -472,6 +474,20 @@ export class IronicProvisioner {
       schema[name] = entry;
     }
     return { settings, schema };
+  }
+
+  /** Firmware versions Ironic read from the BMC, the components upstream keeps (bios, bmc, nic:*). */
+  async firmwareComponents(nodeId: string) {
+    const r = await this.c.request<{ firmware?: Array<Record<string, string | null>> }>('GET', `/v1/nodes/${nodeId}/firmware`);
+    return (r.firmware ?? [])
+      .filter((f) => f.component === 'bios' || f.component === 'bmc' || String(f.component).startsWith('nic:'))
+      .map((f) => ({
+        component: String(f.component),
+        initialVersion: String(f.initial_version ?? ''),
+        ...(f.current_version ? { currentVersion: f.current_version } : {}),
+        ...(f.last_version_flashed ? { lastVersionFlashed: f.last_version_flashed } : {}),
+        ...(f.updated_at ? { updatedAt: f.updated_at } : {}),
+      }));
   }
 
   /** A Redfish event subscription on the node's BMC, through Ironic's vendor passthru; returns its BMC id. */
