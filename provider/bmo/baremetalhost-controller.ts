@@ -11,6 +11,7 @@ import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js
 import { patchObject } from '../kube/patch-helper.js';
 import { type BmcCredentials, bmcAccess } from './bmc-access.js';
 import { buildConfigDrive } from './config-data.js';
+import { DATA_IMAGE, type DataImage } from './dataimage-controller.js';
 import { BmoError } from './errors.js';
 import { computeConditions } from './host-conditions.js';
 import { ACTIONS, type Guard, type HostState, MAX_DELETE_FAILURES, nextState, ON_DELETE } from './host-state-machine.js';
@@ -329,6 +330,11 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     if (want === poweredOn && node.target_power_state === null) return { kind: 'continue', delayMs: steady };
     if (want === poweredOn) return { kind: 'continue', delayMs: 3000 };
     if (!want && h.spec.disablePowerOff) return { kind: 'continue', delayMs: steady };
+    if (want && provisioned) {
+      // a DataImage goes into the virtual CD before the host powers on (upstream does it here too)
+      const waiting = await attachDataImage(i, node);
+      if (waiting) return waiting;
+    }
     const hard = reboot.mode === 'hard' || (s.errorCount ?? 0) > 0;
     const r = await prov.setPower(node, want, hard);
     if (r.kind === 'wait') {
@@ -336,6 +342,18 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (!i.events.some((e) => e[1] === (want ? 'PowerOn' : 'PowerOff'))) i.events.push(['Normal', want ? 'PowerOn' : 'PowerOff', msg]);
     }
     return fromProv(r, 'power management error');
+  }
+
+  async function attachDataImage(i: Info, node: IronicNode): Promise<Outcome | undefined> {
+    const h = i.host;
+    const di = await readCompanion<DataImage>(i.client, DATA_IMAGE, h);
+    if (!di?.spec?.url || isDeleting(di)) return undefined;
+    const attached = await prov.dataImageAttached(node.uuid);
+    if (attached === di.spec.url) return undefined;
+    if (attached !== null) await prov.detachDataImage(node.uuid);
+    await prov.attachDataImage(node.uuid, di.spec.url);
+    i.log.info({ url: di.spec.url }, 'attached DataImage');
+    return { kind: 'continue', delayMs: 1000 };
   }
 
   async function saveHardwareData(i: Info, hw: HardwareDetails): Promise<void> {
@@ -366,12 +384,12 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
 
   /** A per-host companion object (same name), or null. */
   async function readCompanion<T extends KubeObject>(
-    ctx: ReconcileContext,
+    client: KubeClient,
     kind: { apiVersion: string; kind: string },
     h: BareMetalHost,
   ): Promise<T | null> {
     try {
-      return await ctx.client.get<T>(kind.apiVersion, kind.kind, h.metadata.namespace, h.metadata.name);
+      return await client.get<T>(kind.apiVersion, kind.kind, h.metadata.namespace, h.metadata.name);
     } catch (e) {
       if (isNotFound(e)) return null;
       throw e;
@@ -589,8 +607,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     }
 
     if (cur === 'available' || cur === 'ready' || cur === 'preparing') {
-      i.hfs = await readCompanion<HostFirmwareSettings>(ctx, HFS, host);
-      i.hfc = await readCompanion<HostFirmwareComponents>(ctx, HFC, host);
+      i.hfs = await readCompanion<HostFirmwareSettings>(ctx.client, HFS, host);
+      i.hfc = await readCompanion<HostFirmwareComponents>(ctx.client, HFC, host);
     }
 
     // pre-action transitions (spec-driven)

@@ -7,6 +7,7 @@ import { Manager } from '../kube/manager.js';
 import { startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
 import { BMH, hostController } from './baremetalhost-controller.js';
 import { BES, bmcEventSubscriptionController } from './bmceventsubscription-controller.js';
+import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
 import { hostFirmwareComponentsController } from './hostfirmwarecomponents-controller.js';
 import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
 import { IronicClient, type IronicClientOptions } from './ironic-client.js';
@@ -105,6 +106,19 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
     },
   ];
   manager.add(subs);
+  const images = dataImageController({ provisioner });
+  const imageCache = manager.informer(DATA_IMAGE);
+  // only hosts that have a DataImage wake its controller
+  images.watches = [
+    {
+      ...BMH,
+      map: (h) =>
+        imageCache.get(h.metadata?.namespace, String(h.metadata?.name))
+          ? [{ namespace: String(h.metadata?.namespace), name: String(h.metadata?.name) }]
+          : [],
+    },
+  ];
+  manager.add(images);
   let webhook: WebhookServer | undefined;
   if (o.webhook) {
     webhook = await startWebhookServer({

@@ -490,6 +490,21 @@ export class IronicProvisioner {
       }));
   }
 
+  /** The image in the node's virtual CD, if one is inserted (≥ 1.93). */
+  async dataImageAttached(nodeId: string): Promise<string | null> {
+    const r = await this.c.request<{ vmedia?: Array<{ image?: string | null; inserted?: boolean }> }>('GET', `/v1/nodes/${nodeId}/vmedia`);
+    const m = (r.vmedia ?? []).find((x) => x.inserted);
+    return m ? (m.image ?? '') : null;
+  }
+
+  async attachDataImage(nodeId: string, url: string): Promise<void> {
+    await this.c.request('POST', `/v1/nodes/${nodeId}/vmedia`, { device_type: 'cdrom', image_url: url });
+  }
+
+  async detachDataImage(nodeId: string): Promise<void> {
+    await this.c.request('DELETE', `/v1/nodes/${nodeId}/vmedia?device_types=cdrom`);
+  }
+
   /** A Redfish event subscription on the node's BMC, through Ironic's vendor passthru; returns its BMC id. */
   async addEventSubscription(
     nodeId: string,
