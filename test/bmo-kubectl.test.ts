@@ -61,8 +61,8 @@ describe('BareMetalHost with kubectl, the operator and Ironic', { concurrency: 1
     });
     for (const a of s.fleet.addrs.slice(0, 3)) assert.equal((await s.k(['patch', 'bmh', a.name, '--type', 'merge', '-p', patch])).code, 0);
     for (const [i, a] of s.fleet.addrs.slice(0, 3).entries()) {
-      const h = await s.waitFor(a.name, (h) => h.status?.provisioning?.state === 'provisioned', 'provisioned');
-      assert.equal(h.status?.poweredOn, true);
+      // poweredOn is synced from Ironic on the first look after provisioning, so wait for both
+      await s.waitFor(a.name, (h) => h.status?.provisioning?.state === 'provisioned' && h.status.poweredOn === true, 'provisioned and on');
       const m = s.fleet.fleet.machines[i];
       assert.equal(m.state.installedImage?.url, `${s.files.url}/disk.img`, `${a.name}: the image is on the disk`);
       const drive = m.configDrive();

@@ -268,6 +268,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (r.kind === 'done') {
         s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), image: h.spec.image, customDeploy: h.spec.customDeploy };
         s.provisioningFailCount = 0;
+        s.poweredOn = node.power_state === 'power on';
         history(h, 'provision', 'end');
         i.events.push([
           'Normal',
@@ -523,7 +524,10 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     if (ann[A.status] !== undefined) {
       if (!host.status?.lastUpdated) {
         try {
-          host.status = JSON.parse(ann[A.status]) as BareMetalHostStatus;
+          const restored = JSON.parse(ann[A.status]) as BareMetalHostStatus;
+          // the schema requires provisioning.ID; a backup taken before registration has none
+          if (restored.provisioning && restored.provisioning.ID === undefined) restored.provisioning.ID = '';
+          host.status = restored;
         } catch {
           i.events.push(['Warning', 'InvalidAnnotationValue', `invalid ${A.status} annotation`]);
         }
