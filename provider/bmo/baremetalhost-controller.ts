@@ -164,6 +164,17 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
         ? { kind: 'continue', delayMs: r.delayMs }
         : { kind: 'failed', errorType, message: r.message };
 
+  /** Upstream's gate on starting inspection, provisioning or deprovisioning; virtual-media hosts are exempt. */
+  async function hasCapacity(h: BareMetalHost): Promise<boolean> {
+    let exempt = false;
+    try {
+      exempt = bmcAccess(h.spec.bmc?.address ?? '').isoPreprovisioning;
+    } catch {
+      // an address that does not parse never got this far; count it
+    }
+    return exempt || prov.hasCapacity();
+  }
+
   async function refreshNode(i: Info): Promise<IronicNode | null> {
     i.node = await prov.findNode(i.host);
     return i.node;
@@ -183,6 +194,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (inspectionDisabled(h)) return { kind: 'complete' };
       const since = h.status?.operationHistory?.inspect?.start;
       if (!since || h.status?.operationHistory?.inspect?.end) {
+        if (!(await hasCapacity(h))) return { kind: 'delayed' };
         history(h, 'inspect', 'start');
         i.events.push(['Normal', 'InspectionStarted', 'Hardware inspection started']);
         return { kind: 'continue', delayMs: 0 };
@@ -245,7 +257,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       const h = i.host;
       const s = st(h);
       if (!s.operationHistory?.provision?.start || s.operationHistory.provision.end) {
-        if (!(await prov.hasCapacity())) return { kind: 'delayed' };
+        if (!(await hasCapacity(h))) return { kind: 'delayed' };
         history(h, 'provision', 'start');
         s.lastAttemptedImage = h.spec.image;
         i.events.push([
@@ -286,6 +298,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       const s = st(h);
       if (isDeleting(h) && (s.errorCount ?? 0) > MAX_DELETE_FAILURES) return { kind: 'complete' };
       if (!s.operationHistory?.deprovision?.start || s.operationHistory.deprovision.end) {
+        if (!(await hasCapacity(h))) return { kind: 'delayed' };
         history(h, 'deprovision', 'start');
         i.events.push(['Normal', 'DeprovisioningStarted', `Image deprovisioning started for ${s.provisioning?.image?.url ?? 'the host'}`]);
         return { kind: 'continue', delayMs: 0 };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { installCrds } from '../../cli/crds.js';
+import type { FleetFile } from '../../emulator/fleet/config.js';
 import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
 import { type Operator, startOperator, webhookConfiguration } from '../../provider/bmo/operator.js';
 import { KubeClient } from '../../provider/kube/client.js';
@@ -77,6 +78,7 @@ export async function startBmoStack(o: {
     deployRamdiskUrl: `${files.url}/ipa.initramfs`,
     pollMs: o.pollMs ?? 300,
     errorBackoffBaseMs: 1000,
+    provisioningLimit: o.provisioningLimit,
     webhook,
   });
   const k = (args: string[], input?: string) => kubectl(api.kubeconfigPath, args, { input });
