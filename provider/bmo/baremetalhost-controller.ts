@@ -10,6 +10,7 @@ import type { EventRecorder } from '../kube/events.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { type BmcCredentials, bmcAccess } from './bmc-access.js';
+import { getOrNull } from './companion.js';
 import { buildConfigDrive } from './config-data.js';
 import { DATA_IMAGE, type DataImage } from './dataimage-controller.js';
 import { BmoError } from './errors.js';
@@ -360,7 +361,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
 
   async function attachDataImage(i: Info, node: IronicNode): Promise<Outcome | undefined> {
     const h = i.host;
-    const di = await readCompanion<DataImage>(i.client, DATA_IMAGE, h);
+    const di = await getOrNull<DataImage>(i.client, DATA_IMAGE, h.metadata.namespace, h.metadata.name);
     if (!di?.spec?.url || isDeleting(di)) return undefined;
     const attached = await prov.dataImageAttached(node.uuid);
     if (attached === di.spec.url) return undefined;
@@ -393,20 +394,6 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       await i.client.create(obj as KubeObject);
     } catch (e) {
       if (!isConflict(e)) throw e;
-    }
-  }
-
-  /** A per-host companion object (same name), or null. */
-  async function readCompanion<T extends KubeObject>(
-    client: KubeClient,
-    kind: { apiVersion: string; kind: string },
-    h: BareMetalHost,
-  ): Promise<T | null> {
-    try {
-      return await client.get<T>(kind.apiVersion, kind.kind, h.metadata.namespace, h.metadata.name);
-    } catch (e) {
-      if (isNotFound(e)) return null;
-      throw e;
     }
   }
 
@@ -624,8 +611,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     }
 
     if (cur === 'available' || cur === 'ready' || cur === 'preparing') {
-      i.hfs = await readCompanion<HostFirmwareSettings>(ctx.client, HFS, host);
-      i.hfc = await readCompanion<HostFirmwareComponents>(ctx.client, HFC, host);
+      i.hfs = await getOrNull<HostFirmwareSettings>(ctx.client, HFS, host.metadata.namespace, host.metadata.name);
+      i.hfc = await getOrNull<HostFirmwareComponents>(ctx.client, HFC, host.metadata.namespace, host.metadata.name);
     }
 
     // pre-action transitions (spec-driven)

@@ -7,6 +7,7 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { BMH } from './baremetalhost-controller.js';
+import { getOrNull } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner } from './provisioner.js';
 
@@ -40,12 +41,7 @@ export function bmcEventSubscriptionController(o: { provisioner: IronicProvision
       return save(res);
     };
 
-    let host: BareMetalHost | null = null;
-    try {
-      host = await ctx.client.get<BareMetalHost>(BMH.apiVersion, BMH.kind, req.namespace, String(sub.spec?.hostName ?? ''));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const host = await getOrNull<BareMetalHost>(ctx.client, BMH, req.namespace, String(sub.spec?.hostName ?? ''));
     const nodeId = host?.status?.provisioning?.ID;
 
     if (isDeleting(sub)) {

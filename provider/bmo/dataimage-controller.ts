@@ -8,6 +8,7 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { A, BMH } from './baremetalhost-controller.js';
+import { getOrNull } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner } from './provisioner.js';
 
@@ -36,12 +37,7 @@ export function dataImageController(o: { provisioner: IronicProvisioner }): Cont
       await patchObject(ctx.client, original, di, { fieldManager: 'metal3-baremetal-controller' });
       return res;
     };
-    let host: BareMetalHost | null = null;
-    try {
-      host = await ctx.client.get<BareMetalHost>(BMH.apiVersion, BMH.kind, req.namespace, req.name);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const host = await getOrNull<BareMetalHost>(ctx.client, BMH, req.namespace, req.name);
     if (!host) {
       // nothing can be attached to a host that is gone
       removeFinalizer(di, DATA_IMAGE_FINALIZER);

@@ -2,12 +2,11 @@
 // BMC (bios, bmc, nic:*); spec.updates not yet in status.updates are a ChangeDetected change,
 // Valid when every component name is one upstream allows. The BareMetalHost controller applies
 // them while preparing (firmware.update) and records them in status.updates when it starts.
-import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
-import { isNotFound, type KubeObject } from '../kube/client.js';
+import type { KubeObject } from '../kube/client.js';
 import { type Condition, setCondition } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { patchObject } from '../kube/patch-helper.js';
-import { BMH } from './baremetalhost-controller.js';
+import { getOrNull, hostWatch, registeredHost, validChangeDetected } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner } from './provisioner.js';
 
@@ -51,41 +50,19 @@ const sameUpdates = (a: FirmwareUpdate[] | undefined, b: FirmwareUpdate[] | unde
 /** The updates a BareMetalHost should flash now: ChangeDetected and Valid for this generation. */
 export function pendingUpdates(hfc: HostFirmwareComponents | null): FirmwareUpdate[] {
   if (!hfc?.spec?.updates?.length) return [];
-  const gen = hfc.metadata.generation;
-  const cond = (t: string) => hfc.status?.conditions?.find((c) => c.type === t);
-  const changed = cond('ChangeDetected');
-  const valid = cond('Valid');
-  if (changed?.status !== 'True' || valid?.status !== 'True' || changed.observedGeneration !== gen || valid.observedGeneration !== gen)
-    return [];
+  if (!validChangeDetected(hfc)) return [];
   const done = new Set((hfc.status?.updates ?? []).map((u) => `${u.component}\u0000${u.url}`));
   return hfc.spec.updates.filter((u) => !done.has(`${u.component}\u0000${u.url}`));
 }
 
 export function hostFirmwareComponentsController(o: { provisioner: IronicProvisioner }): ControllerSpec {
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
-    let host: BareMetalHost;
-    try {
-      host = await ctx.client.get<BareMetalHost>(BMH.apiVersion, BMH.kind, req.namespace, req.name);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-    const id = host.status?.provisioning?.ID;
-    const state = host.status?.provisioning?.state ?? '';
-    if (
-      !id ||
-      ['', 'unmanaged', 'registering', 'deleting', 'powering off before delete'].includes(state) ||
-      host.status?.operationalStatus === 'detached'
-    ) {
-      return { requeueAfterMs: 30_000 };
-    }
-    let hfc: HostFirmwareComponents;
-    try {
-      hfc = await ctx.client.get<HostFirmwareComponents>(HFC.apiVersion, HFC.kind, req.namespace, req.name);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const found = await registeredHost(ctx.client, req);
+    if ('result' in found) return found.result;
+    const { nodeId: id } = found;
+    // the BareMetalHost controller creates it on registration
+    const hfc = await getOrNull<HostFirmwareComponents>(ctx.client, HFC, req.namespace, req.name);
+    if (!hfc) return undefined;
     let components: NonNullable<NonNullable<HostFirmwareComponents['status']>['components']>;
     try {
       components = await o.provisioner.firmwareComponents(id);
@@ -127,17 +104,7 @@ export function hostFirmwareComponentsController(o: { provisioner: IronicProvisi
     name: 'hostfirmwarecomponents',
     for: HFC,
     maxConcurrentReconciles: 4,
-    watches: [
-      {
-        ...BMH,
-        map: (o) => {
-          const state = (o as unknown as BareMetalHost).status?.provisioning?.state ?? '';
-          return ['available', 'provisioned', 'externally provisioned', 'preparing'].includes(state)
-            ? [{ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) }]
-            : [];
-        },
-      },
-    ],
+    watches: [hostWatch],
     reconcile,
   };
 }

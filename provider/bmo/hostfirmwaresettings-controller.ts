@@ -8,7 +8,7 @@ import { isAlreadyExists, isNotFound, type KubeObject } from '../kube/client.js'
 import { type Condition, setCondition } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { patchObject } from '../kube/patch-helper.js';
-import { BMH } from './baremetalhost-controller.js';
+import { getOrNull, hostWatch, registeredHost, validChangeDetected } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner, SettingSchema } from './provisioner.js';
 
@@ -85,12 +85,7 @@ export function settingError(
 /** The settings a BareMetalHost should apply now: ChangeDetected and Valid for this generation. */
 export function pendingSettings(hfs: HostFirmwareSettings | null): Record<string, string> {
   if (!hfs?.spec?.settings) return {};
-  const gen = hfs.metadata.generation;
-  const cond = (t: string) => hfs.status?.conditions?.find((c) => c.type === t);
-  const changed = cond('ChangeDetected');
-  const valid = cond('Valid');
-  if (changed?.status !== 'True' || valid?.status !== 'True' || changed.observedGeneration !== gen || valid.observedGeneration !== gen)
-    return {};
+  if (!validChangeDetected(hfs)) return {};
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(hfs.spec.settings)) if (hfs.status?.settings?.[k] !== String(v)) out[k] = String(v);
   return out;
@@ -98,30 +93,12 @@ export function pendingSettings(hfs: HostFirmwareSettings | null): Record<string
 
 export function hostFirmwareSettingsController(o: { provisioner: IronicProvisioner }): ControllerSpec {
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
-    let host: BareMetalHost;
-    try {
-      host = await ctx.client.get<BareMetalHost>(BMH.apiVersion, BMH.kind, req.namespace, req.name);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-    const id = host.status?.provisioning?.ID;
-    const state = host.status?.provisioning?.state ?? '';
-    if (
-      !id ||
-      ['', 'unmanaged', 'registering', 'deleting', 'powering off before delete'].includes(state) ||
-      host.status?.operationalStatus === 'detached' ||
-      'baremetalhost.metal3.io/paused' in (host.metadata.annotations ?? {})
-    ) {
-      return { requeueAfterMs: 30_000 };
-    }
-    let hfs: HostFirmwareSettings;
-    try {
-      hfs = await ctx.client.get<HostFirmwareSettings>(HFS.apiVersion, HFS.kind, req.namespace, req.name);
-    } catch (e) {
-      if (isNotFound(e)) return undefined; // the BareMetalHost controller creates it on registration
-      throw e;
-    }
+    const found = await registeredHost(ctx.client, req);
+    if ('result' in found) return found.result;
+    const { host, nodeId: id } = found;
+    // the BareMetalHost controller creates it on registration
+    const hfs = await getOrNull<HostFirmwareSettings>(ctx.client, HFS, req.namespace, req.name);
+    if (!hfs) return undefined;
     let read: Awaited<ReturnType<IronicProvisioner['firmwareSettings']>>;
     try {
       read = await o.provisioner.firmwareSettings(id);
@@ -210,17 +187,7 @@ export function hostFirmwareSettingsController(o: { provisioner: IronicProvision
     for: HFS,
     maxConcurrentReconciles: 4,
     // a host's changes (registered, prepared, re-inspected) refresh its settings
-    watches: [
-      {
-        ...BMH,
-        map: (o) => {
-          const state = (o as unknown as BareMetalHost).status?.provisioning?.state ?? '';
-          return ['available', 'provisioned', 'externally provisioned', 'preparing'].includes(state)
-            ? [{ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) }]
-            : [];
-        },
-      },
-    ],
+    watches: [hostWatch],
     reconcile,
   };
 }

@@ -44,10 +44,12 @@ export interface BmoStack {
 }
 
 export async function startBmoStack(o: {
-  machines: number;
+  /** a default fleet of N machines, or a fleet file */
+  machines: number | FleetFile;
   files?: Record<string, Buffer>;
   webhook?: boolean;
   pollMs?: number;
+  provisioningLimit?: number;
 }): Promise<BmoStack> {
   const api = await startTestServer({ inMemory: true });
   await installCrds(api.core);
