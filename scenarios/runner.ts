@@ -2,7 +2,7 @@
 // with --kubeconfig), serves its files, applies its manifests, runs the steps in order with a
 // timeline each, checks the expectations, and reports. The first failing step ends the run.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -99,7 +99,6 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
     // ---- setup
     const fleetFile = typeof sc.fleet === 'string' ? resolve(loaded.dir, sc.fleet) : join(dataDir, 'fleet.yaml');
     if (typeof sc.fleet !== 'string') {
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(fleetFile, stringify(sc.fleet));
     }

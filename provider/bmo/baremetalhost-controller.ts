@@ -10,7 +10,7 @@ import type { EventRecorder } from '../kube/events.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { type BmcCredentials, bmcAccess } from './bmc-access.js';
-import { getOrNull } from './companion.js';
+import { getOrNull, nowIso } from './companion.js';
 import { buildConfigDrive } from './config-data.js';
 import { DATA_IMAGE, type DataImage } from './dataimage-controller.js';
 import { BmoError } from './errors.js';
@@ -65,7 +65,6 @@ type Outcome =
   | { kind: 'failed'; errorType: ErrorType; message: string }
   | { kind: 'delayed' };
 
-const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 export function hostController(o: HostControllerOptions): ControllerSpec {
@@ -482,13 +481,9 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
   }
 
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
-    let host: BareMetalHost;
-    try {
-      host = await ctx.client.get<BareMetalHost>(BMH.apiVersion, BMH.kind, req.namespace, req.name);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const found = await getOrNull<BareMetalHost>(ctx.client, BMH, req.namespace, req.name);
+    if (!found) return undefined;
+    const host = found;
     const original = structuredClone(host);
     host.metadata.annotations ??= {};
     const ann = host.metadata.annotations;

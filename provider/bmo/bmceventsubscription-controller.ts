@@ -23,13 +23,9 @@ interface Subscription extends KubeObject {
 
 export function bmcEventSubscriptionController(o: { provisioner: IronicProvisioner }): ControllerSpec {
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
-    let sub: Subscription;
-    try {
-      sub = await ctx.client.get<Subscription>(BES.apiVersion, BES.kind, req.namespace, req.name);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const found = await getOrNull<Subscription>(ctx.client, BES, req.namespace, req.name);
+    if (!found) return undefined;
+    const sub = found;
     const original = structuredClone(sub);
     const save = async (res?: Result) => {
       await patchObject(ctx.client, original, sub, { fieldManager: 'metal3-baremetal-controller' });

@@ -6,6 +6,9 @@ import { isNotFound, type KubeClient, type KubeObject } from '../kube/client.js'
 import type { Condition } from '../kube/conditions.js';
 import type { GVK, Request, Result } from '../kube/controller.js';
 
+/** Kubernetes timestamps: RFC 3339, whole seconds. */
+export const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
 export const BMH_GVK = { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost' };
 
 export async function getOrNull<T extends KubeObject>(client: KubeClient, kind: GVK, namespace: string, name: string): Promise<T | null> {

@@ -3,12 +3,12 @@
 // controller keeps the owner reference and finalizer, reports what is attached, and detaches the
 // image when the DataImage is deleted.
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
-import { isNotFound, type KubeObject } from '../kube/client.js';
+import type { KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { A, BMH } from './baremetalhost-controller.js';
-import { getOrNull } from './companion.js';
+import { getOrNull, nowIso } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner } from './provisioner.js';
 
@@ -21,17 +21,11 @@ export interface DataImage extends KubeObject {
   status?: { lastReconciled?: string; attachedImage?: { url: string }; error?: { count: number; message: string } };
 }
 
-const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-
 export function dataImageController(o: { provisioner: IronicProvisioner }): ControllerSpec {
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
-    let di: DataImage;
-    try {
-      di = await ctx.client.get<DataImage>(DATA_IMAGE.apiVersion, DATA_IMAGE.kind, req.namespace, req.name);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const found = await getOrNull<DataImage>(ctx.client, DATA_IMAGE, req.namespace, req.name);
+    if (!found) return undefined;
+    const di = found;
     const original = structuredClone(di);
     const save = async (res?: Result) => {
       await patchObject(ctx.client, original, di, { fieldManager: 'metal3-baremetal-controller' });

@@ -6,7 +6,7 @@ import type { KubeObject } from '../kube/client.js';
 import { type Condition, setCondition } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { patchObject } from '../kube/patch-helper.js';
-import { getOrNull, hostWatch, registeredHost, validChangeDetected } from './companion.js';
+import { getOrNull, hostWatch, nowIso, registeredHost, validChangeDetected } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner } from './provisioner.js';
 
@@ -94,7 +94,7 @@ export function hostFirmwareComponentsController(o: { provisioner: IronicProvisi
     }
     next.status.conditions = conds;
     if (JSON.stringify(next.status) !== JSON.stringify(hfc.status)) {
-      next.status.lastUpdated = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      next.status.lastUpdated = nowIso();
       await patchObject(ctx.client, hfc, next, { fieldManager: 'metal3-baremetal-controller' });
     }
     return { requeueAfterMs: mismatch ? 60_000 : 5 * 60_000 };
