@@ -208,14 +208,15 @@ function fleetText(file: string): string {
 }
 
 /** Creates the object, or replaces it when it exists (kubectl apply's effect for our own objects). */
+/**
+ * Server-side apply, as `kubectl apply --server-side --force-conflicts` does: a controller writing the same
+ * object meanwhile is no conflict, and fields other managers own (finalizers, status) stay as they are.
+ */
 export async function applyObject(client: KubeClient, o: KubeObject): Promise<KubeObject> {
-  try {
-    return await client.create(o);
-  } catch (e) {
-    if (!isAlreadyExists(e)) throw e;
-    const cur = await client.get(String(o.apiVersion), String(o.kind), o.metadata?.namespace, String(o.metadata?.name));
-    return client.update({ ...o, metadata: { ...o.metadata, resourceVersion: cur.metadata?.resourceVersion } });
-  }
+  const name = o.metadata?.name;
+  if (!name) return client.create(o);
+  const ref = { apiVersion: String(o.apiVersion), kind: String(o.kind), namespace: o.metadata?.namespace, name };
+  return client.patch(ref, 'apply', o, { fieldManager: 'ferrite-apply', force: true });
 }
 
 /** The fleet's BMC addresses as the running emulator saved them. */
