@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { crdFor } from '../provider/api/crdgen.js';
-import { kinds } from '../provider/api/index.js';
+import { converters, kinds } from '../provider/api/index.js';
+import { contextFromCrds } from '../provider/api/versioning.js';
 
 export function renderCrds(): Map<string, string> {
   const out = new Map<string, string>();
@@ -45,6 +46,7 @@ export function generateCrds(dir: string, check: boolean): string[] {
 export async function installCrds(core: import('../provider/apiserver/core.js').ApiCore): Promise<string[]> {
   const def = core.registry.get('apiextensions.k8s.io', 'customresourcedefinitions');
   if (!def) throw new Error('the API server has no CustomResourceDefinition resource');
+  registerConverters(core);
   const names: string[] = [];
   for (const crd of crdObjects()) {
     const name = String((crd.metadata as { name: string }).name);
@@ -62,6 +64,23 @@ export async function installCrds(core: import('../provider/apiserver/core.js').
     names.push(name);
   }
   return names;
+}
+
+/**
+ * Ferrite's multi-version kinds convert inside the embedded server (no webhook round trip); v1beta1
+ * references get their version from the installed CRDs' contract labels.
+ */
+export function registerConverters(core: import('../provider/apiserver/core.js').ApiCore): void {
+  const crdDef = core.registry.get('apiextensions.k8s.io', 'customresourcedefinitions');
+  const ctx = contextFromCrds(() => {
+    if (!crdDef) return [];
+    // built-in resources have no stored CRD and drop out here
+    return core.registry.all().flatMap((d) => {
+      const s = core.getStored(crdDef, '', `${d.plural}.${d.group}`);
+      return s ? [JSON.parse(s.json) as Record<string, unknown>] : [];
+    });
+  });
+  for (const [group, conv] of converters(ctx)) core.registry.registerConverter(group, conv);
 }
 
 /** Creates or updates every Ferrite CRD through the API (any cluster). */

@@ -3,6 +3,7 @@
 // that are not part of the shape (names, scope, printer columns, subresources).
 import { z } from 'zod';
 import type { JSONSchemaProps, PrinterColumn } from '../apiserver/registry.js';
+import type { KindConversion } from './versioning.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,7 +30,12 @@ export interface KindDefinition {
   scope: 'Namespaced' | 'Cluster';
   labels?: Record<string, string>;
   versions: KindVersion[];
+  /** For kinds served at more than one version: how each converts to and from the storage version. */
+  conversion?: KindConversion;
 }
+
+/** Where a cluster's API server sends ConversionReviews for Ferrite's multi-version kinds. */
+export const CONVERSION_WEBHOOK = { namespace: 'ferrite-system', name: 'ferrite-webhook-service', path: '/convert' };
 
 const SAFE = 9007199254740991;
 
@@ -125,6 +131,14 @@ export function crdFor(def: KindDefinition): Obj {
         schema: { openAPIV3Schema: openAPISchema(v, def) },
         ...(v.status || v.scale ? { subresources: { ...(v.status ? { status: {} } : {}), ...(v.scale ? { scale: v.scale } : {}) } } : {}),
       })),
+      ...(def.conversion
+        ? {
+            conversion: {
+              strategy: 'Webhook',
+              webhook: { conversionReviewVersions: ['v1'], clientConfig: { service: { ...CONVERSION_WEBHOOK } } },
+            },
+          }
+        : {}),
     },
   };
 }

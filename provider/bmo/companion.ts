@@ -2,23 +2,15 @@
 // reading an object that may not exist, finding the registered host they belong to, the change
 // conditions they gate on, and the BareMetalHost watch that wakes them.
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
-import { isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
-import type { Condition } from '../kube/conditions.js';
-import type { GVK, Request, Result } from '../kube/controller.js';
+import type { KubeClient, KubeObject } from '../kube/client.js';
+import { getOrNull, nowIso } from '../kube/read.js';
 
-/** Kubernetes timestamps: RFC 3339, whole seconds. */
-export const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+export { getOrNull, nowIso };
+
+import type { Condition } from '../kube/conditions.js';
+import type { Request, Result } from '../kube/controller.js';
 
 export const BMH_GVK = { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost' };
-
-export async function getOrNull<T extends KubeObject>(client: KubeClient, kind: GVK, namespace: string, name: string): Promise<T | null> {
-  try {
-    return await client.get<T>(kind.apiVersion, kind.kind, namespace, name);
-  } catch (e) {
-    if (isNotFound(e)) return null;
-    throw e;
-  }
-}
 
 const UNREGISTERED = new Set(['', 'unmanaged', 'registering', 'deleting', 'powering off before delete']);
 

@@ -2,6 +2,7 @@
 // the BMH validating webhook, and the Ironic client — what `ferrite controllers` runs.
 import type { Logger } from 'pino';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import { IPPOOL, ipPoolController } from '../ipam/ippool-controller.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { Manager } from '../kube/manager.js';
 import { startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
@@ -119,6 +120,8 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
     },
   ];
   manager.add(images);
+  const pools = manager.informer(IPPOOL);
+  manager.add(ipPoolController({ pools: () => pools.list() }));
   let webhook: WebhookServer | undefined;
   if (o.webhook) {
     webhook = await startWebhookServer({
