@@ -1,6 +1,10 @@
 // Every kind Ferrite serves as a CRD; `ferrite crds generate` writes crds/ from this list.
 import { ClusterKind } from './cluster.x-k8s.io/cluster.js';
 import type { KindDefinition } from './crdgen.js';
+import { Metal3ClusterKind, Metal3ClusterTemplateKind } from './infrastructure.cluster.x-k8s.io/metal3cluster.js';
+import { Metal3DataClaimKind, Metal3DataKind, Metal3DataTemplateKind } from './infrastructure.cluster.x-k8s.io/metal3data.js';
+import { Metal3MachineKind, Metal3MachineTemplateKind } from './infrastructure.cluster.x-k8s.io/metal3machine.js';
+import { Metal3RemediationKind, Metal3RemediationTemplateKind } from './infrastructure.cluster.x-k8s.io/metal3remediation.js';
 import { IPAddressKind as CapiIPAddressKind, IPAddressClaimKind } from './ipam.cluster.x-k8s.io/ipam.js';
 import { IPAddressKind, IPClaimKind, IPPoolKind } from './ipam.metal3.io/v1alpha1/ipam.js';
 import { BareMetalHostKind } from './metal3.io/v1alpha1/baremetalhost.js';
@@ -23,6 +27,15 @@ export const kinds: KindDefinition[] = [
   IPAddressClaimKind,
   CapiIPAddressKind,
   ClusterKind,
+  Metal3ClusterKind,
+  Metal3ClusterTemplateKind,
+  Metal3MachineKind,
+  Metal3MachineTemplateKind,
+  Metal3DataTemplateKind,
+  Metal3DataKind,
+  Metal3DataClaimKind,
+  Metal3RemediationKind,
+  Metal3RemediationTemplateKind,
 ];
 
 /** Converters for every group with a multi-version kind, keyed by group. */

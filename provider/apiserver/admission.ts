@@ -24,6 +24,10 @@ export interface AdmissionAttributes {
   dryRun: boolean;
   object?: Obj;
   oldObject?: Obj;
+  /** Converts an object of this resource to another served version (for matchPolicy Equivalent). */
+  convert?: (o: Obj, version: string) => Promise<Obj>;
+  /** The version the client wrote in, when the webhook is sent another one. */
+  requestVersion?: string;
 }
 
 interface Rule {
@@ -44,6 +48,7 @@ interface Webhook {
   sideEffects?: string;
   timeoutSeconds?: number;
   admissionReviewVersions?: string[];
+  matchPolicy?: 'Exact' | 'Equivalent';
 }
 
 const MUTATING = 'admissionregistration.k8s.io/mutatingwebhookconfigurations';
@@ -99,7 +104,7 @@ export class Admission {
         anyOf(r.operations, a.operation) &&
         anyOf(r.apiGroups, def.group) &&
         // matchPolicy Equivalent (the v1 default): any served version of the group matches
-        (anyOf(r.apiVersions, a.version) || def.versions.some((v) => anyOf(r.apiVersions, v.name))) &&
+        (anyOf(r.apiVersions, a.version) || (h.matchPolicy !== 'Exact' && def.versions.some((v) => anyOf(r.apiVersions, v.name)))) &&
         resourceMatches(r.resources, def.plural, a.subresource) &&
         (!r.scope || r.scope === '*' || (r.scope === 'Namespaced') === def.namespaced),
     );
@@ -118,6 +123,27 @@ export class Admission {
     return true;
   }
 
+  /**
+   * The version a webhook sees: the request's if its rules name it, else (matchPolicy Equivalent)
+   * the first served version they name, and the object is converted to it as kube-apiserver does.
+   */
+  private async inWebhookVersion(h: Webhook, a: AdmissionAttributes): Promise<AdmissionAttributes> {
+    if (h.matchPolicy === 'Exact' || !a.convert) return a;
+    const rules = (h.rules ?? []).filter(
+      (r) => anyOf(r.apiGroups, a.def.group) && resourceMatches(r.resources, a.def.plural, a.subresource),
+    );
+    if (rules.some((r) => anyOf(r.apiVersions, a.version))) return a;
+    const v = a.def.versions.find((x) => x.served !== false && rules.some((r) => anyOf(r.apiVersions, x.name)))?.name;
+    if (!v) return a;
+    return {
+      ...a,
+      version: v,
+      requestVersion: a.version,
+      object: a.object ? await a.convert(a.object, v) : undefined,
+      oldObject: a.oldObject ? await a.convert(a.oldObject, v) : undefined,
+    };
+  }
+
   private review(a: AdmissionAttributes): Obj {
     return {
       apiVersion: 'admission.k8s.io/v1',
@@ -127,8 +153,8 @@ export class Admission {
         kind: { group: a.def.group, version: a.version, kind: a.def.kind },
         resource: { group: a.def.group, version: a.version, resource: a.def.plural },
         ...(a.subresource ? { subResource: a.subresource } : {}),
-        requestKind: { group: a.def.group, version: a.version, kind: a.def.kind },
-        requestResource: { group: a.def.group, version: a.version, resource: a.def.plural },
+        requestKind: { group: a.def.group, version: a.requestVersion ?? a.version, kind: a.def.kind },
+        requestResource: { group: a.def.group, version: a.requestVersion ?? a.version, resource: a.def.plural },
         name: a.name,
         ...(a.def.namespaced ? { namespace: a.namespace } : {}),
         operation: a.operation,
@@ -169,8 +195,8 @@ export class Admission {
     const warnings: string[] = [];
     let object = a.object;
     for (const h of this.hooks(MUTATING)) {
-      const attrs = { ...a, object };
-      if (!this.matches(h, attrs)) continue;
+      if (!this.matches(h, { ...a, object })) continue;
+      const attrs = await this.inWebhookVersion(h, { ...a, object });
       const r = await this.invoke(h, attrs);
       if (!r) continue;
       for (const w of (r.warnings as string[] | undefined) ?? []) warnings.push(w);
@@ -184,7 +210,7 @@ export class Admission {
           );
         try {
           const ops = JSON.parse(Buffer.from(String(r.patch), 'base64').toString('utf8')) as fastJsonPatch.Operation[];
-          object = fastJsonPatch.applyPatch(structuredClone(object), ops, true, false).newDocument as Obj;
+          object = fastJsonPatch.applyPatch(structuredClone(attrs.object ?? object), ops, true, false).newDocument as Obj;
         } catch (e) {
           throw new ApiError(
             500,
@@ -192,6 +218,8 @@ export class Admission {
             `admission webhook "${h.name}" returned a patch that does not apply: ${(e as Error).message.split('\n')[0]}`,
           );
         }
+        // a patch made in the webhook's version comes back to the request's
+        if (attrs.requestVersion && a.convert && object) object = await a.convert(object, a.version);
       }
     }
     return { object, warnings };
@@ -202,7 +230,7 @@ export class Admission {
     const warnings: string[] = [];
     const hooks = this.hooks(VALIDATING).filter((h) => this.matches(h, a));
     // kube-apiserver calls validating webhooks in parallel
-    const results = await Promise.all(hooks.map(async (h) => ({ h, r: await this.invoke(h, a) })));
+    const results = await Promise.all(hooks.map(async (h) => ({ h, r: await this.invoke(h, await this.inWebhookVersion(h, a)) })));
     for (const { h, r } of results) {
       if (!r) continue;
       for (const w of (r.warnings as string[] | undefined) ?? []) warnings.push(w);

@@ -255,6 +255,7 @@ export class ApiCore {
       dryRun: opts.dryRun === true,
       object: await this.convert(def, o, version),
       oldObject: old ? await this.convert(def, old, version) : undefined,
+      convert: (x, v) => this.convert(def, x, v),
     });
     warnings.push(...r.warnings);
     const out = await this.toStorage(def, r.object ?? o);
@@ -291,6 +292,7 @@ export class ApiCore {
         dryRun: opts.dryRun === true,
         object: o ? await this.convert(def, o, version) : undefined,
         oldObject: old ? await this.convert(def, old, version) : undefined,
+        convert: (x, v) => this.convert(def, x, v),
       })),
     );
   }

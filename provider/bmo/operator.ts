@@ -2,10 +2,11 @@
 // the BMH validating webhook, and the Ironic client — what `ferrite controllers` runs.
 import type { Logger } from 'pino';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import { CAPM3_WEBHOOKS } from '../capm3/validation.js';
 import { IPPOOL, ipPoolController } from '../ipam/ippool-controller.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { Manager } from '../kube/manager.js';
-import { startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
+import { type AdmissionRequest, startWebhookServer, type WebhookServer } from '../kube/webhook-server.js';
 import { BMH, hostController } from './baremetalhost-controller.js';
 import { BES, bmcEventSubscriptionController } from './bmceventsubscription-controller.js';
 import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
@@ -133,6 +134,16 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
           h.metadata.namespace ??= r.namespace ?? 'default';
           return r.operation === 'UPDATE' && r.oldObject ? validateHostUpdate(r.oldObject as unknown as BareMetalHost, h) : validateHost(h);
         },
+        ...Object.fromEntries(
+          Object.entries(CAPM3_WEBHOOKS).map(([path, rule]) => [
+            path,
+            (r: AdmissionRequest) => {
+              if (r.operation === 'DELETE' || !r.object) return [];
+              const o = { ...r.object, metadata: { ...r.object.metadata, namespace: r.object.metadata?.namespace ?? r.namespace } };
+              return rule.validate(o, r.operation === 'UPDATE' ? r.oldObject : undefined);
+            },
+          ]),
+        ),
       },
     });
   }
@@ -164,6 +175,24 @@ export function webhookConfiguration(url: string, caPem: string): KubeObject {
         clientConfig: { url: `${url}${WEBHOOK_PATH}`, caBundle: Buffer.from(caPem).toString('base64') },
         rules: [{ apiGroups: ['metal3.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['baremetalhosts'] }],
       },
+      // the API server sends these in the storage version (v1beta2), whichever version was written
+      ...Object.entries(CAPM3_WEBHOOKS).map(([path, rule]) => ({
+        name: `validation.${rule.resource.replace(/s$/, '')}.infrastructure.cluster.x-k8s.io`,
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 10,
+        matchPolicy: 'Equivalent',
+        clientConfig: { url: `${url}${path}`, caBundle: Buffer.from(caPem).toString('base64') },
+        rules: [
+          {
+            apiGroups: ['infrastructure.cluster.x-k8s.io'],
+            apiVersions: ['v1beta2'],
+            operations: ['CREATE', 'UPDATE'],
+            resources: [rule.resource],
+          },
+        ],
+      })),
     ],
   };
 }
