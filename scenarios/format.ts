@@ -210,8 +210,9 @@ export function parseScenario(text: string, file = 'scenario'): Scenario {
 }
 
 /** Replaces ${VAR}; an unknown variable is an error naming it. */
+/** `${VAR}` and metal3-dev-env's `${ VAR }` are both replaced. */
 export function substitute(text: string, vars: Record<string, string>, where: string): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, k: string) => {
+  return text.replace(/\$\{ ?([A-Za-z_][A-Za-z0-9_]*) ?\}/g, (_, k: string) => {
     const v = vars[k];
     if (v === undefined) throw new ScenarioError(`${where}: unknown variable \${${k}} (known: ${Object.keys(vars).sort().join(', ')})`);
     return v;

@@ -7,6 +7,9 @@ import type { KindConversion } from './versioning.js';
 
 type Obj = Record<string, unknown>;
 
+/** intstr.IntOrString: an integer or a string such as "25%". */
+export const intOrString = z.union([z.number().int(), z.string()]).meta({ 'x-kubernetes-int-or-string': true });
+
 export interface KindVersion {
   name: string;
   served?: boolean;

@@ -1,5 +1,8 @@
 // Every kind Ferrite serves as a CRD; `ferrite crds generate` writes crds/ from this list.
+import { KubeadmConfigKind, KubeadmConfigTemplateKind } from './bootstrap.cluster.x-k8s.io/kubeadm.js';
 import { ClusterKind } from './cluster.x-k8s.io/cluster.js';
+import { MachineDeploymentKind, MachineHealthCheckKind, MachineKind, MachineSetKind } from './cluster.x-k8s.io/machine.js';
+import { KubeadmControlPlaneKind, KubeadmControlPlaneTemplateKind } from './controlplane.cluster.x-k8s.io/kubeadm-control-plane.js';
 import type { KindDefinition } from './crdgen.js';
 import { Metal3ClusterKind, Metal3ClusterTemplateKind } from './infrastructure.cluster.x-k8s.io/metal3cluster.js';
 import { Metal3DataClaimKind, Metal3DataKind, Metal3DataTemplateKind } from './infrastructure.cluster.x-k8s.io/metal3data.js';
@@ -27,6 +30,14 @@ export const kinds: KindDefinition[] = [
   IPAddressClaimKind,
   CapiIPAddressKind,
   ClusterKind,
+  MachineKind,
+  MachineSetKind,
+  MachineDeploymentKind,
+  MachineHealthCheckKind,
+  KubeadmConfigKind,
+  KubeadmConfigTemplateKind,
+  KubeadmControlPlaneKind,
+  KubeadmControlPlaneTemplateKind,
   Metal3ClusterKind,
   Metal3ClusterTemplateKind,
   Metal3MachineKind,

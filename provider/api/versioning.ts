@@ -220,3 +220,41 @@ export function conditionsToV1beta1(o: Obj): Obj {
   r = move(r, 'status.deprecated.v1beta1.conditions', 'status.conditions');
   return r;
 }
+
+/** metav1.Duration as Go prints and parses it ("1h2m3s", "300s", "1.5m") → whole seconds. */
+export function durationSeconds(d: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  let matched = '';
+  for (const m of d.matchAll(re)) {
+    total += Number(m[1]) * unit[m[2]];
+    matched += m[0];
+  }
+  if (!matched || matched !== d.replace(/^[+]/, '')) return d === '0' ? 0 : undefined;
+  return Math.round(total);
+}
+
+export function secondsDuration(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (s === 0) return '0s';
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}s`;
+}
+
+/** v1beta1's Duration field at `from` becomes v1beta2's `*Seconds` integer at `to`. */
+export function durationToSeconds(o: Obj, from: string, to: string): Obj {
+  const d = getPath(o, from);
+  let r = deletePath(o, from);
+  const secs = typeof d === 'string' ? durationSeconds(d) : undefined;
+  if (secs !== undefined) r = setPath(r, to, secs);
+  return r;
+}
+
+export function secondsToDuration(o: Obj, from: string, to: string): Obj {
+  const s = getPath(o, from);
+  let r = deletePath(o, from);
+  if (typeof s === 'number') r = setPath(r, to, secondsDuration(s));
+  return r;
+}

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { age } from '../cluster.x-k8s.io/common.js';
 import type { KindDefinition } from '../crdgen.js';
-import { getPath, setPath } from '../versioning.js';
+import { durationToSeconds, secondsToDuration } from '../versioning.js';
 import { CAPM3_LABELS, GROUP } from './common.js';
 
 type Obj = Record<string, unknown>;
@@ -24,42 +24,8 @@ const status = z.object({
   lastRemediated: z.string().optional(),
 });
 
-/** metav1.Duration as Go prints and parses it ("1h2m3s", "300s", "1.5m") → whole seconds. */
-export function durationSeconds(d: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-  let total = 0;
-  let matched = '';
-  for (const m of d.matchAll(re)) {
-    total += Number(m[1]) * unit[m[2]];
-    matched += m[0];
-  }
-  if (!matched || matched !== d.replace(/^[+]/, '')) return d === '0' ? 0 : undefined;
-  return Math.round(total);
-}
-
-export function secondsDuration(s: number): string {
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (s === 0) return '0s';
-  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}s`;
-}
-
-function timeoutToHub(o: Obj, base: string): Obj {
-  const t = getPath(o, `${base}.timeout`);
-  let r = setPath(o, `${base}.timeout`, undefined);
-  const secs = typeof t === 'string' ? durationSeconds(t) : undefined;
-  if (secs !== undefined) r = setPath(r, `${base}.timeoutSeconds`, secs);
-  return r;
-}
-
-function timeoutFromHub(o: Obj, base: string): Obj {
-  const t = getPath(o, `${base}.timeoutSeconds`);
-  let r = setPath(o, `${base}.timeoutSeconds`, undefined);
-  if (typeof t === 'number') r = setPath(r, `${base}.timeout`, secondsDuration(t));
-  return r;
-}
+const timeoutToHub = (o: Obj, base: string) => durationToSeconds(o, `${base}.timeout`, `${base}.timeoutSeconds`);
+const timeoutFromHub = (o: Obj, base: string) => secondsToDuration(o, `${base}.timeoutSeconds`, `${base}.timeout`);
 
 export const Metal3RemediationKind: KindDefinition = {
   group: GROUP,

@@ -1,10 +1,8 @@
 // The firmware kinds (metal3.io/v1alpha1): FirmwareSchema, HostFirmwareSettings and
 // HostFirmwareComponents, shaped as upstream's *_types.go so BMO-era manifests apply unchanged.
 import { z } from 'zod';
-import type { KindDefinition } from '../../crdgen.js';
+import { intOrString, type KindDefinition } from '../../crdgen.js';
 import { condition } from './baremetalhost.js';
-
-const intOrString = z.union([z.number().int(), z.string()]).meta({ 'x-kubernetes-int-or-string': true });
 
 const settingSchema = z.object({
   attribute_type: z.enum(['Enumeration', 'String', 'Integer', 'Boolean', 'Password']).optional(),
