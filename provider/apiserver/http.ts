@@ -22,6 +22,8 @@ import { startWatch, validateWatchParams } from './watch.js';
 export interface HttpOptions {
   core: ApiCore;
   token?: string;
+  /** also accept a client certificate the TLS layer verified against the client CA */
+  clientCertAuth?: boolean;
   serverAddress: string;
   maxBodyBytes: number;
   log: Logger;
@@ -613,7 +615,8 @@ export function buildApp(o: HttpOptions): RequestListener {
 
   return (req, res) => {
     const path = pathOf(req);
-    if (o.token && !PUBLIC_PATHS.has(path) && req.headers.authorization !== `Bearer ${o.token}`) {
+    const certOk = o.clientCertAuth === true && (req.socket as import('node:tls').TLSSocket).authorized === true;
+    if (o.token && !PUBLIC_PATHS.has(path) && !certOk && req.headers.authorization !== `Bearer ${o.token}`) {
       sendJSON(res, 401, errors.unauthorized().toStatus());
       return;
     }

@@ -120,3 +120,103 @@ current-context: ${name}
 preferences: {}
 `;
 }
+
+/** A certificate authority: self-signed, for kubeadm-style cluster PKI (CA, etcd CA, front proxy CA). */
+export async function createCertificateAuthority(cn: string, years = 10): Promise<{ certPem: string; keyPem: string }> {
+  const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+  const keys = (await subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomBytes(8).toString('hex'),
+    name: `CN=${cn}`,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + years * 365 * 24 * 3600 * 1000),
+    keys,
+    signingAlgorithm: alg,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: pemKey(await subtle.exportKey('pkcs8', keys.privateKey)) };
+}
+
+async function importKey(keyPem: string): Promise<CryptoKey> {
+  const der = Buffer.from(keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+  return subtle.importKey('pkcs8', der, alg, true, ['sign']);
+}
+
+/**
+ * A leaf certificate signed by a CA: serving (hosts become SANs) and/or client (CN = user,
+ * organisation = groups, as Kubernetes reads them).
+ */
+export async function signCertificate(o: {
+  ca: { certPem: string; keyPem: string };
+  cn: string;
+  organizations?: string[];
+  hosts?: string[];
+  server?: boolean;
+  client?: boolean;
+  years?: number;
+}): Promise<{ certPem: string; keyPem: string }> {
+  const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+  const caCert = new x509.X509Certificate(o.ca.certPem);
+  const caKey = await importKey(o.ca.keyPem);
+  const keys = (await subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const hosts = o.hosts ?? [];
+  const ips = hosts.filter((h) => /^[\d.]+$/.test(h) || h.includes(':'));
+  const dns = hosts.filter((h) => !ips.includes(h));
+  const usages = [...(o.server ? [x509.ExtendedKeyUsage.serverAuth] : []), ...(o.client ? [x509.ExtendedKeyUsage.clientAuth] : [])];
+  const subject = [`CN=${o.cn}`, ...(o.organizations ?? []).map((g) => `O=${g}`)].join(', ');
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomBytes(8).toString('hex'),
+    subject,
+    issuer: caCert.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + (o.years ?? 1) * 365 * 24 * 3600 * 1000),
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: alg,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      ...(usages.length ? [new x509.ExtendedKeyUsageExtension(usages)] : []),
+      ...(hosts.length
+        ? [
+            new x509.SubjectAlternativeNameExtension([
+              ...dns.map((value) => ({ type: 'dns' as const, value })),
+              ...ips.map((value) => ({ type: 'ip' as const, value })),
+            ]),
+          ]
+        : []),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem: pemKey(await subtle.exportKey('pkcs8', keys.privateKey)) };
+}
+
+/** A kubeconfig that authenticates with a client certificate (what kubeadm writes as admin.conf). */
+export function clientCertKubeconfig(o: { server: string; caPem: string; certPem: string; keyPem: string; cluster: string; user: string }): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: ${o.cluster}
+  cluster:
+    server: ${o.server}
+    certificate-authority-data: ${b64(o.caPem)}
+users:
+- name: ${o.user}
+  user:
+    client-certificate-data: ${b64(o.certPem)}
+    client-key-data: ${b64(o.keyPem)}
+contexts:
+- name: ${o.user}@${o.cluster}
+  context:
+    cluster: ${o.cluster}
+    user: ${o.user}
+current-context: ${o.user}@${o.cluster}
+preferences: {}
+`;
+}

@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Registry as MetricsRegistry } from 'prom-client'
 import { ApiCore } from './core.js';
 import { GarbageCollector } from './gc.js';
 import { buildApp } from './http.js';
-import { kubeconfigYaml, loadOrCreateCredentials } from './pki.js';
+import { type Credentials, kubeconfigYaml, loadOrCreateCredentials } from './pki.js';
 import { Store } from './store.js';
 
 export interface ApiServerOptions {
@@ -23,6 +23,10 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   historySize?: number;
   log?: Logger;
+  /** Serve with these instead of the data directory's own PKI (a workload cluster's kubeadm-made certs). */
+  credentials?: Credentials;
+  /** Accept client certificates signed by this CA as well as the bearer token (kubeadm's admin.conf). */
+  clientCaPem?: string;
 }
 
 export interface ApiServer {
@@ -43,7 +47,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   mkdirSync(dataDir, { recursive: true });
   const address = opts.address ?? '127.0.0.1';
   const log = opts.log ?? pino({ level: 'info' }, pino.destination(2));
-  const creds = await loadOrCreateCredentials(dataDir, [address]);
+  const creds = opts.credentials ?? (await loadOrCreateCredentials(dataDir, [address]));
   const store = new Store({
     path: opts.inMemory ? undefined : join(dataDir, 'apiserver.db'),
     synchronous: opts.synchronous,
@@ -55,12 +59,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   gc.start();
   const metrics = new MetricsRegistry();
   collectDefaultMetrics({ register: metrics });
-  const server = createHttps({ cert: creds.certPem, key: creds.keyPem });
+  const server = createHttps({
+    cert: creds.certPem,
+    key: creds.keyPem,
+    ...(opts.clientCaPem ? { ca: opts.clientCaPem, requestCert: true, rejectUnauthorized: false } : {}),
+  });
   const host = address.includes(':') ? `[${address}]` : address;
   let port = opts.port ?? 6443;
   const app = buildApp({
     core,
     token: creds.token,
+    clientCertAuth: Boolean(opts.clientCaPem),
     serverAddress: `${host}:${port}`,
     maxBodyBytes: opts.maxBodyBytes ?? 3 * 1024 * 1024,
     log,

@@ -92,6 +92,13 @@ export class KubeClient {
     return new KubeClient(kc);
   }
 
+  /** From kubeconfig text, e.g. a Cluster API `<cluster>-kubeconfig` Secret's `value`. */
+  static fromString(text: string): KubeClient {
+    const kc = new KubeConfig();
+    kc.loadFromString(text);
+    return new KubeClient(kc);
+  }
+
   private async options(method: string, path: string, headers: Record<string, string>): Promise<RequestOptions & { url: URL }> {
     const url = new URL(this.server + path);
     const opts: RequestOptions = { method, headers: { accept: 'application/json', 'user-agent': 'ferrite/controller', ...headers } };
@@ -123,6 +130,8 @@ export class KubeClient {
         res.on('error', reject);
       });
       req.on('error', reject);
+      // a peer that accepts the connection and then says nothing must not hang a reconcile
+      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer from ${this.server} in 60s`)));
       if (data) req.write(data);
       req.end();
     });
