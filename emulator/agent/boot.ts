@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { readIso } from '../../lib/iso9660.js';
 import type { BootContext, BootHandlers, BootOutcome } from '../machine/boot-handlers.js';
+import type { InstalledOs } from '../os/cloud-init.js';
 import type { AgentHub } from './hub.js';
 import { SimulatedAgent } from './ipa.js';
 import { IpxeError, parseCmdline, runIpxe } from './ipxe.js';
@@ -14,7 +15,7 @@ export interface ProvisioningNetwork {
   pxeUrl(): string | null;
 }
 
-export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwork, hub: AgentHub): void {
+export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwork, hub: AgentHub, installedOs?: InstalledOs): void {
   const runKernel = async (ctx: BootContext, params: string, what: string): Promise<BootOutcome> => {
     const cmd = parseCmdline(params);
     if (!cmd.has('ipa-api-url')) {
@@ -104,6 +105,14 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
         ctx.console(`cloud-init: config drive ${iso.label}: instance ${String(meta.uuid ?? '?')}, hostname ${String(host)}`);
         if (iso.read('openstack/latest/user_data')) ctx.console('cloud-init: user data found');
         if (iso.read('openstack/latest/network_data.json')) ctx.console('cloud-init: network data found');
+        if (installedOs) {
+          const url = ctx.installedImage.url;
+          void installedOs
+            .boot({ machine: ctx.os.spec, configDrive: cd, imageUrl: url, clock: ctx.os.clock, signal: ctx.signal, console: (l) => ctx.console(l) })
+            .catch((e: unknown) => {
+              if (!ctx.signal.aborted) ctx.console(`cloud-init: ${(e as Error).message}`);
+            });
+        }
       } catch (e) {
         ctx.console(`cloud-init: cannot read the config drive: ${(e as Error).message}`);
       }

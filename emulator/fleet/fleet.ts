@@ -13,6 +13,8 @@ import { Machine } from '../machine/machine.js';
 import { initialState, type MachineState } from '../machine/model.js';
 import { SimBackend } from '../machine/sim-backend.js';
 import { type FleetMetrics, fleetMetrics } from '../metrics.js';
+import { InstalledOs } from '../os/cloud-init.js';
+import { WorkloadClusters } from '../os/workload-clusters.js';
 import { type RedfishServer, startRedfish } from '../redfish/server.js';
 import type { ResolvedFleet, ResolvedMachine } from './config.js';
 import { FleetStore } from './store.js';
@@ -49,6 +51,8 @@ export class Fleet {
   readonly metrics: FleetMetrics;
   /** the simulated agents' command API listener */
   readonly agents = new AgentHub();
+  /** API servers of the workload clusters the machines' installed OS brought up */
+  readonly workloadClusters: WorkloadClusters;
   private pxeUrl: string | null;
 
   constructor(
@@ -58,11 +62,14 @@ export class Fleet {
     this.clock = opts.clock ?? new ScaledClock(config.timeScale);
     this.bootHandlers = opts.bootHandlers ?? new BootHandlers();
     this.pxeUrl = config.provisioning?.pxeUrl ?? null;
-    if (!opts.bootHandlers) installAgentBoot(this.bootHandlers, { pxeUrl: () => this.pxeUrl }, this.agents);
     for (const m of config.machines) if (m.agentFaults) this.agents.faults.set(m.spec.name, m.agentFaults);
     this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));
     mkdirSync(this.workDir, { recursive: true });
+    this.workloadClusters = new WorkloadClusters(join(this.workDir, 'workload-clusters'), this.clock, opts.log);
+    if (!opts.bootHandlers) {
+      installAgentBoot(this.bootHandlers, { pxeUrl: () => this.pxeUrl }, this.agents, new InstalledOs(join(this.workDir, 'os'), this.workloadClusters));
+    }
     this.entries = new Map(config.machines.map((e) => [e.spec.uuid, e]));
     const saved: Record<string, MachineState> = this.store?.loadStates() ?? {};
     const backend = new SimBackend(this.clock, this.bootHandlers);
@@ -191,6 +198,7 @@ export class Fleet {
     await Promise.all(this.ipmi.map((s) => s.close()));
     await Promise.all(this.machines.map((m) => m.close()));
     await this.agents.close();
+    await this.workloadClusters.close();
     this.store?.flush();
   }
 }

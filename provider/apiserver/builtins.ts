@@ -158,6 +158,51 @@ export function builtinResources(): ResourceDef[] {
         { name: 'Version', type: 'string', jsonPath: '.status.nodeInfo.kubeletVersion' },
       ],
     }),
+    // workload objects are stored and served (no scheduler or kubelet acts on them here): the
+    // simulated nodes of a workload cluster post their static pods, and kubeadm its add-ons
+    builtin('', 'v1', 'Pod', 'pods', true, {
+      shortNames: ['po'],
+      categories: ['all'],
+      status: true,
+      columns: [
+        { name: 'Ready', type: 'string', compute: podReady },
+        { name: 'Status', type: 'string', jsonPath: '.status.phase' },
+        { name: 'Restarts', type: 'integer', compute: podRestarts },
+        age,
+      ],
+    }),
+    builtin('', 'v1', 'Service', 'services', true, {
+      shortNames: ['svc'],
+      categories: ['all'],
+      status: true,
+      columns: [
+        { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+        { name: 'Cluster-IP', type: 'string', jsonPath: '.spec.clusterIP' },
+        age,
+      ],
+    }),
+    builtin('apps', 'v1', 'Deployment', 'deployments', true, {
+      shortNames: ['deploy'],
+      categories: ['all'],
+      status: true,
+      columns: [
+        { name: 'Ready', type: 'string', compute: (o) => `${num(o, 'readyReplicas')}/${Number((o.spec as Obj | undefined)?.replicas ?? 1)}` },
+        { name: 'Up-to-date', type: 'integer', compute: (o) => num(o, 'updatedReplicas') },
+        { name: 'Available', type: 'integer', compute: (o) => num(o, 'availableReplicas') },
+        age,
+      ],
+    }),
+    builtin('apps', 'v1', 'DaemonSet', 'daemonsets', true, {
+      shortNames: ['ds'],
+      categories: ['all'],
+      status: true,
+      columns: [
+        { name: 'Desired', type: 'integer', compute: (o) => num(o, 'desiredNumberScheduled') },
+        { name: 'Current', type: 'integer', compute: (o) => num(o, 'currentNumberScheduled') },
+        { name: 'Ready', type: 'integer', compute: (o) => num(o, 'numberReady') },
+        age,
+      ],
+    }),
     builtin('coordination.k8s.io', 'v1', 'Lease', 'leases', true, {
       columns: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }, age],
     }),
@@ -186,6 +231,20 @@ export function builtinResources(): ResourceDef[] {
       verbs: ['create'],
     }),
   ];
+}
+
+function num(o: Obj, field: string): number {
+  return Number((o.status as Obj | undefined)?.[field] ?? 0);
+}
+
+function podReady(o: Obj): string {
+  const cs = (((o.status as Obj | undefined)?.containerStatuses as Obj[] | undefined) ?? []);
+  const total = Math.max(cs.length, (((o.spec as Obj | undefined)?.containers as unknown[] | undefined) ?? []).length);
+  return `${cs.filter((c) => c.ready === true).length}/${total}`;
+}
+
+function podRestarts(o: Obj): number {
+  return (((o.status as Obj | undefined)?.containerStatuses as Obj[] | undefined) ?? []).reduce((n, c) => n + Number(c.restartCount ?? 0), 0);
 }
 
 function nodeReady(o: Obj): string {

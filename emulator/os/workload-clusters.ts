@@ -1,0 +1,139 @@
+// The API servers of workload clusters that simulated machines bring up with `kubeadm init`: one
+// per control plane endpoint (the address keepalived would hold), started by the first control
+// plane node, kept while any control plane node of the cluster runs, its data kept on disk so the
+// cluster survives its nodes and the emulator restarting. Each serves with the apiserver
+// certificate kubeadm makes from the cluster CA and accepts the CA's client certificates (admin.conf,
+// Cluster API's kubeconfig) as kube-apiserver does. A node lifecycle loop marks a Node's Ready
+// condition Unknown when its kubelet stops posting status, as the node lifecycle controller does.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { signCertificate } from '../../provider/apiserver/pki.js';
+import { type ApiServer, startApiServer } from '../../provider/apiserver/server.js';
+import { KubeClient } from '../../provider/kube/client.js';
+import type { Clock } from '../machine/clock.js';
+
+export interface WorkloadCluster {
+  endpoint: string;
+  server: ApiServer;
+  /** an admin client (the server's own token) */
+  client: KubeClient;
+  caPem: string;
+  /** control plane nodes running now */
+  members: Set<string>;
+}
+
+/** How long a Node may stay silent before Ready turns Unknown (kube-controller-manager's default). */
+export const NODE_MONITOR_GRACE_MS = 40_000;
+
+export class WorkloadClusters {
+  private readonly clusters = new Map<string, WorkloadCluster>();
+  private readonly starting = new Map<string, Promise<WorkloadCluster>>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly clock: Clock,
+    private readonly log: (o: Record<string, unknown>, m: string) => void = () => undefined,
+  ) {}
+
+  get(endpoint: string): WorkloadCluster | undefined {
+    return this.clusters.get(endpoint);
+  }
+
+  /**
+   * The cluster's API server at `endpoint` (host:port), started if no control plane node runs it
+   * yet. `ca` is the cluster CA kubeadm found in /etc/kubernetes/pki.
+   */
+  async up(endpoint: string, ca: { certPem: string; keyPem: string }, member: string): Promise<WorkloadCluster> {
+    const have = this.clusters.get(endpoint);
+    if (have) {
+      have.members.add(member);
+      return have;
+    }
+    let p = this.starting.get(endpoint);
+    if (!p) {
+      p = this.start(endpoint, ca);
+      this.starting.set(endpoint, p);
+    }
+    try {
+      const c = await p;
+      c.members.add(member);
+      return c;
+    } finally {
+      this.starting.delete(endpoint);
+    }
+  }
+
+  private async start(endpoint: string, ca: { certPem: string; keyPem: string }): Promise<WorkloadCluster> {
+    const i = endpoint.lastIndexOf(':');
+    const host = endpoint.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(endpoint.slice(i + 1));
+    const serving = await signCertificate({
+      ca,
+      cn: 'kube-apiserver',
+      hosts: [host, '127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+      server: true,
+    });
+    const dataDir = join(this.dir, endpoint.replace(/[^A-Za-z0-9.-]/g, '_'));
+    mkdirSync(dataDir, { recursive: true });
+    const server = await startApiServer({
+      dataDir,
+      address: host,
+      port,
+      credentials: { caPem: ca.certPem, certPem: serving.certPem, keyPem: serving.keyPem, token: randomBytes(24).toString('base64url') },
+      clientCaPem: ca.certPem,
+      log: pino({ level: 'warn' }),
+    });
+    const c: WorkloadCluster = { endpoint, server, client: KubeClient.fromFile(server.kubeconfigPath), caPem: ca.certPem, members: new Set() };
+    this.clusters.set(endpoint, c);
+    this.log({ endpoint }, 'workload cluster API server started');
+    this.timer ??= setInterval(() => void this.monitorNodes(), Math.max(250, 5_000 / this.clock.timeScale));
+    return c;
+  }
+
+  /** A control plane node stopped: the last one takes the API server (not its data) down. */
+  async leave(endpoint: string, member: string): Promise<void> {
+    const c = this.clusters.get(endpoint);
+    if (!c) return;
+    c.members.delete(member);
+    if (c.members.size > 0) return;
+    this.clusters.delete(endpoint);
+    await c.server.close();
+    this.log({ endpoint }, 'workload cluster API server stopped: no control plane node runs');
+  }
+
+  private async monitorNodes(): Promise<void> {
+    const grace = NODE_MONITOR_GRACE_MS / this.clock.timeScale;
+    for (const c of this.clusters.values()) {
+      try {
+        const nodes = await c.client.list<{ metadata: { name: string }; status?: { conditions?: Array<Record<string, string>> } }>('v1', 'Node');
+        for (const n of nodes.items) {
+          const ready = n.status?.conditions?.find((x) => x.type === 'Ready');
+          if (!ready || ready.status === 'Unknown') continue;
+          const last = Date.parse(ready.lastHeartbeatTime ?? '');
+          if (Number.isNaN(last) || Date.now() - last < grace) continue;
+          const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+          const conditions = (n.status?.conditions ?? []).map((x) =>
+            x.type === 'Ready'
+              ? { ...x, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: now }
+              : x,
+          );
+          await c.client.patch({ apiVersion: 'v1', kind: 'Node', name: n.metadata.name }, 'merge', { status: { conditions } }, { subresource: 'status' });
+          this.log({ endpoint: c.endpoint, node: n.metadata.name }, 'node stopped posting status: Ready=Unknown');
+        }
+      } catch {
+        // a cluster shutting down mid-list is checked again next round
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const all = [...this.clusters.values()];
+    this.clusters.clear();
+    await Promise.all(all.map((c) => c.server.close()));
+  }
+}
