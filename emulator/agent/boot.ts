@@ -108,7 +108,14 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
         if (installedOs) {
           const url = ctx.installedImage.url;
           void installedOs
-            .boot({ machine: ctx.os.spec, configDrive: cd, imageUrl: url, clock: ctx.os.clock, signal: ctx.signal, console: (l) => ctx.console(l) })
+            .boot({
+              machine: ctx.os.spec,
+              configDrive: cd,
+              imageUrl: url,
+              clock: ctx.os.clock,
+              signal: ctx.signal,
+              console: (l) => ctx.console(l),
+            })
             .catch((e: unknown) => {
               if (!ctx.signal.aborted) ctx.console(`cloud-init: ${(e as Error).message}`);
             });

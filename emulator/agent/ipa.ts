@@ -174,7 +174,8 @@ export class SimulatedAgent {
     const cpus = s.cpu.sockets * s.cpu.coresPerSocket * s.cpu.threadsPerCore;
     return {
       interfaces: s.nics.map((n, i) => ({
-        name: `eth${i}`,
+        // systemd's predictable name for the NIC at PCI 0000:0<i+1>:00.0, as on metal3-dev-env's VMs
+        name: `enp${i + 1}s0`,
         mac_address: n.mac,
         ipv4_address: null,
         ipv6_address: null,

@@ -68,7 +68,12 @@ export class Fleet {
     mkdirSync(this.workDir, { recursive: true });
     this.workloadClusters = new WorkloadClusters(join(this.workDir, 'workload-clusters'), this.clock, opts.log);
     if (!opts.bootHandlers) {
-      installAgentBoot(this.bootHandlers, { pxeUrl: () => this.pxeUrl }, this.agents, new InstalledOs(join(this.workDir, 'os'), this.workloadClusters));
+      installAgentBoot(
+        this.bootHandlers,
+        { pxeUrl: () => this.pxeUrl },
+        this.agents,
+        new InstalledOs(join(this.workDir, 'os'), this.workloadClusters),
+      );
     }
     this.entries = new Map(config.machines.map((e) => [e.spec.uuid, e]));
     const saved: Record<string, MachineState> = this.store?.loadStates() ?? {};

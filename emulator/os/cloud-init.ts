@@ -129,7 +129,9 @@ export class InstalledOs {
       files.set(path, f.append === true ? (files.get(path) ?? '') + content : content);
     }
     ctx.console(`cloud-init: wrote ${files.size} files`);
-    const addr = ((network.networks as Obj[] | undefined) ?? []).find((n) => typeof n.ip_address === 'string')?.ip_address as string | undefined;
+    const addr = ((network.networks as Obj[] | undefined) ?? []).find((n) => typeof n.ip_address === 'string')?.ip_address as
+      | string
+      | undefined;
     let joined: KubeadmResult | null = null;
     for (const entry of (cfg.runcmd as Array<string | string[]> | undefined) ?? []) {
       const line = Array.isArray(entry) ? entry.join(' ') : String(entry);
@@ -158,7 +160,9 @@ export class InstalledOs {
       name: String(reg.name || hostname).toLowerCase(),
       labels: kargs.labels,
       providerID: kargs.providerID,
-      taints: (reg.taints as NodeIdentity['taints'] | undefined) ?? (joined.controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : []),
+      taints:
+        (reg.taints as NodeIdentity['taints'] | undefined) ??
+        (joined.controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : []),
       controlPlane: joined.controlPlane,
       version: imageVersion(ctx.imageUrl) ?? joined.kubernetesVersion ?? 'v0.0.0',
       address: addr,
@@ -174,7 +178,14 @@ export class InstalledOs {
 
   private async run(cmd: string, files: Map<string, string>, ctx: OsContext, member: string): Promise<KubeadmResult | null> {
     const argv = cmd.split(/\s+/).filter(Boolean);
-    const env = { files, clusters: this.clusters, clock: ctx.clock, member, log: (l: string) => ctx.console(`kubeadm: ${l}`), signal: ctx.signal };
+    const env = {
+      files,
+      clusters: this.clusters,
+      clock: ctx.clock,
+      member,
+      log: (l: string) => ctx.console(`kubeadm: ${l}`),
+      signal: ctx.signal,
+    };
     const configOf = () => {
       const i = argv.indexOf('--config');
       return i >= 0 ? argv[i + 1] : '';
@@ -203,7 +214,9 @@ export class InstalledOs {
       }
       return null;
     }
-    if (['mkdir', 'chown', 'chmod', 'netplan', 'systemctl', 'sed', 'modprobe', 'sysctl', 'swapoff', 'hostnamectl', 'true'].includes(argv[0])) {
+    if (
+      ['mkdir', 'chown', 'chmod', 'netplan', 'systemctl', 'sed', 'modprobe', 'sysctl', 'swapoff', 'hostnamectl', 'true'].includes(argv[0])
+    ) {
       ctx.console(`cloud-init: runcmd: ${cmd}`);
       return null;
     }

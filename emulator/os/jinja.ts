@@ -19,11 +19,14 @@ function lookup(vars: Obj, path: string): unknown {
 
 /** Renders `{{ expr }}` lookups (with an optional `| default('x')`); other text is left as it is. */
 export function renderJinja(text: string, vars: Obj): string {
-  return text.replace(/\{\{\s*([A-Za-z_][\w.[\]'"-]*)\s*(?:\|\s*default\(\s*(['"])(.*?)\2\s*\))?\s*\}\}/g, (_, expr: string, _q, dflt?: string) => {
-    const v = lookup(vars, expr);
-    if (v === undefined || v === null) return dflt ?? `CI_MISSING_JINJA_VAR/${expr}`;
-    return typeof v === 'object' ? JSON.stringify(v) : String(v);
-  });
+  return text.replace(
+    /\{\{\s*([A-Za-z_][\w.[\]'"-]*)\s*(?:\|\s*default\(\s*(['"])(.*?)\2\s*\))?\s*\}\}/g,
+    (_, expr: string, _q, dflt?: string) => {
+      const v = lookup(vars, expr);
+      if (v === undefined || v === null) return dflt ?? `CI_MISSING_JINJA_VAR/${expr}`;
+      return typeof v === 'object' ? JSON.stringify(v) : String(v);
+    },
+  );
 }
 
 /** The variables cloud-init offers a template: ds.meta_data, and the standardized v1 keys. */

@@ -46,7 +46,8 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** What `kubeadm init` uploads to a new cluster. */
 async function seed(api: KubeClient, cc: Obj, endpoint: string, caPem: string, initCfg: Obj): Promise<void> {
-  for (const ns of ['kube-system', 'kube-public', 'kube-node-lease']) await put(api, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const ns of ['kube-system', 'kube-public', 'kube-node-lease'])
+    await put(api, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const version = String(cc.kubernetesVersion ?? '');
   const networking = (cc.networking ?? {}) as Obj;
   await put(api, {
@@ -75,13 +76,21 @@ async function seed(api: KubeClient, cc: Obj, endpoint: string, caPem: string, i
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { app: 'kube-proxy' } },
-    data: { 'config.conf': YAML.stringify({ apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', clusterCIDR: networking.podSubnet ?? '' }) },
+    data: {
+      'config.conf': YAML.stringify({
+        apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+        kind: 'KubeProxyConfiguration',
+        clusterCIDR: networking.podSubnet ?? '',
+      }),
+    },
   });
   await put(api, {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: 'coredns', namespace: 'kube-system' },
-    data: { Corefile: `.:53 {\n    errors\n    health\n    kubernetes ${String(networking.dnsDomain ?? 'cluster.local')} in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n` },
+    data: {
+      Corefile: `.:53 {\n    errors\n    health\n    kubernetes ${String(networking.dnsDomain ?? 'cluster.local')} in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n`,
+    },
   });
   await put(api, {
     apiVersion: 'apps/v1',
@@ -90,7 +99,10 @@ async function seed(api: KubeClient, cc: Obj, endpoint: string, caPem: string, i
     spec: {
       replicas: 2,
       selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-      template: { metadata: { labels: { 'k8s-app': 'kube-dns' } }, spec: { containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.0' }] } },
+      template: {
+        metadata: { labels: { 'k8s-app': 'kube-dns' } },
+        spec: { containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.0' }] },
+      },
     },
   });
   await put(api, {
@@ -99,7 +111,10 @@ async function seed(api: KubeClient, cc: Obj, endpoint: string, caPem: string, i
     metadata: { name: 'kube-proxy', namespace: 'kube-system', labels: { 'k8s-app': 'kube-proxy' } },
     spec: {
       selector: { matchLabels: { 'k8s-app': 'kube-proxy' } },
-      template: { metadata: { labels: { 'k8s-app': 'kube-proxy' } }, spec: { containers: [{ name: 'kube-proxy', image: `registry.k8s.io/kube-proxy:${version}` }] } },
+      template: {
+        metadata: { labels: { 'k8s-app': 'kube-proxy' } },
+        spec: { containers: [{ name: 'kube-proxy', image: `registry.k8s.io/kube-proxy:${version}` }] },
+      },
     },
   });
   await put(api, {
@@ -166,7 +181,10 @@ export interface KubeadmEnv {
 function readCa(env: KubeadmEnv): { certPem: string; keyPem: string } {
   const certPem = env.files.get('/etc/kubernetes/pki/ca.crt');
   const keyPem = env.files.get('/etc/kubernetes/pki/ca.key');
-  if (!certPem || !keyPem) throw new KubeadmError('[certs] failure loading ca certificate: couldn\'t load the certificate file /etc/kubernetes/pki/ca.crt: open /etc/kubernetes/pki/ca.crt: no such file or directory');
+  if (!certPem || !keyPem)
+    throw new KubeadmError(
+      "[certs] failure loading ca certificate: couldn't load the certificate file /etc/kubernetes/pki/ca.crt: open /etc/kubernetes/pki/ca.crt: no such file or directory",
+    );
   return { certPem, keyPem };
 }
 
@@ -174,7 +192,14 @@ async function writeAdminConf(env: KubeadmEnv, ca: { certPem: string; keyPem: st
   const admin = await signCertificate({ ca, cn: 'kubernetes-admin', organizations: ['system:masters'], client: true });
   env.files.set(
     '/etc/kubernetes/admin.conf',
-    clientCertKubeconfig({ server: `https://${endpoint}`, caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem, cluster: clusterName, user: 'kubernetes-admin' }),
+    clientCertKubeconfig({
+      server: `https://${endpoint}`,
+      caPem: ca.certPem,
+      certPem: admin.certPem,
+      keyPem: admin.keyPem,
+      cluster: clusterName,
+      user: 'kubernetes-admin',
+    }),
   );
 }
 
@@ -192,7 +217,13 @@ export async function kubeadmInit(env: KubeadmEnv, configPath: string): Promise<
   await seed(cluster.client, cc, endpoint, ca.certPem, ic);
   await writeAdminConf(env, ca, endpoint, String(cc.clusterName ?? 'kubernetes'));
   env.log('Your Kubernetes control-plane has initialized successfully!');
-  return { endpoint, cluster, controlPlane: true, nodeRegistration: (ic.nodeRegistration ?? {}) as Obj, kubernetesVersion: cc.kubernetesVersion as string | undefined };
+  return {
+    endpoint,
+    cluster,
+    controlPlane: true,
+    nodeRegistration: (ic.nodeRegistration ?? {}) as Obj,
+    kubernetesVersion: cc.kubernetesVersion as string | undefined,
+  };
 }
 
 export async function kubeadmJoin(env: KubeadmEnv, configPath: string): Promise<KubeadmResult> {
@@ -208,7 +239,10 @@ export async function kubeadmJoin(env: KubeadmEnv, configPath: string): Promise<
   // discovery: retried until the API server answers, as kubeadm does
   let cluster = env.clusters.get(endpoint);
   while (!cluster) {
-    if (env.clock.now() > deadline) throw new KubeadmError(`couldn't validate the identity of the API Server: Get "https://${endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp ${endpoint}: connect: connection refused`);
+    if (env.clock.now() > deadline)
+      throw new KubeadmError(
+        `couldn't validate the identity of the API Server: Get "https://${endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp ${endpoint}: connect: connection refused`,
+      );
     await env.clock.sleep(5_000, env.signal);
     cluster = env.clusters.get(endpoint);
   }
@@ -216,7 +250,8 @@ export async function kubeadmJoin(env: KubeadmEnv, configPath: string): Promise<
   const actual = caCertHash(cluster.caPem);
   if (bt.unsafeSkipCAVerification !== true) {
     if (!pins.length) throw new KubeadmError('discovery.bootstrapToken.caCertHashes is required unless unsafeSkipCAVerification is set');
-    if (!pins.includes(actual)) throw new KubeadmError(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${actual}" are pinned`);
+    if (!pins.includes(actual))
+      throw new KubeadmError(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${actual}" are pinned`);
   }
   const [id, secret] = token.split('.');
   const s = await cluster.client
@@ -225,12 +260,17 @@ export async function kubeadmJoin(env: KubeadmEnv, configPath: string): Promise<
   const dec = (k: string) => Buffer.from(s?.data?.[k] ?? '', 'base64').toString('utf8');
   const expired = s?.data?.expiration ? Date.parse(dec('expiration')) < Date.now() : false;
   if (!s || dec('token-secret') !== secret || expired) {
-    throw new KubeadmError(`couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`);
+    throw new KubeadmError(
+      `couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}"`,
+    );
   }
   const controlPlane = jc.controlPlane !== undefined && jc.controlPlane !== null;
   if (controlPlane) {
     const ca = readCa(env);
-    if (caCertHash(ca.certPem) !== actual) throw new KubeadmError('[certs] the CA in /etc/kubernetes/pki is not the cluster\'s: a control plane node needs the shared certificates');
+    if (caCertHash(ca.certPem) !== actual)
+      throw new KubeadmError(
+        "[certs] the CA in /etc/kubernetes/pki is not the cluster's: a control plane node needs the shared certificates",
+      );
     await env.clusters.up(endpoint, ca, env.member);
     const cc = await cluster.client.get<{ data?: Record<string, string> }>('v1', 'ConfigMap', 'kube-system', 'kubeadm-config');
     await writeAdminConf(env, ca, endpoint, String((YAML.parse(cc.data?.ClusterConfiguration ?? '{}') as Obj).clusterName ?? 'kubernetes'));

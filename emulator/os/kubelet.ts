@@ -21,11 +21,19 @@ export interface NodeIdentity {
 }
 
 const HEARTBEAT_MS = 10_000;
+
+/** Real milliseconds between status posts: 10 s simulated, never more often than once a second. */
+export function heartbeatRealMs(clock: Clock): number {
+  return Math.max(1_000, HEARTBEAT_MS / clock.timeScale);
+}
 export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** kubelet's flags as kubeadm passes them: node-labels and provider-id among kubeletExtraArgs. */
-export function parseKubeletArgs(args: Array<{ name?: string; value?: string }> | Record<string, string> | undefined): { labels: Record<string, string>; providerID?: string } {
+export function parseKubeletArgs(args: Array<{ name?: string; value?: string }> | Record<string, string> | undefined): {
+  labels: Record<string, string>;
+  providerID?: string;
+} {
   const list = Array.isArray(args) ? args : Object.entries(args ?? {}).map(([name, value]) => ({ name, value }));
   const labels: Record<string, string> = {};
   let providerID: string | undefined;
@@ -44,10 +52,38 @@ export function parseKubeletArgs(args: Array<{ name?: string; value?: string }> 
 function readyConditions(): Array<Record<string, string>> {
   const t = now();
   return [
-    { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: t, lastTransitionTime: t },
-    { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure', lastHeartbeatTime: t, lastTransitionTime: t },
-    { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available', lastHeartbeatTime: t, lastTransitionTime: t },
-    { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: t, lastTransitionTime: t },
+    {
+      type: 'MemoryPressure',
+      status: 'False',
+      reason: 'KubeletHasSufficientMemory',
+      message: 'kubelet has sufficient memory available',
+      lastHeartbeatTime: t,
+      lastTransitionTime: t,
+    },
+    {
+      type: 'DiskPressure',
+      status: 'False',
+      reason: 'KubeletHasNoDiskPressure',
+      message: 'kubelet has no disk pressure',
+      lastHeartbeatTime: t,
+      lastTransitionTime: t,
+    },
+    {
+      type: 'PIDPressure',
+      status: 'False',
+      reason: 'KubeletHasSufficientPID',
+      message: 'kubelet has sufficient PID available',
+      lastHeartbeatTime: t,
+      lastTransitionTime: t,
+    },
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'KubeletReady',
+      message: 'kubelet is posting ready status',
+      lastHeartbeatTime: t,
+      lastTransitionTime: t,
+    },
   ];
 }
 
@@ -67,7 +103,9 @@ export class Kubelet {
       'kubernetes.io/arch': 'amd64',
       'beta.kubernetes.io/os': 'linux',
       'beta.kubernetes.io/arch': 'amd64',
-      ...(n.controlPlane ? { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } : {}),
+      ...(n.controlPlane
+        ? { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }
+        : {}),
       ...n.labels,
     };
     return {
@@ -105,10 +143,17 @@ export class Kubelet {
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
       // the Node survived a reboot: providerID and labels set by others stay
-      await this.api.patch({ apiVersion: 'v1', kind: 'Node', name: this.node.name }, 'merge', { metadata: { labels: want.metadata.labels } });
+      await this.api.patch({ apiVersion: 'v1', kind: 'Node', name: this.node.name }, 'merge', {
+        metadata: { labels: want.metadata.labels },
+      });
       this.log(`kubelet: node ${this.node.name} is back`);
     }
-    await this.api.patch({ apiVersion: 'v1', kind: 'Node', name: this.node.name }, 'merge', { status: want.status }, { subresource: 'status' });
+    await this.api.patch(
+      { apiVersion: 'v1', kind: 'Node', name: this.node.name },
+      'merge',
+      { status: want.status },
+      { subresource: 'status' },
+    );
     if (this.node.controlPlane) for (const c of STATIC_PODS) await this.mirrorPod(c);
   }
 
@@ -124,7 +169,13 @@ export class Kubelet {
         labels: { component, tier: 'control-plane' },
         annotations: { 'kubernetes.io/config.source': 'file', 'kubernetes.io/config.mirror': name },
       },
-      spec: { nodeName: this.node.name, priorityClassName: 'system-node-critical', containers: [{ name: component, image: `registry.k8s.io/${component === 'etcd' ? 'etcd:3.5.21-0' : `${component}:${this.node.version}`}` }] },
+      spec: {
+        nodeName: this.node.name,
+        priorityClassName: 'system-node-critical',
+        containers: [
+          { name: component, image: `registry.k8s.io/${component === 'etcd' ? 'etcd:3.5.21-0' : `${component}:${this.node.version}`}` },
+        ],
+      },
       status: {
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: t }],
@@ -137,19 +188,29 @@ export class Kubelet {
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
     }
-    await this.api.patch({ apiVersion: 'v1', kind: 'Pod', namespace: 'kube-system', name }, 'merge', { status: pod.status }, { subresource: 'status' });
+    await this.api.patch(
+      { apiVersion: 'v1', kind: 'Pod', namespace: 'kube-system', name },
+      'merge',
+      { status: pod.status },
+      { subresource: 'status' },
+    );
   }
 
   /** Posts status until the signal aborts (the machine powers off or resets). */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        await this.clock.sleep(HEARTBEAT_MS, signal);
+        await sleepReal(heartbeatRealMs(this.clock), signal);
       } catch {
         return;
       }
       try {
-        const cur = await this.api.get<{ status?: { conditions?: Array<Record<string, string>> } }>('v1', 'Node', undefined, this.node.name);
+        const cur = await this.api.get<{ status?: { conditions?: Array<Record<string, string>> } }>(
+          'v1',
+          'Node',
+          undefined,
+          this.node.name,
+        );
         const t = now();
         const conditions = (cur.status?.conditions ?? readyConditions()).map((c) =>
           c.type === 'Ready'
@@ -163,7 +224,12 @@ export class Kubelet {
               }
             : { ...c, lastHeartbeatTime: t },
         );
-        await this.api.patch({ apiVersion: 'v1', kind: 'Node', name: this.node.name }, 'merge', { status: { conditions } }, { subresource: 'status' });
+        await this.api.patch(
+          { apiVersion: 'v1', kind: 'Node', name: this.node.name },
+          'merge',
+          { status: { conditions } },
+          { subresource: 'status' },
+        );
         await this.renewLease();
       } catch (e) {
         if (isNotFound(e)) {
@@ -178,10 +244,34 @@ export class Kubelet {
   private async renewLease(): Promise<void> {
     const spec = { holderIdentity: this.node.name, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace(/Z$/, '000Z') };
     try {
-      await this.api.patch({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: 'kube-node-lease', name: this.node.name }, 'merge', { spec });
+      await this.api.patch(
+        { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: 'kube-node-lease', name: this.node.name },
+        'merge',
+        { spec },
+      );
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      await this.api.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.node.name, namespace: 'kube-node-lease' }, spec });
+      await this.api.create({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.node.name, namespace: 'kube-node-lease' },
+        spec,
+      });
     }
   }
+}
+
+function sleepReal(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('aborted'));
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(t);
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
 }

@@ -13,6 +13,7 @@ import { signCertificate } from '../../provider/apiserver/pki.js';
 import { type ApiServer, startApiServer } from '../../provider/apiserver/server.js';
 import { KubeClient } from '../../provider/kube/client.js';
 import type { Clock } from '../machine/clock.js';
+import { heartbeatRealMs } from './kubelet.js';
 
 export interface WorkloadCluster {
   endpoint: string;
@@ -86,10 +87,16 @@ export class WorkloadClusters {
       clientCaPem: ca.certPem,
       log: pino({ level: 'warn' }),
     });
-    const c: WorkloadCluster = { endpoint, server, client: KubeClient.fromFile(server.kubeconfigPath), caPem: ca.certPem, members: new Set() };
+    const c: WorkloadCluster = {
+      endpoint,
+      server,
+      client: KubeClient.fromFile(server.kubeconfigPath),
+      caPem: ca.certPem,
+      members: new Set(),
+    };
     this.clusters.set(endpoint, c);
     this.log({ endpoint }, 'workload cluster API server started');
-    this.timer ??= setInterval(() => void this.monitorNodes(), Math.max(250, 5_000 / this.clock.timeScale));
+    this.timer ??= setInterval(() => void this.monitorNodes(), Math.max(1_000, 5_000 / this.clock.timeScale));
     return c;
   }
 
@@ -105,10 +112,14 @@ export class WorkloadClusters {
   }
 
   private async monitorNodes(): Promise<void> {
-    const grace = NODE_MONITOR_GRACE_MS / this.clock.timeScale;
+    // a Node is given four missed heartbeats at least, however fast simulated time runs
+    const grace = Math.max(NODE_MONITOR_GRACE_MS / this.clock.timeScale, 4 * heartbeatRealMs(this.clock));
     for (const c of this.clusters.values()) {
       try {
-        const nodes = await c.client.list<{ metadata: { name: string }; status?: { conditions?: Array<Record<string, string>> } }>('v1', 'Node');
+        const nodes = await c.client.list<{ metadata: { name: string }; status?: { conditions?: Array<Record<string, string>> } }>(
+          'v1',
+          'Node',
+        );
         for (const n of nodes.items) {
           const ready = n.status?.conditions?.find((x) => x.type === 'Ready');
           if (!ready || ready.status === 'Unknown') continue;
@@ -117,10 +128,21 @@ export class WorkloadClusters {
           const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
           const conditions = (n.status?.conditions ?? []).map((x) =>
             x.type === 'Ready'
-              ? { ...x, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: now }
+              ? {
+                  ...x,
+                  status: 'Unknown',
+                  reason: 'NodeStatusUnknown',
+                  message: 'Kubelet stopped posting node status.',
+                  lastTransitionTime: now,
+                }
               : x,
           );
-          await c.client.patch({ apiVersion: 'v1', kind: 'Node', name: n.metadata.name }, 'merge', { status: { conditions } }, { subresource: 'status' });
+          await c.client.patch(
+            { apiVersion: 'v1', kind: 'Node', name: n.metadata.name },
+            'merge',
+            { status: { conditions } },
+            { subresource: 'status' },
+          );
           this.log({ endpoint: c.endpoint, node: n.metadata.name }, 'node stopped posting status: Ready=Unknown');
         }
       } catch {

@@ -186,7 +186,11 @@ export function builtinResources(): ResourceDef[] {
       categories: ['all'],
       status: true,
       columns: [
-        { name: 'Ready', type: 'string', compute: (o) => `${num(o, 'readyReplicas')}/${Number((o.spec as Obj | undefined)?.replicas ?? 1)}` },
+        {
+          name: 'Ready',
+          type: 'string',
+          compute: (o) => `${num(o, 'readyReplicas')}/${Number((o.spec as Obj | undefined)?.replicas ?? 1)}`,
+        },
         { name: 'Up-to-date', type: 'integer', compute: (o) => num(o, 'updatedReplicas') },
         { name: 'Available', type: 'integer', compute: (o) => num(o, 'availableReplicas') },
         age,
@@ -238,13 +242,16 @@ function num(o: Obj, field: string): number {
 }
 
 function podReady(o: Obj): string {
-  const cs = (((o.status as Obj | undefined)?.containerStatuses as Obj[] | undefined) ?? []);
+  const cs = ((o.status as Obj | undefined)?.containerStatuses as Obj[] | undefined) ?? [];
   const total = Math.max(cs.length, (((o.spec as Obj | undefined)?.containers as unknown[] | undefined) ?? []).length);
   return `${cs.filter((c) => c.ready === true).length}/${total}`;
 }
 
 function podRestarts(o: Obj): number {
-  return (((o.status as Obj | undefined)?.containerStatuses as Obj[] | undefined) ?? []).reduce((n, c) => n + Number(c.restartCount ?? 0), 0);
+  return (((o.status as Obj | undefined)?.containerStatuses as Obj[] | undefined) ?? []).reduce(
+    (n, c) => n + Number(c.restartCount ?? 0),
+    0,
+  );
 }
 
 function nodeReady(o: Obj): string {

@@ -165,8 +165,18 @@ export class ApiCore {
         { reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' },
       ]);
     }
-    const re = def.kind === 'Namespace' ? DNS_LABEL : DNS_SUBDOMAIN;
-    if (name.length > 253 || !re.test(name)) {
+    // RBAC objects are validated as path segments (kubeadm's "kubeadm:get-nodes"), as kube-apiserver does
+    if (def.group === 'rbac.authorization.k8s.io') {
+      if (name === '.' || name === '..' || /[/%]/.test(name)) {
+        throw errors.invalid(def.kind, def.group, name, [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'metadata.name',
+            message: `Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`,
+          },
+        ]);
+      }
+    } else if (name.length > 253 || !(def.kind === 'Namespace' ? DNS_LABEL : DNS_SUBDOMAIN).test(name)) {
       throw errors.invalid(def.kind, def.group, name, [
         {
           reason: 'FieldValueInvalid',

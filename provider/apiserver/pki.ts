@@ -197,7 +197,14 @@ export async function signCertificate(o: {
 }
 
 /** A kubeconfig that authenticates with a client certificate (what kubeadm writes as admin.conf). */
-export function clientCertKubeconfig(o: { server: string; caPem: string; certPem: string; keyPem: string; cluster: string; user: string }): string {
+export function clientCertKubeconfig(o: {
+  server: string;
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  cluster: string;
+  user: string;
+}): string {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return `apiVersion: v1
 kind: Config

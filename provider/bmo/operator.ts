@@ -2,6 +2,7 @@
 // the BMH validating webhook, and the Ironic client — what `ferrite controllers` runs.
 import type { Logger } from 'pino';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import { addClusterApiControllers } from '../capi/controllers.js';
 import { CAPM3_WEBHOOKS } from '../capm3/validation.js';
 import { IPPOOL, ipPoolController } from '../ipam/ippool-controller.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
@@ -31,6 +32,8 @@ export interface OperatorOptions {
   metricsBindAddress?: string;
   healthProbeBindAddress?: string;
   leaderElection?: { namespace: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  /** run the Cluster API, kubeadm and CAPM3 controllers too (default true) */
+  clusterApi?: boolean;
   /** serve the validating webhook (tls.crt/tls.key in certDir) */
   webhook?: { host: string; port: number; certDir: string };
 }
@@ -123,6 +126,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   manager.add(images);
   const pools = manager.informer(IPPOOL);
   manager.add(ipPoolController({ pools: () => pools.list() }));
+  if (o.clusterApi !== false) addClusterApiControllers(manager, o.client);
   let webhook: WebhookServer | undefined;
   if (o.webhook) {
     webhook = await startWebhookServer({

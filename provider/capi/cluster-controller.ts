@@ -8,7 +8,20 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull } from '../kube/read.js';
-import { type ContractResolver, condition, conditionOf, conditionTrue, ensureOwner, isControlPlane, isPaused, K, L, listIn, obj, type Typed } from './common.js';
+import {
+  type ContractResolver,
+  condition,
+  conditionOf,
+  conditionTrue,
+  ensureOwner,
+  isControlPlane,
+  isPaused,
+  K,
+  L,
+  listIn,
+  obj,
+  type Typed,
+} from './common.js';
 
 export const CLUSTER_FINALIZER = 'cluster.cluster.x-k8s.io';
 const FIELD_MANAGER = 'capi-controller-manager';
@@ -19,7 +32,12 @@ export interface ClusterSpec {
   controlPlaneEndpoint?: { host?: string; port?: number };
   controlPlaneRef?: Ref;
   infrastructureRef?: Ref;
-  clusterNetwork?: { apiServerPort?: number; services?: { cidrBlocks?: string[] }; pods?: { cidrBlocks?: string[] }; serviceDomain?: string };
+  clusterNetwork?: {
+    apiServerPort?: number;
+    services?: { cidrBlocks?: string[] };
+    pods?: { cidrBlocks?: string[] };
+    serviceDomain?: string;
+  };
 }
 export type Cluster = Typed<ClusterSpec>;
 
@@ -57,7 +75,13 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
     if (spec.infrastructureRef?.name) {
       const infra = await o.contracts.get<Typed>(spec.infrastructureRef, c.metadata.namespace);
       if (!infra) {
-        condition(c, 'InfrastructureReady', false, 'InfrastructureDoesNotExist', `${spec.infrastructureRef.kind} ${spec.infrastructureRef.name} does not exist`);
+        condition(
+          c,
+          'InfrastructureReady',
+          false,
+          'InfrastructureDoesNotExist',
+          `${spec.infrastructureRef.kind} ${spec.infrastructureRef.name} does not exist`,
+        );
         requeue = { requeueAfterMs: 10_000 };
       } else {
         await adopt(ctx, infra, c);
@@ -88,7 +112,13 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
     if (spec.controlPlaneRef?.name) {
       const cp = await o.contracts.get<Typed>(spec.controlPlaneRef, c.metadata.namespace);
       if (!cp) {
-        condition(c, 'ControlPlaneInitialized', false, 'ControlPlaneDoesNotExist', `${spec.controlPlaneRef.kind} ${spec.controlPlaneRef.name} does not exist`);
+        condition(
+          c,
+          'ControlPlaneInitialized',
+          false,
+          'ControlPlaneDoesNotExist',
+          `${spec.controlPlaneRef.kind} ${spec.controlPlaneRef.name} does not exist`,
+        );
         requeue = { requeueAfterMs: 10_000 };
       } else {
         await adopt(ctx, cp, c);
@@ -96,7 +126,13 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
         init.controlPlaneInitialized = initialized;
         condition(c, 'ControlPlaneInitialized', initialized, initialized ? 'Initialized' : 'NotInitialized');
         const available = conditionTrue(cp, 'Available');
-        condition(c, 'ControlPlaneAvailable', available, available ? 'Available' : 'NotAvailable', conditionOf(cp, 'Available')?.message ?? '');
+        condition(
+          c,
+          'ControlPlaneAvailable',
+          available,
+          available ? 'Available' : 'NotAvailable',
+          conditionOf(cp, 'Available')?.message ?? '',
+        );
         cpDesired = Number(obj(cp.spec).replicas ?? 0);
       }
     }
@@ -113,7 +149,8 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
     const ok = init.infrastructureProvisioned === true && conditionTrue(c, 'ControlPlaneAvailable') && workersOk;
     condition(c, 'Available', ok, ok ? 'Available' : 'NotAvailable');
     const endpointSet = Boolean(c.spec?.controlPlaneEndpoint?.host);
-    status.phase = init.infrastructureProvisioned === true && endpointSet ? 'Provisioned' : spec.infrastructureRef?.name ? 'Provisioning' : 'Pending';
+    status.phase =
+      init.infrastructureProvisioned === true && endpointSet ? 'Provisioned' : spec.infrastructureRef?.name ? 'Provisioning' : 'Pending';
     status.observedGeneration = c.metadata.generation;
     c.status = { ...(c.status ?? {}), ...status, conditions: c.status?.conditions };
     return save(requeue ?? (ok ? { requeueAfterMs: 60_000 } : { requeueAfterMs: 5_000 }));
@@ -133,7 +170,12 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
     for (const x of objs) {
       if (x.metadata?.deletionTimestamp) continue;
       try {
-        await ctx.client.delete({ apiVersion: String(x.apiVersion), kind: String(x.kind), namespace: x.metadata?.namespace, name: String(x.metadata?.name) });
+        await ctx.client.delete({
+          apiVersion: String(x.apiVersion),
+          kind: String(x.kind),
+          namespace: x.metadata?.namespace,
+          name: String(x.metadata?.name),
+        });
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }

@@ -117,7 +117,13 @@ export function isPaused(cluster: KubeObject | null, o: KubeObject): boolean {
 }
 
 /** Sets a metav1 condition on o.status.conditions, stamped with the object's generation. */
-export function condition(o: KubeObject & { status?: { conditions?: Condition[] } }, type: string, ok: boolean | 'Unknown', reason: string, message = ''): void {
+export function condition(
+  o: KubeObject & { status?: { conditions?: Condition[] } },
+  type: string,
+  ok: boolean | 'Unknown',
+  reason: string,
+  message = '',
+): void {
   const status = ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False';
   o.status = {
     ...(o.status ?? {}),
@@ -232,7 +238,12 @@ export function matchesSelector(
   return true;
 }
 
-export async function listIn<T extends KubeObject>(client: KubeClient, kind: GVK, namespace: string, labels?: Record<string, string>): Promise<T[]> {
+export async function listIn<T extends KubeObject>(
+  client: KubeClient,
+  kind: GVK,
+  namespace: string,
+  labels?: Record<string, string>,
+): Promise<T[]> {
   const q = labels
     ? `labelSelector=${encodeURIComponent(
         Object.entries(labels)

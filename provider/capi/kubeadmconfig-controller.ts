@@ -12,7 +12,15 @@ import { getOrNull, nowIso } from '../kube/read.js';
 import type { Cluster } from './cluster-controller.js';
 import { condition, isControlPlane, isPaused, K, L, obj, ownerOfKind, type Typed } from './common.js';
 import { caCertHash, lookupOrGenerate } from './kubeadm/certificates.js';
-import { type ClusterFacts, cloudConfig, clusterConfiguration, INIT_CONFIG_PATH, initConfiguration, JOIN_CONFIG_PATH, joinConfiguration } from './kubeadm/cloud-init.js';
+import {
+  type ClusterFacts,
+  cloudConfig,
+  clusterConfiguration,
+  INIT_CONFIG_PATH,
+  initConfiguration,
+  JOIN_CONFIG_PATH,
+  joinConfiguration,
+} from './kubeadm/cloud-init.js';
 import type { WorkloadClients } from './workload.js';
 
 const FIELD_MANAGER = 'capi-kubeadm-bootstrap-manager';
@@ -66,7 +74,9 @@ export async function ensureBootstrapToken(w: KubeClient, token: string | undefi
     await w.create(secret);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    await w.patch({ apiVersion: 'v1', kind: 'Secret', namespace: 'kube-system', name: secret.metadata.name }, 'merge', { data: { expiration: secret.data.expiration } });
+    await w.patch({ apiVersion: 'v1', kind: 'Secret', namespace: 'kube-system', name: secret.metadata.name }, 'merge', {
+      data: { expiration: secret.data.expiration },
+    });
   }
   return `${t.id}.${t.secret}`;
 }
@@ -111,7 +121,9 @@ export function kubeadmConfigController(o: { workload: WorkloadClients }): Contr
 
     if (cfg.status?.dataSecretName) {
       // already bootstrapped: keep a joining machine's token alive until its Node shows up
-      const token = cfg.spec?.joinConfiguration?.discovery?.bootstrapToken?.token ?? (cfg.metadata.annotations?.['ferrite.dev/bootstrap-token'] as string | undefined);
+      const token =
+        cfg.spec?.joinConfiguration?.discovery?.bootstrapToken?.token ??
+        (cfg.metadata.annotations?.['ferrite.dev/bootstrap-token'] as string | undefined);
       if (token && !machine.status?.nodeRef?.name) {
         const w = await o.workload.get(ns, cluster.metadata.name).catch(() => null);
         if (w) await ensureBootstrapToken(w, token).catch(() => undefined);
@@ -132,14 +144,21 @@ export function kubeadmConfigController(o: { workload: WorkloadClients }): Contr
     let token: string | undefined;
     try {
       if (init.controlPlaneInitialized !== true) {
-        const isInit = cp && (spec.initConfiguration !== undefined || spec.clusterConfiguration !== undefined || spec.joinConfiguration === undefined);
+        const isInit =
+          cp && (spec.initConfiguration !== undefined || spec.clusterConfiguration !== undefined || spec.joinConfiguration === undefined);
         if (!isInit) {
           condition(cfg, 'DataSecretAvailable', false, 'WaitingForControlPlaneInitialization');
           condition(cfg, 'Ready', false, 'WaitingForControlPlaneInitialization');
           return save({ requeueAfterMs: 5_000 });
         }
         if (!(await acquireInitLock(ctx.client, ns, lockName, machine))) {
-          condition(cfg, 'DataSecretAvailable', false, 'WaitingForControlPlaneInitialization', 'another control plane machine is initializing the cluster');
+          condition(
+            cfg,
+            'DataSecretAvailable',
+            false,
+            'WaitingForControlPlaneInitialization',
+            'another control plane machine is initializing the cluster',
+          );
           return save({ requeueAfterMs: 5_000 });
         }
         const certs = await lookupOrGenerate(ctx.client, ns, cluster.metadata.name, cfg);
@@ -157,13 +176,23 @@ export function kubeadmConfigController(o: { workload: WorkloadClients }): Contr
         });
         const w = await o.workload.get(ns, cluster.metadata.name);
         if (!w) {
-          condition(cfg, 'DataSecretAvailable', false, 'WaitingForControlPlaneInitialization', 'no kubeconfig for the workload cluster yet');
+          condition(
+            cfg,
+            'DataSecretAvailable',
+            false,
+            'WaitingForControlPlaneInitialization',
+            'no kubeconfig for the workload cluster yet',
+          );
           return save({ requeueAfterMs: 5_000 });
         }
         token = await ensureBootstrapToken(w, spec.joinConfiguration?.discovery?.bootstrapToken?.token);
         const certs = await lookupOrGenerate(ctx.client, ns, cluster.metadata.name, cfg);
         const f = facts(cluster, version);
-        const join = joinConfiguration(spec, { apiServerEndpoint: f.controlPlaneEndpoint, token, caCertHashes: [caCertHash(certs.ca.certPem)] });
+        const join = joinConfiguration(spec, {
+          apiServerEndpoint: f.controlPlaneEndpoint,
+          token,
+          caCertHashes: [caCertHash(certs.ca.certPem)],
+        });
         const cpJoin = cp && spec.joinConfiguration?.controlPlane !== undefined;
         value = cloudConfig({
           spec,
@@ -187,7 +216,13 @@ export function kubeadmConfigController(o: { workload: WorkloadClients }): Contr
         namespace: ns,
         labels: { [L.clusterName]: cluster.metadata.name },
         ownerReferences: [
-          { apiVersion: String(cfg.apiVersion), kind: 'KubeadmConfig', name: cfg.metadata.name, uid: String(cfg.metadata.uid), controller: true },
+          {
+            apiVersion: String(cfg.apiVersion),
+            kind: 'KubeadmConfig',
+            name: cfg.metadata.name,
+            uid: String(cfg.metadata.uid),
+            controller: true,
+          },
         ],
       },
       data: { value: b64(value), format: b64(spec.format ?? 'cloud-config') },
@@ -199,7 +234,12 @@ export function kubeadmConfigController(o: { workload: WorkloadClients }): Contr
       if (!isAlreadyExists(e)) throw e;
     }
     if (token) cfg.metadata.annotations = { ...(cfg.metadata.annotations ?? {}), 'ferrite.dev/bootstrap-token': token };
-    cfg.status = { ...(cfg.status ?? {}), dataSecretName: cfg.metadata.name, initialization: { dataSecretCreated: true }, observedGeneration: cfg.metadata.generation } as never;
+    cfg.status = {
+      ...(cfg.status ?? {}),
+      dataSecretName: cfg.metadata.name,
+      initialization: { dataSecretCreated: true },
+      observedGeneration: cfg.metadata.generation,
+    } as never;
     condition(cfg, 'DataSecretAvailable', true, 'Available');
     condition(cfg, 'CertificatesAvailable', true, 'Available');
     condition(cfg, 'Ready', true, 'Ready');

@@ -70,7 +70,14 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     const host = String(ep.host);
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${ep.port ?? 6443}`;
     const admin = await signCertificate({ ca, cn: 'kubernetes-admin', organizations: ['system:masters'], client: true });
-    const text = clientCertKubeconfig({ server, caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem, cluster: cluster.metadata.name, user: `${cluster.metadata.name}-admin` });
+    const text = clientCertKubeconfig({
+      server,
+      caPem: ca.certPem,
+      certPem: admin.certPem,
+      keyPem: admin.keyPem,
+      cluster: cluster.metadata.name,
+      user: `${cluster.metadata.name}-admin`,
+    });
     try {
       await ctx.client.create(
         {
@@ -105,7 +112,8 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     const h = m.metadata.annotations?.[CONFIG_HASH_ANNOTATION];
     if (h && h !== configHash(spec)) return 'KubeadmConfigSpec changed';
     const after = spec.rollout?.after ? Date.parse(spec.rollout.after) : Number.NaN;
-    if (!Number.isNaN(after) && after <= Date.now() && Date.parse(String(m.metadata.creationTimestamp)) < after) return 'rollout.after passed';
+    if (!Number.isNaN(after) && after <= Date.now() && Date.parse(String(m.metadata.creationTimestamp)) < after)
+      return 'rollout.after passed';
     return null;
   }
 
@@ -120,7 +128,13 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       [L.controlPlane]: '',
       [L.controlPlaneName]: kcp.metadata.name,
     };
-    const infra = await cloneFromTemplate(ctx, o.contracts, infraRef, { name, namespace: ns, labels, owner: kcp, fieldManager: FIELD_MANAGER });
+    const infra = await cloneFromTemplate(ctx, o.contracts, infraRef, {
+      name,
+      namespace: ns,
+      labels,
+      owner: kcp,
+      fieldManager: FIELD_MANAGER,
+    });
     const cs = structuredClone(spec.kubeadmConfigSpec ?? {}) as KubeadmConfigSpec;
     if (init) delete cs.joinConfiguration;
     else {
@@ -145,7 +159,11 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
           name,
           namespace: ns,
           labels,
-          annotations: { ...(spec.machineTemplate?.metadata?.annotations ?? {}), [A.clonedFromName]: String(infraRef.name), [CONFIG_HASH_ANNOTATION]: configHash(spec) },
+          annotations: {
+            ...(spec.machineTemplate?.metadata?.annotations ?? {}),
+            [A.clonedFromName]: String(infraRef.name),
+            [CONFIG_HASH_ANNOTATION]: configHash(spec),
+          },
           ownerReferences: [{ ...ownerRef(kcp), controller: true, blockOwnerDeletion: true }],
         },
         spec: {
@@ -207,7 +225,11 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     condition(kcp, 'Paused', false, 'NotPaused');
     const machines = (await listIn<Machine>(ctx.client, K.machine, ns, { [L.clusterName]: cluster.metadata.name }))
       .filter(isControlPlane)
-      .filter((m) => ownerOfKind(m, 'KubeadmControlPlane')?.name === kcp.metadata.name || m.metadata.labels?.[L.controlPlaneName] === kcp.metadata.name);
+      .filter(
+        (m) =>
+          ownerOfKind(m, 'KubeadmControlPlane')?.name === kcp.metadata.name ||
+          m.metadata.labels?.[L.controlPlaneName] === kcp.metadata.name,
+      );
     const w = await o.workload.get(ns, cluster.metadata.name).catch(() => null);
     if (isDeleting(kcp)) return save(await reconcileDelete(ctx, kcp, cluster, machines, w));
     if (addFinalizer(kcp, KCP_FINALIZER) || kcp.metadata.labels?.[L.clusterName] !== cluster.metadata.name) {
@@ -244,9 +266,18 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     const live = machines.filter((m) => !isDeleting(m));
     const nodesWithMachines = new Set(live.map((m) => m.status?.nodeRef?.name).filter(Boolean));
     const strayMembers = [...pods.keys()].filter((n) => n.startsWith('etcd-') && !nodesWithMachines.has(n.slice(5)));
-    const etcdOk = reachable && live.filter((m) => m.status?.nodeRef?.name).every((m) => running(`etcd-${m.status?.nodeRef?.name}`)) && strayMembers.length === 0;
+    const etcdOk =
+      reachable &&
+      live.filter((m) => m.status?.nodeRef?.name).every((m) => running(`etcd-${m.status?.nodeRef?.name}`)) &&
+      strayMembers.length === 0;
     const componentsOk = reachable && live.length > 0 && live.filter((m) => m.status?.nodeRef?.name).every(healthy);
-    condition(kcp, 'EtcdClusterHealthy', etcdOk, etcdOk ? 'Healthy' : reachable ? 'NotHealthy' : 'ConnectionDown', strayMembers.length ? `etcd members without a machine: ${strayMembers.join(', ')}` : '');
+    condition(
+      kcp,
+      'EtcdClusterHealthy',
+      etcdOk,
+      etcdOk ? 'Healthy' : reachable ? 'NotHealthy' : 'ConnectionDown',
+      strayMembers.length ? `etcd members without a machine: ${strayMembers.join(', ')}` : '',
+    );
     condition(kcp, 'ControlPlaneComponentsHealthy', componentsOk, componentsOk ? 'Healthy' : reachable ? 'NotHealthy' : 'ConnectionDown');
     // members of machines that are gone are removed, as upstream's reconcileEtcdMembers does
     if (w && initialized && etcdOk === false && strayMembers.length && live.every((m) => m.status?.nodeRef?.name)) {
@@ -283,7 +314,13 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     condition(kcp, 'Available', available, available ? 'Available' : 'NotAvailable');
     const allReady = live.length > 0 && live.every((m) => conditionTrue(m, 'Ready'));
     condition(kcp, 'MachinesReady', allReady, allReady ? 'Ready' : 'NotReady');
-    condition(kcp, 'RollingOut', stale.size > 0, stale.size ? 'RollingOut' : 'NotRollingOut', [...stale].map(([n, w2]) => `${n}: ${w2}`).join('; '));
+    condition(
+      kcp,
+      'RollingOut',
+      stale.size > 0,
+      stale.size ? 'RollingOut' : 'NotRollingOut',
+      [...stale].map(([n, w2]) => `${n}: ${w2}`).join('; '),
+    );
 
     // what to do next: one step per reconcile
     if (machines.length === 0) {
@@ -323,7 +360,9 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
         condition(kcp, 'ScalingUp', true, 'RollingOut', 'creating an up-to-date machine');
         return save({ requeueAfterMs: 2_000 });
       }
-      const oldest = live.filter((m) => stale.has(m.metadata.name)).sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))[0];
+      const oldest = live
+        .filter((m) => stale.has(m.metadata.name))
+        .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))[0];
       if (!stableOk) return save({ requeueAfterMs: 3_000 });
       await removeMachine(ctx, kcp, oldest, w, `rolling out: ${stale.get(oldest.metadata.name)}`);
       condition(kcp, 'ScalingDown', true, 'RollingOut', `deleting ${oldest.metadata.name}`);
@@ -349,11 +388,17 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     return save({ requeueAfterMs: available && allReady ? 30_000 : 5_000 });
   }
 
-  async function reconcileDelete(ctx: ReconcileContext, kcp: Kcp, cluster: Cluster, machines: Machine[], w: KubeClient | null): Promise<Result | undefined> {
+  async function reconcileDelete(
+    ctx: ReconcileContext,
+    kcp: Kcp,
+    cluster: Cluster,
+    machines: Machine[],
+    w: KubeClient | null,
+  ): Promise<Result | undefined> {
     // the workers go first: the control plane outlives every node that needs it
-    const workers = (await listIn<Machine>(ctx.client, K.machine, kcp.metadata.namespace, { [L.clusterName]: cluster.metadata.name })).filter(
-      (m) => !isControlPlane(m),
-    );
+    const workers = (
+      await listIn<Machine>(ctx.client, K.machine, kcp.metadata.namespace, { [L.clusterName]: cluster.metadata.name })
+    ).filter((m) => !isControlPlane(m));
     if (workers.length) {
       condition(kcp, 'Deleting', true, 'WaitingForWorkersDeletion', `${workers.length} worker machines still exist`);
       return { requeueAfterMs: 3_000 };

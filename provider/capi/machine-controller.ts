@@ -10,7 +10,20 @@ import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull, nowIso } from '../kube/read.js';
 import type { Cluster } from './cluster-controller.js';
-import { type ContractResolver, condition, conditionOf, conditionTrue, ensureOwner, isControlPlane, isPaused, K, L, obj, ownerOfKind, type Typed } from './common.js';
+import {
+  type ContractResolver,
+  condition,
+  conditionOf,
+  conditionTrue,
+  ensureOwner,
+  isControlPlane,
+  isPaused,
+  K,
+  L,
+  obj,
+  ownerOfKind,
+  type Typed,
+} from './common.js';
 import type { WorkloadClients } from './workload.js';
 
 export const MACHINE_FINALIZER = 'machine.cluster.x-k8s.io';
@@ -90,7 +103,9 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     if (!needs) return;
     await w.patch({ apiVersion: 'v1', kind: 'Node', name: String(node.metadata?.name) }, 'merge', {
       metadata: { labels, annotations },
-      ...(taints.some((t) => t.key === UNINITIALIZED_TAINT) ? { spec: { taints: taints.filter((t) => t.key !== UNINITIALIZED_TAINT) } } : {}),
+      ...(taints.some((t) => t.key === UNINITIALIZED_TAINT)
+        ? { spec: { taints: taints.filter((t) => t.key !== UNINITIALIZED_TAINT) } }
+        : {}),
     });
   }
 
@@ -129,12 +144,19 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     // bootstrap
     const cfg = await child(spec.bootstrap?.configRef, ns);
     if (spec.bootstrap?.configRef?.name && !cfg) {
-      condition(m, 'BootstrapConfigReady', false, 'BootstrapConfigDoesNotExist', `${spec.bootstrap.configRef.kind} ${spec.bootstrap.configRef.name} does not exist`);
+      condition(
+        m,
+        'BootstrapConfigReady',
+        false,
+        'BootstrapConfigDoesNotExist',
+        `${spec.bootstrap.configRef.kind} ${spec.bootstrap.configRef.name} does not exist`,
+      );
     } else if (cfg) {
       await adopt(ctx, cfg, m);
       const created = obj(obj(cfg.status).initialization).dataSecretCreated === true;
       const secret = obj(cfg.status).dataSecretName as string | undefined;
-      if (created && secret && spec.bootstrap?.dataSecretName !== secret) m.spec = { ...spec, bootstrap: { ...spec.bootstrap, dataSecretName: secret } };
+      if (created && secret && spec.bootstrap?.dataSecretName !== secret)
+        m.spec = { ...spec, bootstrap: { ...spec.bootstrap, dataSecretName: secret } };
       const c = conditionOf(cfg, 'Ready');
       condition(m, 'BootstrapConfigReady', created, created ? 'Ready' : (c?.reason ?? 'NotReady'), created ? '' : (c?.message ?? ''));
     } else condition(m, 'BootstrapConfigReady', Boolean(spec.bootstrap?.dataSecretName), 'DataSecretProvided');
@@ -143,7 +165,13 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     // infrastructure
     const infra = await child(spec.infrastructureRef, ns);
     if (!infra) {
-      condition(m, 'InfrastructureReady', false, 'InfrastructureMachineDoesNotExist', `${spec.infrastructureRef?.kind} ${spec.infrastructureRef?.name} does not exist`);
+      condition(
+        m,
+        'InfrastructureReady',
+        false,
+        'InfrastructureMachineDoesNotExist',
+        `${spec.infrastructureRef?.kind} ${spec.infrastructureRef?.name} does not exist`,
+      );
     } else {
       await adopt(ctx, infra, m);
       const provisioned = obj(obj(infra.status).initialization).provisioned === true;
@@ -155,7 +183,13 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
       const fd = obj(infra.spec).failureDomain ?? obj(infra.status).failureDomain;
       if (fd) status.failureDomain = String(fd);
       const c = conditionOf(infra, 'Ready');
-      condition(m, 'InfrastructureReady', provisioned, provisioned ? 'Ready' : (c?.reason ?? 'NotReady'), provisioned ? '' : (c?.message ?? ''));
+      condition(
+        m,
+        'InfrastructureReady',
+        provisioned,
+        provisioned ? 'Ready' : (c?.reason ?? 'NotReady'),
+        provisioned ? '' : (c?.message ?? ''),
+      );
     }
     status.initialization = init;
 
@@ -187,7 +221,13 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
         condition(m, 'NodeReady', 'Unknown', 'NodeInspectionFailed', `failed to reach the workload cluster: ${(e as Error).message}`);
       }
     } else {
-      condition(m, 'NodeReady', false, 'WaitingForNode', pid ? 'waiting for the control plane to be initialized' : 'waiting for a providerID');
+      condition(
+        m,
+        'NodeReady',
+        false,
+        'WaitingForNode',
+        pid ? 'waiting for the control plane to be initialized' : 'waiting for a providerID',
+      );
       condition(m, 'NodeHealthy', false, 'WaitingForNode');
     }
     const ready = conditionTrue(m, 'BootstrapConfigReady') && conditionTrue(m, 'InfrastructureReady') && nodeReady === true;
@@ -199,7 +239,14 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     condition(m, 'Available', available, available ? 'Available' : 'NotAvailable');
     if (!conditionOf(m, 'UpToDate')) condition(m, 'UpToDate', true, 'UpToDate');
     if (ready && !available) requeue = Math.min(requeue, minReady);
-    status.phase = status.nodeRef?.name && init.infrastructureProvisioned ? 'Running' : m.spec?.providerID ? 'Provisioned' : init.bootstrapDataSecretCreated ? 'Provisioning' : 'Pending';
+    status.phase =
+      status.nodeRef?.name && init.infrastructureProvisioned
+        ? 'Running'
+        : m.spec?.providerID
+          ? 'Provisioned'
+          : init.bootstrapDataSecretCreated
+            ? 'Provisioning'
+            : 'Pending';
     if (status.phase !== m.status?.phase || available !== wasAvailable) status.lastUpdated = nowIso();
     status.observedGeneration = m.metadata.generation;
     m.status = { ...status, conditions: m.status?.conditions };
@@ -225,13 +272,21 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
       if (!c) continue;
       waiting = true;
       if (!c.metadata.deletionTimestamp) {
-        await ctx.client.delete({ apiVersion: String(c.apiVersion), kind: String(c.kind), namespace: ns, name: c.metadata.name }).catch((e: unknown) => {
-          if (!isNotFound(e)) throw e;
-        });
+        await ctx.client
+          .delete({ apiVersion: String(c.apiVersion), kind: String(c.kind), namespace: ns, name: c.metadata.name })
+          .catch((e: unknown) => {
+            if (!isNotFound(e)) throw e;
+          });
       }
     }
     if (waiting) {
-      condition(m, 'Deleting', true, 'WaitingForInfrastructureDeletion', 'waiting for the infrastructure machine and bootstrap config to be deleted');
+      condition(
+        m,
+        'Deleting',
+        true,
+        'WaitingForInfrastructureDeletion',
+        'waiting for the infrastructure machine and bootstrap config to be deleted',
+      );
       return { requeueAfterMs: 2_000 };
     }
     if (w && nodeName) {
@@ -246,10 +301,12 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     return undefined;
   }
 
-  const byControllerOwner = (kind: string) => (x: KubeObject): Request[] => {
-    const r = ownerOfKind(x, kind);
-    return r ? [{ namespace: String(x.metadata?.namespace), name: r.name }] : [];
-  };
+  const byControllerOwner =
+    (kind: string) =>
+    (x: KubeObject): Request[] => {
+      const r = ownerOfKind(x, kind);
+      return r ? [{ namespace: String(x.metadata?.namespace), name: r.name }] : [];
+    };
   return {
     name: 'machine',
     for: K.machine,

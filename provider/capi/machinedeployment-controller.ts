@@ -9,7 +9,20 @@ import { isDeleting } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull } from '../kube/read.js';
 import type { Cluster } from './cluster-controller.js';
-import { A, condition, isPaused, K, L, labelSelectorString, listIn, ownerOfKind, ownerRef, randomSuffix, shortHash, type Typed } from './common.js';
+import {
+  A,
+  condition,
+  isPaused,
+  K,
+  L,
+  labelSelectorString,
+  listIn,
+  ownerOfKind,
+  ownerRef,
+  randomSuffix,
+  shortHash,
+  type Typed,
+} from './common.js';
 import type { MachineSet, MachineTemplate } from './machineset-controller.js';
 
 const FIELD_MANAGER = 'capi-controller-manager';
@@ -20,7 +33,10 @@ interface MdSpec {
   replicas?: number;
   selector?: { matchLabels?: Record<string, string> };
   template?: MachineTemplate;
-  rollout?: { after?: string; strategy?: { type?: 'RollingUpdate' | 'OnDelete'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } } };
+  rollout?: {
+    after?: string;
+    strategy?: { type?: 'RollingUpdate' | 'OnDelete'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
+  };
   deletion?: { order?: 'Random' | 'Newest' | 'Oldest' };
   machineNaming?: { template?: string };
   paused?: boolean;
@@ -72,12 +88,17 @@ export function machineDeploymentController(): ControllerSpec {
     const sets = (await listIn<MachineSet>(ctx.client, K.machineSet, ns, { [L.clusterName]: clusterName })).filter(
       (s) => ownerOfKind(s, 'MachineDeployment')?.name === md.metadata.name,
     );
-    let current = sets.find((s) => s.metadata.labels?.[L.templateHash] === hash && !isDeleting(s));
+    const current = sets.find((s) => s.metadata.labels?.[L.templateHash] === hash && !isDeleting(s));
     const old = sets.filter((s) => s !== current && !isDeleting(s));
     const desired = spec.replicas ?? 1;
     const strategy = spec.rollout?.strategy?.type ?? 'RollingUpdate';
     if (!current) {
-      const labels = { ...(spec.template?.metadata?.labels ?? {}), [L.clusterName]: clusterName, [L.deploymentName]: md.metadata.name, [L.templateHash]: hash };
+      const labels = {
+        ...(spec.template?.metadata?.labels ?? {}),
+        [L.clusterName]: clusterName,
+        [L.deploymentName]: md.metadata.name,
+        [L.templateHash]: hash,
+      };
       const revision = Math.max(0, ...sets.map((s) => Number(s.metadata.annotations?.[A.revision] ?? 0))) + 1;
       const name = `${md.metadata.name}-${randomSuffix()}`;
       const first = sets.length === 0;
@@ -167,7 +188,8 @@ export function machineDeploymentController(): ControllerSpec {
         });
       }
     }
-    const st = (s: MachineSet) => (s.status ?? {}) as { replicas?: number; readyReplicas?: number; availableReplicas?: number; upToDateReplicas?: number };
+    const st = (s: MachineSet) =>
+      (s.status ?? {}) as { replicas?: number; readyReplicas?: number; availableReplicas?: number; upToDateReplicas?: number };
     const replicas = [current, ...old].reduce((n, s) => n + Number(st(s).replicas ?? 0), 0);
     const ready = [current, ...old].reduce((n, s) => n + Number(st(s).readyReplicas ?? 0), 0);
     const availableNow = [current, ...old].reduce((n, s) => n + Number(st(s).availableReplicas ?? 0), 0);
@@ -184,7 +206,13 @@ export function machineDeploymentController(): ControllerSpec {
     } as never;
     const ok = availableNow >= desired - resolveIntOrPercent(spec.rollout?.strategy?.rollingUpdate?.maxUnavailable, desired, 0, false);
     condition(md, 'Available', ok, ok ? 'Available' : 'NotAvailable', ok ? '' : `${availableNow} of ${desired} machines available`);
-    condition(md, 'RollingOut', old.length > 0, old.length ? 'RollingOut' : 'NotRollingOut', old.length ? `rolling out to MachineSet ${current.metadata.name}` : '');
+    condition(
+      md,
+      'RollingOut',
+      old.length > 0,
+      old.length ? 'RollingOut' : 'NotRollingOut',
+      old.length ? `rolling out to MachineSet ${current.metadata.name}` : '',
+    );
     condition(md, 'ScalingUp', replicas < desired, replicas < desired ? 'ScalingUp' : 'NotScalingUp');
     condition(md, 'ScalingDown', replicas > desired, replicas > desired ? 'ScalingDown' : 'NotScalingDown');
     if (!ok || old.length || replicas !== desired) requeue = Math.min(requeue, 3_000);

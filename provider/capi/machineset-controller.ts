@@ -56,7 +56,10 @@ export async function cloneFromTemplate(
   const apiVersion = await contracts.apiVersion(ref);
   const tmpl = await getOrNull<Typed>(ctx.client, { apiVersion, kind: String(ref.kind) }, o.namespace, String(ref.name));
   if (!tmpl) throw new Error(`${ref.kind} ${ref.name} does not exist`);
-  const t = obj(obj(tmpl.spec).template) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
+  const t = obj(obj(tmpl.spec).template) as {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: unknown;
+  };
   const kind = String(ref.kind).replace(/Template$/, '');
   try {
     await ctx.client.create(
@@ -67,7 +70,11 @@ export async function cloneFromTemplate(
           name: o.name,
           namespace: o.namespace,
           labels: { ...(t.metadata?.labels ?? {}), ...o.labels },
-          annotations: { ...(t.metadata?.annotations ?? {}), [A.clonedFromName]: String(ref.name), [A.clonedFromGroupKind]: `${ref.kind}.${ref.apiGroup}` },
+          annotations: {
+            ...(t.metadata?.annotations ?? {}),
+            [A.clonedFromName]: String(ref.name),
+            [A.clonedFromGroupKind]: `${ref.kind}.${ref.apiGroup}`,
+          },
           ownerReferences: [ownerRef(o.owner)],
         },
         spec: structuredClone(t.spec ?? {}),
@@ -112,8 +119,12 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
     };
     const base = { namespace: ns, labels, owner: ms, fieldManager: FIELD_MANAGER };
     const ms0 = t.spec ?? {};
-    const infra = ms0.infrastructureRef?.name ? await cloneFromTemplate(ctx, o.contracts, ms0.infrastructureRef, { ...base, name }) : undefined;
-    const boot = ms0.bootstrap?.configRef?.name ? await cloneFromTemplate(ctx, o.contracts, ms0.bootstrap.configRef, { ...base, name }) : undefined;
+    const infra = ms0.infrastructureRef?.name
+      ? await cloneFromTemplate(ctx, o.contracts, ms0.infrastructureRef, { ...base, name })
+      : undefined;
+    const boot = ms0.bootstrap?.configRef?.name
+      ? await cloneFromTemplate(ctx, o.contracts, ms0.bootstrap.configRef, { ...base, name })
+      : undefined;
     await ctx.client.create(
       {
         apiVersion: K.machine.apiVersion,
@@ -156,9 +167,12 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
       return save();
     }
     condition(ms, 'Paused', false, 'NotPaused');
-    if (ms.metadata.labels?.[L.clusterName] !== clusterName) ms.metadata.labels = { ...(ms.metadata.labels ?? {}), [L.clusterName]: clusterName };
+    if (ms.metadata.labels?.[L.clusterName] !== clusterName)
+      ms.metadata.labels = { ...(ms.metadata.labels ?? {}), [L.clusterName]: clusterName };
     const all = await listIn<Machine>(ctx.client, K.machine, ns, { [L.clusterName]: clusterName });
-    const mine = all.filter((m) => ownerOfKind(m, 'MachineSet')?.name === ms.metadata.name && matchesSelector(m.metadata.labels, spec.selector));
+    const mine = all.filter(
+      (m) => ownerOfKind(m, 'MachineSet')?.name === ms.metadata.name && matchesSelector(m.metadata.labels, spec.selector),
+    );
     const live = mine.filter((m) => !isDeleting(m));
     // machines handed back by a health check are deleted; their replacements come below
     for (const m of live.filter((x) => conditionOf(x, 'OwnerRemediated')?.status === 'False')) {
@@ -188,7 +202,13 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
     for (const m of live) {
       if ((conditionOf(m, 'UpToDate')?.status === 'True') !== upToDate) {
         const before = structuredClone(m);
-        condition(m, 'UpToDate', upToDate, upToDate ? 'UpToDate' : 'NotUpToDate', upToDate ? '' : 'the MachineDeployment rolls out a newer template');
+        condition(
+          m,
+          'UpToDate',
+          upToDate,
+          upToDate ? 'UpToDate' : 'NotUpToDate',
+          upToDate ? '' : 'the MachineDeployment rolls out a newer template',
+        );
         await patchObject(ctx.client, before, m, { fieldManager: FIELD_MANAGER }).catch(() => undefined);
       }
     }
@@ -205,8 +225,20 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
     } as never;
     const scalingUp = mine.length < desired;
     const scalingDown = mine.length > desired;
-    condition(ms, 'ScalingUp', scalingUp, scalingUp ? 'ScalingUp' : 'NotScalingUp', scalingUp ? `Scaling up from ${mine.length} to ${desired} replicas` : '');
-    condition(ms, 'ScalingDown', scalingDown, scalingDown ? 'ScalingDown' : 'NotScalingDown', scalingDown ? `Scaling down from ${mine.length} to ${desired} replicas` : '');
+    condition(
+      ms,
+      'ScalingUp',
+      scalingUp,
+      scalingUp ? 'ScalingUp' : 'NotScalingUp',
+      scalingUp ? `Scaling up from ${mine.length} to ${desired} replicas` : '',
+    );
+    condition(
+      ms,
+      'ScalingDown',
+      scalingDown,
+      scalingDown ? 'ScalingDown' : 'NotScalingDown',
+      scalingDown ? `Scaling down from ${mine.length} to ${desired} replicas` : '',
+    );
     const machinesReady = live.every((m) => conditionTrue(m, 'Ready'));
     condition(ms, 'MachinesReady', machinesReady, machinesReady ? 'Ready' : 'NotReady');
     if (ready < desired) requeue = Math.min(requeue, 5_000);

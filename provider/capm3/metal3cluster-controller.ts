@@ -2,11 +2,12 @@
 // control plane endpoint is the address the user gives (a keepalived VIP in metal3-dev-env), so the
 // infrastructure is provisioned as soon as the owning Cluster exists and the endpoint is valid.
 // Deletion waits until the cluster's Machines are gone.
+
+import { condition, isPaused, K, L, listIn, ownerOfKind, type Typed } from '../capi/common.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull } from '../kube/read.js';
-import { condition, isPaused, K, L, listIn, ownerOfKind, type Typed } from '../capi/common.js';
 
 export const METAL3_CLUSTER_FINALIZER = 'metal3cluster.infrastructure.cluster.x-k8s.io';
 export const CAPM3_FIELD_MANAGER = 'capm3-manager';

@@ -3,15 +3,16 @@
 // address from every pool the template reads (an IPClaim `<data>-<pool>`, or a Cluster API
 // IPAddressClaim for other IPAM providers), renders meta data and network data once into Secrets
 // `<m3m>-metadata` / `<m3m>-networkdata`, and releases its addresses when it is deleted.
+
+import { K, L, listIn, obj, ownerOfKind, ownerRef, type Typed } from '../capi/common.js';
+import { CapiError } from '../capi/errors.js';
+import type { Machine } from '../capi/machine-controller.js';
+import { CAPI_ADDRESS, CAPI_CLAIM, IPADDRESS, IPCLAIM } from '../ipam/ippool-controller.js';
 import { isAlreadyExists, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull, nowIso } from '../kube/read.js';
-import { CapiError } from '../capi/errors.js';
-import { K, L, listIn, obj, ownerOfKind, ownerRef, type Typed } from '../capi/common.js';
-import type { Machine } from '../capi/machine-controller.js';
-import { CAPI_ADDRESS, CAPI_CLAIM, IPADDRESS, IPCLAIM } from '../ipam/ippool-controller.js';
 import { type PoolAddress, referencedPools, renderMetaData, renderNetworkData } from './data-renderer.js';
 import { CAPM3_FIELD_MANAGER } from './metal3cluster-controller.js';
 import { HOST_ANNOTATION, type Host } from './metal3machine-controller.js';
@@ -151,10 +152,18 @@ export function metal3DataClaimController(): ControllerSpec {
 }
 
 export function metal3DataController(): ControllerSpec {
-  async function claimAddress(ctx: ReconcileContext, d: Data, pool: { name: string; apiGroup: string; kind: string }): Promise<PoolAddress | string | null> {
+  async function claimAddress(
+    ctx: ReconcileContext,
+    d: Data,
+    pool: { name: string; apiGroup: string; kind: string },
+  ): Promise<PoolAddress | string | null> {
     const ns = d.metadata.namespace;
     const name = `${d.metadata.name}-${pool.name}`;
-    const labels = { [DATA_NAME_LABEL]: d.metadata.name, [POOL_NAME_LABEL]: pool.name, ...(d.metadata.labels?.[L.clusterName] ? { [L.clusterName]: d.metadata.labels[L.clusterName] } : {}) };
+    const labels = {
+      [DATA_NAME_LABEL]: d.metadata.name,
+      [POOL_NAME_LABEL]: pool.name,
+      ...(d.metadata.labels?.[L.clusterName] ? { [L.clusterName]: d.metadata.labels[L.clusterName] } : {}),
+    };
     const metal3 = pool.apiGroup === 'ipam.metal3.io' && pool.kind === 'IPPool';
     const kind = metal3 ? IPCLAIM : CAPI_CLAIM;
     let claim = await getOrNull<Typed>(ctx.client, kind, ns, name);
@@ -166,7 +175,9 @@ export function metal3DataController(): ControllerSpec {
           apiVersion: kind.apiVersion,
           kind: kind.kind,
           metadata: { name, namespace: ns, labels, ownerReferences: [{ ...ownerRef(d), controller: true }] },
-          spec: metal3 ? { pool: { name: pool.name, namespace: ns } } : { poolRef: { name: pool.name, apiGroup: pool.apiGroup, kind: pool.kind } },
+          spec: metal3
+            ? { pool: { name: pool.name, namespace: ns } }
+            : { poolRef: { name: pool.name, apiGroup: pool.apiGroup, kind: pool.kind } },
         },
         CAPM3_FIELD_MANAGER,
       );
@@ -176,7 +187,12 @@ export function metal3DataController(): ControllerSpec {
       if (err) return `IPClaim ${name}: ${err}`;
       const ref = obj(obj(claim.status).address).name as string | undefined;
       if (!ref) return null;
-      const a = await getOrNull<Typed<{ address: string; prefix?: number; gateway?: string; dnsServers?: string[] }>>(ctx.client, IPADDRESS, ns, ref);
+      const a = await getOrNull<Typed<{ address: string; prefix?: number; gateway?: string; dnsServers?: string[] }>>(
+        ctx.client,
+        IPADDRESS,
+        ns,
+        ref,
+      );
       return a?.spec ? { address: a.spec.address, prefix: a.spec.prefix, gateway: a.spec.gateway, dnsServers: a.spec.dnsServers } : null;
     }
     const failed = ((obj(claim.status).conditions as Array<{ type: string; status: string; message?: string }> | undefined) ?? []).find(
@@ -207,7 +223,8 @@ export function metal3DataController(): ControllerSpec {
           throw e;
         })) as Typed[];
       const claims = [...(await mine(IPCLAIM)), ...(await mine(CAPI_CLAIM))];
-      for (const c of claims) if (!isDeleting(c)) await del(ctx.client, { apiVersion: String(c.apiVersion), kind: String(c.kind) }, ns, c.metadata.name);
+      for (const c of claims)
+        if (!isDeleting(c)) await del(ctx.client, { apiVersion: String(c.apiVersion), kind: String(c.kind) }, ns, c.metadata.name);
       if (claims.length) return { requeueAfterMs: 1_000 };
       removeFinalizer(d, DATA_FINALIZER);
       return save();
@@ -250,7 +267,7 @@ export function metal3DataController(): ControllerSpec {
           labels: host.metadata.labels,
           annotations: host.metadata.annotations,
           bootMACAddress: host.spec?.bootMACAddress,
-          nics: host.status?.hardwareDetails?.nics ?? [],
+          nics: host.status?.hardware?.nics ?? [],
         },
         pools,
       };

@@ -5,15 +5,16 @@
 // completes the providerID handshake with the workload Node (`metal3://<ns>/<bmh>/<m3m>`).
 // Deleting deprovisions the host, waits until it is back in the pool and releases it (or keeps it
 // for the same deployment when the template asks for node reuse).
+
+import type { Cluster } from '../capi/cluster-controller.js';
+import { condition, isPaused, K, L, listIn, matchesSelector, obj, ownerOfKind, type Typed } from '../capi/common.js';
+import type { Machine } from '../capi/machine-controller.js';
+import type { WorkloadClients } from '../capi/workload.js';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull } from '../kube/read.js';
-import type { Cluster } from '../capi/cluster-controller.js';
-import { condition, isPaused, K, L, listIn, matchesSelector, obj, ownerOfKind, type Typed } from '../capi/common.js';
-import type { Machine } from '../capi/machine-controller.js';
-import type { WorkloadClients } from '../capi/workload.js';
 import { CAPM3_FIELD_MANAGER } from './metal3cluster-controller.js';
 
 export const M3M_FINALIZER = 'metal3machine.infrastructure.cluster.x-k8s.io';
@@ -55,7 +56,7 @@ export interface Host extends Typed {
   status?: {
     provisioning?: { state?: string };
     errorMessage?: string;
-    hardwareDetails?: { hostname?: string; nics?: Array<{ name: string; mac: string; ip?: string }> };
+    hardware?: { hostname?: string; nics?: Array<{ name: string; mac: string; ip?: string }> };
     poweredOn?: boolean;
   } & Record<string, unknown>;
 }
@@ -95,7 +96,9 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
 
   /** chooseHost: this machine's host if it has one, else a random eligible one (reused hosts first). */
   async function chooseHost(ctx: ReconcileContext, m: Metal3Machine, machine: Machine): Promise<Host | 'wait' | null> {
-    const hosts = (await listIn<Host>(ctx.client, K.bmh, m.metadata.namespace)).filter((h) => matchesSelector(h.metadata.labels, m.spec?.hostSelector));
+    const hosts = (await listIn<Host>(ctx.client, K.bmh, m.metadata.namespace)).filter((h) =>
+      matchesSelector(h.metadata.labels, m.spec?.hostSelector),
+    );
     const mine = hosts.find((h) => consumerIs(h, m));
     if (mine) return mine;
     const tmpl = await templateOf(ctx.client, m);
@@ -131,7 +134,12 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
       const before = structuredClone(host);
       host.spec = {
         ...(host.spec ?? {}),
-        consumerRef: { apiVersion: K.metal3Machine.apiVersion, kind: 'Metal3Machine', name: m.metadata.name, namespace: m.metadata.namespace },
+        consumerRef: {
+          apiVersion: K.metal3Machine.apiVersion,
+          kind: 'Metal3Machine',
+          name: m.metadata.name,
+          namespace: m.metadata.namespace,
+        },
       };
       const labels = { ...(host.metadata.labels ?? {}), [L.clusterName]: clusterName };
       delete labels[NODE_REUSE_LABEL];
@@ -141,7 +149,9 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
       const secret = host.spec.bmc?.credentialsName;
       if (secret) {
         await ctx.client
-          .patch({ ...K.secret, namespace: m.metadata.namespace, name: secret }, 'merge', { metadata: { labels: { [L.clusterName]: clusterName } } })
+          .patch({ ...K.secret, namespace: m.metadata.namespace, name: secret }, 'merge', {
+            metadata: { labels: { [L.clusterName]: clusterName } },
+          })
           .catch(() => undefined);
       }
       return host;
@@ -163,7 +173,15 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
             name: m.metadata.name,
             namespace: ns,
             labels: { [L.clusterName]: String(m.metadata.labels?.[L.clusterName] ?? '') },
-            ownerReferences: [{ apiVersion: String(m.apiVersion), kind: 'Metal3Machine', name: m.metadata.name, uid: String(m.metadata.uid), controller: true }],
+            ownerReferences: [
+              {
+                apiVersion: String(m.apiVersion),
+                kind: 'Metal3Machine',
+                name: m.metadata.name,
+                uid: String(m.metadata.uid),
+                controller: true,
+              },
+            ],
           },
           spec: { template: { name: dt } },
         },
@@ -178,7 +196,13 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     }
     const data = await getOrNull<Typed>(ctx.client, K.metal3Data, ns, rendered);
     if (!data || obj(data.status).ready !== true) {
-      condition(m, 'Metal3DataReady', false, 'WaitingForMetal3Data', String(obj(data?.status).errorMessage ?? `Metal3Data ${rendered} is not ready`));
+      condition(
+        m,
+        'Metal3DataReady',
+        false,
+        'WaitingForMetal3Data',
+        String(obj(data?.status).errorMessage ?? `Metal3Data ${rendered} is not ready`),
+      );
       return false;
     }
     const st = (m.status ?? {}) as Record<string, unknown>;
@@ -220,7 +244,8 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     const machine = await getOrNull<Machine>(ctx.client, K.machine, ns, mref.name);
     const clusterName = machine?.spec?.clusterName ?? m.metadata.labels?.[L.clusterName] ?? '';
     const cluster = clusterName ? await getOrNull<Cluster>(ctx.client, K.cluster, ns, clusterName) : null;
-    if (clusterName && m.metadata.labels?.[L.clusterName] !== clusterName) m.metadata.labels = { ...(m.metadata.labels ?? {}), [L.clusterName]: clusterName };
+    if (clusterName && m.metadata.labels?.[L.clusterName] !== clusterName)
+      m.metadata.labels = { ...(m.metadata.labels ?? {}), [L.clusterName]: clusterName };
     const hn = hostName(m);
     const host = hn ? await getOrNull<Host>(ctx.client, K.bmh, ns, hn) : null;
     if (cluster && isPaused(cluster, m)) {
@@ -286,7 +311,13 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     updateAddresses(m, h);
     const state = h.status?.provisioning?.state;
     if (state !== 'provisioned') {
-      condition(m, 'Ready', false, 'WaitingForBareMetalHostProvisioned', `BareMetalHost ${h.metadata.name} is ${state || 'not registered yet'}`);
+      condition(
+        m,
+        'Ready',
+        false,
+        'WaitingForBareMetalHostProvisioned',
+        `BareMetalHost ${h.metadata.name} is ${state || 'not registered yet'}`,
+      );
       return save({ requeueAfterMs: WAIT_MS });
     }
     // the providerID handshake with the workload Node
@@ -303,7 +334,12 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     return save();
   }
 
-  async function nodeHandshake(ctx: ReconcileContext, cluster: Cluster, h: Host, providerID: string): Promise<{ ok: boolean; why: string }> {
+  async function nodeHandshake(
+    ctx: ReconcileContext,
+    cluster: Cluster,
+    h: Host,
+    providerID: string,
+  ): Promise<{ ok: boolean; why: string }> {
     const w = await o.workload.get(cluster.metadata.namespace, cluster.metadata.name).catch(() => null);
     if (!w) return { ok: false, why: 'no kubeconfig for the workload cluster yet' };
     try {
@@ -313,7 +349,8 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
       if (byUuid.length > 1) return { ok: false, why: `more than one Node has label ${UUID_LABEL}=${h.metadata.uid}` };
       if (byUuid.length === 1) {
         const n = byUuid[0];
-        if (n.spec?.providerID && n.spec.providerID !== providerID) return { ok: false, why: `Node ${n.metadata?.name} has providerID ${n.spec.providerID}` };
+        if (n.spec?.providerID && n.spec.providerID !== providerID)
+          return { ok: false, why: `Node ${n.metadata?.name} has providerID ${n.spec.providerID}` };
         await w.patch({ apiVersion: 'v1', kind: 'Node', name: String(n.metadata?.name) }, 'strategic', { spec: { providerID } });
         return { ok: true, why: '' };
       }
@@ -324,7 +361,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
   }
 
   function updateAddresses(m: Metal3Machine, h: Host) {
-    const hw = h.status?.hardwareDetails;
+    const hw = h.status?.hardware;
     const addrs: Array<{ type: string; address: string }> = [];
     for (const nic of hw?.nics ?? []) if (nic.ip) addrs.push({ type: 'InternalIP', address: nic.ip });
     if (hw?.hostname) {
@@ -360,14 +397,17 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     spec.online = true;
     if (m.spec?.automatedCleaningMode) spec.automatedCleaningMode = m.spec.automatedCleaningMode;
     h.spec = spec as Host['spec'];
-    if (JSON.stringify(before.spec) !== JSON.stringify(h.spec)) await patchObject(ctx.client, before, h, { fieldManager: CAPM3_FIELD_MANAGER });
+    if (JSON.stringify(before.spec) !== JSON.stringify(h.spec))
+      await patchObject(ctx.client, before, h, { fieldManager: CAPM3_FIELD_MANAGER });
   }
 
   /** Keeps the live-updatable part of the host in step with the machine (cleaning mode). */
   async function syncHost(ctx: ReconcileContext, m: Metal3Machine, h: Host) {
     const mode = m.spec?.automatedCleaningMode;
     if (mode && h.spec?.automatedCleaningMode !== mode) {
-      await ctx.client.patch({ ...K.bmh, namespace: h.metadata.namespace, name: h.metadata.name }, 'merge', { spec: { automatedCleaningMode: mode } });
+      await ctx.client.patch({ ...K.bmh, namespace: h.metadata.namespace, name: h.metadata.name }, 'merge', {
+        spec: { automatedCleaningMode: mode },
+      });
     }
   }
 
@@ -375,16 +415,24 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
   async function pauseHost(ctx: ReconcileContext, h: Host, pause: boolean) {
     const a = h.metadata.annotations ?? {};
     if (pause && !(PAUSE_ANNOTATION in a)) {
-      const { hardwareDetails: _hw, ...status } = (h.status ?? {}) as Record<string, unknown>;
+      const { hardware: _hw, ...status } = (h.status ?? {}) as Record<string, unknown>;
       await ctx.client.patch({ ...K.bmh, namespace: h.metadata.namespace, name: h.metadata.name }, 'merge', {
         metadata: { annotations: { [PAUSE_ANNOTATION]: CAPM3_PAUSE_VALUE, [STATUS_ANNOTATION]: JSON.stringify(status) } },
       });
     } else if (!pause && a[PAUSE_ANNOTATION] === CAPM3_PAUSE_VALUE) {
-      await ctx.client.patch({ ...K.bmh, namespace: h.metadata.namespace, name: h.metadata.name }, 'merge', { metadata: { annotations: { [PAUSE_ANNOTATION]: null } } });
+      await ctx.client.patch({ ...K.bmh, namespace: h.metadata.namespace, name: h.metadata.name }, 'merge', {
+        metadata: { annotations: { [PAUSE_ANNOTATION]: null } },
+      });
     }
   }
 
-  async function reconcileDelete(ctx: ReconcileContext, m: Metal3Machine, h: Host | null, machine: Machine | null, cluster: Cluster | null): Promise<Result | undefined> {
+  async function reconcileDelete(
+    ctx: ReconcileContext,
+    m: Metal3Machine,
+    h: Host | null,
+    machine: Machine | null,
+    cluster: Cluster | null,
+  ): Promise<Result | undefined> {
     condition(m, 'Ready', false, 'Deleting');
     if (h && consumerIs(h, m)) {
       const before = structuredClone(h);
@@ -407,7 +455,8 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
         return { requeueAfterMs: 3_000 };
       }
       const tmpl = await templateOf(ctx.client, m);
-      const reuse = obj(tmpl?.spec).nodeReuse === true && cluster && !isDeleting(cluster) && machine ? await reuseName(ctx.client, machine) : undefined;
+      const reuse =
+        obj(tmpl?.spec).nodeReuse === true && cluster && !isDeleting(cluster) && machine ? await reuseName(ctx.client, machine) : undefined;
       const labels = { ...(h.metadata.labels ?? {}) };
       delete labels[L.clusterName];
       const annotations = { ...(h.metadata.annotations ?? {}) };
@@ -416,14 +465,22 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
       after.metadata.labels = reuse ? { ...labels, [NODE_REUSE_LABEL]: reuse } : labels;
       after.metadata.annotations = annotations;
       const s = { ...(h.spec ?? {}) };
-      if (reuse && cluster) s.consumerRef = { apiVersion: K.cluster.apiVersion, kind: 'Cluster', name: cluster.metadata.name, namespace: cluster.metadata.namespace };
+      if (reuse && cluster)
+        s.consumerRef = {
+          apiVersion: K.cluster.apiVersion,
+          kind: 'Cluster',
+          name: cluster.metadata.name,
+          namespace: cluster.metadata.namespace,
+        };
       else delete s.consumerRef;
       after.spec = s as Host['spec'];
       await patchObject(ctx.client, h, after, { fieldManager: CAPM3_FIELD_MANAGER });
       const secret = h.spec?.bmc?.credentialsName;
       if (secret) {
         await ctx.client
-          .patch({ ...K.secret, namespace: h.metadata.namespace, name: secret }, 'merge', { metadata: { labels: { [L.clusterName]: null } } })
+          .patch({ ...K.secret, namespace: h.metadata.namespace, name: secret }, 'merge', {
+            metadata: { labels: { [L.clusterName]: null } },
+          })
           .catch(() => undefined);
       }
       ctx.recorder.event(m, 'Normal', 'HostReleased', `Released BareMetalHost ${h.metadata.name}${reuse ? ` (kept for ${reuse})` : ''}`);

@@ -52,7 +52,12 @@ const unb64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString
  * (owned by `owner`). Two writers racing lose nothing: a create that finds the Secret made by the
  * other re-reads it.
  */
-export async function lookupOrGenerate(client: KubeClient, namespace: string, cluster: string, owner: KubeObject | null): Promise<ClusterCertificates> {
+export async function lookupOrGenerate(
+  client: KubeClient,
+  namespace: string,
+  cluster: string,
+  owner: KubeObject | null,
+): Promise<ClusterCertificates> {
   const out: Partial<ClusterCertificates> = {};
   for (const kind of Object.keys(SUFFIX) as Array<keyof ClusterCertificates>) {
     const name = `${cluster}-${SUFFIX[kind]}`;
@@ -71,7 +76,13 @@ export async function lookupOrGenerate(client: KubeClient, namespace: string, cl
             ...(owner
               ? {
                   ownerReferences: [
-                    { apiVersion: String(owner.apiVersion), kind: String(owner.kind), name: String(owner.metadata?.name), uid: String(owner.metadata?.uid), controller: true },
+                    {
+                      apiVersion: String(owner.apiVersion),
+                      kind: String(owner.kind),
+                      name: String(owner.metadata?.name),
+                      uid: String(owner.metadata?.uid),
+                      controller: true,
+                    },
                   ],
                 }
               : {}),

@@ -23,7 +23,12 @@ export interface ClusterFacts {
   dnsDomain?: string;
 }
 
-const strip = (o: Obj): Obj => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)));
+const strip = (o: Obj): Obj =>
+  Object.fromEntries(
+    Object.entries(o).filter(
+      ([, v]) => v !== undefined && !(typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0),
+    ),
+  );
 
 /** ClusterConfiguration as kubeadm reads it: the user's, completed from the Cluster. */
 export function clusterConfiguration(spec: KubeadmConfigSpec, c: ClusterFacts): Obj {
@@ -43,7 +48,10 @@ export function initConfiguration(spec: KubeadmConfigSpec): Obj {
   return { apiVersion: KUBEADM_API, kind: 'InitConfiguration', ...((spec.initConfiguration ?? {}) as Obj) };
 }
 
-export function joinConfiguration(spec: KubeadmConfigSpec, discovery: { apiServerEndpoint: string; token: string; caCertHashes: string[] }): Obj {
+export function joinConfiguration(
+  spec: KubeadmConfigSpec,
+  discovery: { apiServerEndpoint: string; token: string; caCertHashes: string[] },
+): Obj {
   const jc = (spec.joinConfiguration ?? {}) as Obj;
   const d = (jc.discovery ?? {}) as Obj;
   const bt = (d.bootstrapToken ?? {}) as Obj;
@@ -106,7 +114,8 @@ export function cloudConfig(b: BootstrapInput): string {
     path: '/run/cluster-api/placeholder',
     owner: 'root:root',
     permissions: '0640',
-    content: 'This placeholder file is used to create the /run/cluster-api sub directory in a way that is compatible with both Linux and Windows (mkdir -p /run/cluster-api does not work with Windows)',
+    content:
+      'This placeholder file is used to create the /run/cluster-api sub directory in a way that is compatible with both Linux and Windows (mkdir -p /run/cluster-api does not work with Windows)',
   });
   const kubeadm =
     b.command === 'init'

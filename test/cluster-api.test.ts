@@ -1,0 +1,125 @@
+// A whole cluster from metal3-dev-env's templates, end to end: kubectl applies the v1beta2 cluster,
+// control plane and worker templates; Cluster API, kubeadm and CAPM3 claim three emulated hosts,
+// Ironic provisions them, each installed OS runs its cloud-init (kubeadm init on the first, joins
+// after), and the workload cluster — reached with the `<cluster>-kubeconfig` Secret — lists three
+// Ready Nodes with metal3 providerIDs.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freeTcpPort } from '../devenv/stack.js';
+import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { substitute } from '../scenarios/format.js';
+import { type BmoStack, startBmoStack } from './helpers/bmo.js';
+
+const image = Buffer.alloc(1024 * 1024, 7);
+const sha = createHash('sha256').update(image).digest('hex');
+
+describe('Cluster API with CAPM3 on emulated hosts', { concurrency: 1 }, () => {
+  let s: BmoStack;
+  let port: number;
+  const k = (args: string[], input?: string) => s.k(args, input);
+  async function until<T>(
+    what: string,
+    f: () => Promise<T | undefined | false>,
+    ms = Number(process.env.CAPI_WAIT ?? 240_000),
+  ): Promise<T> {
+    const end = Date.now() + ms;
+    let last: unknown;
+    for (;;) {
+      try {
+        const v = await f();
+        if (v !== undefined && v !== false) return v as T;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() > end) {
+        const dump = await k(['get', '-n', 'metal3', 'cluster,kcp,md,ms,machines,m3m,bmh,m3d,ipclaim', '-o', 'wide']);
+        if (process.env.CAPI_DUMP) console.log((await k(['get', '-n', 'metal3', process.env.CAPI_DUMP, '-o', 'yaml'])).stdout);
+        if (process.env.CAPI_CONSOLE) for (const m of s.fleet.fleet.machines) console.log(m.name, m.state.console.slice(-40).join('\n'));
+        throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}\n${dump.stdout}\n${dump.stderr}`);
+      }
+      await sleep(500);
+    }
+  }
+
+  before(async () => {
+    s = await startBmoStack({ machines: 3, files: { '/node.img': image }, pollMs: 200 });
+    assert.equal((await k(['create', 'namespace', 'metal3'])).code, 0);
+    const r = await k(['apply', '-f', '-'], fleetManifests(s.fleet.addrs, { protocol: 'redfish-virtualmedia', namespace: 'metal3' }));
+    assert.equal(r.code, 0, r.stderr);
+    for (const a of s.fleet.addrs) {
+      await until(`${a.name} available`, async () => (await s.host(a.name, 'metal3')).status?.provisioning?.state === 'available');
+    }
+    port = await freeTcpPort();
+  });
+  after(async () => s?.close());
+
+  it('provisions 1 control plane + 2 workers from the v1beta2 templates, Nodes Ready', async () => {
+    const vars: Record<string, string> = {
+      NAMESPACE: 'metal3',
+      CLUSTER_NAME: 'test1',
+      SERVICE_CIDR: '10.96.0.0/12',
+      POD_CIDR: '192.168.0.0/18',
+      CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
+      CLUSTER_APIENDPOINT_PORT: String(port),
+      IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
+      IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
+      BARE_METAL_PROVISIONER_CIDR: '24',
+      IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
+      IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
+      EXTERNAL_SUBNET_V4_PREFIX: '24',
+      EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
+      MAX_SURGE_VALUE: '1',
+      CONTROL_PLANE_MACHINE_COUNT: '1',
+      WORKER_MACHINE_COUNT: '2',
+      KUBERNETES_VERSION: 'v1.36.0',
+      NODE_DRAIN_TIMEOUT: '0',
+      SSH_PUB_KEY_CONTENT: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFerriteTestKey ferrite@test',
+      IMAGE_URL: `${s.files.url}/node.img`,
+      IMAGE_CHECKSUM: sha,
+      IMAGE_CHECKSUM_TYPE: 'sha256',
+      IMAGE_FORMAT: 'raw',
+    };
+    const text = ['cluster.yaml', 'controlplane.yaml', 'workers.yaml']
+      .map((f) => substitute(readFileSync(new URL(`../scenarios/templates/v1beta2/${f}`, import.meta.url), 'utf8'), vars, f))
+      .join('\n---\n');
+    const r = await k(['apply', '-f', '-'], text);
+    assert.equal(r.code, 0, r.stderr);
+    await until('3 machines Running', async () => {
+      const out = await k(['get', '-n', 'metal3', 'machines', '-o', 'jsonpath={.items[*].status.phase}']);
+      const phases = out.stdout.split(/\s+/).filter(Boolean);
+      return phases.length === 3 && phases.every((p) => p === 'Running');
+    });
+    const secret = await k(['get', '-n', 'metal3', 'secret', 'test1-kubeconfig', '-o', 'jsonpath={.data.value}']);
+    assert.equal(secret.code, 0, secret.stderr);
+    const kc = join(s.api.dir, 'test1.kubeconfig');
+    writeFileSync(kc, Buffer.from(secret.stdout, 'base64'));
+    const nodes = await until('3 Ready nodes', async () => {
+      const out = await k(['--kubeconfig', kc, 'get', 'nodes', '-o', 'json']);
+      const items = (JSON.parse(out.stdout).items ?? []) as Array<{
+        spec: { providerID?: string };
+        status: { conditions: Array<{ type: string; status: string }> };
+      }>;
+      return items.length === 3 && items.every((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))
+        ? items
+        : undefined;
+    });
+    for (const n of nodes) assert.match(String(n.spec.providerID), /^metal3:\/\/metal3\/node-\d+\/test1-/);
+    const cp = await k(['--kubeconfig', kc, 'get', 'nodes', '-l', 'node-role.kubernetes.io/control-plane', '-o', 'name']);
+    assert.equal(cp.stdout.trim().split('\n').length, 1);
+    const kcp = JSON.parse((await k(['get', '-n', 'metal3', 'kcp', 'test1', '-o', 'json'])).stdout);
+    assert.equal(kcp.status.initialization.controlPlaneInitialized, true);
+    const cl = await until('cluster Available', async () => {
+      const c = JSON.parse((await k(['get', '-n', 'metal3', 'cluster', 'test1', '-o', 'json'])).stdout);
+      return c.status?.conditions?.some((x: { type: string; status: string }) => x.type === 'Available' && x.status === 'True')
+        ? c
+        : undefined;
+    });
+    assert.equal(cl.status.phase, 'Provisioned');
+    const ips = await k(['get', '-n', 'metal3', 'ipaddresses.ipam.metal3.io', '-o', 'name']);
+    assert.equal(ips.stdout.trim().split('\n').length, 6, 'two addresses (provisioning and external) per machine');
+  });
+});
