@@ -22,6 +22,7 @@ const targetShape = {
   name: z.string().optional(),
   names: z.array(z.string()).min(1).optional(),
   all: z.boolean().optional().describe('every object of the kind in the namespace'),
+  cluster: z.string().optional().describe("read from this Cluster's workload cluster (its <cluster>-kubeconfig Secret)"),
 };
 const matchShape = {
   field: z.string().describe('kubectl-style JSONPath, e.g. .status.provisioning.state'),
@@ -58,7 +59,14 @@ const matcher = z
   });
 
 const waitStep = z
-  .object({ ...targetShape, ...matchShape, field: z.string().optional(), timeout: duration.default(300_000), gone: z.boolean().optional() })
+  .object({
+    ...targetShape,
+    ...matchShape,
+    field: z.string().optional(),
+    timeout: duration.default(300_000),
+    gone: z.boolean().optional(),
+    count: z.number().int().min(0).optional().describe('with all: true, also wait until exactly this many objects exist'),
+  })
   .strict()
   .superRefine((v, ctx) => {
     oneTarget(v, ctx);
@@ -209,8 +217,7 @@ export function parseScenario(text: string, file = 'scenario'): Scenario {
   throw new ScenarioError(lines.join('\n'));
 }
 
-/** Replaces ${VAR}; an unknown variable is an error naming it. */
-/** `${VAR}` and metal3-dev-env's `${ VAR }` are both replaced. */
+/** Replaces `${VAR}` (and metal3-dev-env's `${ VAR }`); an unknown variable is an error naming it. */
 export function substitute(text: string, vars: Record<string, string>, where: string): string {
   return text.replace(/\$\{ ?([A-Za-z_][A-Za-z0-9_]*) ?\}/g, (_, k: string) => {
     const v = vars[k];

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JSONPath } from 'jsonpath-plus';
 import { parseAllDocuments, stringify } from 'yaml';
-import { restartComponent, type StackState, stopStack } from '../devenv/stack.js';
+import { freeTcpPort, restartComponent, type StackState, stopStack } from '../devenv/stack.js';
 import { applyObject, devUp, ensureNamespace, fleetAddresses } from '../devenv/up.js';
 import { IpmiClient } from '../lib/ipmi/client.js';
 import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
@@ -42,9 +42,32 @@ const KNOWN: Record<string, string> = {
   ConfigMap: 'v1',
   Namespace: 'v1',
   Event: 'v1',
+  Node: 'v1',
+  Pod: 'v1',
+  Cluster: 'cluster.x-k8s.io/v1beta2',
+  Machine: 'cluster.x-k8s.io/v1beta2',
+  MachineSet: 'cluster.x-k8s.io/v1beta2',
+  MachineDeployment: 'cluster.x-k8s.io/v1beta2',
+  MachineHealthCheck: 'cluster.x-k8s.io/v1beta2',
+  KubeadmConfig: 'bootstrap.cluster.x-k8s.io/v1beta2',
+  KubeadmConfigTemplate: 'bootstrap.cluster.x-k8s.io/v1beta2',
+  KubeadmControlPlane: 'controlplane.cluster.x-k8s.io/v1beta2',
+  Metal3Cluster: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  Metal3Machine: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  Metal3MachineTemplate: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  Metal3DataTemplate: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  Metal3Data: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  Metal3DataClaim: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  Metal3Remediation: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  Metal3RemediationTemplate: 'infrastructure.cluster.x-k8s.io/v1beta2',
+  IPPool: 'ipam.metal3.io/v1alpha1',
+  IPClaim: 'ipam.metal3.io/v1alpha1',
+  IPAddress: 'ipam.metal3.io/v1alpha1',
+  IPAddressClaim: 'ipam.cluster.x-k8s.io/v1beta2',
 };
 const CLUSTER_SCOPED = new Set([
   'Namespace',
+  'Node',
   'CustomResourceDefinition',
   'ClusterRole',
   'ClusterRoleBinding',
@@ -52,7 +75,20 @@ const CLUSTER_SCOPED = new Set([
   'MutatingWebhookConfiguration',
 ]);
 
-type Tgt = { apiVersion?: string; kind: string; namespace?: string; name?: string; names?: string[]; all?: boolean };
+type Tgt = { apiVersion?: string; kind: string; namespace?: string; name?: string; names?: string[]; all?: boolean; cluster?: string };
+
+/** The client a target reads with: the management cluster's, or a workload cluster's from its kubeconfig Secret. */
+async function clientFor(client: KubeClient, t: Tgt, ns: string): Promise<KubeClient> {
+  if (!t.cluster) return client;
+  const s = await client
+    .get<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', t.namespace ?? ns, `${t.cluster}-kubeconfig`)
+    .catch((e: unknown) => {
+      if (isNotFound(e)) return null;
+      throw e;
+    });
+  if (!s?.data?.value) throw new ScenarioError(`cluster ${t.cluster} has no kubeconfig Secret ${t.cluster}-kubeconfig yet`);
+  return KubeClient.fromString(Buffer.from(s.data.value, 'base64').toString('utf8'));
+}
 
 /** kubectl-style JSONPath (`.status.x`, `{.status.x}`) → the value, or undefined. */
 export function readField(obj: unknown, field: string): unknown {
@@ -124,7 +160,9 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
     state = up.state;
     const client = KubeClient.fromFile(state.kubeconfig);
     await ensureNamespace(client, ns);
-    vars = buildVars(sc.vars, state, files.url, served);
+    // a loopback port nothing listens on: a workload cluster's control plane endpoint
+    const freePort = process.env.FREE_PORT ?? String(await freeTcpPort());
+    vars = buildVars(sc.vars, state, files.url, served, freePort);
 
     // watch every field a sequence expectation follows, from the start
     for (const e of sc.expect) {
@@ -229,21 +267,23 @@ async function runStep(step: Step, c: StepCtx): Promise<void> {
   }
   if (step.delete) {
     const d = step.delete;
-    const refs = await resolveTargets(c.client, d, c.ns);
+    const dc = await clientFor(c.client, d, c.ns);
+    const refs = await resolveTargets(dc, d, c.ns);
     for (const ref of refs) {
       try {
-        await c.client.delete(ref);
+        await dc.delete(ref);
         c.tl(`deleted ${ref.kind}/${ref.name}`);
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
     }
-    if (d.wait) await waitGone(c.client, refs, 300_000, c.tl);
+    if (d.wait) await waitGone(dc, refs, 300_000, c.tl);
     return;
   }
   if (step.assert) {
-    for (const ref of await resolveTargets(c.client, step.assert, c.ns)) {
-      const obj = await c.client.get(ref.apiVersion, ref.kind, ref.namespace, ref.name);
+    const ac = await clientFor(c.client, step.assert, c.ns);
+    for (const ref of await resolveTargets(ac, step.assert, c.ns)) {
+      const obj = await ac.get(ref.apiVersion, ref.kind, ref.namespace, ref.name);
       const v = readField(obj, step.assert.field);
       if (!matches(v, step.assert))
         throw new ScenarioError(`${ref.kind}/${ref.name}: expected ${describeMatch(step.assert)}, got ${JSON.stringify(v ?? null)}`);
@@ -252,31 +292,48 @@ async function runStep(step: Step, c: StepCtx): Promise<void> {
   }
   if (step.wait) {
     const w = step.wait;
-    const refs = await resolveTargets(c.client, w, c.ns);
-    if (!refs.length) throw new ScenarioError(`no ${w.kind} matched the wait in namespace ${w.namespace ?? c.ns}`);
-    if (w.gone) return waitGone(c.client, refs, w.timeout, c.tl);
     const end = Date.now() + w.timeout;
     const seen = new Map<string, string>();
-    const pending = new Set(refs.map((r) => r.name));
+    let lastError = '';
     for (;;) {
-      for (const ref of refs) {
-        if (!pending.has(ref.name)) continue;
-        let v: unknown;
-        try {
-          v = readField(await c.client.get(ref.apiVersion, ref.kind, ref.namespace, ref.name), w.field as string);
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-          v = undefined;
+      // a workload cluster that does not answer yet, or `all` objects still being created, are waited for
+      let done = false;
+      try {
+        const wc = await clientFor(c.client, w, c.ns);
+        const refs = await resolveTargets(wc, w, c.ns);
+        if (w.gone) return await waitGone(wc, refs, Math.max(1, end - Date.now()), c.tl);
+        let pending = 0;
+        for (const ref of refs) {
+          let v: unknown;
+          try {
+            v = readField(await wc.get(ref.apiVersion, ref.kind, ref.namespace, ref.name), w.field as string);
+          } catch (e) {
+            if (!isNotFound(e)) throw e;
+            v = undefined;
+          }
+          const j = JSON.stringify(v ?? null);
+          if (seen.get(ref.name) !== j) c.tl(`${ref.kind}/${ref.name} ${w.field} = ${j}`);
+          seen.set(ref.name, j);
+          if (!matches(v, w)) pending++;
         }
-        const j = JSON.stringify(v ?? null);
-        if (seen.get(ref.name) !== j) c.tl(`${ref.kind}/${ref.name} ${w.field} = ${j}`);
-        seen.set(ref.name, j);
-        if (matches(v, w)) pending.delete(ref.name);
+        const enough = w.count === undefined ? refs.length > 0 : refs.length === w.count;
+        if (!enough && (w.count !== undefined || !w.all))
+          lastError = `${refs.length} ${w.kind} objects${w.count !== undefined ? `, want ${w.count}` : ''}`;
+        if (!enough && w.all && w.count === undefined) lastError = `no ${w.kind} in namespace ${w.namespace ?? c.ns} yet`;
+        done = enough && pending === 0;
+        if (done) return;
+        if (enough)
+          lastError = [...seen]
+            .filter(([n]) => refs.some((r) => r.name === n))
+            .map(([n, v]) => `${n} (${v})`)
+            .join(', ');
+      } catch (e) {
+        if (!(e instanceof ScenarioError) && !(e instanceof Error && /ECONNREFUSED|no answer/.test(e.message))) throw e;
+        lastError = (e as Error).message;
       }
-      if (!pending.size) return;
       if (Date.now() > end) {
         throw new ScenarioError(
-          `timed out after ${w.timeout / 1000}s waiting for ${describeMatch(w)}; still waiting for ${[...pending].map((n) => `${n} (${seen.get(n)})`).join(', ')}`,
+          `timed out after ${w.timeout / 1000}s waiting for ${describeMatch(w)}; ${lastError ? `still: ${lastError}` : ''}`,
         );
       }
       await sleep(250);
@@ -359,8 +416,14 @@ function substituteAll<T>(v: T, vars: Record<string, string>, where: string): T 
   return v;
 }
 
-function buildVars(own: Record<string, string>, s: StackState, filesUrl: string, served: Map<string, Buffer>): Record<string, string> {
-  const v: Record<string, string> = { NAMESPACE: '', IRONIC_URL: s.ironicUrl, FILES_URL: filesUrl };
+function buildVars(
+  own: Record<string, string>,
+  s: StackState,
+  filesUrl: string,
+  served: Map<string, Buffer>,
+  freePort: string,
+): Record<string, string> {
+  const v: Record<string, string> = { NAMESPACE: '', IRONIC_URL: s.ironicUrl, FILES_URL: filesUrl, FREE_PORT: freePort };
   v.NAMESPACE = s.namespace;
   const key = (n: string) => n.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
   for (const [name, buf] of served) {
@@ -379,7 +442,8 @@ function buildVars(own: Record<string, string>, s: StackState, filesUrl: string,
     v[`${k}_BOOT_MAC`] = a.bootMac;
   }
   // the scenario's own values last, each overridable from the environment
-  for (const [k, x] of Object.entries(own)) v[k] = process.env[k] ?? x;
+  // (a value may use the built-in variables: IMAGE_URL: ${DISK_IMG_URL})
+  for (const [k, x] of Object.entries(own)) v[k] = substitute(process.env[k] ?? x, v, `vars.${k}`);
   return v;
 }
 
