@@ -93,8 +93,13 @@ export const stepSchema = z
     wait: waitStep.optional(),
     assert: matcher.optional(),
     fault: z
-      .object({ machine: z.string(), type: z.enum(['power-cut']) })
+      .object({
+        machine: z.string().optional(),
+        clusterMachine: z.string().optional().describe('a label selector: the host of the first (by name) Cluster API Machine it selects'),
+        type: z.enum(['power-cut', 'disk-failure']),
+      })
       .strict()
+      .refine((f) => Boolean(f.machine) !== Boolean(f.clusterMachine), 'a fault names exactly one of machine or clusterMachine')
       .optional(),
     restart: z
       .object({

@@ -255,7 +255,22 @@ async function runStep(step: Step, c: StepCtx): Promise<void> {
     c.tl(`${step.restart.component} healthy again`);
     return;
   }
-  if (step.fault) return powerCut(c.state, step.fault.machine, c.tl);
+  if (step.fault) {
+    let machine = step.fault.machine;
+    if (step.fault.clusterMachine) {
+      // the emulated machine behind a Cluster API Machine: Machine → Metal3Machine → its BareMetalHost
+      const ms = (await c.client.list<KubeObject & { spec?: { infrastructureRef?: { name?: string } } }>(KNOWN.Machine, 'Machine', c.ns, `labelSelector=${encodeURIComponent(step.fault.clusterMachine)}`)).items
+        .filter((m) => !m.metadata?.deletionTimestamp)
+        .sort((x, y) => String(x.metadata?.name).localeCompare(String(y.metadata?.name)));
+      if (!ms.length) throw new ScenarioError(`no Machine matches ${step.fault.clusterMachine}`);
+      const m3m = await c.client.get(KNOWN.Metal3Machine, 'Metal3Machine', c.ns, String(ms[0].spec?.infrastructureRef?.name));
+      const host = m3m.metadata?.annotations?.['metal3.io/BareMetalHost'];
+      if (!host) throw new ScenarioError(`Machine ${ms[0].metadata?.name} has no host yet`);
+      machine = host.slice(host.indexOf('/') + 1);
+      c.tl(`Machine ${ms[0].metadata?.name} runs on ${machine}`);
+    }
+    return powerCut(c.state, String(machine), c.tl, step.fault.type);
+  }
   if (step.patch) {
     const p = step.patch;
     const patch = p.patch;
@@ -483,9 +498,10 @@ function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; close():
  * A power cut: Redfish machines take the emulator's OEM power-cut action; a machine with only
  * an IPMI BMC is cut with Chassis Control "power down" (the BMC has no gentler or harsher way).
  */
-async function powerCut(s: StackState, machine: string, tl: (w: string) => void): Promise<void> {
+async function powerCut(s: StackState, machine: string, tl: (w: string) => void, type: 'power-cut' | 'disk-failure' = 'power-cut'): Promise<void> {
   const a = fleetAddresses(s).addrs.find((x) => x.name === machine);
   if (!a) throw new ScenarioError(`no machine named ${machine} in the fleet`);
+  if (type === 'disk-failure' && !a.redfish && !a.redfishVirtualMedia) throw new ScenarioError(`disk-failure needs a Redfish BMC; ${machine} has none`);
   if (!a.redfish && !a.redfishVirtualMedia && a.ipmi) {
     const u = new URL(a.ipmi);
     const c = new IpmiClient({ host: u.hostname, port: Number(u.port || 623), username: a.username, password: a.password });
@@ -499,7 +515,8 @@ async function powerCut(s: StackState, machine: string, tl: (w: string) => void)
     return;
   }
   // the system's own Redfish URL, without the BMO scheme prefix (redfish+https:// → https://)
-  const url = `${String(a.redfish ?? a.redfishVirtualMedia).replace(/^[a-z-]+\+/, '')}/Actions/Oem/Ferrite.PowerCut`;
+  const action = type === 'disk-failure' ? 'Ferrite.DiskFailure' : 'Ferrite.PowerCut';
+  const url = `${String(a.redfish ?? a.redfishVirtualMedia).replace(/^[a-z-]+\+/, '')}/Actions/Oem/${action}`;
   const status = await new Promise<number>((res, rej) => {
     const req = (url.startsWith('https:') ? httpsRequest : http.request)(
       url,
@@ -519,8 +536,8 @@ async function powerCut(s: StackState, machine: string, tl: (w: string) => void)
     req.on('error', rej);
     req.end('{}');
   });
-  if (status >= 300) throw new ScenarioError(`power cut on ${machine} refused by its BMC: HTTP ${status}`);
-  tl(`power cut on ${machine}`);
+  if (status >= 300) throw new ScenarioError(`${type} on ${machine} refused by its BMC: HTTP ${status}`);
+  tl(`${type} on ${machine}`);
 }
 
 async function checkExpectation(client: KubeClient, e: Expectation, ns: string, observed: ScenarioReport['observed']): Promise<void> {

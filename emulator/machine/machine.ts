@@ -578,6 +578,12 @@ export class Machine extends EventEmitter {
     this.changed('disk');
   }
 
+  /** A failed boot disk: what was installed no longer boots. */
+  failBootDisk(): void {
+    if (this.state.installedImage) this.state.installedImage = { ...this.state.installedImage, bootable: false };
+    this.changed('disk');
+  }
+
   eraseDisks(): void {
     const cd = this.state.installedImage?.configDrive;
     if (cd) rmSync(cd, { force: true });
