@@ -14,37 +14,50 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
     .option('--data-dir <dir>', 'keep the stack state and logs here (default: a temp dir, removed after a pass)')
     .option('--report-dir <dir>', 'where the JSON report and JUnit XML go', 'scenario-reports')
     .option('--keep', 'leave the stack running afterwards (stop it with ferrite dev down --data-dir DIR)')
-    .action(async (file: string, o: { kubeconfig?: string; dataDir?: string; reportDir: string; keep?: boolean }) => {
-      const loaded = (() => {
-        try {
-          return loadScenario(file);
-        } catch (e) {
-          throw fail((e as Error).message, 2);
-        }
-      })();
-      const started = Date.now();
-      const r = await runScenario(loaded, {
-        kubeconfig: o.kubeconfig,
-        dataDir: o.dataDir,
-        keep: o.keep,
-        progress: (l) => process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${l}\n`),
-      });
-      const out = writeReports(resolve(o.reportDir), r);
-      const passed = r.steps.filter((s) => s.status === 'passed').length + r.expectations.filter((e) => e.status === 'passed').length;
-      const failed =
-        r.steps.filter((s) => s.status === 'failed').length +
-        r.expectations.filter((e) => e.status === 'failed').length +
-        (r.setup.error ? 1 : 0);
-      if (r.setup.error) process.stdout.write(`setup failed: ${r.setup.error}\n`);
-      for (const e of r.expectations)
+    .option('--chaos-kills <n>', 'SIGKILL the controllers N times at random moments during the steps (they are restarted)', '0')
+    .option('--chaos-seed <n>', 'seed for the chaos moments (same seed, same moments)', '1')
+    .action(
+      async (
+        file: string,
+        o: { kubeconfig?: string; dataDir?: string; reportDir: string; keep?: boolean; chaosKills: string; chaosSeed: string },
+      ) => {
+        const kills = Number(o.chaosKills);
+        const seed = Number(o.chaosSeed);
+        if (!Number.isInteger(kills) || kills < 0) throw fail(`--chaos-kills must be a whole number, not "${o.chaosKills}"`, 2);
+        if (!Number.isInteger(seed)) throw fail(`--chaos-seed must be a whole number, not "${o.chaosSeed}"`, 2);
+        if (kills > 0 && o.kubeconfig) throw fail('--chaos-kills needs the embedded stack (it restarts the controllers it runs)', 2);
+        const loaded = (() => {
+          try {
+            return loadScenario(file);
+          } catch (e) {
+            throw fail((e as Error).message, 2);
+          }
+        })();
+        const started = Date.now();
+        const r = await runScenario(loaded, {
+          kubeconfig: o.kubeconfig,
+          dataDir: o.dataDir,
+          keep: o.keep,
+          ...(kills > 0 ? { chaos: { kills, seed } } : {}),
+          progress: (l) => process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${l}\n`),
+        });
+        const out = writeReports(resolve(o.reportDir), r);
+        const passed = r.steps.filter((s) => s.status === 'passed').length + r.expectations.filter((e) => e.status === 'passed').length;
+        const failed =
+          r.steps.filter((s) => s.status === 'failed').length +
+          r.expectations.filter((e) => e.status === 'failed').length +
+          (r.setup.error ? 1 : 0);
+        if (r.setup.error) process.stdout.write(`setup failed: ${r.setup.error}\n`);
+        for (const e of r.expectations)
+          process.stdout.write(
+            `  ${e.status === 'passed' ? 'ok  ' : e.status === 'failed' ? 'FAIL' : 'skip'}  expect ${e.description}${e.error ? `: ${e.error}` : ''}\n`,
+          );
         process.stdout.write(
-          `  ${e.status === 'passed' ? 'ok  ' : e.status === 'failed' ? 'FAIL' : 'skip'}  expect ${e.description}${e.error ? `: ${e.error}` : ''}\n`,
+          `scenario ${r.scenario}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)}s — ${passed} passed, ${failed} failed\nreports: ${out.json}  ${out.junit}\n`,
         );
-      process.stdout.write(
-        `scenario ${r.scenario}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)}s — ${passed} passed, ${failed} failed\nreports: ${out.json}  ${out.junit}\n`,
-      );
-      if (r.status !== 'passed') throw fail(`scenario ${r.scenario} failed`, 1);
-    });
+        if (r.status !== 'passed') throw fail(`scenario ${r.scenario} failed`, 1);
+      },
+    );
   sc.command('check')
     .description('Parse and validate a scenario file without running it')
     .argument('<file>', 'scenario file')

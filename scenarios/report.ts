@@ -31,6 +31,8 @@ export interface ScenarioReport {
   expectations: Array<{ description: string; status: 'passed' | 'failed' | 'skipped'; error?: string }>;
   /** every value change the runner observed for watched fields */
   observed: Array<{ at: number; object: string; field: string; value: unknown }>;
+  /** controller kills the run made with --chaos-kills (when, and which step was running) */
+  chaos?: Array<{ at: number; step: number; what: string }>;
 }
 
 const esc = (s: string) =>

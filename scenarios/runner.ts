@@ -13,6 +13,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { parseAllDocuments, stringify } from 'yaml';
 import { freeTcpPort, restartComponent, type StackState, stopStack } from '../devenv/stack.js';
 import { applyObject, devUp, ensureNamespace, fleetAddresses } from '../devenv/up.js';
+import { Rng } from '../emulator/machine/rng.js';
 import { IpmiClient } from '../lib/ipmi/client.js';
 import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { Informer } from '../provider/kube/informer.js';
@@ -27,6 +28,8 @@ export interface RunOptions {
   /** leave the stack running after the run */
   keep?: boolean;
   progress?: (line: string) => void;
+  /** SIGKILL (and restart) the controllers this many times, at seeded random moments during the steps */
+  chaos?: { kills: number; seed: number; minGapMs?: number; maxGapMs?: number };
 }
 
 const KNOWN: Record<string, string> = {
@@ -130,6 +133,8 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
   let state: StackState | undefined;
   let files: { url: string; close(): Promise<void> } | undefined;
   const watchers: Informer[] = [];
+  const chaosStop = new AbortController();
+  let chaosLoop: Promise<void> = Promise.resolve();
   let vars: Record<string, string> = {};
   try {
     // ---- setup
@@ -185,9 +190,32 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
     for (const [i, m] of sc.manifests.entries()) await applySource(client, m, loaded.dir, vars, ns, `manifests[${i}]`);
     report.setup.durationMs = at();
 
+    // ---- chaos: the controllers die at seeded random moments and come back, as a crash loop would
+    let currentStep = 0;
+    if (o.chaos && o.chaos.kills > 0) {
+      const rng = new Rng(o.chaos.seed);
+      const min = o.chaos.minGapMs ?? 10_000;
+      const max = o.chaos.maxGapMs ?? 45_000;
+      const st = state;
+      report.chaos = [];
+      chaosLoop = (async () => {
+        for (let n = 1; n <= (o.chaos?.kills ?? 0) && !chaosStop.signal.aborted; n++) {
+          try {
+            await sleep(min + rng.next() * (max - min), undefined, { signal: chaosStop.signal });
+          } catch {
+            return;
+          }
+          await restartComponent(st, 'controllers', 'SIGKILL');
+          report.chaos?.push({ at: at(), step: currentStep, what: `SIGKILL controllers (${n}/${o.chaos?.kills})` });
+          say(`  chaos: SIGKILL controllers (${n}/${o.chaos?.kills}), restarted`);
+        }
+      })();
+    }
+
     // ---- steps
     for (const [i, step] of sc.steps.entries()) {
       const r = report.steps[i];
+      currentStep = i;
       r.startedAt = at();
       r.status = 'failed';
       const tl = (what: string) => r.timeline.push({ at: at(), what });
@@ -226,6 +254,8 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
     report.setup.durationMs = at();
     report.status = 'failed';
   } finally {
+    chaosStop.abort();
+    await chaosLoop;
     for (const w of watchers) w.stop();
     await files?.close();
     if (state && !o.keep) await stopStack(state);
@@ -259,7 +289,14 @@ async function runStep(step: Step, c: StepCtx): Promise<void> {
     let machine = step.fault.machine;
     if (step.fault.clusterMachine) {
       // the emulated machine behind a Cluster API Machine: Machine → Metal3Machine → its BareMetalHost
-      const ms = (await c.client.list<KubeObject & { spec?: { infrastructureRef?: { name?: string } } }>(KNOWN.Machine, 'Machine', c.ns, `labelSelector=${encodeURIComponent(step.fault.clusterMachine)}`)).items
+      const ms = (
+        await c.client.list<KubeObject & { spec?: { infrastructureRef?: { name?: string } } }>(
+          KNOWN.Machine,
+          'Machine',
+          c.ns,
+          `labelSelector=${encodeURIComponent(step.fault.clusterMachine)}`,
+        )
+      ).items
         .filter((m) => !m.metadata?.deletionTimestamp)
         .sort((x, y) => String(x.metadata?.name).localeCompare(String(y.metadata?.name)));
       if (!ms.length) throw new ScenarioError(`no Machine matches ${step.fault.clusterMachine}`);
@@ -498,10 +535,16 @@ function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; close():
  * A power cut: Redfish machines take the emulator's OEM power-cut action; a machine with only
  * an IPMI BMC is cut with Chassis Control "power down" (the BMC has no gentler or harsher way).
  */
-async function powerCut(s: StackState, machine: string, tl: (w: string) => void, type: 'power-cut' | 'disk-failure' = 'power-cut'): Promise<void> {
+async function powerCut(
+  s: StackState,
+  machine: string,
+  tl: (w: string) => void,
+  type: 'power-cut' | 'disk-failure' = 'power-cut',
+): Promise<void> {
   const a = fleetAddresses(s).addrs.find((x) => x.name === machine);
   if (!a) throw new ScenarioError(`no machine named ${machine} in the fleet`);
-  if (type === 'disk-failure' && !a.redfish && !a.redfishVirtualMedia) throw new ScenarioError(`disk-failure needs a Redfish BMC; ${machine} has none`);
+  if (type === 'disk-failure' && !a.redfish && !a.redfishVirtualMedia)
+    throw new ScenarioError(`disk-failure needs a Redfish BMC; ${machine} has none`);
   if (!a.redfish && !a.redfishVirtualMedia && a.ipmi) {
     const u = new URL(a.ipmi);
     const c = new IpmiClient({ host: u.hostname, port: Number(u.port || 623), username: a.username, password: a.password });

@@ -3,6 +3,7 @@
 // CRD schemas and CAPM3's validating webhooks reject what upstream rejects, with its messages.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { type BmoStack, startBmoStack } from './helpers/bmo.js';
 
@@ -142,5 +143,44 @@ spec: {}
 `,
       /spec\.controlPlaneEndpoint: Invalid value: .*is required/,
     );
+  });
+
+  it('serves CRD conversion as a ConversionReview webhook for clusters that call one', async () => {
+    const review = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'ConversionReview',
+      request: {
+        uid: 'u-1',
+        desiredAPIVersion: 'infrastructure.cluster.x-k8s.io/v1beta1',
+        objects: [
+          {
+            apiVersion: 'infrastructure.cluster.x-k8s.io/v1beta2',
+            kind: 'Metal3MachineTemplate',
+            metadata: { name: 'x', namespace: 'metal3', uid: 'abc' },
+            spec: { template: { spec: { image: { url: 'http://x/i.img', checksum: 'c', checksumType: 'sha256', diskFormat: 'qcow2' } } } },
+          },
+        ],
+      },
+    };
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        `${s.op.webhook?.url}/convert`,
+        { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let t = '';
+          res.on('data', (c) => {
+            t += c;
+          });
+          res.on('end', () => resolve(t));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(review));
+    });
+    const out = JSON.parse(body);
+    assert.equal(out.response.uid, 'u-1');
+    assert.equal(out.response.result.status, 'Success');
+    assert.equal(out.response.convertedObjects[0].apiVersion, 'infrastructure.cluster.x-k8s.io/v1beta1');
+    assert.equal(out.response.convertedObjects[0].spec.template.spec.image.format, 'qcow2');
   });
 });

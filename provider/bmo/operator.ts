@@ -1,7 +1,9 @@
 // The Bare Metal Operator's process: a controller manager with the BareMetalHost reconciler,
 // the BMH validating webhook, and the Ironic client — what `ferrite controllers` runs.
 import type { Logger } from 'pino';
+import { converters } from '../api/index.js';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import { contextFromCrds } from '../api/versioning.js';
 import { addClusterApiControllers } from '../capi/controllers.js';
 import { CAPM3_WEBHOOKS } from '../capm3/validation.js';
 import { IPPOOL, ipPoolController } from '../ipam/ippool-controller.js';
@@ -129,8 +131,20 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   if (o.clusterApi !== false) addClusterApiControllers(manager, o.client);
   let webhook: WebhookServer | undefined;
   if (o.webhook) {
+    // CRD conversion for clusters that call webhooks (the embedded server converts in-process)
+    const convert = async (objects: KubeObject[], to: string) => {
+      const crds = (await o.client.list<KubeObject>('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).items as unknown as Array<
+        Record<string, unknown>
+      >;
+      const byGroup = converters(contextFromCrds(() => crds));
+      return objects.map((x) => {
+        const conv = byGroup.get(String(x.apiVersion).split('/')[0]);
+        return (conv ? conv(x as Record<string, unknown>, to) : { ...x, apiVersion: to }) as KubeObject;
+      });
+    };
     webhook = await startWebhookServer({
       ...o.webhook,
+      convert,
       validators: {
         [WEBHOOK_PATH]: (r) => {
           if (r.operation === 'DELETE' || !r.object) return [];

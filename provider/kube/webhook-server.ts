@@ -25,14 +25,43 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
+/** Converts a ConversionReview request's objects to desiredAPIVersion. */
+export type Converter = (objects: KubeObject[], desiredAPIVersion: string) => Promise<KubeObject[]>;
+
 export async function startWebhookServer(o: {
   host: string;
   port: number;
   certDir: string;
   validators: Record<string, Validator>;
+  /** serve CRD conversion (ConversionReview v1) at /convert */
+  convert?: Converter;
 }): Promise<WebhookServer> {
   const app = express();
-  app.use(express.json({ limit: '4mb' }));
+  app.use(express.json({ limit: '16mb' }));
+  if (o.convert) {
+    const convert = o.convert;
+    app.post('/convert', async (req, res) => {
+      const request = (req.body as { request?: { uid?: string; desiredAPIVersion?: string; objects?: KubeObject[] } }).request;
+      if (!request?.uid || !request.desiredAPIVersion) {
+        res.status(400).json({ error: 'not a ConversionReview request' });
+        return;
+      }
+      try {
+        const convertedObjects = await convert(request.objects ?? [], request.desiredAPIVersion);
+        res.json({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'ConversionReview',
+          response: { uid: request.uid, convertedObjects, result: { status: 'Success' } },
+        });
+      } catch (e) {
+        res.json({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'ConversionReview',
+          response: { uid: request.uid, convertedObjects: [], result: { status: 'Failure', message: (e as Error).message } },
+        });
+      }
+    });
+  }
   for (const [path, validate] of Object.entries(o.validators)) {
     app.post(path, async (req, res) => {
       const review = req.body as { apiVersion?: string; request?: AdmissionRequest };
