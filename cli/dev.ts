@@ -1,6 +1,7 @@
 // `ferrite dev up|down|status`: the one-machine dev environment (see devenv/).
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type ClusterResult, provisionCluster } from '../devenv/cluster.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { alive, COMPONENTS, readState, stateFile, stopStack } from '../devenv/stack.js';
 import { devUp } from '../devenv/up.js';
@@ -49,6 +50,11 @@ export function devCommand(): Command {
     .option('--heartbeat-timeout <s>', "Ironic's agent heartbeat timeout: the pace of agent-driven steps", positiveInt, 5)
     .option('--poll-interval <s>', 'seconds between the operator looking at a busy Ironic node', positive, 2)
     .option('--timeout <s>', 'give up waiting for available hosts after this long (0: do not wait)', (v) => Number(v), 600)
+    .option('--cluster <name>', "provision a workload cluster from metal3-dev-env's templates on the hosts", 'test1')
+    .option('--no-cluster', 'only bring the hosts to available')
+    .option('--control-planes <n>', 'control plane machines of the cluster', positiveInt, 1)
+    .option('--workers <n>', 'worker machines of the cluster (default: the hosts left)')
+    .option('--kubernetes-version <v>', 'Kubernetes version of the cluster', 'v1.36.0')
     .action(
       async (o: {
         hosts: number;
@@ -62,7 +68,17 @@ export function devCommand(): Command {
         heartbeatTimeout: number;
         pollInterval: number;
         timeout: number;
+        cluster: string | false;
+        controlPlanes: number;
+        workers?: string;
+        kubernetesVersion: string;
       }) => {
+        const hostCount = o.fleet ? undefined : o.hosts;
+        const workers = o.workers !== undefined ? Number(o.workers) : Math.max(0, (hostCount ?? o.controlPlanes) - o.controlPlanes);
+        if (!Number.isInteger(workers) || workers < 0) throw new InvalidArgumentError(`--workers must be a whole number, not "${o.workers}"`);
+        if (o.cluster && hostCount !== undefined && hostCount < o.controlPlanes + workers) {
+          throw new InvalidArgumentError(`a cluster of ${o.controlPlanes} control plane and ${workers} worker machines needs ${o.controlPlanes + workers} hosts; --hosts is ${hostCount}`);
+        }
         if (!['redfish', 'redfish-virtualmedia', 'ipmi'].includes(o.protocol)) {
           throw new InvalidArgumentError(`--protocol must be redfish, redfish-virtualmedia or ipmi, not "${o.protocol}"`);
         }
@@ -82,11 +98,24 @@ export function devCommand(): Command {
           progress: progressPrinter(),
         });
         const s = r.state;
+        let cluster: ClusterResult | undefined;
+        if (o.cluster && o.timeout > 0) {
+          cluster = await provisionCluster(s, {
+            name: o.cluster,
+            namespace: o.namespace,
+            controlPlanes: o.controlPlanes,
+            workers,
+            kubernetesVersion: o.kubernetesVersion,
+            timeoutMs: o.timeout * 1000,
+            progress: progressPrinter(),
+          });
+        }
         process.stdout.write(
           [
             '',
-            `Ferrite dev environment is up (${r.hosts.length} hosts, ${((Date.now() - started) / 1000).toFixed(1)}s)`,
+            `Ferrite dev environment is up (${r.hosts.length} hosts${cluster ? `, cluster ${o.cluster} with ${cluster.nodes.length} Ready Nodes` : ''}, ${((Date.now() - started) / 1000).toFixed(1)}s)`,
             `  kubeconfig:  ${s.kubeconfig}`,
+            ...(cluster ? [`  cluster ${o.cluster}: ${cluster.endpoint}, kubeconfig ${cluster.kubeconfig}`] : []),
             `  Ironic:      ${s.ironicUrl}`,
             `  Redfish:     ${s.redfishUrl}`,
             `  logs:        ${resolve(s.dataDir, 'logs')}`,
@@ -94,7 +123,14 @@ export function devCommand(): Command {
             'Try:',
             `  export KUBECONFIG=${s.kubeconfig}`,
             `  kubectl get bmh -n ${s.namespace}`,
-            `  kubectl patch bmh -n ${s.namespace} ${r.hosts[0] ?? 'node-0'} --type merge -p '{"spec":{"image":{"url":"http://…/image.qcow2","checksum":"…"}}}'`,
+            ...(cluster
+              ? [`  kubectl get cluster,kcp,md,machines -n ${s.namespace}`, `  kubectl --kubeconfig ${cluster.kubeconfig} get nodes`]
+              : []),
+            ...(cluster
+              ? [`  kubectl scale md ${o.cluster} -n ${s.namespace} --replicas 1`]
+              : [
+                  `  kubectl patch bmh -n ${s.namespace} ${r.hosts[0] ?? 'node-0'} --type merge -p '{"spec":{"image":{"url":"http://…/image.qcow2","checksum":"…"}}}'`,
+                ]),
             `  ferrite dev status --data-dir ${o.dataDir}`,
             `  ferrite dev down --data-dir ${o.dataDir}`,
             '',

@@ -18,10 +18,11 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     cleanup(dir);
   });
 
-  it('up brings 3 hosts to available and prints the kubeconfig and next commands', async () => {
-    const r = await ferrite(['dev', 'up', '--hosts', '3', '--port', '0', '--data-dir', data]);
+  it('up brings 3 hosts to available, provisions a cluster on them and prints how to reach both', async () => {
+    const r = await ferrite(['dev', 'up', '--hosts', '3', '--port', '0', '--data-dir', data], 600_000);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /hosts: 3\/3 available/);
+    assert.match(r.stdout, /cluster test1 with 3 Ready Nodes/);
     const kc = /kubeconfig: +(\S+)/.exec(r.stdout)?.[1] ?? '';
     assert.ok(existsSync(kc), `kubeconfig ${kc} exists`);
     assert.match(r.stdout, /kubectl get bmh -n metal3/);
@@ -29,7 +30,13 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     assert.equal(g.code, 0, g.stderr);
     const lines = g.stdout.trim().split('\n');
     assert.equal(lines.length, 3);
-    for (const l of lines) assert.match(l, /^node-\d\s+available\s+true/);
+    for (const l of lines) assert.match(l, /^node-\d\s+provisioned\s+test1-\S+\s+true/);
+    const wkc = /kubectl --kubeconfig (\S+) get nodes/.exec(r.stdout)?.[1] ?? '';
+    const nodes = await kubectl(wkc, ['get', 'nodes', '--no-headers']);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    const ready = nodes.stdout.trim().split('\n');
+    assert.equal(ready.length, 3);
+    for (const l of ready) assert.match(l, /^test1-\S+\s+Ready\s/);
     for (const c of ['apiserver', 'ironic', 'bmc', 'controllers']) {
       assert.ok(readFileSync(join(data, 'logs', `${c}.log`), 'utf8').length > 0, `${c} logs to its file`);
     }
@@ -39,7 +46,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     const r = await ferrite(['dev', 'status', '--data-dir', data], 60_000);
     assert.equal(r.code, 0, r.stderr);
     for (const c of ['apiserver', 'ironic', 'bmc', 'controllers']) assert.match(r.stdout, new RegExp(`${c}\\s+\\d+\\s+running`));
-    assert.match(r.stdout, /hosts in metal3: 3 · available 3/);
+    assert.match(r.stdout, /hosts in metal3: 3 · provisioned 3/);
   });
 
   it('the controllers serve metrics and health probes on their bind addresses', async () => {
@@ -93,7 +100,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
       const kc = join(other, 'kubeconfig');
       for (let i = 0; i < 200 && !existsSync(kc); i++) await new Promise((r) => setTimeout(r, 100));
       const data2 = join(dir, 'dev2');
-      const r = await ferrite(['dev', 'up', '--hosts', '2', '--kubeconfig', kc, '--data-dir', data2]);
+      const r = await ferrite(['dev', 'up', '--hosts', '2', '--no-cluster', '--kubeconfig', kc, '--data-dir', data2]);
       try {
         assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
         assert.match(r.stdout, /hosts: 2\/2 available/);

@@ -308,6 +308,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       const r = await prov.deprovision(h, node);
       if (r.kind === 'done') {
         s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), image: { url: '' }, customDeploy: undefined };
+        // the next provisioning of this host starts afresh: an image tried before is not "changed" into
+        delete s.lastAttemptedImage;
         history(h, 'deprovision', 'end');
         i.events.push(['Normal', 'DeprovisioningComplete', 'Image deprovisioning completed']);
       }
