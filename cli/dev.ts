@@ -1,8 +1,8 @@
 // `ferrite dev up|down|status`: the one-machine dev environment (see devenv/).
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type ClusterResult, provisionCluster } from '../devenv/cluster.js';
 import { Command, InvalidArgumentError } from 'commander';
+import { type ClusterResult, provisionCluster } from '../devenv/cluster.js';
 import { alive, COMPONENTS, readState, stateFile, stopStack } from '../devenv/stack.js';
 import { devUp } from '../devenv/up.js';
 import { KubeClient } from '../provider/kube/client.js';
@@ -52,6 +52,7 @@ export function devCommand(): Command {
     .option('--timeout <s>', 'give up waiting for available hosts after this long (0: do not wait)', (v) => Number(v), 600)
     .option('--cluster <name>', "provision a workload cluster from metal3-dev-env's templates on the hosts", 'test1')
     .option('--no-cluster', 'only bring the hosts to available')
+    .option('--no-register', 'start the stack only: register no BareMetalHosts (and provision no cluster)')
     .option('--control-planes <n>', 'control plane machines of the cluster', positiveInt, 1)
     .option('--workers <n>', 'worker machines of the cluster (default: the hosts left)')
     .option('--kubernetes-version <v>', 'Kubernetes version of the cluster', 'v1.36.0')
@@ -69,15 +70,19 @@ export function devCommand(): Command {
         pollInterval: number;
         timeout: number;
         cluster: string | false;
+        register: boolean;
         controlPlanes: number;
         workers?: string;
         kubernetesVersion: string;
       }) => {
         const hostCount = o.fleet ? undefined : o.hosts;
         const workers = o.workers !== undefined ? Number(o.workers) : Math.max(0, (hostCount ?? o.controlPlanes) - o.controlPlanes);
-        if (!Number.isInteger(workers) || workers < 0) throw new InvalidArgumentError(`--workers must be a whole number, not "${o.workers}"`);
+        if (!Number.isInteger(workers) || workers < 0)
+          throw new InvalidArgumentError(`--workers must be a whole number, not "${o.workers}"`);
         if (o.cluster && hostCount !== undefined && hostCount < o.controlPlanes + workers) {
-          throw new InvalidArgumentError(`a cluster of ${o.controlPlanes} control plane and ${workers} worker machines needs ${o.controlPlanes + workers} hosts; --hosts is ${hostCount}`);
+          throw new InvalidArgumentError(
+            `a cluster of ${o.controlPlanes} control plane and ${workers} worker machines needs ${o.controlPlanes + workers} hosts; --hosts is ${hostCount}`,
+          );
         }
         if (!['redfish', 'redfish-virtualmedia', 'ipmi'].includes(o.protocol)) {
           throw new InvalidArgumentError(`--protocol must be redfish, redfish-virtualmedia or ipmi, not "${o.protocol}"`);
@@ -95,11 +100,12 @@ export function devCommand(): Command {
           heartbeatTimeout: o.heartbeatTimeout,
           pollInterval: o.pollInterval,
           waitTimeoutMs: o.timeout * 1000,
+          registerHosts: o.register,
           progress: progressPrinter(),
         });
         const s = r.state;
         let cluster: ClusterResult | undefined;
-        if (o.cluster && o.timeout > 0) {
+        if (o.cluster && o.register && o.timeout > 0) {
           cluster = await provisionCluster(s, {
             name: o.cluster,
             namespace: o.namespace,

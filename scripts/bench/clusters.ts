@@ -1,0 +1,205 @@
+// Many single-node clusters at once, the shape of CAPM3's scalability test (one cluster per
+// namespace, one control plane machine, no workers) and of the metal3.io "1000 clusters" runs
+// (about 48 hours for 1000 on 24 cores: ~21 clusters/hour). The whole stack runs as `ferrite dev up`
+// runs it (four processes) with the machines' clock accelerated (--time-scale, default 100); each
+// cluster gets its own BareMetalHost and metal3-dev-env's templates with CONTROL_PLANE_MACHINE_COUNT=1
+// and WORKER_MACHINE_COUNT=0, and counts as done when its Machine runs and its Node is Ready.
+// A baseline (--baseline-clusters, default 10) runs first; the big run (--clusters, default 100)
+// is printed beside it: clusters/hour, CPU-seconds per host (all four processes, user + system)
+// and peak RSS per component. Writes bench-results/clusters.json (or --out FILE).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseAllDocuments } from 'yaml';
+import { TEMPLATES_DIR } from '../../devenv/cluster.js';
+import { freeTcpPort, type StackState } from '../../devenv/stack.js';
+import { applyObject, ensureNamespace, fleetAddresses } from '../../devenv/up.js';
+import { fleetManifests } from '../../emulator/fleet/manifests.js';
+import { KubeClient, type KubeObject } from '../../provider/kube/client.js';
+import { substitute } from '../../scenarios/format.js';
+import { arg, ROOT } from './common.js';
+
+const CLUSTERS = Number(arg('--clusters', '100'));
+const BASELINE = Number(arg('--baseline-clusters', '10'));
+const TIME_SCALE = arg('--time-scale', '100');
+const OUT = arg('--out', join(ROOT, 'bench-results', 'clusters.json'));
+const TIMEOUT_S = Number(arg('--timeout', '3600'));
+const CLI = [join(ROOT, 'dist', 'cli', 'main.js')];
+
+interface Run {
+  clusters: number;
+  wallS: number;
+  clustersPerHour: number;
+  cpuSecondsPerHost: number;
+  peakRssMiB: Record<string, number>;
+  totalPeakRssMiB: number;
+}
+
+const TICK = 100; // USER_HZ
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 (utime, stime), and 16, 17 for waited-for children
+    return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+function peakRssMiB(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function image(): Buffer {
+  const seed = createHash('sha256').update('ferrite-bench-node-image').digest();
+  const b = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < b.length; i += seed.length) seed.copy(b, i);
+  return b;
+}
+
+async function once(n: number): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), `ferrite-bench-clusters-${n}-`));
+  const up = spawnSync(
+    process.execPath,
+    [
+      ...CLI,
+      'dev',
+      'up',
+      '--hosts',
+      String(n),
+      '--no-register',
+      '--time-scale',
+      TIME_SCALE,
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+      '--timeout',
+      '0',
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  if (up.status !== 0) throw new Error(`dev up failed: ${up.stdout}\n${up.stderr}`);
+  const state = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8')) as StackState & { components: Record<string, { pid: number }> };
+  const pids = Object.fromEntries(Object.entries(state.components).map(([k, c]) => [k, (c as { pid: number }).pid]));
+  const cpu0 = Object.values(pids).reduce((a, p) => a + cpuSeconds(p), 0);
+  const client = KubeClient.fromFile(state.kubeconfig);
+  const img = image();
+  const imgPath = join(dir, 'ironic', 'httpboot', 'images', 'node-k8s-v1.36.0.img');
+  mkdirSync(dirname(imgPath), { recursive: true });
+  writeFileSync(imgPath, img);
+  const sha = createHash('sha256').update(img).digest('hex');
+  const { addrs } = fleetAddresses(state);
+  const started = Date.now();
+  try {
+    for (let i = 0; i < n; i++) {
+      const ns = `bench-${String(i).padStart(3, '0')}`;
+      await ensureNamespace(client, ns);
+      for (const d of parseAllDocuments(fleetManifests([addrs[i]], { protocol: 'redfish-virtualmedia', namespace: ns }))) {
+        await applyObject(client, d.toJS() as KubeObject);
+      }
+      const vars: Record<string, string> = {
+        NAMESPACE: ns,
+        CLUSTER_NAME: `c${i}`,
+        SERVICE_CIDR: '10.96.0.0/12',
+        POD_CIDR: '192.168.0.0/18',
+        CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
+        CLUSTER_APIENDPOINT_PORT: String(await freeTcpPort()),
+        IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
+        IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
+        BARE_METAL_PROVISIONER_CIDR: '24',
+        IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
+        IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
+        EXTERNAL_SUBNET_V4_PREFIX: '24',
+        EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
+        MAX_SURGE_VALUE: '1',
+        CONTROL_PLANE_MACHINE_COUNT: '1',
+        WORKER_MACHINE_COUNT: '0',
+        KUBERNETES_VERSION: 'v1.36.0',
+        NODE_DRAIN_TIMEOUT: '0',
+        SSH_PUB_KEY_CONTENT: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFerriteBenchKey ferrite@bench',
+        IMAGE_URL: `${state.ironicHttpUrl}/images/node-k8s-v1.36.0.img`,
+        IMAGE_CHECKSUM: sha,
+        IMAGE_CHECKSUM_TYPE: 'sha256',
+        IMAGE_FORMAT: 'raw',
+      };
+      for (const f of ['cluster.yaml', 'controlplane.yaml', 'workers.yaml']) {
+        for (const d of parseAllDocuments(substitute(readFileSync(join(TEMPLATES_DIR, 'v1beta2', f), 'utf8'), vars, f))) {
+          const o = d.toJS() as KubeObject | null;
+          if (o) await applyObject(client, o);
+        }
+      }
+    }
+    // done: every cluster's one Machine Running (its Node found by providerID, so Ready)
+    for (;;) {
+      const ms = await client.list<KubeObject & { status?: { phase?: string } }>('cluster.x-k8s.io/v1beta2', 'Machine');
+      const running = ms.items.filter((m) => m.status?.phase === 'Running').length;
+      process.stdout.write(`\r${n} clusters: ${running} running after ${((Date.now() - started) / 1000).toFixed(0)}s   `);
+      if (running >= n) break;
+      if (Date.now() - started > TIMEOUT_S * 1000) throw new Error(`only ${running} of ${n} clusters came up within ${TIMEOUT_S}s`);
+      await sleep(2_000);
+    }
+    process.stdout.write('\n');
+    const wallS = (Date.now() - started) / 1000;
+    const cpu = Object.values(pids).reduce((a, p) => a + cpuSeconds(p), 0) - cpu0;
+    const peak = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, peakRssMiB(p)]));
+    return {
+      clusters: n,
+      wallS,
+      clustersPerHour: (n / wallS) * 3600,
+      cpuSecondsPerHost: cpu / n,
+      peakRssMiB: peak,
+      totalPeakRssMiB: Object.values(peak).reduce((a, b) => a + b, 0),
+    };
+  } finally {
+    spawnSync(process.execPath, [...CLI, 'dev', 'down', '--data-dir', dir], { cwd: ROOT, encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+if (build.status !== 0) process.exit(1);
+const base = await once(BASELINE);
+const big = await once(CLUSTERS);
+const ratio = (a: number, b: number) => (b ? (a / b).toFixed(2) : 'n/a');
+const rows: Array<[string, string, string, string]> = [
+  ['', `${BASELINE} clusters (baseline)`, `${CLUSTERS} clusters`, 'ratio'],
+  ['wall time to all Running (s)', base.wallS.toFixed(1), big.wallS.toFixed(1), ratio(big.wallS, base.wallS)],
+  ['clusters per hour', base.clustersPerHour.toFixed(0), big.clustersPerHour.toFixed(0), ratio(big.clustersPerHour, base.clustersPerHour)],
+  [
+    'CPU-seconds per host',
+    base.cpuSecondsPerHost.toFixed(2),
+    big.cpuSecondsPerHost.toFixed(2),
+    ratio(big.cpuSecondsPerHost, base.cpuSecondsPerHost),
+  ],
+  ...Object.keys(big.peakRssMiB).map(
+    (c) =>
+      [
+        `peak RSS ${c} (MiB)`,
+        String(base.peakRssMiB[c] ?? 0),
+        String(big.peakRssMiB[c]),
+        ratio(big.peakRssMiB[c], base.peakRssMiB[c] ?? 0),
+      ] as [string, string, string, string],
+  ),
+  ['peak RSS total (MiB)', String(base.totalPeakRssMiB), String(big.totalPeakRssMiB), ratio(big.totalPeakRssMiB, base.totalPeakRssMiB)],
+];
+const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
+for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+console.log(
+  `anchor: upstream's 1000-cluster run took ~48 h on 24 cores (~21 clusters/hour); this run: ${big.clustersPerHour.toFixed(0)} clusters/hour at time scale ${TIME_SCALE} on this machine`,
+);
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(
+  OUT,
+  `${JSON.stringify({ benchmark: 'clusters', date: new Date().toISOString(), timeScale: Number(TIME_SCALE), baseline: base, run: big }, null, 2)}\n`,
+);
+console.log(`wrote ${OUT}`);
