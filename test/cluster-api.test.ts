@@ -122,4 +122,108 @@ describe('Cluster API with CAPM3 on emulated hosts', { concurrency: 1 }, () => {
     const ips = await k(['get', '-n', 'metal3', 'ipaddresses.ipam.metal3.io', '-o', 'name']);
     assert.equal(ips.stdout.trim().split('\n').length, 6, 'two addresses (provisioning and external) per machine');
   });
+
+  it('a template whose hostSelector matches nothing leaves its Machine waiting with a condition, without spinning', async () => {
+    const yaml = `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: Metal3MachineTemplate
+metadata: {name: nowhere, namespace: metal3}
+spec:
+  template:
+    spec:
+      image: {url: "${s.files.url}/node.img", checksum: ${sha}, checksumType: sha256, diskFormat: raw}
+      hostSelector: {matchLabels: {rack: nowhere}}
+---
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: MachineDeployment
+metadata: {name: nowhere, namespace: metal3}
+spec:
+  clusterName: test1
+  replicas: 1
+  selector: {matchLabels: {pool: nowhere}}
+  template:
+    metadata: {labels: {pool: nowhere}}
+    spec:
+      clusterName: test1
+      version: v1.36.0
+      bootstrap: {configRef: {apiGroup: bootstrap.cluster.x-k8s.io, kind: KubeadmConfigTemplate, name: test1-workers}}
+      infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: Metal3MachineTemplate, name: nowhere}
+`;
+    const r = await k(['apply', '-f', '-'], yaml);
+    assert.equal(r.code, 0, r.stderr);
+    const m3m = await until('the waiting condition', async () => {
+      const out = JSON.parse((await k(['get', '-n', 'metal3', 'm3m', '-l', 'pool=nowhere', '-o', 'json'])).stdout).items[0];
+      const c = out?.status?.conditions?.find((x: { type: string }) => x.type === 'AssociateBareMetalHost');
+      return c?.status === 'False' && c.reason === 'AssociateBareMetalHostFailed' ? out : undefined;
+    });
+    assert.match(
+      m3m.status.conditions.find((x: { type: string }) => x.type === 'AssociateBareMetalHost').message,
+      /No available host found/,
+    );
+    const rv = m3m.metadata.resourceVersion;
+    await sleep(4_000);
+    const again = JSON.parse((await k(['get', '-n', 'metal3', 'm3m', m3m.metadata.name, '-o', 'json'])).stdout);
+    assert.equal(again.metadata.resourceVersion, rv, 'nothing rewrites the waiting machine while no host is free');
+    assert.equal((await k(['delete', '-n', 'metal3', 'md', 'nowhere', '--wait=true', '--timeout=60s'])).code, 0);
+  });
+
+  it('kubeadm join with a wrong token fails as kubeadm does', async () => {
+    const { kubeadmJoin } = await import('../emulator/os/kubeadm.js');
+    const wc = s.fleet.fleet.workloadClusters.get(`127.0.0.1:${port}`);
+    assert.ok(wc, 'the workload API server runs in the emulator');
+    const { caCertHash } = await import('../provider/capi/kubeadm/certificates.js');
+    const files = new Map([
+      [
+        '/run/kubeadm/kubeadm-join-config.yaml',
+        `apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    apiServerEndpoint: 127.0.0.1:${port}\n    token: abcdef.0123456789abcdef\n    caCertHashes: ["${caCertHash(wc.caPem)}"]\n`,
+      ],
+    ]);
+    await assert.rejects(
+      kubeadmJoin(
+        {
+          files,
+          clusters: s.fleet.fleet.workloadClusters,
+          clock: s.fleet.fleet.clock,
+          member: 'x',
+          log: () => undefined,
+          signal: new AbortController().signal,
+        },
+        '/run/kubeadm/kubeadm-join-config.yaml',
+      ),
+      /could not find a JWS signature in the cluster-info ConfigMap for token ID "abcdef"/,
+    );
+    files.set(
+      '/run/kubeadm/kubeadm-join-config.yaml',
+      String(files.get('/run/kubeadm/kubeadm-join-config.yaml')).replace(/sha256:[0-9a-f]+/, `sha256:${'0'.repeat(64)}`),
+    );
+    await assert.rejects(
+      kubeadmJoin(
+        {
+          files,
+          clusters: s.fleet.fleet.workloadClusters,
+          clock: s.fleet.fleet.clock,
+          member: 'x',
+          log: () => undefined,
+          signal: new AbortController().signal,
+        },
+        '/run/kubeadm/kubeadm-join-config.yaml',
+      ),
+      /none of the public keys .* are pinned/,
+    );
+  });
+
+  it('syncs host labels to Nodes and the template cleaning mode to machines and hosts', async () => {
+    assert.equal((await k(['annotate', '-n', 'metal3', 'm3c', 'test1', 'metal3.io/metal3-label-sync-prefixes=example.com'])).code, 0);
+    for (const a of s.fleet.addrs) assert.equal((await k(['label', '-n', 'metal3', 'bmh', a.name, 'example.com/rack=r7'])).code, 0);
+    const kc = join(s.api.dir, 'test1.kubeconfig');
+    await until('labels on every node', async () => {
+      const out = await k(['--kubeconfig', kc, 'get', 'nodes', '-l', 'example.com/rack=r7', '-o', 'name']);
+      return out.stdout.trim().split('\n').filter(Boolean).length === 3;
+    });
+    const p = JSON.stringify({ spec: { template: { spec: { automatedCleaningMode: 'disabled' } } } });
+    assert.equal((await k(['patch', '-n', 'metal3', 'm3mt', 'test1-workers', '--type', 'merge', '-p', p])).code, 0);
+    await until('cleaning mode on the worker hosts', async () => {
+      const out = await k(['get', '-n', 'metal3', 'bmh', '-o', 'jsonpath={.items[*].spec.automatedCleaningMode}']);
+      return out.stdout.split(' ').filter((x) => x === 'disabled').length === 2;
+    });
+  });
 });

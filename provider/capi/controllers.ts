@@ -4,6 +4,7 @@ import { metal3ClusterController } from '../capm3/metal3cluster-controller.js';
 import { metal3DataClaimController, metal3DataController, metal3DataTemplateController } from '../capm3/metal3data-controller.js';
 import { metal3MachineController } from '../capm3/metal3machine-controller.js';
 import { metal3RemediationController } from '../capm3/metal3remediation-controller.js';
+import { labelSyncController, metal3MachineTemplateController } from '../capm3/sync-controllers.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Manager } from '../kube/manager.js';
 import { clusterController } from './cluster-controller.js';
@@ -33,4 +34,6 @@ export function addClusterApiControllers(manager: Manager, client: KubeClient): 
   manager.add(metal3DataClaimController());
   manager.add(metal3DataController());
   manager.add(metal3RemediationController({ workload }));
+  manager.add(metal3MachineTemplateController());
+  manager.add(labelSyncController({ workload }));
 }
