@@ -13,7 +13,7 @@ import { readIso } from '../../lib/iso9660.js';
 import type { Clock } from '../machine/clock.js';
 import type { MachineSpec } from '../machine/model.js';
 import { JINJA_HEADER, jinjaVars, renderJinja } from './jinja.js';
-import { KubeadmError, type KubeadmResult, kubeadmInit, kubeadmJoin } from './kubeadm.js';
+import { type KubeadmResult, kubeadmInit, kubeadmJoin } from './kubeadm.js';
 import { Kubelet, type NodeIdentity, parseKubeletArgs } from './kubelet.js';
 import type { WorkloadClusters } from './workload-clusters.js';
 
@@ -247,5 +247,3 @@ export class InstalledOs {
     void kubelet.run(ctx.signal);
   }
 }
-
-export { KubeadmError };

@@ -420,5 +420,3 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     reconcile,
   };
 }
-
-export type { KubeClient };

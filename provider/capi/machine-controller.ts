@@ -16,7 +16,6 @@ import {
   conditionOf,
   conditionTrue,
   ensureOwner,
-  isControlPlane,
   isPaused,
   K,
   L,
@@ -318,5 +317,3 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     reconcile,
   };
 }
-
-export { isControlPlane };

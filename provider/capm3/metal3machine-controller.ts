@@ -322,7 +322,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     }
     // the providerID handshake with the workload Node
     const providerID = `metal3://${ns}/${h.metadata.name}/${m.metadata.name}`;
-    const done = await nodeHandshake(ctx, cluster, h, providerID);
+    const done = await nodeHandshake(cluster, h, providerID);
     if (!done.ok) {
       condition(m, 'Ready', false, 'WaitingForNode', done.why);
       return save({ requeueAfterMs: 5_000 });
@@ -334,12 +334,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     return save();
   }
 
-  async function nodeHandshake(
-    ctx: ReconcileContext,
-    cluster: Cluster,
-    h: Host,
-    providerID: string,
-  ): Promise<{ ok: boolean; why: string }> {
+  async function nodeHandshake(cluster: Cluster, h: Host, providerID: string): Promise<{ ok: boolean; why: string }> {
     const w = await o.workload.get(cluster.metadata.namespace, cluster.metadata.name).catch(() => null);
     if (!w) return { ok: false, why: 'no kubeconfig for the workload cluster yet' };
     try {
