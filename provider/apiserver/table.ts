@@ -3,23 +3,35 @@ import type { PrinterColumn } from './registry.js';
 
 type Obj = Record<string, unknown>;
 
-/** Evaluates the simple JSONPaths CRD printer columns use: .a.b, .a[0].b, .a['x.y']. */
+/**
+ * Evaluates the JSONPaths CRD printer columns use: .a.b, .a[0].b, .a['x.y'], and the filter Cluster
+ * API's columns rely on, .status.conditions[?(@.type=="Ready")].status (the first match, as
+ * kubectl prints a filtered column).
+ */
 export function jsonPathValue(obj: unknown, path: string): unknown {
-  const segs: string[] = [];
-  const re = /\.([^.[\]]+)|\[(\d+)\]|\['([^']+)'\]|\["([^"]+)"\]/g;
+  type Seg = { key: string } | { filter: { field: string; value: string } };
+  const segs: Seg[] = [];
+  const re = /\.([^.[\]]+)|\[(\d+)\]|\['([^']+)'\]|\["([^"]+)"\]|\[\?\(@\.([\w.-]+)\s*==\s*(["'])(.*?)\6\)\]/g;
   let m: RegExpExecArray | null;
   let consumed = 0;
   // biome-ignore lint/suspicious/noAssignInExpressions: a regex scan loop
   while ((m = re.exec(path)) !== null) {
     if (m.index !== consumed) return undefined;
     consumed = re.lastIndex;
-    segs.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
+    if (m[5] !== undefined) segs.push({ filter: { field: m[5], value: m[7] } });
+    else segs.push({ key: m[1] ?? m[2] ?? m[3] ?? m[4] });
   }
   if (consumed !== path.length) return undefined;
   let cur: unknown = obj;
   for (const s of segs) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Obj)[s];
+    if ('filter' in s) {
+      if (!Array.isArray(cur)) return undefined;
+      const { field, value } = s.filter;
+      cur = cur.find((e) => e !== null && typeof e === 'object' && String((e as Obj)[field]) === value);
+      continue;
+    }
+    cur = (cur as Obj)[s.key];
   }
   return cur;
 }
