@@ -37,7 +37,8 @@ const r = spawnSync(
     'tsx',
     '--test',
     '--test-force-exit',
-    '--test-timeout=300000',
+    // per test file as well as per test: the cluster scenarios file runs ~15 minutes
+    '--test-timeout=1800000',
     '--test-reporter',
     join(root, 'scripts', 'test-reporter.mjs'),
     '--test-reporter-destination',

@@ -10,7 +10,8 @@ import { cleanup, ROOT, run, tempDir } from './helpers/apiserver.js';
 
 const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
 
-describe('cluster scenarios', { concurrency: 1 }, () => {
+// the whole file runs well past the runner's per-test default (5 min): the suite sets its own bound
+describe('cluster scenarios', { concurrency: 1, timeout: 5_400_000 }, () => {
   const dir = tempDir('ferrite-cluster-scenarios-');
   after(() => cleanup(dir));
 

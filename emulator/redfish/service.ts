@@ -39,6 +39,7 @@ export const FERRITE_MESSAGES: Record<string, { message: string; args: number; s
   ResetRequested: { message: '%1 requested.', args: 1, severity: 'OK' },
   PowerStateChanged: { message: 'Power state changed to %1.', args: 1, severity: 'OK' },
   PowerLost: { message: 'The system lost power.', args: 0, severity: 'Critical' },
+  DriveFailed: { message: 'The boot drive failed.', args: 0, severity: 'Critical' },
   BootCompleted: { message: 'Booted from %1 (%2).', args: 2, severity: 'OK' },
   NoBootableDevice: { message: 'No bootable device found.', args: 0, severity: 'Warning' },
   MediaInserted: { message: 'Virtual media %1 ready: %2.', args: 2, severity: 'OK' },
