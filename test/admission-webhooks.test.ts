@@ -64,7 +64,10 @@ describe('admission webhooks', () => {
           }
         }
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+        const reply = () => res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+        // a slow webhook on one object makes concurrent writes to it overlap for certain
+        if (r.name === 'contended') setTimeout(reply, 150);
+        else reply();
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
@@ -138,6 +141,35 @@ webhooks:
     assert.equal((await k(['get', 'widget', 'w1'])).code, 0);
     await k(['label', 'widget', 'w1', 'protect-']);
     assert.equal((await k(['delete', 'widget', 'w1'])).code, 0);
+  });
+
+  it('re-applies a patch to the fresh object when another write lands while webhooks run; a resourceVersion in the patch stays a precondition', async () => {
+    const made = await k(
+      ['apply', '-f', '-'],
+      'apiVersion: test.ferrite.dev/v1\nkind: Widget\nmetadata: {name: contended}\nspec: {size: small}\n',
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const rv = (await k(['get', 'widget', 'contended', '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout;
+    const writers = ['a', 'b', 'c', 'd'].map((x) =>
+      k(['patch', 'widget', 'contended', '--type', 'merge', '-p', JSON.stringify({ metadata: { labels: { [`writer-${x}`]: 'yes' } } })]),
+    );
+    for (const r of await Promise.all(writers)) assert.equal(r.code, 0, r.stderr);
+    const labels = JSON.parse((await k(['get', 'widget', 'contended', '-o', 'jsonpath={.metadata.labels}'])).stdout) as Record<
+      string,
+      string
+    >;
+    for (const x of ['a', 'b', 'c', 'd']) assert.equal(labels[`writer-${x}`], 'yes', `writer ${x}'s label survived`);
+    const stale = await k([
+      'patch',
+      'widget',
+      'contended',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ metadata: { resourceVersion: rv, labels: { late: 'yes' } } }),
+    ]);
+    assert.notEqual(stale.code, 0);
+    assert.match(stale.stderr, /the object has been modified/);
   });
 
   it('honours dry run (sideEffects None) and failurePolicy', async () => {

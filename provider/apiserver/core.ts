@@ -7,7 +7,7 @@ import { Admission, type Operation } from './admission.js';
 import { builtinResources } from './builtins.js';
 import { convertByWebhook } from './conversion.js';
 import { crdStatus, crdToResource, validateCrd } from './crd.js';
-import { ApiError, errors } from './errors.js';
+import { ApiError, errors, RacedWriteError } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { gvString, Registry, type ResourceDef, type VersionDef } from './registry.js';
 import { applyDefaults, prune, validate } from './schema.js';
@@ -38,6 +38,8 @@ export interface DeleteOptions {
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
+// kube-apiserver's maxRetryWhenPatchConflicts
+const PATCH_ATTEMPTS = 5;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -311,7 +313,7 @@ export class ApiCore {
   private checkUnchanged(def: ResourceDef, ns: string, name: string, rv: number | undefined): void {
     const now = this.getStored(def, ns, name);
     if (rv === undefined && now) throw errors.alreadyExists(def, name);
-    if (rv !== undefined && now?.rv !== rv) throw errors.staleResourceVersion(def, name);
+    if (rv !== undefined && now?.rv !== rv) throw errors.raced(def, name);
   }
 
   // namespaces are checked on every namespaced create: their phase is cached per resourceVersion
@@ -576,6 +578,11 @@ export class ApiCore {
     return { obj: await this.convert(def, stored, version), warnings };
   }
 
+  /**
+   * A patch is recomputed against the fresh object when a concurrent write lands while it awaits
+   * webhooks, as the apiserver's GuaranteedUpdate does; only a resourceVersion in the patch itself
+   * makes it a precondition that fails with 409.
+   */
   async patch(
     def: ResourceDef,
     version: string,
@@ -584,6 +591,24 @@ export class ApiCore {
     type: PatchType,
     patch: unknown,
     opts: WriteOptions = {},
+  ): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.patchOnce(def, version, ns, name, type, patch, opts);
+      } catch (e) {
+        if (!(e instanceof RacedWriteError) || attempt >= PATCH_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  private async patchOnce(
+    def: ResourceDef,
+    version: string,
+    ns: string,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions,
   ): Promise<WriteResult> {
     const cur = this.getStored(def, ns, name);
     if (type === 'apply') {

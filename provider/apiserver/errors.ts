@@ -58,6 +58,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The object changed while a write awaited webhooks or conversion: the write may be recomputed and retried. */
+export class RacedWriteError extends ApiError {}
+
 export interface ResourceRef {
   group: string;
   plural: string;
@@ -67,6 +70,8 @@ export interface ResourceRef {
 function qualified(r: ResourceRef): string {
   return r.group ? `${r.plural}.${r.group}` : r.plural;
 }
+
+const STALE = 'the object has been modified; please apply your changes to the latest version and try again';
 
 export const errors = {
   notFound(r: ResourceRef, name: string): ApiError {
@@ -91,7 +96,14 @@ export const errors = {
     });
   },
   staleResourceVersion(r: ResourceRef, name: string): ApiError {
-    return errors.conflict(r, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    return errors.conflict(r, name, STALE);
+  },
+  raced(r: ResourceRef, name: string): RacedWriteError {
+    return new RacedWriteError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(r)} "${name}": ${STALE}`, {
+      name,
+      group: r.group,
+      kind: r.plural,
+    });
   },
   invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
     const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
