@@ -174,13 +174,39 @@ export class Conductor {
 
   save(node: Node): void {
     node.updated_at = now();
+    this.keepLookupToken(node);
     this.store.putNode(node);
   }
 
   /** Drops the lock; the lock itself is not a change to the node (updated_at stays). */
   release(node: Node): void {
     node.reservation = null;
+    this.keepLookupToken(node);
     this.store.putNode(node);
+  }
+
+  /**
+   * The agent's lookup hands out a token while a task may hold the node (the agent boots before
+   * the task saves its `wait` state); the task's copy must not erase it, or every heartbeat of
+   * that agent is refused. Tokens are only ever revoked through dropAgent, which clears the
+   * stored copy too, so a stored token the task's copy lacks is always a newer one.
+   */
+  private keepLookupToken(node: Node): void {
+    if (node.driver_internal_info.agent_secret_token) return;
+    const stored = this.store.node(node.uuid)?.driver_internal_info.agent_secret_token;
+    if (stored) node.driver_internal_info.agent_secret_token = stored;
+  }
+
+  /** Forgets the running agent (its URL and token) in the task's copy and in the store at once. */
+  private dropAgent(node: Node): void {
+    delete node.driver_internal_info.agent_secret_token;
+    delete node.driver_internal_info.agent_url;
+    const live = this.store.node(node.uuid);
+    if (!live?.driver_internal_info.agent_secret_token && !live?.driver_internal_info.agent_url) return;
+    const stored = structuredClone(live);
+    delete stored.driver_internal_info.agent_secret_token;
+    delete stored.driver_internal_info.agent_url;
+    this.store.putNode(stored);
   }
 
   /** Refuses up front when the pool is full, so a refused request changes nothing. */
@@ -299,8 +325,7 @@ export class Conductor {
   /** Boots the agent for `purpose`: ramdisk prepared, then a (re)boot into it. */
   private async bootAgent(node: Node, set: DriverSet, purpose: RamdiskPurpose): Promise<void> {
     // a fresh agent gets a fresh token: the old one (and its URL) die with the reboot
-    delete node.driver_internal_info.agent_secret_token;
-    delete node.driver_internal_info.agent_url;
+    this.dropAgent(node);
     this.save(node);
     await set.boot.prepareRamdisk(node, purpose, this.bootEnv(node, set));
     await this.setPower(node, set, 'rebooting');
@@ -983,8 +1008,7 @@ export class Conductor {
         await this.agent.command(url, token, 'standby.power_off', {}, false).catch(() => null);
         await set.power.setPowerState(node, 'power off');
         node.power_state = 'power off';
-        delete node.driver_internal_info.agent_url;
-        delete node.driver_internal_info.agent_secret_token;
+        this.dropAgent(node);
         return;
       case 'boot_instance':
         await this.setPower(node, set, 'power on');
@@ -1006,8 +1030,7 @@ export class Conductor {
       node.instance_info = {};
       node.instance_uuid = null;
       this.clearSteps(node);
-      delete node.driver_internal_info.agent_url;
-      delete node.driver_internal_info.agent_secret_token;
+      this.dropAgent(node);
       delete node.driver_internal_info.user_deploy_steps;
       this.applyEvent(node, 'clean');
       this.save(node);

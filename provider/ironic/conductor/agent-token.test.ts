@@ -1,0 +1,72 @@
+// The agent's token is handed out by lookup while a conductor task may still hold the node: the
+// task's own saves must keep it, and only a new boot of the agent revokes it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { newNode } from '../model.js';
+import { IronicStore } from '../store.js';
+import { Conductor, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
+
+async function until(what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+it('keeps a token the agent looked up before the deploy task saved its wait state; a new boot revokes it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrite-agent-token-'));
+  const store = new IronicStore({ path: join(dir, 'ironic.sqlite') });
+  const c = new Conductor(store, {
+    ...DEFAULT_CONDUCTOR_OPTIONS,
+    powerSyncInterval: 0,
+    hostname: 'c1',
+    apiUrl: 'http://127.0.0.1:1',
+    httpUrl: 'http://127.0.0.1:1',
+    httpRoot: join(dir, 'http'),
+    cacheDir: join(dir, 'cache'),
+  });
+  try {
+    c.start();
+    const node = store.putNode(
+      newNode({
+        driver: 'fake-hardware',
+        name: 'fast-agent',
+        deploy_interface: 'direct',
+        provision_state: 'available',
+        instance_info: { image_source: 'http://127.0.0.1:1/img.raw', image_checksum: 'abc' },
+      }),
+    );
+    // the agent boots and looks itself up while the BMC call is still being answered
+    const tokens: string[] = [];
+    c.drivers.fake.reboot = async (n) => {
+      n.power_state = 'power on';
+      const { token } = c.lookup([], n.uuid);
+      assert.ok(token, 'the first lookup reveals a token');
+      tokens.push(token);
+    };
+    c.provision(node.uuid, 'active', {}, 90);
+    await until('wait call-back', () => store.node(node.uuid)?.provision_state === 'wait call-back');
+    assert.equal(tokens.length, 1);
+    assert.throws(() => c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: 'stale' }), {
+      reason: 'NotAuthorized',
+    });
+    // the looked-up token is the one the conductor expects
+    c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: tokens[0] });
+    // the agent cannot be reached there, so the deploy fails; a second deploy boots a new agent
+    await until('deploy failed', () => store.node(node.uuid)?.provision_state === 'deploy failed');
+    c.provision(node.uuid, 'active', {}, 90);
+    await until('second wait call-back', () => store.node(node.uuid)?.provision_state === 'wait call-back' && tokens.length === 2);
+    assert.notEqual(tokens[1], tokens[0]);
+    assert.throws(() => c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: tokens[0] }), {
+      reason: 'NotAuthorized',
+    });
+  } finally {
+    await c.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
