@@ -137,20 +137,30 @@ export function groupConverters(defs: KindDefinition[], ctx: ConversionContext):
  * A ConversionContext over a set of CRDs: the version a contract label names (the newest of an
  * underscore-separated list), else the CRD's storage version.
  */
+/**
+ * The apiVersion a CRD's kind is served at for conversions and references: the version its
+ * Cluster API contract label names, else its storage version; undefined when the CRD is not
+ * for group/kind.
+ */
+export function crdApiVersion(crd: Obj, group: string, kind: string): string | undefined {
+  const spec = isObj(crd.spec) ? crd.spec : {};
+  const names = isObj(spec.names) ? spec.names : {};
+  if (spec.group !== group || names.kind !== kind) return undefined;
+  const md = isObj(crd.metadata) ? crd.metadata : {};
+  const labels = isObj(md.labels) ? md.labels : {};
+  const contract = labels['cluster.x-k8s.io/v1beta2'];
+  if (typeof contract === 'string' && contract) return `${group}/${contract.split('_').at(-1)}`;
+  const versions = Array.isArray(spec.versions) ? (spec.versions as Obj[]) : [];
+  const storage = versions.find((v) => v.storage) ?? versions[0];
+  return storage ? `${group}/${String(storage.name)}` : undefined;
+}
+
 export function contextFromCrds(list: () => Obj[]): ConversionContext {
   return {
     apiVersionFor(group, kind) {
       for (const crd of list()) {
-        const spec = isObj(crd.spec) ? crd.spec : {};
-        const names = isObj(spec.names) ? spec.names : {};
-        if (spec.group !== group || names.kind !== kind) continue;
-        const md = isObj(crd.metadata) ? crd.metadata : {};
-        const labels = isObj(md.labels) ? md.labels : {};
-        const contract = labels['cluster.x-k8s.io/v1beta2'];
-        if (typeof contract === 'string' && contract) return `${group}/${contract.split('_').at(-1)}`;
-        const versions = Array.isArray(spec.versions) ? (spec.versions as Obj[]) : [];
-        const storage = versions.find((v) => v.storage) ?? versions[0];
-        if (storage) return `${group}/${String(storage.name)}`;
+        const v = crdApiVersion(crd, group, kind);
+        if (v) return v;
       }
       throw new ConversionError(`failed to convert object: no CustomResourceDefinition for ${kind}.${group}`);
     },

@@ -95,52 +95,50 @@ export class Admission {
     return out;
   }
 
-  private matches(h: Webhook, a: AdmissionAttributes): boolean {
+  /**
+   * The version a webhook is called in when it applies to the request, else null: the request's
+   * if a matching rule names it, else (matchPolicy Equivalent, the v1 default) the first served
+   * version a matching rule names — kube-apiserver converts the object to it.
+   */
+  private match(h: Webhook, a: AdmissionAttributes): string | null {
     const { def } = a;
     // webhook configurations are never subject to webhooks, so a bad one cannot lock itself in
-    if (def.group === 'admissionregistration.k8s.io') return false;
-    const ruleHit = (h.rules ?? []).some(
+    if (def.group === 'admissionregistration.k8s.io') return null;
+    const hits = (h.rules ?? []).filter(
       (r) =>
         anyOf(r.operations, a.operation) &&
         anyOf(r.apiGroups, def.group) &&
-        // matchPolicy Equivalent (the v1 default): any served version of the group matches
-        (anyOf(r.apiVersions, a.version) || (h.matchPolicy !== 'Exact' && def.versions.some((v) => anyOf(r.apiVersions, v.name)))) &&
         resourceMatches(r.resources, def.plural, a.subresource) &&
         (!r.scope || r.scope === '*' || (r.scope === 'Namespaced') === def.namespaced),
     );
-    if (!ruleHit) return false;
+    let version: string | undefined;
+    if (hits.some((r) => anyOf(r.apiVersions, a.version))) version = a.version;
+    else if (h.matchPolicy !== 'Exact')
+      version = def.versions.find((x) => x.served !== false && hits.some((r) => anyOf(r.apiVersions, x.name)))?.name;
+    if (!version) return null;
     if (h.namespaceSelector && def.namespaced) {
       const nsObj = this.store.get('core/namespaces', '', a.namespace);
       const labels = nsObj ? (((JSON.parse(nsObj.json) as Obj).metadata as Obj).labels as Record<string, string> | undefined) : undefined;
       if (!matchLabels(fromLabelSelectorObject(h.namespaceSelector), { 'kubernetes.io/metadata.name': a.namespace, ...(labels ?? {}) }))
-        return false;
+        return null;
     }
     if (h.objectSelector) {
       const sel = fromLabelSelectorObject(h.objectSelector);
       const labelsOf = (o?: Obj) => (o?.metadata as Obj | undefined)?.labels as Record<string, string> | undefined;
-      if (!matchLabels(sel, labelsOf(a.object)) && !matchLabels(sel, labelsOf(a.oldObject))) return false;
+      if (!matchLabels(sel, labelsOf(a.object)) && !matchLabels(sel, labelsOf(a.oldObject))) return null;
     }
-    return true;
+    return version;
   }
 
-  /**
-   * The version a webhook sees: the request's if its rules name it, else (matchPolicy Equivalent)
-   * the first served version they name, and the object is converted to it as kube-apiserver does.
-   */
-  private async inWebhookVersion(h: Webhook, a: AdmissionAttributes): Promise<AdmissionAttributes> {
-    if (h.matchPolicy === 'Exact' || !a.convert) return a;
-    const rules = (h.rules ?? []).filter(
-      (r) => anyOf(r.apiGroups, a.def.group) && resourceMatches(r.resources, a.def.plural, a.subresource),
-    );
-    if (rules.some((r) => anyOf(r.apiVersions, a.version))) return a;
-    const v = a.def.versions.find((x) => x.served !== false && rules.some((r) => anyOf(r.apiVersions, x.name)))?.name;
-    if (!v) return a;
+  /** The request as the webhook sees it, in `version`. */
+  private async inVersion(a: AdmissionAttributes, version: string): Promise<AdmissionAttributes> {
+    if (version === a.version || !a.convert) return a;
     return {
       ...a,
-      version: v,
+      version,
       requestVersion: a.version,
-      object: a.object ? await a.convert(a.object, v) : undefined,
-      oldObject: a.oldObject ? await a.convert(a.oldObject, v) : undefined,
+      object: a.object ? await a.convert(a.object, version) : undefined,
+      oldObject: a.oldObject ? await a.convert(a.oldObject, version) : undefined,
     };
   }
 
@@ -195,8 +193,9 @@ export class Admission {
     const warnings: string[] = [];
     let object = a.object;
     for (const h of this.hooks(MUTATING)) {
-      if (!this.matches(h, { ...a, object })) continue;
-      const attrs = await this.inWebhookVersion(h, { ...a, object });
+      const version = this.match(h, { ...a, object });
+      if (!version) continue;
+      const attrs = await this.inVersion({ ...a, object }, version);
       const r = await this.invoke(h, attrs);
       if (!r) continue;
       for (const w of (r.warnings as string[] | undefined) ?? []) warnings.push(w);
@@ -228,9 +227,14 @@ export class Admission {
   /** Validating webhooks; any denial rejects the request. */
   async validate(a: AdmissionAttributes): Promise<string[]> {
     const warnings: string[] = [];
-    const hooks = this.hooks(VALIDATING).filter((h) => this.matches(h, a));
+    const hooks = this.hooks(VALIDATING).flatMap((h) => {
+      const version = this.match(h, a);
+      return version ? [{ h, version }] : [];
+    });
     // kube-apiserver calls validating webhooks in parallel
-    const results = await Promise.all(hooks.map(async (h) => ({ h, r: await this.invoke(h, await this.inWebhookVersion(h, a)) })));
+    const results = await Promise.all(
+      hooks.map(async ({ h, version }) => ({ h, r: await this.invoke(h, await this.inVersion(a, version)) })),
+    );
     for (const { h, r } of results) {
       if (!r) continue;
       for (const w of (r.warnings as string[] | undefined) ?? []) warnings.push(w);

@@ -5,7 +5,8 @@ import { errors } from './errors.js';
 export type LabelRequirement =
   | { op: 'exists' | '!'; key: string }
   | { op: '=' | '!='; key: string; value: string }
-  | { op: 'in' | 'notin'; key: string; values: string[] };
+  | { op: 'in' | 'notin'; key: string; values: string[] }
+  | { op: 'gt' | 'lt'; key: string; value: number };
 
 export type LabelSelector = LabelRequirement[];
 
@@ -54,6 +55,12 @@ export function parseLabelSelector(s: string | undefined): LabelSelector {
     if (m) {
       return { op: m[2] === '!=' ? '!=' : '=', key: checkKey(m[1], req), value: checkValue(m[3], req) };
     }
+    m = /^([^<>\s]+)\s*(<|>)\s*(\S+)$/.exec(req);
+    if (m) {
+      if (!/^-?\d+$/.test(m[3]))
+        throw errors.badRequest(`unable to parse requirement: for 'gt', 'lt' operators, the value must be an integer in "${req}"`);
+      return { op: m[2] === '>' ? 'gt' : 'lt', key: checkKey(m[1], req), value: Number(m[3]) };
+    }
     m = /^!\s*(\S+)$/.exec(req);
     if (m) return { op: '!', key: checkKey(m[1], req) };
     if (!/\s/.test(req)) return { op: 'exists', key: checkKey(req, req) };
@@ -83,12 +90,34 @@ export function matchLabels(sel: LabelSelector, labels: Readonly<Record<string, 
       case 'notin':
         if (v !== undefined && r.values.includes(v)) return false;
         break;
+      case 'gt':
+      case 'lt':
+        if (v === undefined || !/^-?\d+$/.test(v) || (r.op === 'gt' ? !(Number(v) > r.value) : !(Number(v) < r.value))) return false;
+        break;
     }
   }
   return true;
 }
 
-/** metav1.LabelSelector (matchLabels + matchExpressions) as used by ownerless selectors. */
+// metav1.LabelSelector spells operators In/NotIn/Exists/DoesNotExist; apimachinery's
+// selection.Operator (used by CAPM3's hostSelector) spells them in, notin, exists, !, =, ==, !=, gt, lt
+const OPERATORS: Record<string, LabelRequirement['op']> = {
+  in: 'in',
+  notin: 'notin',
+  exists: 'exists',
+  doesnotexist: '!',
+  '!': '!',
+  '=': '=',
+  '==': '=',
+  '!=': '!=',
+  gt: 'gt',
+  lt: 'lt',
+};
+
+/**
+ * A selector object (matchLabels + matchExpressions), in either operator spelling. An operator
+ * it does not know selects nothing, rather than everything.
+ */
 export function fromLabelSelectorObject(o: {
   matchLabels?: Record<string, string>;
   matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
@@ -96,12 +125,23 @@ export function fromLabelSelectorObject(o: {
   const out: LabelSelector = [];
   for (const [key, value] of Object.entries(o.matchLabels ?? {})) out.push({ op: '=', key, value });
   for (const e of o.matchExpressions ?? []) {
-    if (e.operator === 'In') out.push({ op: 'in', key: e.key, values: e.values ?? [] });
-    else if (e.operator === 'NotIn') out.push({ op: 'notin', key: e.key, values: e.values ?? [] });
-    else if (e.operator === 'Exists') out.push({ op: 'exists', key: e.key });
-    else if (e.operator === 'DoesNotExist') out.push({ op: '!', key: e.key });
+    const op = OPERATORS[e.operator.toLowerCase()];
+    const values = e.values ?? [];
+    if (op === 'in' || op === 'notin') out.push({ op, key: e.key, values });
+    else if (op === 'exists' || op === '!') out.push({ op, key: e.key });
+    else if (op === '=' || op === '!=') out.push({ op, key: e.key, value: values[0] ?? '' });
+    else if ((op === 'gt' || op === 'lt') && /^-?\d+$/.test(values[0] ?? '')) out.push({ op, key: e.key, value: Number(values[0]) });
+    else out.push({ op: 'in', key: e.key, values: [] });
   }
   return out;
+}
+
+/** Whether labels match a selector object (matchLabels + matchExpressions). */
+export function matchesSelectorObject(
+  labels: Readonly<Record<string, string>> | undefined,
+  sel: Parameters<typeof fromLabelSelectorObject>[0] | undefined,
+): boolean {
+  return matchLabels(fromLabelSelectorObject(sel ?? {}), labels);
 }
 
 export interface FieldRequirement {

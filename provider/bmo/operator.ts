@@ -132,11 +132,14 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
   let webhook: WebhookServer | undefined;
   if (o.webhook) {
     // CRD conversion for clusters that call webhooks (the embedded server converts in-process)
+    // the CRDs (for their contract labels) are listed at most every 30 s, not on every review
+    let crds: { at: number; items: Array<Record<string, unknown>> } | null = null;
+    const byGroup = converters(contextFromCrds(() => crds?.items ?? []));
     const convert = async (objects: KubeObject[], to: string) => {
-      const crds = (await o.client.list<KubeObject>('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).items as unknown as Array<
-        Record<string, unknown>
-      >;
-      const byGroup = converters(contextFromCrds(() => crds));
+      if (!crds || Date.now() - crds.at > 30_000) {
+        const items = (await o.client.list<KubeObject>('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).items;
+        crds = { at: Date.now(), items: items as unknown as Array<Record<string, unknown>> };
+      }
       return objects.map((x) => {
         const conv = byGroup.get(String(x.apiVersion).split('/')[0]);
         return (conv ? conv(x as Record<string, unknown>, to) : { ...x, apiVersion: to }) as KubeObject;

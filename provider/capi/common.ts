@@ -2,6 +2,7 @@
 // kinds they read, upstream's well-known labels and annotations, contract-versioned references,
 // owner references, conditions and the client for a workload cluster.
 import { createHash, randomBytes } from 'node:crypto';
+import { crdApiVersion } from '../api/versioning.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { type Condition, setCondition } from '../kube/conditions.js';
 import type { GVK } from '../kube/controller.js';
@@ -163,15 +164,10 @@ export class ContractResolver {
     const key = `${kind}.${group}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < 300_000) return hit.apiVersion;
-    const crds = await this.client.list<KubeObject & { spec: Obj }>('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+    const crds = await this.client.list<KubeObject>('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
     for (const crd of crds.items) {
-      const spec = crd.spec;
-      if (spec.group !== group || obj(spec.names).kind !== kind) continue;
-      const contract = crd.metadata?.labels?.['cluster.x-k8s.io/v1beta2'];
-      const versions = (spec.versions as Array<{ name: string; storage?: boolean }>) ?? [];
-      const v = contract ? contract.split('_').at(-1) : (versions.find((x) => x.storage) ?? versions[0])?.name;
-      if (v) {
-        const apiVersion = `${group}/${v}`;
+      const apiVersion = crdApiVersion(crd as unknown as Obj, group, kind);
+      if (apiVersion) {
         this.cache.set(key, { apiVersion, at: Date.now() });
         return apiVersion;
       }
@@ -194,49 +190,8 @@ export function labelSelectorString(sel: { matchLabels?: Record<string, string> 
     .join(',');
 }
 
-/** Does a label set satisfy a LabelSelector (matchLabels and matchExpressions)? */
-export function matchesSelector(
-  labels: Record<string, string> | undefined,
-  sel: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined,
-): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of sel?.matchExpressions ?? []) {
-    const has = e.key in l;
-    const vals = e.values ?? [];
-    switch (e.operator.toLowerCase()) {
-      case 'in':
-        if (!has || !vals.includes(l[e.key])) return false;
-        break;
-      case 'notin':
-        if (has && vals.includes(l[e.key])) return false;
-        break;
-      case 'exists':
-        if (!has) return false;
-        break;
-      case 'doesnotexist':
-      case '!':
-        if (has) return false;
-        break;
-      case '=':
-      case '==':
-        if (l[e.key] !== vals[0]) return false;
-        break;
-      case '!=':
-        if (l[e.key] === vals[0]) return false;
-        break;
-      case 'gt':
-        if (!has || !(Number(l[e.key]) > Number(vals[0]))) return false;
-        break;
-      case 'lt':
-        if (!has || !(Number(l[e.key]) < Number(vals[0]))) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+/** Does a label set satisfy a LabelSelector (matchLabels and matchExpressions, either operator spelling)? */
+export { matchesSelectorObject as matchesSelector } from '../apiserver/selectors.js';
 
 export async function listIn<T extends KubeObject>(
   client: KubeClient,
