@@ -74,15 +74,24 @@ export function alive(pid: number): boolean {
   }
 }
 
+// a port handed out is not handed out again by this process: until its user binds it, the kernel
+// would offer it again (two clusters in one bench run were given the same API endpoint)
+const issuedPorts = new Set<number>();
+
 export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, host, () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
+  for (;;) {
+    const p = await new Promise<number>((res, rej) => {
+      const s = createServer();
+      s.once('error', rej);
+      s.listen(0, host, () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => res(port));
+      });
     });
-  });
+    if (issuedPorts.has(p)) continue;
+    issuedPorts.add(p);
+    return p;
+  }
 }
 
 function udpFree(port: number, host: string): Promise<boolean> {
