@@ -305,7 +305,10 @@ describe('Redfish service', () => {
     assert.equal((await req('DELETE', sub)).status, 204);
     sink.close();
     r = await req('GET', `${sys}/LogServices/EventLog/Entries`);
-    assert.ok((r.json.Members as { MessageId: string }[]).some((e) => e.MessageId === 'Ferrite.1.0.PowerStateChanged'));
+    const ids = (r.json.Members as { '@odata.id': string }[]).map((m) => m['@odata.id']);
+    assert.ok(ids.length > 0 && ids.every((id) => id.startsWith(`${sys}/LogServices/EventLog/Entries/`)));
+    const logged = await Promise.all(ids.map(async (id) => (await req('GET', id)).json.MessageId));
+    assert.ok(logged.includes('Ferrite.1.0.PowerStateChanged'));
   });
 
   it('event destinations beyond loopback are enabled only when the fleet allows them', async () => {

@@ -5,6 +5,8 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_BIOS, DEFAULT_TIMINGS, type DiskSpec, type MachineSpec, type NicSpec, type Timings } from '../machine/model.js';
 import { hashString, Rng } from '../machine/rng.js';
+import { PERSONALITIES, type Personality } from '../redfish/personalities/catalog.js';
+import { type Quirks, quirksSchema } from '../redfish/personalities/quirks.js';
 
 export const Protocols = ['redfish', 'redfish-virtualmedia', 'ipmi'] as const;
 export type Protocol = (typeof Protocols)[number];
@@ -34,6 +36,13 @@ const machineSchema = z
     username: z.string().min(1).max(16).optional(),
     password: z.string().min(1).max(20).optional(),
     ipmiPort: z.number().int().min(0).max(65535).optional(),
+    redfishPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe('port of this machine’s own Redfish listener (machines with a personality other than generic get one; 0 = any free port)'),
     manufacturer: z.string().optional(),
     model: z.string().optional(),
     cpu: z
@@ -75,6 +84,10 @@ const machineSchema = z
       .optional(),
     bios: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     timings: timings.optional(),
+    personality: z
+      .string()
+      .optional()
+      .describe('the BMC personality: a name from the catalog (generic, idrac, ilo, supermicro …) or from this file’s personalities'),
     agentFaults: z
       .object({
         crash: z.enum(['before-lookup', 'after-lookup', 'during-write']).optional(),
@@ -117,7 +130,20 @@ export const fleetSchema = z
       })
       .strict()
       .optional(),
-    defaults: machineSchema.omit({ name: true, uuid: true, ipmiPort: true }).partial().optional(),
+    personalities: z
+      .record(
+        z.string().regex(/^[a-z0-9][-a-z0-9]*$/, 'must be lower case letters, digits and -'),
+        z
+          .object({
+            extends: z.string().optional().describe('a catalog personality this one starts from'),
+            description: z.string().optional(),
+            quirks: quirksSchema,
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('personalities defined here: quirks over the correct core, optionally on top of a catalog one'),
+    defaults: machineSchema.omit({ name: true, uuid: true, ipmiPort: true, redfishPort: true }).partial().optional(),
     machines: z.array(machineSchema).min(1),
   })
   .strict();
@@ -130,6 +156,8 @@ export interface ResolvedMachine {
   username: string;
   password: string;
   ipmiPort: number;
+  personality: Personality;
+  redfishPort?: number;
   agentFaults?: { crash?: 'before-lookup' | 'after-lookup' | 'during-write'; diskWriteError?: boolean; downloadBytesPerSecond?: number };
 }
 
@@ -219,6 +247,7 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
   const basePort = f.ipmi?.basePort ?? 6230;
   const names = new Set<string>();
   const ports = new Set<number>();
+  const personalities = resolvePersonalities(f);
   const machines = f.machines.map((m, i): ResolvedMachine => {
     if (names.has(m.name)) throw new FleetError(`machines[${i}].name: duplicate machine name ${m.name}`);
     names.add(m.name);
@@ -229,9 +258,16 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
       if (ports.has(ipmiPort)) throw new FleetError(`machines[${i}].ipmiPort: port ${ipmiPort} is used twice`);
       ports.add(ipmiPort);
     }
+    const personality = personalities.get(d.personality ?? 'generic');
+    if (!personality)
+      throw new FleetError(
+        `machines[${i}].personality: unknown personality ${d.personality}; known: ${[...personalities.keys()].join(', ')}`,
+      );
     return {
-      spec: machineSpec(d, seed),
+      spec: machineSpec({ ...d, manufacturer: d.manufacturer ?? personality.quirks.manufacturer }, seed),
       protocols,
+      personality,
+      ...(m.redfishPort !== undefined ? { redfishPort: m.redfishPort } : {}),
       username: d.username ?? 'admin',
       password: d.password ?? 'password',
       ipmiPort,
@@ -260,6 +296,27 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
     provisioning: { pxeUrl: f.provisioning?.pxeUrl ?? null },
     machines,
   };
+}
+
+function resolvePersonalities(f: FleetFile): Map<string, Personality> {
+  const out = new Map(Object.entries(PERSONALITIES));
+  for (const [name, p] of Object.entries(f.personalities ?? {})) {
+    let base: Quirks = {};
+    if (p.extends) {
+      const b = PERSONALITIES[p.extends];
+      if (!b)
+        throw new FleetError(
+          `personalities.${name}.extends: unknown personality ${p.extends}; known: ${Object.keys(PERSONALITIES).join(', ')}`,
+        );
+      base = b.quirks;
+    }
+    out.set(name, {
+      name,
+      description: p.description ?? `defined in the fleet file${p.extends ? ` over ${p.extends}` : ''}`,
+      quirks: { ...base, ...p.quirks },
+    });
+  }
+  return out;
 }
 
 type MachineInput = z.infer<typeof machineSchema>;

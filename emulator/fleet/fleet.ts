@@ -15,6 +15,7 @@ import { SimBackend } from '../machine/sim-backend.js';
 import { type FleetMetrics, fleetMetrics } from '../metrics.js';
 import { InstalledOs } from '../os/cloud-init.js';
 import { WorkloadClusters } from '../os/workload-clusters.js';
+import { firmwareQuirks } from '../redfish/personalities/catalog.js';
 import { type RedfishServer, startRedfish } from '../redfish/server.js';
 import type { ResolvedFleet, ResolvedMachine } from './config.js';
 import { FleetStore } from './store.js';
@@ -45,6 +46,8 @@ export class Fleet {
   private readonly store: FleetStore | null;
   private readonly workDir: string;
   private redfish: RedfishServer | null = null;
+  /** machines with a personality other than generic each get a listener of their own, as a real BMC is one box */
+  private readonly ownRedfish = new Map<Machine, RedfishServer>();
   private readonly ipmi: IpmiServer[] = [];
   private readonly ipmiByMachine = new Map<Machine, IpmiServer>();
   private readonly entries: Map<string, ResolvedMachine>;
@@ -86,6 +89,7 @@ export class Fleet {
           mediaDir: join(this.workDir, 'media'),
         }),
     );
+    for (const m of this.machines) m.quirks = firmwareQuirks(this.entry(m).personality.quirks);
     this.metrics = fleetMetrics(this.machines, () => this.ipmi);
     if (this.store) {
       this.store.saveFleet(config);
@@ -116,6 +120,7 @@ export class Fleet {
   async start(overrides: { redfishPort?: number; ipmiPorts?: 'ephemeral' } = {}): Promise<BmcAddresses[]> {
     const rf = this.config.redfish;
     const redfishMachines = this.machines.filter((m) => this.entry(m).protocols.some((p) => p.startsWith('redfish')));
+    const own = (m: Machine) => Object.keys(this.entry(m).personality.quirks).length > 0;
     if (redfishMachines.length) {
       let tls: { certPem: string; keyPem: string } | null = null;
       if (rf.tls) {
@@ -126,24 +131,30 @@ export class Fleet {
           tls = { certPem: c.certPem, keyPem: c.keyPem };
         }
       }
-      this.redfish = await startRedfish({
-        machines: redfishMachines,
-        credentials: redfishMachines.map((m) => ({
-          machineUuid: m.uuid,
-          username: this.entry(m).username,
-          password: this.entry(m).password,
-        })),
-        clock: this.clock,
-        address: rf.listenIp,
-        port: overrides.redfishPort ?? rf.port,
-        tls,
-        sessionTimeoutS: rf.sessionTimeout,
-        maxSessions: rf.maxSessions,
-        allowEventDestinations: rf.allowEventDestinations,
-        metrics: this.metrics,
-        tmpDir: join(this.workDir, 'tmp'),
-        log: this.opts.log,
-      });
+      const listen = (machines: Machine[], port: number, quirks?: (typeof this.config.machines)[number]['personality']['quirks']) =>
+        startRedfish({
+          machines,
+          credentials: machines.map((m) => ({
+            machineUuid: m.uuid,
+            username: this.entry(m).username,
+            password: this.entry(m).password,
+          })),
+          clock: this.clock,
+          address: rf.listenIp,
+          port,
+          tls,
+          sessionTimeoutS: rf.sessionTimeout,
+          maxSessions: rf.maxSessions,
+          allowEventDestinations: rf.allowEventDestinations,
+          metrics: this.metrics,
+          tmpDir: join(this.workDir, 'tmp'),
+          log: this.opts.log,
+          quirks,
+        });
+      const shared = redfishMachines.filter((m) => !own(m));
+      if (shared.length) this.redfish = await listen(shared, overrides.redfishPort ?? rf.port);
+      for (const m of redfishMachines.filter(own))
+        this.ownRedfish.set(m, await listen([m], this.entry(m).redfishPort ?? 0, this.entry(m).personality.quirks));
     }
     for (const m of this.machines) {
       const e = this.entry(m);
@@ -154,6 +165,7 @@ export class Fleet {
         password: e.password,
         address: this.config.ipmi.listenIp,
         port: overrides.ipmiPorts === 'ephemeral' ? 0 : e.ipmiPort,
+        quirks: e.personality.quirks,
         log: this.opts.log,
       });
       await s.start();
@@ -171,18 +183,24 @@ export class Fleet {
     return this.redfish;
   }
 
+  /** The Redfish listener that serves this machine. */
+  redfishServerFor(m: Machine): RedfishServer | null {
+    return this.ownRedfish.get(m) ?? this.redfish;
+  }
+
   ipmiServer(m: Machine): IpmiServer | undefined {
     return this.ipmiByMachine.get(m);
   }
 
   addresses(): BmcAddresses[] {
     const { listenIp, port, tls } = this.config.redfish;
-    // URL.host brackets an IPv6 address already
-    const hostPort = this.redfish ? new URL(this.redfish.url).host : joinHostPort(listenIp, port);
     const scheme = tls ? 'https' : 'http';
     return this.machines.map((m) => {
       const e = this.entry(m);
       const ipmi = this.ipmiServer(m);
+      // URL.host brackets an IPv6 address already
+      const server = this.redfishServerFor(m);
+      const hostPort = server ? new URL(server.url).host : joinHostPort(listenIp, e.redfishPort ?? port);
       return {
         name: m.name,
         uuid: m.uuid,
@@ -200,6 +218,7 @@ export class Fleet {
 
   async close(): Promise<void> {
     await this.redfish?.close();
+    await Promise.all([...this.ownRedfish.values()].map((r) => r.close()));
     await Promise.all(this.ipmi.map((s) => s.close()));
     await Promise.all(this.machines.map((m) => m.close()));
     await this.agents.close();

@@ -21,7 +21,8 @@ import {
   type V20Packet,
 } from '../../lib/ipmi/codec.js';
 import type { Machine } from '../machine/machine.js';
-import { BmcState, CC, type DeviceIdentity, guidBytes, handleCommand, NetFn, requiredPrivilege } from './commands.js';
+import type { Quirks } from '../redfish/personalities/quirks.js';
+import { BmcState, CC, type CommandResult, type DeviceIdentity, guidBytes, handleCommand, NetFn, requiredPrivilege } from './commands.js';
 
 // RMCP+ status codes (IPMI 2.0 table 13-15)
 const Status = {
@@ -71,6 +72,8 @@ export interface IpmiServerOptions {
   /** idle seconds before an active session is dropped */
   sessionTimeoutS?: number;
   identity?: DeviceIdentity;
+  /** the personality's IPMI deviations (ipmi* quirks) */
+  quirks?: Quirks;
   log?: (obj: Record<string, unknown>, msg: string) => void;
 }
 
@@ -93,9 +96,16 @@ export class IpmiServer {
   private sweeper: NodeJS.Timeout | null = null;
   readonly stats: IpmiStats = { received: 0, dropped: 0, replies: 0, sessionsOpened: 0, authFailures: 0 };
   port = 0;
+  private readonly suites: CipherSuite[];
+  private readonly q: Quirks;
+  /** the power state an ipmiSeparateState personality keeps apart from the machine's */
+  private ownPower = false;
 
   constructor(private readonly opts: IpmiServerOptions) {
     this.machine = opts.machine;
+    this.q = opts.quirks ?? {};
+    const accepted = this.q.ipmiCipherSuites;
+    this.suites = CIPHER_SUITES.filter((x) => !accepted || accepted.includes(x.id));
     if (Buffer.byteLength(opts.username) > 16) throw new Error('IPMI user names are at most 16 bytes');
     if (Buffer.byteLength(opts.password) > 20) throw new Error('IPMI 2.0 passwords are at most 20 bytes');
     this.user = Buffer.from(opts.username);
@@ -184,6 +194,34 @@ export class IpmiServer {
     }
   }
 
+  /** A command, through the personality's deviations. */
+  private command(netFn: number, cmd: number, d: Buffer): CommandResult {
+    const q = this.q;
+    if (netFn === NetFn.Chassis && cmd === 0x02 && d.length >= 1) {
+      const op = d[0] & 0x0f;
+      if (q.ipmiNoCycle && op === 0x02) return { cc: CC.InvalidDataField };
+      if (q.ipmiPowerIgnored) return { cc: CC.OK };
+      if (q.ipmiSeparateState && op <= 0x03) {
+        this.ownPower = op !== 0x00;
+        return { cc: CC.OK };
+      }
+    }
+    if (netFn === NetFn.Chassis && cmd === 0x01 && q.ipmiSeparateState)
+      return { cc: CC.OK, data: [this.ownPower ? 0x41 : 0x40, 0x00, 0x40, 0x00] };
+    if (netFn === NetFn.Chassis && cmd === 0x08 && q.ipmiBootAlwaysPersistent && (d[0] & 0x7f) === 5 && d.length >= 2) {
+      d = Buffer.from(d);
+      d[1] |= 0x40;
+    }
+    return handleCommand(
+      this.machine,
+      this.bmc,
+      this.opts.identity ?? { manufacturerId: 0, productId: 0x4652, firmware: [1, 0] },
+      netFn,
+      cmd,
+      d,
+    );
+  }
+
   /** Commands answered outside a session. */
   private sessionless(req: IpmiRequest): Buffer | null {
     if (req.netFn !== NetFn.App) return null;
@@ -201,7 +239,8 @@ export class IpmiServer {
   private cipherSuites(d: Buffer): [number, number[]] {
     if (d.length < 3) return [CC.RequestDataLength, []];
     if ((d[1] & 0x3f) !== 0x00) return [CC.InvalidDataField, []];
-    const records = CIPHER_SUITES.flatMap((s) => [0xc0, s.id, s.auth, 0x40 | s.integrity, 0x80 | s.confidentiality]);
+    const listed = this.q.ipmiAdvertisedSuites ? CIPHER_SUITES.filter((x) => this.q.ipmiAdvertisedSuites?.includes(x.id)) : this.suites;
+    const records = listed.flatMap((s) => [0xc0, s.id, s.auth, 0x40 | s.integrity, 0x80 | s.confidentiality]);
     const index = d[2] & 0x3f;
     return [CC.OK, [0x01, ...records.slice(index * 16, index * 16 + 16)]];
   }
@@ -221,11 +260,11 @@ export class IpmiServer {
     const auth = p[12] & 0x3f;
     const integ = p[20] & 0x3f;
     const conf = p[28] & 0x3f;
-    const suite = CIPHER_SUITES.find((s) => s.auth === auth && s.integrity === integ && s.confidentiality === conf);
+    const suite = this.suites.find((s) => s.auth === auth && s.integrity === integ && s.confidentiality === conf);
     if (!suite) {
-      if (!CIPHER_SUITES.some((s) => s.auth === auth)) return reply(Status.InvalidAuthAlg);
-      if (!CIPHER_SUITES.some((s) => s.integrity === integ)) return reply(Status.InvalidIntegrityAlg);
-      if (!CIPHER_SUITES.some((s) => s.confidentiality === conf)) return reply(Status.InvalidConfAlg);
+      if (!this.suites.some((s) => s.auth === auth)) return reply(Status.InvalidAuthAlg);
+      if (!this.suites.some((s) => s.integrity === integ)) return reply(Status.InvalidIntegrityAlg);
+      if (!this.suites.some((s) => s.confidentiality === conf)) return reply(Status.InvalidConfAlg);
       return reply(Status.NoCipherSuiteMatch);
     }
     const reqPriv = p[1] & 0x0f;
@@ -421,14 +460,7 @@ export class IpmiServer {
     } else {
       if (s.priv < requiredPrivilege(req.netFn, req.cmd)) res = buildResponse(req, CC.InsufficientPrivilege);
       else {
-        const r = handleCommand(
-          this.machine,
-          this.bmc,
-          this.opts.identity ?? { manufacturerId: 0, productId: 0x4652, firmware: [1, 0] },
-          req.netFn,
-          req.cmd,
-          req.data,
-        );
+        const r = this.command(req.netFn, req.cmd, req.data);
         res = buildResponse(req, r.cc, r.data ?? []);
       }
     }

@@ -84,6 +84,20 @@ export interface MachineEnv {
   mediaDir: string;
 }
 
+/** Firmware deviations a BMC personality can give a machine (emulator/redfish/personalities). */
+export interface FirmwareQuirks {
+  /** boots the persistent order whatever the override says */
+  ignoreOverride?: boolean;
+  /** a Once override is not cleared when used */
+  keepOnceOverride?: boolean;
+  /** the virtual CD is never a boot device */
+  virtualCdNotBootable?: boolean;
+  /** pending BIOS settings are never applied */
+  ignoreBiosPending?: boolean;
+  /** SecureBootEnable writes are dropped */
+  ignoreSecureBoot?: boolean;
+}
+
 export type ChangedPart = 'power' | 'boot' | 'media' | 'bios' | 'secureBoot' | 'led' | 'firmware' | 'volumes' | 'disk' | 'logs';
 
 export class Machine extends EventEmitter {
@@ -91,6 +105,9 @@ export class Machine extends EventEmitter {
   private jobAbort = new AbortController();
   private readonly fetches = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly host: BackendHost;
+  /** firmware deviations of the personality this machine's BMC has */
+  quirks: FirmwareQuirks = {};
+  private posting = false;
 
   constructor(
     readonly spec: MachineSpec,
@@ -126,6 +143,10 @@ export class Machine extends EventEmitter {
   }
   get backendKind(): string {
     return this.env.backend.kind;
+  }
+  /** firmware is running (POST and the boot-device search), not an OS or agent */
+  get inPost(): boolean {
+    return this.posting;
   }
 
   /** Resolves when the current power/boot activity has finished (tests, shutdown). */
@@ -250,15 +271,16 @@ export class Machine extends EventEmitter {
     const b = this.state.boot;
     let devices: BootTarget[];
     let source: BootRecord['source'] = 'boot-order';
-    if (b.overrideEnabled !== 'Disabled' && b.overrideTarget !== 'None') {
+    if (b.overrideEnabled !== 'Disabled' && b.overrideTarget !== 'None' && !this.quirks.ignoreOverride) {
       source = b.overrideEnabled === 'Once' ? 'override-once' : 'override-continuous';
       // firmware falls back to the persistent order when the override device does not boot
       devices = [b.overrideTarget, ...b.bootOrder.filter((d) => d !== b.overrideTarget)];
-      if (consume && b.overrideEnabled === 'Once') {
+      if (consume && b.overrideEnabled === 'Once' && !this.quirks.keepOnceOverride) {
         b.overrideEnabled = 'Disabled';
         this.changed('boot');
       }
     } else devices = [...b.bootOrder];
+    if (this.quirks.virtualCdNotBootable) devices = devices.filter((d) => d !== 'Cd');
     return {
       plan: {
         devices,
@@ -273,7 +295,7 @@ export class Machine extends EventEmitter {
 
   private applyPendingSettings(): void {
     const bios = this.state.bios;
-    if (bios.pending) {
+    if (bios.pending && !this.quirks.ignoreBiosPending) {
       const keys = Object.keys(bios.pending);
       bios.attributes = { ...bios.attributes, ...bios.pending };
       bios.pending = null;
@@ -304,7 +326,17 @@ export class Machine extends EventEmitter {
   }
 
   private async firmware(signal: AbortSignal): Promise<void> {
+    this.posting = true;
+    try {
+      await this.runFirmware(signal);
+    } finally {
+      this.posting = false;
+    }
+  }
+
+  private async runFirmware(signal: AbortSignal): Promise<void> {
     this.state.running = null;
+    this.state.lastResetAt = new Date(this.env.clock.now()).toISOString();
     this.applyPendingSettings();
     this.emit('reset');
     this.state.bootCount++;
@@ -498,6 +530,7 @@ export class Machine extends EventEmitter {
   setSecureBoot(enabled: boolean): void {
     if (enabled && this.state.boot.overrideMode !== 'UEFI')
       throw new MachineError('Conflict', 'secure boot needs UEFI boot mode', 'SecureBootEnable');
+    if (this.quirks.ignoreSecureBoot) return;
     this.state.secureBoot.enabled = enabled;
     this.changed('secureBoot');
   }

@@ -132,6 +132,8 @@ export interface MachineState {
   running: string | null;
   bootCount: number;
   lastBoot: BootRecord | null;
+  /** when firmware last started (power-on or reset): Redfish LastResetTime */
+  lastResetAt?: string;
   bootHistory: BootRecord[];
   console: string[];
   events: LogEntry[];

@@ -125,9 +125,12 @@ export const SCHEMA_FILES: Record<string, SchemaFile> = {
     'Resource.v1_1_0': { complex: { Identifier: { props: { DurableName: 's', DurableNameFormat: 'Resource.DurableNameFormat' } } } },
   },
   Message: {
+    // the unversioned abstract type properties name (Task Messages: [Message.Message]); versions derive from it
+    Message: { complex: { Message: { abstract: true } } },
     'Message.v1_1_1': {
       complex: {
         Message: {
+          base: 'Message.Message',
           props: {
             MessageId: 's',
             Message: 's',
@@ -179,6 +182,7 @@ export const SCHEMA_FILES: Record<string, SchemaFile> = {
       SerialNumber: 's',
       HostName: 's',
       PowerState: 'Resource.PowerState',
+      LastResetTime: 'd',
       IndicatorLED: 'ComputerSystem.IndicatorLED',
       LocationIndicatorActive: 'b',
       Status: STATUS,

@@ -16,6 +16,8 @@ import { errorBody, fromMachineError, RedfishError } from './errors.js';
 import { EventService } from './events.js';
 import { faultRoutes } from './faults.js';
 import { managerRoutes } from './managers.js';
+import { Overlay } from './personalities/overlay.js';
+import type { Quirks } from './personalities/quirks.js';
 import { serviceRoutes } from './service.js';
 import { sysPath, systemRoutes } from './systems.js';
 import { TaskService } from './tasks.js';
@@ -39,6 +41,8 @@ export interface RedfishOptions {
   /** Prometheus metrics: served at /metrics (outside /redfish, no auth) and fed per request */
   metrics?: FleetMetrics;
   log?: (obj: Record<string, unknown>, msg: string) => void;
+  /** the personality's quirks every machine on this listener shows (emulator/redfish/personalities) */
+  quirks?: Quirks;
 }
 
 export interface RedfishServer {
@@ -123,7 +127,8 @@ function accepts(accept: string | undefined, produces: string): boolean {
 export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer> {
   const byId = new Map(opts.machines.map((m) => [m.uuid, m]));
   const byName = new Map(opts.machines.map((m) => [m.name, m]));
-  const auth = new AuthService(opts.clock, opts.sessionTimeoutS ?? 1800, opts.maxSessions ?? 256);
+  const overlay = new Overlay(opts.quirks ?? {});
+  const auth = new AuthService(opts.clock, opts.sessionTimeoutS ?? 1800, opts.quirks?.maxSessions ?? opts.maxSessions ?? 256);
   for (const c of opts.credentials) auth.addCredentials(c.username, c.password, c.machineUuid);
   const log = opts.log ?? (() => {});
   const ctx: RedfishContext = {
@@ -161,7 +166,7 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
 
   const send = (res: ServerResponse, method: string, r: RfResult, allow?: string, reqEtag?: string) => {
-    const headers: Record<string, string> = { 'OData-Version': '4.0', 'Cache-Control': 'no-cache', ...r.headers };
+    const headers: Record<string, string> = overlay.responseHeaders({ 'OData-Version': '4.0', 'Cache-Control': 'no-cache', ...r.headers });
     if (allow) headers.Allow = allow;
     let payload: string | undefined;
     if (r.body !== undefined) {
@@ -173,7 +178,7 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
         headers['Content-Type'] = 'application/json; charset=utf-8';
         const odataType = (r.body as Record<string, unknown>)['@odata.type'];
         if (typeof odataType === 'string') headers.Link = `<${describedBy(odataType)}>; rel=describedby`;
-        if ((r.status ?? 200) === 200 && (r.body as Record<string, unknown>)['@odata.id']) {
+        if ((r.status ?? 200) === 200 && (r.body as Record<string, unknown>)['@odata.id'] && !overlay.etagsDisabled) {
           const tag = resourceEtag(r.body, payload);
           headers.ETag = tag;
           payload = `{"@odata.etag":${JSON.stringify(tag)},${payload.slice(1)}`;
@@ -190,8 +195,15 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     res.end(method === 'HEAD' ? undefined : payload);
   };
 
-  const fail = (res: ServerResponse, method: string, e: RedfishError, allow?: string) =>
-    send(res, method, { status: e.status, body: errorBody(e), headers: e.headers }, allow);
+  const fail = (res: ServerResponse, method: string, e: RedfishError, allow?: string) => {
+    const b = overlay.errorBody(errorBody(e) as Record<string, unknown>);
+    send(
+      res,
+      method,
+      { status: e.status, body: b.body, headers: { ...e.headers, ...(b.contentType ? { 'Content-Type': b.contentType } : {}) } },
+      allow,
+    );
+  };
 
   const readBody = (req: IncomingMessage): Promise<unknown> =>
     new Promise((resolve, reject) => {
@@ -221,6 +233,17 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase() as Method;
+    if (!overlay.admit()) {
+      req.resume();
+      return fail(res, method, new RedfishError(503, { messageId: 'ServiceTemporarilyUnavailable', args: ['5'] }, { 'Retry-After': '5' }));
+    }
+    res.once('close', () => overlay.release());
+    await overlay.delay();
+    const refused = overlay.checkHeaders(req.headers);
+    if (refused) {
+      req.resume();
+      return fail(res, method, refused);
+    }
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     let path = q < 0 ? rawUrl : rawUrl.slice(0, q);
@@ -238,7 +261,7 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
       const parent = match(table, segs.slice(0, -1));
       if (parent?.c.route.handlers.POST) found = parent;
     }
-    if (!found) {
+    if (!found || overlay.hides(path)) {
       return fail(res, method, new RedfishError(404, { messageId: 'ResourceMissingAtURI', args: [path] }));
     }
     const { c, params } = found;
@@ -264,8 +287,9 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
         return fail(res, method, new RedfishError(501, { messageId: 'QueryNotSupported' }), c.allow);
     }
     let principal: Principal | null;
-    const isPublic = c.route.public?.includes(method) ?? false;
+    const isPublic = overlay.isPublic(path, c.route.public?.includes(method) ?? false);
     try {
+      if (overlay.refusesBasic(req.headers)) throw unauthorized();
       principal = isPublic ? safeAuth(auth, req) : auth.authenticate(req.headers);
       if (!principal && !isPublic) throw unauthorized();
     } catch (e) {
@@ -292,13 +316,16 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
       if (method === 'POST' || method === 'PATCH' || method === 'PUT') rq.body = await readBody(req);
       else req.resume();
       const ifMatch = req.headers['if-match'];
-      if (ifMatch && method !== 'GET' && method !== 'HEAD' && c.route.handlers.GET && ifMatch.trim() !== '*') {
-        const cur = await c.route.handlers.GET({ ...rq, method: 'GET', body: undefined });
+      const ifMatchRule = method !== 'GET' && method !== 'HEAD' ? overlay.ifMatch(method, req.headers, !!c.route.handlers.GET) : null;
+      if (ifMatchRule instanceof RedfishError) throw ifMatchRule;
+      if (ifMatch && ifMatchRule !== 'skip' && method !== 'GET' && method !== 'HEAD' && c.route.handlers.GET && ifMatch.trim() !== '*') {
+        const get: RfRequest = { ...rq, method: 'GET', body: undefined };
+        const cur = overlay.after(get, await c.route.handlers.GET(get));
         const tag = resourceEtag(cur.body);
         if (!ifMatch.split(',').some((t) => t.trim() === tag || t.trim() === `W/${tag}`))
           throw new RedfishError(412, { messageId: 'PreconditionFailed' });
       }
-      const result = await handler(rq);
+      const result = overlay.after(rq, overlay.before(rq) ?? (await handler(rq)));
       if (result.streamed) return;
       send(
         res,

@@ -49,6 +49,7 @@ export function systemBody(m: Machine): Record<string, unknown> {
     SerialNumber: spec.serial,
     HostName: m.name,
     PowerState: s.power,
+    ...(s.lastResetAt ? { LastResetTime: s.lastResetAt } : {}),
     IndicatorLED: s.indicatorLed,
     LocationIndicatorActive: s.indicatorLed !== 'Off',
     Status: status(s.power === 'On' ? 'Enabled' : 'StandbyOffline'),
@@ -658,7 +659,8 @@ function logRoutes(): Route[] {
             '@odata.type': '#LogEntryCollection.LogEntryCollection',
             Name: `${kinds[k]} Entries`,
             'Members@odata.count': list.length,
-            Members: list,
+            // references only: a collection expands its members only on $expand, which is not offered
+            Members: list.map((e) => ({ '@odata.id': e['@odata.id'] })),
           });
         },
       },
