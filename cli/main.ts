@@ -12,6 +12,7 @@ import { FleetStore } from '../emulator/fleet/store.js';
 import { startApiServer } from '../provider/apiserver/server.js';
 import { HtpasswdError } from '../provider/ironic/api/auth.js';
 import { startIronic } from '../provider/ironic/service.js';
+import { conformanceCommand } from './conformance.js';
 import { controllersCommand, runControllers } from './controllers.js';
 import { generateCrds, installCrds } from './crds.js';
 import { devCommand } from './dev.js';
@@ -86,6 +87,7 @@ export function buildCli(): Command {
 
   program.addCommand(devCommand());
   program.addCommand(scenarioCommand((m, code) => new CliError(m, code)));
+  program.addCommand(conformanceCommand((m, code) => new CliError(m, code)));
 
   program
     .command('ironic')

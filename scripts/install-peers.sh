@@ -13,6 +13,8 @@ fi
 command -v ipmitool >/dev/null 2>&1 || need_apt+=(ipmitool)
 # genisoimage (isoinfo) reads the config drives and boot ISOs Ferrite's Ironic writes
 command -v isoinfo >/dev/null 2>&1 || need_apt+=(genisoimage)
+# headless Chromium renders the conformance harness's HTML report in its test (and takes the screenshot)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
