@@ -40,7 +40,7 @@ async function conformance(quirks: Quirks | string, o: { only?: string[]; latenc
       insecure: true,
       pxe: true,
       validatorsDir: join(PYTHON, '..'),
-      timeouts: { powerTimeoutMs: 15_000, mediaTimeoutMs: 8000, bootTimeoutMs: 15_000, latencyBudgetMs: o.latencyBudgetMs },
+      timeouts: { powerTimeoutMs: 20_000, mediaTimeoutMs: 10_000, bootTimeoutMs: 20_000, latencyBudgetMs: o.latencyBudgetMs },
     });
   } finally {
     await t.close();
@@ -131,6 +131,30 @@ describe('conformance harness against the emulator', () => {
     it(`${id} fails on ${JSON.stringify(quirks)} — and only ${expected.join(', ')} do`, async () => {
       const r = await conformance(quirks, { only: ALL_BUT_VALIDATORS, ...extra });
       assert.deepEqual(failing(r).sort(), [...expected].sort(), explain(r));
+    });
+  }
+
+  // the catalog personalities reproduce their vendor's quirks as the harness sees them
+  const vendors: Array<[string, Record<string, string>]> = [
+    ['idrac', { C24: 'warn' }],
+    ['idrac10', { C10: 'pass', C08: 'pass' }],
+    ['ilo', { C24: 'warn' }],
+    ['ilo-gen9', { C17: 'fail' }],
+    ['supermicro', { C13: 'warn', C15: 'fail', C23: 'pass' }],
+    ['lenovo', { C19: 'warn' }],
+    ['ami', { C15: 'fail' }],
+    ['cisco', { C20: 'pass', C25: 'fail' }],
+    ['openbmc', { C36: 'warn' }],
+    ['sushy-tools', { C04: 'fail', C14: 'fail', C30: 'fail' }],
+    ['virtualbmc', { C37: 'warn', C38: 'fail' }],
+  ];
+  for (const [name, want] of vendors) {
+    it(`the ${name} personality shows its quirks: ${Object.entries(want)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`, async () => {
+      const r = await conformance(name, { only: Object.keys(want) });
+      const got = Object.fromEntries(r.results.map((x) => [x.id, x.verdict]));
+      assert.deepEqual(got, want, explain(r));
     });
   }
 

@@ -52,10 +52,19 @@ async function slotState(ctx: CheckContext, s: Slot): Promise<Obj> {
   return ctx.redfish.json(s.path);
 }
 
-/** InsertMedia with the minimal body, then the optional parameters only if the error asks (sushy's order). */
+/**
+ * InsertMedia with the minimal body, then the optional parameters only if the error asks (sushy's
+ * order); a 5xx is retried every second for up to 30 s, as Ironic retries it (iDRAC right after an eject).
+ */
 export async function insert(ctx: CheckContext, s: Slot, image: string): Promise<RfResponse> {
   if (!s.insert) throw new Error(`slot ${s.id} has no InsertMedia action`);
-  let r = await ctx.redfish.request('POST', s.insert, { body: { Image: image } });
+  const post = (body: Record<string, unknown>) => (s.insert ? ctx.redfish.request('POST', s.insert, { body }) : Promise.reject());
+  let r = await post({ Image: image });
+  for (let i = 0; r.status >= 500 && i < 30; i++) {
+    ctx.note(`InsertMedia answered ${r.status} (${errorMessage(r)}); retrying as Ironic does`);
+    await new Promise((res) => setTimeout(res, 1000));
+    r = await post({ Image: image });
+  }
   if (!is2xx(r) && /TransferProtocolType|TransferMethod/i.test(errorMessage(r))) {
     ctx.note('InsertMedia asked for transfer parameters; retrying with them as sushy does');
     r = await ctx.redfish.request('POST', s.insert, { body: { Image: image, TransferProtocolType: 'HTTP', TransferMethod: 'Stream' } });
@@ -239,21 +248,15 @@ export const mediaChecks: Check[] = [
       );
       if (cleared === undefined)
         return fail(`EjectMedia answered ${r.status} but the slot still shows Inserted after ${ctx.opts.mediaTimeoutMs} ms`);
-      // re-insert the same URL, retrying a 5xx every second for up to 30 s as Ironic does
-      let again: RfResponse | null = null;
-      let fivexx = 0;
-      for (let i = 0; i < 30; i++) {
-        again = await insert(ctx, cd, ctx.http.isoUrl);
-        if (again.status < 500) break;
-        fivexx++;
-        await new Promise((res) => setTimeout(res, 1000));
-      }
-      const ok = again && is2xx(again) && (await waitInserted(ctx, cd, ctx.http.isoUrl));
+      // re-insert the same URL (insert() retries a 5xx as Ironic does)
+      const again = await insert(ctx, cd, ctx.http.isoUrl);
+      const ok = is2xx(again) && (await waitInserted(ctx, cd, ctx.http.isoUrl));
       await eject(ctx, cd);
-      if (!ok) return fail(`re-inserting the same URL after eject failed (${again?.status}: ${again ? errorMessage(again) : ''})`);
+      if (!ok) return fail(`re-inserting the same URL after eject failed (${again.status}: ${errorMessage(again)})`);
+      const fivexx = ctx.evidence.notes.filter((n) => /^InsertMedia answered 5\d\d/.test(n)).length;
       const quirks = [
         cleared > 1000 ? `Inserted stayed true for ${cleared} ms after eject` : '',
-        fivexx ? `InsertMedia answered 5xx ${fivexx} time(s) right after eject` : '',
+        fivexx ? `InsertMedia answered 5xx ${fivexx} time(s) right after an eject` : '',
         ctx.evidence.notes.some((n) => n.includes('retrying with {}')) ? 'EjectMedia needs a {} body' : '',
       ].filter(Boolean);
       if (quirks.length) return warn(`eject and re-insert work, with quirks Ironic copes with: ${quirks.join('; ')}`);
