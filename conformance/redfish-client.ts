@@ -157,3 +157,6 @@ export function errorMessage(r: RfResponse): string {
 }
 
 export const is2xx = (r: RfResponse) => r.status >= 200 && r.status < 300;
+
+/** The @odata.id a link object names ('' when none). */
+export const odataId = (x: unknown): string => String((x as Record<string, unknown> | undefined)?.['@odata.id'] ?? '');

@@ -2,13 +2,13 @@
 // (System first, then Managers), insert the harness's ISO, watch the BMC fetch it from the
 // harness's own server, boot it, and eject it again.
 import type { CheckContext, Shared } from '../context.js';
-import { errorMessage, is2xx, type RfResponse } from '../redfish-client.js';
+import type { GroundTruth } from '../ground-truth.js';
+import { errorMessage, is2xx, odataId, type RfResponse } from '../redfish-client.js';
 import { type Check, type CheckOutcome, fail, pass, skipped, warn } from '../types.js';
 import { cdTarget } from './boot.js';
 
 type Obj = Record<string, unknown>;
 type Slot = NonNullable<Shared['mediaSlots']>[number];
-const odataId = (x: unknown) => String((x as Obj | undefined)?.['@odata.id'] ?? '');
 
 /** The slots Ironic would consider, System's first. */
 export async function mediaSlots(ctx: CheckContext): Promise<Slot[]> {
@@ -93,11 +93,13 @@ async function clean<T>(ctx: CheckContext, s: Slot, fn: () => Promise<T>): Promi
   }
 }
 
-async function firstCd(ctx: CheckContext): Promise<Slot | CheckOutcome> {
+/** The CD slot and the harness's server a media check needs, or why the check is skipped. */
+async function cdWithServer(ctx: CheckContext): Promise<{ cd: Slot; http: GroundTruth } | CheckOutcome> {
+  if (!ctx.http) return skipped('needs the harness HTTP server (--http-address)');
   const cd = (await mediaSlots(ctx)).find(isCd);
   if (!cd) return skipped('no virtual CD slot (C20)');
   if (!cd.insert || !cd.eject) return skipped(`slot ${cd.id} lacks InsertMedia/EjectMedia (C20)`);
-  return cd;
+  return { cd, http: ctx.http };
 }
 
 async function waitInserted(ctx: CheckContext, s: Slot, image: string): Promise<Obj | undefined> {
@@ -133,10 +135,9 @@ export const mediaChecks: Check[] = [
     protocol: 'redfish',
     disruptive: true,
     async run(ctx) {
-      if (!ctx.http) return skipped('needs the harness HTTP server (--http-address)');
-      const cd = await firstCd(ctx);
-      if (!('path' in cd)) return cd;
-      const http = ctx.http;
+      const need = await cdWithServer(ctx);
+      if ('verdict' in need) return need;
+      const { cd, http } = need;
       return clean(ctx, cd, async () => {
         const t0 = Date.now();
         const r = await insert(ctx, cd, http.isoUrl);
@@ -163,10 +164,10 @@ export const mediaChecks: Check[] = [
     protocol: 'redfish',
     disruptive: true,
     async run(ctx) {
-      if (!ctx.http?.httpsUrl) return skipped('needs the harness HTTPS server (--http-address)');
-      const cd = await firstCd(ctx);
-      if (!('path' in cd)) return cd;
-      const http = ctx.http;
+      const need = await cdWithServer(ctx);
+      if ('verdict' in need) return need;
+      const { cd, http } = need;
+      if (!http.httpsUrl) return skipped('the harness HTTPS server is not running');
       return clean(ctx, cd, async () => {
         await ctx.patch(cd.path, { VerifyCertificate: false }).catch(() => null);
         const t0 = Date.now();
@@ -194,12 +195,11 @@ export const mediaChecks: Check[] = [
     protocol: 'redfish',
     disruptive: true,
     async run(ctx) {
-      if (!ctx.http) return skipped('needs the harness HTTP server (--http-address)');
-      const cd = await firstCd(ctx);
-      if (!('path' in cd)) return cd;
+      const need = await cdWithServer(ctx);
+      if ('verdict' in need) return need;
+      const { cd, http } = need;
       const off = await ctx.reset('ForceOff', 'Off');
       if (off.error) return fail(`power off first: ${off.error}`);
-      const http = ctx.http;
       return clean(ctx, cd, async () => {
         const ins = await insert(ctx, cd, http.isoUrl);
         if (!is2xx(ins)) return fail(`InsertMedia answered ${ins.status}: ${errorMessage(ins)}`);
@@ -232,13 +232,13 @@ export const mediaChecks: Check[] = [
     protocol: 'redfish',
     disruptive: true,
     async run(ctx) {
-      if (!ctx.http) return skipped('needs the harness HTTP server (--http-address)');
-      const cd = await firstCd(ctx);
-      if (!('path' in cd)) return cd;
+      const need = await cdWithServer(ctx);
+      if ('verdict' in need) return need;
+      const { cd, http } = need;
       await eject(ctx, cd).catch(() => null);
-      const ins = await insert(ctx, cd, ctx.http.isoUrl);
+      const ins = await insert(ctx, cd, http.isoUrl);
       if (!is2xx(ins)) return fail(`InsertMedia answered ${ins.status}: ${errorMessage(ins)}`);
-      if (!(await waitInserted(ctx, cd, ctx.http.isoUrl))) return fail('the ISO never showed Inserted');
+      if (!(await waitInserted(ctx, cd, http.isoUrl))) return fail('the ISO never showed Inserted');
       const t0 = Date.now();
       const r = await eject(ctx, cd);
       if (!is2xx(r)) return fail(`EjectMedia answered ${r.status}: ${errorMessage(r)}`);
@@ -249,8 +249,8 @@ export const mediaChecks: Check[] = [
       if (cleared === undefined)
         return fail(`EjectMedia answered ${r.status} but the slot still shows Inserted after ${ctx.opts.mediaTimeoutMs} ms`);
       // re-insert the same URL (insert() retries a 5xx as Ironic does)
-      const again = await insert(ctx, cd, ctx.http.isoUrl);
-      const ok = is2xx(again) && (await waitInserted(ctx, cd, ctx.http.isoUrl));
+      const again = await insert(ctx, cd, http.isoUrl);
+      const ok = is2xx(again) && (await waitInserted(ctx, cd, http.isoUrl));
       await eject(ctx, cd);
       if (!ok) return fail(`re-inserting the same URL after eject failed (${again.status}: ${errorMessage(again)})`);
       const fivexx = ctx.evidence.notes.filter((n) => /^InsertMedia answered 5\d\d/.test(n)).length;

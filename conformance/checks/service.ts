@@ -1,11 +1,10 @@
 // Service-level checks: discovery, headers, authentication and sessions, error format, and how
 // the service holds up under the load a conductor and an operator put on it together.
 import type { CheckContext } from '../context.js';
-import { errorMessage, is2xx } from '../redfish-client.js';
+import { errorMessage, is2xx, odataId } from '../redfish-client.js';
 import { type Check, fail, pass, skipped, warn } from '../types.js';
 
 type Obj = Record<string, unknown>;
-const odataId = (x: unknown) => String((x as Obj | undefined)?.['@odata.id'] ?? '');
 
 async function sessionsUri(ctx: CheckContext): Promise<string | null> {
   let r = await ctx.redfish.get('/redfish/v1/', { auth: { kind: 'none' } });

@@ -1,11 +1,10 @@
 // Inventory, settings and asynchronous work: what Ironic's redfish inspect, bios, raid, firmware
 // and management interfaces read and write, including the 202 + task monitor protocol.
 import type { CheckContext } from '../context.js';
-import { errorMessage, is2xx, type RfResponse } from '../redfish-client.js';
+import { errorMessage, is2xx, odataId, type RfResponse } from '../redfish-client.js';
 import { type Check, fail, pass, skipped, warn } from '../types.js';
 
 type Obj = Record<string, unknown>;
-const odataId = (x: unknown) => String((x as Obj | undefined)?.['@odata.id'] ?? '');
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
 
 /** Follows a 202's task monitor until it is done; the final answer and what was seen. */
