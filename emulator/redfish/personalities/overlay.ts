@@ -184,8 +184,9 @@ export class Overlay {
         if (!(k in boot)) throw new RedfishError(400, { messageId: 'PropertyMissing', args: [k], property: `Boot/${k}` });
     }
     if (q.fullBootRequest === 'ignore' && target !== undefined && !('BootSourceOverrideEnabled' in boot)) {
-      // accepted, and silently not honoured
-      delete boot.BootSourceOverrideTarget;
+      // accepted, and silently not honoured: the target stays what it was
+      boot.BootSourceOverrideTarget = rq.machine.state.boot.overrideTarget;
+      return;
     }
     if (q.bootTargets && typeof target === 'string') {
       if (!q.bootTargets.includes(target))
