@@ -13,7 +13,8 @@ describe('BMC personalities', () => {
   let t: TestFleet;
   const at = (name: string) => {
     const a = t.addrs.find((x) => x.name === name);
-    const u = new URL((a?.redfish as string).replace(/^redfish\+/, ''));
+    if (!a?.redfish) throw new Error(`no Redfish address for ${name}`);
+    const u = new URL(a.redfish.replace(/^redfish\+/, ''));
     return { base: `${u.protocol}//${u.host}`, sys: u.pathname };
   };
 
