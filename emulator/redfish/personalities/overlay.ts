@@ -27,7 +27,12 @@ export class Overlay {
   private readonly conflictsLeft = new WeakMap<Machine, number>();
   private readonly ejected = new WeakMap<Machine, Map<string, MediaMemory>>();
 
-  constructor(readonly q: Quirks) {}
+  /** no quirks at all: the generic core, answered without any overlay work on the hot path */
+  private readonly idle: boolean;
+
+  constructor(readonly q: Quirks) {
+    this.idle = Object.keys(q).length === 0;
+  }
 
   // ---- before routing ----
 
@@ -91,6 +96,7 @@ export class Overlay {
 
   /** Refuses, rewrites rq.body, or answers instead of the core (returns the answer). */
   before(rq: RfRequest): RfResult | undefined {
+    if (this.idle) return undefined;
     const q = this.q;
     const { method, path } = rq;
     const body = (rq.body ?? {}) as Obj;
@@ -214,6 +220,7 @@ export class Overlay {
 
   /** Edits what the core answered. */
   after(rq: RfRequest, r: RfResult): RfResult {
+    if (this.idle) return r;
     const q = this.q;
     if (r.status === 202 && q.taskNoLocation && r.headers) {
       const { Location: _, ...rest } = r.headers;
