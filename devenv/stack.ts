@@ -74,24 +74,40 @@ export function alive(pid: number): boolean {
   }
 }
 
-// a port handed out is not handed out again by this process: until its user binds it, the kernel
-// would offer it again (two clusters in one bench run were given the same API endpoint)
+// Ports handed out are bound later, often by another process (a workload cluster's API server
+// binds its endpoint minutes later, inside the emulator). They come from below the kernel's
+// ephemeral range, so no listen(0) or outgoing connection anywhere can take them meanwhile, and
+// one is never handed out twice by this process.
 const issuedPorts = new Set<number>();
 
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi >= lo) return [lo, hi];
+  } catch {
+    // not Linux: IANA's dynamic range
+  }
+  return [49152, 65535];
+}
+
+function tcpFree(port: number, host: string): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, host, () => s.close(() => res(true)));
+  });
+}
+
 export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
-  for (;;) {
-    const p = await new Promise<number>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, host, () => {
-        const port = (s.address() as { port: number }).port;
-        s.close(() => res(port));
-      });
-    });
-    if (issuedPorts.has(p)) continue;
+  const [lo] = ephemeralRange();
+  const [min, max] = lo > 12000 ? [10000, lo - 1] : [ephemeralRange()[1] + 1, 65535];
+  for (let tries = 0; tries < 200; tries++) {
+    const p = min + Math.floor(Math.random() * (max - min + 1));
+    if (issuedPorts.has(p) || !(await tcpFree(p, host))) continue;
     issuedPorts.add(p);
     return p;
   }
+  throw new StackError('ComponentFailed', `no free TCP port found on ${host} between ${min} and ${max}`);
 }
 
 function udpFree(port: number, host: string): Promise<boolean> {
