@@ -124,6 +124,16 @@ export const fleetSchema = z
       .object({ listenIp: z.string().optional(), basePort: z.number().int().min(1).max(65535).optional() })
       .strict()
       .optional(),
+    backend: z
+      .enum(['sim', 'libvirt'])
+      .optional()
+      .describe('what runs the machines: the in-process simulator (default) or libvirt/QEMU virtual machines'),
+    libvirt: z
+      .object({
+        uri: z.string().min(1).optional().describe('libvirt connection URI (default qemu:///system)'),
+      })
+      .strict()
+      .optional(),
     provisioning: z
       .object({
         pxeUrl: z.url().optional().describe("the iPXE script DHCP offers on the provisioning network (e.g. Ironic's http://…/boot.ipxe)"),
@@ -176,6 +186,8 @@ export interface ResolvedFleet {
   };
   ipmi: { listenIp: string };
   provisioning: { pxeUrl: string | null };
+  backend: 'sim' | 'libvirt';
+  libvirt: { uri: string };
   machines: ResolvedMachine[];
 }
 
@@ -294,6 +306,8 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
     },
     ipmi: { listenIp: f.ipmi?.listenIp ?? '127.0.0.1' },
     provisioning: { pxeUrl: f.provisioning?.pxeUrl ?? null },
+    backend: f.backend ?? 'sim',
+    libvirt: { uri: f.libvirt?.uri ?? 'qemu:///system' },
     machines,
   };
 }

@@ -1,14 +1,16 @@
 // A running fleet: machines built from a resolved fleet file, their state persisted in the data
 // directory, and their BMCs (one Redfish listener for all, one IPMI UDP port each).
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
 import { installAgentBoot } from '../agent/boot.js';
 import { AgentHub } from '../agent/hub.js';
 import { IpmiServer } from '../ipmi/server.js';
+import type { MachineBackend } from '../machine/backend.js';
 import { BootHandlers } from '../machine/boot-handlers.js';
 import { type Clock, ScaledClock } from '../machine/clock.js';
+import { LibvirtBackend } from '../machine/libvirt/backend.js';
 import { Machine } from '../machine/machine.js';
 import { initialState, type MachineState } from '../machine/model.js';
 import { SimBackend } from '../machine/sim-backend.js';
@@ -57,6 +59,8 @@ export class Fleet {
   /** API servers of the workload clusters the machines' installed OS brought up */
   readonly workloadClusters: WorkloadClusters;
   private pxeUrl: string | null;
+  /** set when the machines are libvirt domains */
+  readonly libvirt: LibvirtBackend | null = null;
 
   constructor(
     readonly config: ResolvedFleet,
@@ -80,7 +84,18 @@ export class Fleet {
     }
     this.entries = new Map(config.machines.map((e) => [e.spec.uuid, e]));
     const saved: Record<string, MachineState> = this.store?.loadStates() ?? {};
-    const backend = new SimBackend(this.clock, this.bootHandlers);
+    let backend: MachineBackend;
+    if (config.backend === 'libvirt') {
+      // QEMU runs as libvirt-qemu and must reach the VM files and fetched media under here
+      chmodSync(this.workDir, 0o755);
+      this.libvirt = new LibvirtBackend({
+        uri: config.libvirt?.uri ?? 'qemu:///system',
+        dir: join(this.workDir, 'libvirt'),
+        pxeUrl: () => this.pxeUrl,
+        log: opts.log,
+      });
+      backend = this.libvirt;
+    } else backend = new SimBackend(this.clock, this.bootHandlers);
     this.machines = config.machines.map(
       (rm) =>
         new Machine(rm.spec, saved[rm.spec.uuid] ?? initialState(rm.spec), {
@@ -118,6 +133,10 @@ export class Fleet {
 
   /** Starts the Redfish listener and one IPMI listener per machine that speaks IPMI. */
   async start(overrides: { redfishPort?: number; ipmiPorts?: 'ephemeral' } = {}): Promise<BmcAddresses[]> {
+    if (this.libvirt) {
+      const down = await this.libvirt.probe();
+      if (down) this.opts.log?.({ uri: this.config.libvirt.uri }, `libvirt unreachable: ${down}`);
+    }
     const rf = this.config.redfish;
     const redfishMachines = this.machines.filter((m) => this.entry(m).protocols.some((p) => p.startsWith('redfish')));
     const own = (m: Machine) => Object.keys(this.entry(m).personality.quirks).length > 0;
@@ -221,6 +240,7 @@ export class Fleet {
     await Promise.all([...this.ownRedfish.values()].map((r) => r.close()));
     await Promise.all(this.ipmi.map((s) => s.close()));
     await Promise.all(this.machines.map((m) => m.close()));
+    await this.libvirt?.close();
     await this.agents.close();
     await this.workloadClusters.close();
     this.store?.flush();

@@ -268,7 +268,7 @@ export function handleCommand(m: Machine, bmc: BmcState, id: DeviceIdentity, net
         cc:
           e.reason === 'PoweredOff' || e.reason === 'Conflict'
             ? CC.NotInPresentState
-            : e.reason === 'Busy'
+            : e.reason === 'Busy' || e.reason === 'Unavailable'
               ? CC.NodeBusy
               : CC.InvalidDataField,
       };

@@ -22,6 +22,8 @@ export interface BackendHost {
   spec: MachineSpec;
   console(line: string): void;
   os: MachineOs;
+  /** the machine turned itself off (guest poweroff, or its VM vanished): the model follows */
+  powerLost(why: string, critical: boolean): void;
 }
 
 export interface MachineBackend {
@@ -32,6 +34,10 @@ export interface MachineBackend {
   powerOff(host: BackendHost, graceful: boolean, signal: AbortSignal): Promise<void>;
   /** Firmware: POST, then try the plan's devices; resolves with every attempt made. */
   boot(host: BackendHost, plan: BootPlan, signal: AbortSignal): Promise<BootAttempt[]>;
+  /** Why power cannot be changed now (e.g. the hypervisor is unreachable); power requests then fail with it. */
+  unavailable?(): string | null;
+  /** Follows a machine from the start (a VM may already run when the emulator starts). */
+  attach?(host: BackendHost, poweredOn: boolean): Promise<void>;
   /** Non-maskable interrupt to the running OS. */
   nmi(host: BackendHost): Promise<void>;
   close(): Promise<void>;

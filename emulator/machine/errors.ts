@@ -1,7 +1,15 @@
 // Typed machine errors: each carries a reason code the BMC fronts translate into protocol errors
 // (Redfish MessageIds, IPMI completion codes).
 
-export type MachineErrorReason = 'InvalidValue' | 'NotSupported' | 'Conflict' | 'NotFound' | 'MediaFetchFailed' | 'PoweredOff' | 'Busy';
+export type MachineErrorReason =
+  | 'InvalidValue'
+  | 'NotSupported'
+  | 'Conflict'
+  | 'NotFound'
+  | 'MediaFetchFailed'
+  | 'PoweredOff'
+  | 'Busy'
+  | 'Unavailable';
 
 export class MachineError extends Error {
   constructor(

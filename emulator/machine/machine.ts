@@ -129,7 +129,8 @@ export class Machine extends EventEmitter {
       shutdown: () => this.reset('ForceOff'),
       reboot: () => this.reset('ForceRestart'),
     };
-    this.host = { spec, console: (l) => this.console(l), os };
+    this.host = { spec, console: (l) => this.console(l), os, powerLost: (why, critical) => this.powerLost(why, critical) };
+    void env.backend.attach?.(this.host, this.poweredOn);
   }
 
   get name(): string {
@@ -193,6 +194,8 @@ export class Machine extends EventEmitter {
     const step = POWER_TABLE[type][this.poweredOn ? 'on' : 'off'];
     if (step === 'refuse') throw new MachineError('PoweredOff', `${type} needs the machine to be powered on`, 'ResetType');
     if (step === 'noop') return;
+    const down = this.env.backend.unavailable?.();
+    if (down) throw new MachineError('Unavailable', `the machine cannot be powered: ${down}`, 'ResetType');
     this.event('OK', 'ResetRequested', `${type} requested`, [type]);
     if (step === 'nmi') {
       void this.env.backend.nmi(this.host);
@@ -252,9 +255,25 @@ export class Machine extends EventEmitter {
 
   private async doPowerOn(signal: AbortSignal): Promise<void> {
     this.setPower('PoweringOn');
-    await this.env.backend.powerOn(this.host, signal);
+    try {
+      await this.env.backend.powerOn(this.host, signal);
+    } catch (e) {
+      // a host that could not be powered (its hypervisor is down) stays off, and says why
+      this.setPower('Off');
+      throw e;
+    }
     this.setPower('On');
     await this.firmware(signal);
+  }
+
+  /** The backend saw the machine go off by itself: the guest powered down, or its VM is gone. */
+  private powerLost(why: string, critical: boolean): void {
+    if (this.state.power === 'Off') return;
+    // a transition under way (a reset) owns the power state; only an unexpected loss is recorded here
+    if (this.state.power === 'PoweringOn' || this.state.power === 'PoweringOff') return;
+    this.console(why);
+    if (critical) this.event('Critical', 'PowerLost', why, [why]);
+    this.setPower('Off');
   }
 
   private async doPowerOff(graceful: boolean, signal: AbortSignal): Promise<void> {

@@ -248,6 +248,8 @@ export function fromMachineError(e: MachineError, action?: string): RedfishError
       });
     case 'Busy':
       return new RedfishError(503, { messageId: 'ServiceTemporarilyUnavailable', args: ['5'] }, { 'Retry-After': '5' });
+    case 'Unavailable':
+      return new RedfishError(503, { messageId: 'GeneralError', args: [e.message] }, { 'Retry-After': '10' });
     case 'MediaFetchFailed':
       return new RedfishError(400, { messageId: 'GeneralError', args: [e.message], property: prop });
     case 'NotSupported':
