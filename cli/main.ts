@@ -9,6 +9,7 @@ import { defaultFleet, FleetError, type FleetFile, loadFleetFile, type ResolvedF
 import { type BmcAddresses, Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
+import { LibvirtBackend } from '../emulator/machine/libvirt/backend.js';
 import { startApiServer } from '../provider/apiserver/server.js';
 import { HtpasswdError } from '../provider/ironic/api/auth.js';
 import { startIronic } from '../provider/ironic/service.js';
@@ -19,6 +20,7 @@ import { devCommand } from './dev.js';
 import { makeLogger } from './logging.js';
 import { scenarioCommand } from './scenario.js';
 import { table } from './table.js';
+import { vmCommand } from './vm.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', fileURLToPath(import.meta.url).includes('/dist/') ? '..' : '');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -88,6 +90,7 @@ export function buildCli(): Command {
   program.addCommand(devCommand());
   program.addCommand(scenarioCommand((m, code) => new CliError(m, code)));
   program.addCommand(conformanceCommand((m, code) => new CliError(m, code)));
+  program.addCommand(vmCommand((m, code) => new CliError(m, code)));
 
   program
     .command('ironic')
@@ -108,6 +111,7 @@ export function buildCli(): Command {
     .option('--clean-callback-timeout <s>', "seconds in 'clean wait' before cleaning fails", positiveInt, 1800)
     .option('--inspect-wait-timeout <s>', "seconds in 'inspect wait' before inspection fails", positiveInt, 1800)
     .option('--power-sync-interval <s>', 'seconds between power state syncs (0 disables)', nonNegativeInt, 60)
+    .option('--agent-images <dir>', 'serve the real agent ramdisk from here (agent.kernel, agent.initramfs: scripts/build-vm-images.sh)')
     .action(async (opts: IronicOptions, cmd: Command) => {
       const log = logger(cmd);
       if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', 2);
@@ -121,6 +125,7 @@ export function buildCli(): Command {
           httpPort: opts.httpPort,
           publicUrl: opts.publicUrl,
           httpUrl: opts.httpUrl,
+          agentImages: opts.agentImages ? resolve(opts.agentImages) : undefined,
           htpasswdFile: opts.htpasswd,
           tls: opts.tlsCert && opts.tlsKey ? { certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined,
           sync: opts.sync,
@@ -183,6 +188,8 @@ export function buildCli(): Command {
       '--pxe-url <url>',
       "attach the machines to a provisioning network whose DHCP offers this iPXE script (e.g. Ironic's http://127.0.0.1:6180/boot.ipxe)",
     )
+    .option('--backend <kind>', 'what runs the machines: sim (in-process) or libvirt (QEMU VMs); overrides the fleet file')
+    .option('--libvirt-uri <uri>', 'libvirt connection for --backend libvirt (default qemu:///system)')
     .action(async (opts: BmcServeOptions, cmd: Command) => {
       const log = logger(cmd);
       const resolved = fleetFor(opts);
@@ -204,6 +211,31 @@ export function buildCli(): Command {
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'shutting down');
       await fleet.close();
+    });
+  bmc
+    .command('destroy')
+    .description('Remove the libvirt domains (and their disks) a `bmc serve --backend libvirt` created; adopted ones stay')
+    .option('--data-dir <dir>', 'the data directory `bmc serve` used', '.ferrite/bmc')
+    .option('--libvirt-uri <uri>', 'libvirt connection (default: the one the fleet used)')
+    .action(async (opts: { dataDir: string; libvirtUri?: string }) => {
+      const saved = new FleetStore(opts.dataDir).loadFleet();
+      if (!saved) throw new CliError(`no fleet in ${opts.dataDir}: nothing to destroy`, 2);
+      if (saved.backend !== 'libvirt') throw new CliError(`the fleet in ${opts.dataDir} is simulated: there are no domains to destroy`, 2);
+      const backend = new LibvirtBackend({
+        uri: opts.libvirtUri ?? saved.libvirt?.uri ?? 'qemu:///system',
+        dir: join(resolve(opts.dataDir), 'libvirt'),
+        pxeUrl: () => null,
+      });
+      try {
+        const r = await backend.destroy(saved.machines.map((m) => m.spec));
+        process.stdout.write(
+          `removed ${r.removed.length} domain(s)${r.removed.length ? `: ${r.removed.join(', ')}` : ''}${r.left.length ? `; left ${r.left.join(', ')} (not created by Ferrite)` : ''}\n`,
+        );
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      } finally {
+        await backend.close();
+      }
     });
   bmc
     .command('manifests')
@@ -237,7 +269,8 @@ export function buildCli(): Command {
           );
         resolved = saved;
       }
-      const fleet = new Fleet(resolved, {});
+      // addresses only: no machine runs, so no hypervisor is needed
+      const fleet = new Fleet({ ...resolved, backend: 'sim' }, {});
       process.stdout.write(
         fleetManifests(fleet.addresses(), {
           protocol: opts.protocol as 'redfish',
@@ -269,6 +302,7 @@ export function buildCli(): Command {
 
 interface IronicOptions {
   dataDir: string;
+  agentImages?: string;
   host: string;
   port: number;
   httpPort: number;
@@ -298,6 +332,8 @@ interface BmcServeOptions {
   tls: boolean;
   timeScale?: number;
   pxeUrl?: string;
+  backend?: string;
+  libvirtUri?: string;
 }
 
 interface BmcManifestOptions {
@@ -374,6 +410,12 @@ function fleetFor(opts: Partial<BmcServeOptions> & { dataDir: string }): Resolve
     if (opts.sslCertificate) rf.sslCertificate = opts.sslCertificate;
     if (opts.sslKey) rf.sslKey = opts.sslKey;
     if (opts.timeScale) resolved.timeScale = opts.timeScale;
+    if (opts.backend) {
+      if (opts.backend !== 'sim' && opts.backend !== 'libvirt')
+        throw new CliError(`--backend must be sim or libvirt, not "${opts.backend}"`, 2);
+      resolved.backend = opts.backend;
+    }
+    if (opts.libvirtUri) resolved.libvirt = { uri: opts.libvirtUri };
     if (opts.pxeUrl) {
       if (!/^https?:\/\/[^/]/.test(opts.pxeUrl)) throw new CliError(`--pxe-url must be an http(s) URL, not "${opts.pxeUrl}"`, 2);
       resolved.provisioning = { pxeUrl: opts.pxeUrl };

@@ -17,7 +17,13 @@ export class AgentHub {
   readonly faults = new Map<string, AgentFaults>();
   port = 0;
 
-  constructor(private readonly host = '127.0.0.1') {}
+  constructor(
+    private readonly host = '127.0.0.1',
+    /** fixed port (the agent ramdisk listens on IPA's 9999); 0 = any free one */
+    private readonly listenPort = 0,
+    /** the base URL Ironic reaches this listener at, when that is not host:port (a VM behind port forwarding) */
+    private readonly advertise: string | null = null,
+  ) {}
 
   async start(): Promise<void> {
     if (this.life.signal.aborted) throw new Error('emulator stopping: no agent can boot');
@@ -25,7 +31,7 @@ export class AgentHub {
     this.starting ??= new Promise<void>((resolve, reject) => {
       const s = http.createServer((req, res) => void this.handle(req, res));
       s.once('error', reject);
-      s.listen(0, this.host, () => {
+      s.listen(this.listenPort, this.host, () => {
         this.port = (s.address() as AddressInfo).port;
         this.server = s;
         resolve();
@@ -35,7 +41,7 @@ export class AgentHub {
   }
 
   url(agent: SimulatedAgent): string {
-    return `http://${this.host}:${this.port}/${agent.id}`;
+    return `${this.advertise ?? `http://${this.host}:${this.port}`}/${agent.id}`;
   }
 
   register(agent: SimulatedAgent): void {

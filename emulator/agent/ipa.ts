@@ -472,7 +472,7 @@ export class SimulatedAgent {
         'ImageWriteError',
         `Error writing image to device ${this.os.spec.disks[0]?.name ?? '/dev/sda'}: [Errno 5] Input/output error`,
       );
-    await this.os.writeImage(url, bytes, this.signal, cd);
+    await this.os.writeImage(url, bytes, this.signal, cd, data);
     this.host.log(`ironic-python-agent: image ${url} written (${bytes} bytes)${cd ? ' with config drive' : ''}`);
     return { root_uuid_or_disk_id: `0x${createHash('md5').update(url).digest('hex').slice(0, 8)}` };
   }

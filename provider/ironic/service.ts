@@ -1,6 +1,6 @@
 // One Ironic: the durable store, the conductor, the REST API and the HTTP root that serves iPXE
 // scripts and virtual-media ISOs, started and stopped together (`ferrite ironic`).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -22,6 +22,8 @@ export interface IronicServiceOptions {
   /** URL the agent and BMCs use to reach the API / the HTTP root (derived when omitted) */
   publicUrl?: string;
   httpUrl?: string;
+  /** a folder with agent.kernel and agent.initramfs to serve as the agent instead of the simulated markers */
+  agentImages?: string;
   htpasswdFile?: string;
   tls?: { certFile: string; keyFile: string };
   sync?: 'full' | 'normal';
@@ -43,7 +45,7 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
   const httpRoot = join(dataDir, 'httpboot');
   mkdirSync(httpRoot, { recursive: true });
   writeFileSync(join(httpRoot, 'boot.ipxe'), IPXE_MASTER);
-  installSimulatedAgentImages(join(httpRoot, 'images'));
+  installSimulatedAgentImages(join(httpRoot, 'images'), opts.agentImages);
   const log = opts.log ?? pino({ level: 'silent' });
   const host = opts.host ?? '127.0.0.1';
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
@@ -122,8 +124,20 @@ export const AGENT_RAMDISK_PATH = 'images/ironic-python-agent.initramfs';
  * it is pointed at, so these files only mark the boot as the simulated ironic-python-agent;
  * real machines need real images placed here instead (an existing file is never replaced).
  */
-function installSimulatedAgentImages(dir: string): void {
+function installSimulatedAgentImages(dir: string, real?: string): void {
   mkdirSync(dir, { recursive: true });
+  if (real) {
+    // a real agent (scripts/build-vm-images.sh) for machines that really boot it: libvirt VMs
+    for (const [from, to] of [
+      ['agent.kernel', 'ironic-python-agent.kernel'],
+      ['agent.initramfs', 'ironic-python-agent.initramfs'],
+    ]) {
+      const src = join(real, from);
+      if (!existsSync(src)) throw new Error(`--agent-images ${real}: ${from} is missing (build it with scripts/build-vm-images.sh)`);
+      copyFileSync(src, join(dir, to));
+    }
+    return;
+  }
   for (const [file, what] of [
     ['ironic-python-agent.kernel', 'kernel'],
     ['ironic-python-agent.initramfs', 'initramfs'],

@@ -6,7 +6,7 @@
 // its serial console back into the model.
 import { execFile } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { promisify } from 'node:util';
 import type { Domain } from '@unraid/libvirt';
 import { freeTcpPort } from '../../../devenv/stack.js';
@@ -14,6 +14,7 @@ import type { BackendHost, BootAttempt, BootPlan, MachineBackend } from '../back
 import type { MachineSpec } from '../model.js';
 import { domainXml, FERRITE_NS, guestUrl } from './domain-xml.js';
 import { isNoDomain, LibvirtConnection, LibvirtError } from './hypervisor.js';
+import { kvmUsable } from './readiness.js';
 
 const run = promisify(execFile);
 const ESC = String.fromCharCode(27);
@@ -54,6 +55,8 @@ export class LibvirtBackend implements MachineBackend {
   private readonly hosts = new Map<string, BackendHost>();
   private readonly agentPorts = new Map<string, number>();
   private problem: string | null = null;
+  private readonly kvm = kvmUsable();
+  private readonly tcgNoticed = new Set<string>();
   private probedAt = 0;
 
   constructor(private readonly opts: LibvirtBackendOptions) {
@@ -110,6 +113,13 @@ export class LibvirtBackend implements MachineBackend {
   }
 
   private async ensureDisks(spec: MachineSpec): Promise<string[]> {
+    // QEMU runs as libvirt-qemu: every folder above the VM files must be passable by others
+    for (let d = resolvePath(this.opts.dir); d !== dirname(d); d = dirname(d))
+      if ((statSync(d).mode & 0o001) === 0)
+        throw new LibvirtError(
+          'OperationFailed',
+          `QEMU (running as libvirt-qemu) cannot reach ${this.opts.dir}: ${d} is not searchable by others (chmod o+x ${d}, or use a data dir outside it)`,
+        );
     const dir = this.vmDir(spec);
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755);
@@ -186,7 +196,12 @@ export class LibvirtBackend implements MachineBackend {
           uefi: plan.mode === 'UEFI' ? this.uefiFiles(spec) : null,
           bootFile: pxe ? guestUrl(pxe) : null,
           agentHostPort,
+          kvm: this.kvm,
         });
+        if (!this.kvm && !this.tcgNoticed.has(spec.uuid)) {
+          this.tcgNoticed.add(spec.uuid);
+          host.console('libvirt: no usable /dev/kvm: this VM runs under TCG software emulation (slow, but complete)');
+        }
         dom = await this.conn.run((hv) => hv.domainDefineXML(xml));
       } else host.console(`libvirt: ${spec.name} was not created by Ferrite: booting it with its own boot configuration`);
       if (!dom) throw new LibvirtError('DomainMissing', `domain ${spec.name} does not exist`);
@@ -348,11 +363,11 @@ export class LibvirtBackend implements MachineBackend {
       if (dom) {
         const info = await this.conn.run((hv) => hv.domainGetInfo(dom));
         if (info.state !== SHUTOFF) await this.conn.run((hv) => hv.domainDestroy(dom));
-        await this.conn
-          .run((hv) => hv.domainUndefine(dom))
-          .catch((e: unknown) => {
-            if (!isNoDomain(e)) throw e;
-          });
+        // the binding's undefine takes no flags, and a UEFI domain's NVRAM needs --nvram
+        await run('virsh', ['-c', this.opts.uri, 'undefine', '--nvram', spec.name]).catch((e: unknown) => {
+          if (!isNoDomain(e))
+            throw new LibvirtError('OperationFailed', `cannot undefine ${spec.name}: ${(e as Error).message.split('\n')[0]}`);
+        });
         removed.push(spec.name);
       }
       rmSync(this.vmDir(spec), { recursive: true, force: true });

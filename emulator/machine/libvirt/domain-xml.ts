@@ -27,6 +27,8 @@ export interface DomainRuntime {
   bootFile: string | null;
   /** host port forwarded to the agent's port in the guest */
   agentHostPort: number;
+  /** hardware acceleration; without it QEMU emulates the CPU (TCG) */
+  kvm: boolean;
 }
 
 function esc(s: string): string {
@@ -94,7 +96,7 @@ export function domainXml(spec: MachineSpec, rt: DomainRuntime): string {
   });
   const smbios = (k: string, v: string) => `        <entry name='${k}'>${esc(v)}</entry>`;
   return [
-    `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>`,
+    `<domain type='${rt.kvm ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>`,
     `  <name>${esc(spec.name)}</name>`,
     `  <uuid>${spec.uuid}</uuid>`,
     `  <metadata><ferrite:machine xmlns:ferrite='${FERRITE_NS}' created='true'/></metadata>`,
@@ -120,7 +122,7 @@ export function domainXml(spec: MachineSpec, rt: DomainRuntime): string {
     `    <bios useserial='yes'/>`,
     `  </os>`,
     `  <features><acpi/><apic/></features>`,
-    `  <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model></cpu>`,
+    rt.kvm ? `  <cpu mode='host-passthrough'/>` : `  <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model></cpu>`,
     `  <on_poweroff>destroy</on_poweroff>`,
     `  <on_reboot>restart</on_reboot>`,
     `  <on_crash>destroy</on_crash>`,

@@ -2,14 +2,20 @@
 // deployment, its installed OS. `ipxe`/`pxe` write per-node iPXE scripts into the HTTP root and
 // set the boot device to PXE; `redfish-virtual-media` builds an ISO with the kernel, ramdisk and
 // kernel command line, and inserts it as a virtual CD.
+
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { buildIso } from '../../../lib/iso9660.js';
 import { IronicError } from '../errors.js';
 import type { Node, Port } from '../model.js';
 import type { ManagementInterface } from './interfaces.js';
 import { infoStr } from './interfaces.js';
+
+const execFileP = promisify(execFile);
 
 export interface BootEnv {
   /** Ironic API URL the agent calls back (ipa-api-url) */
@@ -33,7 +39,8 @@ export interface BootInterface {
   cleanUpInstance(node: Node, env: BootEnv): Promise<void>;
 }
 
-const DEFAULT_APPEND = 'nofb nomodeset vga=normal';
+// the serial console last: it becomes /dev/console, which is what a BMC's serial-over-LAN shows
+const DEFAULT_APPEND = 'nofb nomodeset vga=normal console=tty0 console=ttyS0,115200n8';
 
 /** The agent's kernel command line, with driver_info.kernel_append_params (`%default%` expands). */
 export function kernelParams(node: Node, purpose: RamdiskPurpose, env: BootEnv, extra: string[] = []): string {
@@ -77,11 +84,15 @@ export class IpxeBoot implements BootInterface {
 
   async prepareRamdisk(node: Node, purpose: RamdiskPurpose, env: BootEnv): Promise<void> {
     const { kernel, ramdisk } = deployImages(node);
+    // the scripts live one folder below the HTTP root; images served from that root are named
+    // relative to them, so a machine reaching Ironic at another address (a VM behind user-mode
+    // networking) fetches them from wherever it fetched the script
+    const own = (u: string) => (u.startsWith(`${env.httpUrl}/`) ? `../${u.slice(env.httpUrl.length + 1)}` : u);
     const script = [
       '#!ipxe',
       `# ${purpose} ramdisk for node ${node.uuid}`,
-      `kernel ${kernel} ${kernelParams(node, purpose, env, [`BOOTIF=\${mac}`, 'initrd=ramdisk'])}`,
-      `initrd --name ramdisk ${ramdisk}`,
+      `kernel ${own(kernel)} ${kernelParams(node, purpose, env, [`BOOTIF=\${mac}`, 'initrd=ramdisk'])}`,
+      `initrd --name ramdisk ${own(ramdisk)}`,
       'boot',
       '',
     ].join('\n');
@@ -127,12 +138,15 @@ export class VirtualMediaBoot implements BootInterface {
     const params = kernelParams(node, purpose, env, ['boot_method=vmedia']);
     const grub = `set default=0\nset timeout=5\nmenuentry "${purpose}" {\n  linux /vmlinuz ${params}\n  initrd /initrd\n}\n`;
     const isolinux = `default boot\nlabel boot\n  kernel /vmlinuz\n  append initrd=/initrd ${params}\n`;
-    const iso = buildIso('VMEDIA_BOOT_ISO', [
+    const files = [
       { path: 'vmlinuz', data: k },
       { path: 'initrd', data: r },
       { path: 'boot/grub/grub.cfg', data: Buffer.from(grub) },
       { path: 'isolinux/isolinux.cfg', data: Buffer.from(isolinux) },
-    ]);
+    ];
+    // BIOS firmware boots it through isolinux when syslinux is installed (as upstream's
+    // [DEFAULT]isolinux_bin); without it the ISO carries the configuration only
+    const iso = (await bootableIso('VMEDIA_BOOT_ISO', files)) ?? buildIso('VMEDIA_BOOT_ISO', files);
     mkdirSync(join(env.httpRoot, 'redfish'), { recursive: true });
     writeAtomic(this.isoPath(node, env), iso);
     await env.management.insertMedia(node, `${env.httpUrl}/redfish/boot-${node.uuid}.iso`);
@@ -160,6 +174,37 @@ export class FakeBoot implements BootInterface {
   async cleanUpRamdisk(): Promise<void> {}
   async prepareInstance(): Promise<void> {}
   async cleanUpInstance(): Promise<void> {}
+}
+
+export const ISOLINUX_BIN = '/usr/lib/ISOLINUX/isolinux.bin';
+export const LDLINUX_C32 = '/usr/lib/syslinux/modules/bios/ldlinux.c32';
+
+/** An El Torito (isolinux) bootable ISO made by genisoimage, or null when the tools are absent. */
+async function bootableIso(label: string, files: Array<{ path: string; data: Buffer }>): Promise<Buffer | null> {
+  if (!existsSync(ISOLINUX_BIN) || !existsSync(LDLINUX_C32)) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'ferrite-iso-'));
+  try {
+    for (const f of files) {
+      mkdirSync(join(dir, 'root', dirname(f.path)), { recursive: true });
+      writeFileSync(join(dir, 'root', f.path), f.data);
+    }
+    copyFileSync(ISOLINUX_BIN, join(dir, 'root', 'isolinux', 'isolinux.bin'));
+    copyFileSync(LDLINUX_C32, join(dir, 'root', 'isolinux', 'ldlinux.c32'));
+    const out = join(dir, 'boot.iso');
+    try {
+      await execFileP('genisoimage', [
+        ...['-quiet', '-J', '-r', '-V', label, '-o', out],
+        ...['-b', 'isolinux/isolinux.bin', '-c', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table'],
+        join(dir, 'root'),
+      ]);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new IronicError('ImageError', `Building the boot ISO failed: ${(e as Error).message}`);
+    }
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Downloads a deploy image once into the cache (by URL hash); file:// and plain paths are read in place. */
