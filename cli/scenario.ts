@@ -16,11 +16,22 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
     .option('--keep', 'leave the stack running afterwards (stop it with ferrite dev down --data-dir DIR)')
     .option('--chaos-kills <n>', 'SIGKILL the controllers N times at random moments during the steps (they are restarted)', '0')
     .option('--chaos-seed <n>', 'seed for the chaos moments (same seed, same moments)', '1')
+    .option('--backend <kind>', "run the fleet's machines as sim (simulated) or libvirt (QEMU VMs), whatever the file says")
     .action(
       async (
         file: string,
-        o: { kubeconfig?: string; dataDir?: string; reportDir: string; keep?: boolean; chaosKills: string; chaosSeed: string },
+        o: {
+          kubeconfig?: string;
+          dataDir?: string;
+          reportDir: string;
+          keep?: boolean;
+          chaosKills: string;
+          chaosSeed: string;
+          backend?: string;
+        },
       ) => {
+        if (o.backend !== undefined && o.backend !== 'sim' && o.backend !== 'libvirt')
+          throw fail(`--backend must be sim or libvirt, not "${o.backend}"`, 2);
         const kills = Number(o.chaosKills);
         const seed = Number(o.chaosSeed);
         if (!Number.isInteger(kills) || kills < 0) throw fail(`--chaos-kills must be a whole number, not "${o.chaosKills}"`, 2);
@@ -38,6 +49,7 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
           kubeconfig: o.kubeconfig,
           dataDir: o.dataDir,
           keep: o.keep,
+          ...(o.backend ? { backend: o.backend as 'sim' | 'libvirt' } : {}),
           ...(kills > 0 ? { chaos: { kills, seed } } : {}),
           progress: (l) => process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${l}\n`),
         });

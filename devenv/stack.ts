@@ -49,6 +49,8 @@ export class StackError extends Error {
 const here = fileURLToPath(import.meta.url);
 /** The ferrite CLI entry beside this module (dist/cli/main.js when built, cli/main.ts under tsx). */
 const CLI = resolve(here, '..', '..', 'cli', here.endsWith('.ts') ? 'main.ts' : 'main.js');
+/** The checkout this module runs from (dist/ sits one level deeper than the sources). */
+export const CHECKOUT = resolve(here, '..', '..', ...(here.endsWith('.ts') ? [] : ['..']));
 
 export const stateFile = (dir: string) => join(dir, 'dev.json');
 

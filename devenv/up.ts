@@ -1,7 +1,7 @@
 // `ferrite dev up`: brings the stack up in order (API server → Ironic → BMC emulator →
 // controllers), registers the fleet as BareMetalHosts with their Secrets, and reports progress
 // until every host is available (or one fails).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
@@ -14,6 +14,7 @@ import { webhookConfiguration } from '../provider/bmo/operator.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import {
+  CHECKOUT,
   alive,
   freeTcpPort,
   freeUdpRange,
@@ -45,6 +46,10 @@ export interface UpOptions {
   progress?: (line: string, final: boolean) => void;
   /** register the fleet's hosts (scenarios apply their own manifests) */
   registerHosts?: boolean;
+  /** what runs the machines, overriding the fleet file's `backend` */
+  backend?: 'sim' | 'libvirt';
+  /** the agent ramdisk for libvirt VMs (scripts/build-vm-images.sh; default .vm-images or $FERRITE_VM_IMAGES) */
+  vmImages?: string;
 }
 
 export interface UpResult {
@@ -101,6 +106,17 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
     await installCrdObjects(client);
   }
 
+  const backend = o.backend ?? (o.fleetFile ? fleetBackend(o.fleetFile) : 'sim');
+  const vmArgs: string[] = [];
+  if (backend === 'libvirt') {
+    const images = resolve(o.vmImages ?? process.env.FERRITE_VM_IMAGES ?? join(CHECKOUT, '.vm-images'));
+    for (const f of ['agent.kernel', 'agent.initramfs'])
+      if (!existsSync(join(images, f)))
+        throw new StackError('ComponentFailed', `the fleet runs libvirt VMs but ${join(images, f)} is missing: run scripts/build-vm-images.sh`);
+    vmArgs.push('--agent-images', images);
+    // QEMU runs as libvirt-qemu: it must pass through the data directory to the VM files
+    chmodSync(s.dataDir, 0o755);
+  }
   step("starting Ferrite's Ironic");
   const [ironicPort, httpPort] = [await freeTcpPort(), await freeTcpPort()];
   s.ironicUrl = `http://127.0.0.1:${ironicPort}`;
@@ -120,6 +136,7 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
       String(httpPort),
       '--heartbeat-timeout',
       String(o.heartbeatTimeout),
+      ...vmArgs,
     ],
     `${s.ironicUrl}/v1`,
   );
@@ -149,6 +166,7 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
       `${s.ironicHttpUrl}/boot.ipxe`,
       '--time-scale',
       String(o.timeScale),
+      ...(o.backend ? ['--backend', o.backend] : []),
     ],
     // `bmc serve` prints this once every BMC listens (a fleet may have no Redfish BMC at all)
     'log:Press Ctrl-C to stop.',
@@ -202,6 +220,12 @@ function fleetSize(file: string): number {
   return Array.isArray(m) ? m.length : 1;
 }
 
+/** The `backend` field of a fleet file (its first document). */
+function fleetBackend(file: string): 'sim' | 'libvirt' {
+  const doc = parseAllDocuments(fleetText(file))[0]?.toJS() as { backend?: unknown } | undefined;
+  return doc?.backend === 'libvirt' ? 'libvirt' : 'sim';
+}
+
 function fleetText(file: string): string {
   if (!existsSync(file)) throw new StackError('ComponentFailed', `fleet file ${file} does not exist`);
   return readFileSync(file, 'utf8');
@@ -223,7 +247,8 @@ export async function applyObject(client: KubeClient, o: KubeObject): Promise<Ku
 export function fleetAddresses(s: StackState) {
   const saved = new FleetStore(join(s.dataDir, 'bmc')).loadFleet();
   if (!saved) throw new StackError('ComponentFailed', 'the BMC emulator saved no fleet');
-  const fleet = new Fleet(saved, {});
+  // addresses only: no machine runs here, so no hypervisor is needed
+  const fleet = new Fleet({ ...saved, backend: 'sim' }, {});
   return { addrs: fleet.addresses(), machines: saved.machines };
 }
 

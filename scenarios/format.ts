@@ -109,14 +109,23 @@ export const stepSchema = z
       .strict()
       .optional(),
     sleep: duration.optional(),
+    console: z
+      .object({
+        machine: z.string().describe('a fleet machine'),
+        matches: z.string().describe('a regular expression one console line must match'),
+        timeout: duration.default(300_000),
+      })
+      .strict()
+      .optional()
+      .describe("wait for a line on a machine's console (a VM's serial port, or what a simulated machine prints)"),
   })
   .strict()
   .refine(
     (s) =>
-      ['apply', 'delete', 'patch', 'wait', 'assert', 'fault', 'restart', 'sleep'].filter(
+      ['apply', 'delete', 'patch', 'wait', 'assert', 'fault', 'restart', 'sleep', 'console'].filter(
         (k) => (s as Record<string, unknown>)[k] !== undefined,
       ).length === 1,
-    'a step does exactly one of apply, delete, patch, wait, assert, fault, restart or sleep',
+    'a step does exactly one of apply, delete, patch, wait, assert, fault, restart, sleep or console',
   );
 
 export const expectationSchema = z
@@ -157,6 +166,10 @@ export const scenarioSchema = z
             name: z.string().regex(/^[A-Za-z0-9._-]+$/),
             sizeMiB: z.number().positive().max(1024).optional(),
             content: z.string().optional(),
+            path: z
+              .string()
+              .optional()
+              .describe('serve this file (relative to the scenario file; $FERRITE_VM_IMAGES names the VM image folder)'),
           })
           .strict(),
       )

@@ -13,6 +13,8 @@ import { JSONPath } from 'jsonpath-plus';
 import { parseAllDocuments, stringify } from 'yaml';
 import { freeTcpPort, restartComponent, type StackState, stopStack } from '../devenv/stack.js';
 import { applyObject, devUp, ensureNamespace, fleetAddresses } from '../devenv/up.js';
+import { FleetStore } from '../emulator/fleet/store.js';
+import { LibvirtBackend } from '../emulator/machine/libvirt/backend.js';
 import { Rng } from '../emulator/machine/rng.js';
 import { IpmiClient } from '../lib/ipmi/client.js';
 import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
@@ -30,6 +32,8 @@ export interface RunOptions {
   progress?: (line: string) => void;
   /** SIGKILL (and restart) the controllers this many times, at seeded random moments during the steps */
   chaos?: { kills: number; seed: number; minGapMs?: number; maxGapMs?: number };
+  /** what runs the fleet's machines, whatever the scenario's fleet says */
+  backend?: 'sim' | 'libvirt';
 }
 
 const KNOWN: Record<string, string> = {
@@ -144,7 +148,7 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       writeFileSync(fleetFile, stringify(sc.fleet));
     }
     const served = new Map<string, Buffer>();
-    for (const f of sc.files) served.set(f.name, f.content !== undefined ? Buffer.from(f.content) : fileContent(f.name, f.sizeMiB ?? 1));
+    for (const f of sc.files) served.set(f.name, f.path !== undefined ? readServedFile(f.path, loaded.dir) : f.content !== undefined ? Buffer.from(f.content) : fileContent(f.name, f.sizeMiB ?? 1));
     files = await serveFiles(served);
     say(`setting up: stack in ${dataDir}`);
     const up = await devUp({
@@ -160,6 +164,7 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       pollInterval: sc.settings.pollInterval,
       waitTimeoutMs: 0,
       registerHosts: false,
+      ...(o.backend ? { backend: o.backend } : {}),
       progress: (l) => say(`  ${l}`),
     });
     state = up.state;
@@ -258,7 +263,10 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
     await chaosLoop;
     for (const w of watchers) w.stop();
     await files?.close();
-    if (state && !o.keep) await stopStack(state);
+    if (state && !o.keep) {
+      await stopStack(state);
+      await destroyVms(state);
+    }
     report.durationMs = at();
     // a failed run keeps its logs for whoever reads the report
     if (tempDir && !o.keep && report.status === 'passed') rmSync(tempDir, { recursive: true, force: true });
@@ -277,6 +285,7 @@ interface StepCtx {
 }
 
 async function runStep(step: Step, c: StepCtx): Promise<void> {
+  if (step.console) return void (await waitConsole(c.state, step.console, c.tl));
   if (step.apply) return void (await applySource(c.client, step.apply, c.dir, c.vars, c.ns, c.where, c.tl));
   if (step.sleep) return void (await sleep(step.sleep));
   if (step.restart) {
@@ -500,6 +509,15 @@ function buildVars(
 }
 
 /** Deterministic content for a generated file (its checksum is stable across runs). */
+function readServedFile(path: string, dir: string): Buffer {
+  const p = resolve(dir, path.replace(/^\$FERRITE_VM_IMAGES\b/, process.env.FERRITE_VM_IMAGES ?? join(dir, '..', '.vm-images')));
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    throw new ScenarioError(`files: cannot read ${p} (${(e as Error).message})${/vm-images/.test(p) ? ': build it with scripts/build-vm-images.sh' : ''}`);
+  }
+}
+
 function fileContent(name: string, sizeMiB: number): Buffer {
   const seed = createHash('sha256').update(name).digest();
   const b = Buffer.alloc(Math.round(sizeMiB * 1024 * 1024));
@@ -535,6 +553,44 @@ function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; close():
  * A power cut: Redfish machines take the emulator's OEM power-cut action; a machine with only
  * an IPMI BMC is cut with Chassis Control "power down" (the BMC has no gentler or harsher way).
  */
+/** A libvirt fleet's domains outlive the emulator: a finished run removes the ones it created. */
+async function destroyVms(s: StackState): Promise<void> {
+  const saved = new FleetStore(join(s.dataDir, 'bmc')).loadFleet();
+  if (saved?.backend !== 'libvirt') return;
+  const backend = new LibvirtBackend({ uri: saved.libvirt.uri, dir: join(s.dataDir, 'bmc', 'libvirt'), pxeUrl: () => null });
+  try {
+    await backend.destroy(saved.machines.map((m) => m.spec));
+  } finally {
+    await backend.close();
+  }
+}
+
+/** The BMC emulator persists each machine's console with its state: read it from there, whatever the BMC protocol. */
+async function waitConsole(s: StackState, w: { machine: string; matches: string; timeout: number }, tl: (w: string) => void): Promise<void> {
+  let re: RegExp;
+  try {
+    re = new RegExp(w.matches);
+  } catch (e) {
+    throw new ScenarioError(`console.matches: not a regular expression: ${(e as Error).message}`);
+  }
+  const store = new FleetStore(join(s.dataDir, 'bmc'));
+  const uuid = store.loadFleet()?.machines.find((m) => m.spec.name === w.machine)?.spec.uuid;
+  if (!uuid) throw new ScenarioError(`no machine named ${w.machine} in the fleet`);
+  const until = Date.now() + w.timeout;
+  let last: string[] = [];
+  for (;;) {
+    last = store.loadStates()[uuid]?.console ?? [];
+    const hit = last.find((l) => re.test(l));
+    if (hit) {
+      tl(`${w.machine}: ${hit.slice(25)}`);
+      return;
+    }
+    if (Date.now() > until)
+      throw new ScenarioError(`${w.machine}'s console printed nothing matching /${w.matches}/ in ${w.timeout / 1000}s; last lines:\n${last.slice(-15).join('\n')}`);
+    await sleep(1000);
+  }
+}
+
 async function powerCut(
   s: StackState,
   machine: string,
@@ -609,7 +665,7 @@ async function checkExpectation(client: KubeClient, e: Expectation, ns: string, 
 
 function stepKind(s: Step): string {
   return (
-    ['apply', 'delete', 'patch', 'wait', 'assert', 'fault', 'restart', 'sleep'].find(
+    ['apply', 'delete', 'patch', 'wait', 'assert', 'fault', 'restart', 'sleep', 'console'].find(
       (k) => (s as Record<string, unknown>)[k] !== undefined,
     ) ?? 'step'
   );
@@ -624,6 +680,7 @@ function stepTitle(s: Step): string {
   if (s.assert) return `assert ${who(s.assert)} ${describeMatch(s.assert)}`;
   if (s.fault) return `${s.fault.type} on ${s.fault.machine}`;
   if (s.restart) return `${s.restart.signal} ${s.restart.component} and start it again`;
+  if (s.console) return `wait for ${s.console.machine}'s console to print /${s.console.matches}/`;
   return `sleep ${(s.sleep ?? 0) / 1000}s`;
 }
 

@@ -104,7 +104,10 @@ done
 if [ -z "\$cd" ]; then
   echo "ferrite-os: no config drive (config-2) found"
 else
-  host=\$(sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p' /mnt/openstack/latest/meta_data.json)
+  # the first of the keys config drives name the host by (Ironic's, BMO's, cloud-init's)
+  host=\$(for k in hostname local-hostname local_hostname name; do
+    sed -n "s/.*\"\$k\": *\"\([^\"]*\)\".*/\\1/p" /mnt/openstack/latest/meta_data.json
+  done | head -1)
   [ -n "\$host" ] && hostname "\$host"
   echo "ferrite-os: config drive on /dev/\$cd, hostname \${host:-unset}"
   ud=/mnt/openstack/latest/user_data

@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(qemu-system-x86 qemu-utils ipxe-qemu libvirt-daemon-system libvirt-clients libvirt-dev dnsmasq-base
-  busybox-static linux-image-amd64 syslinux syslinux-common isolinux mtools dosfstools genisoimage cpio fdisk ovmf)
+  busybox-static linux-image-amd64 syslinux syslinux-common isolinux mtools dosfstools genisoimage cpio fdisk ovmf grub-efi-amd64-bin grub-common)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -6,11 +6,13 @@
 // the serial console); undeploying cleans and powers them off.
 // Needs scripts/install-vm.sh and scripts/build-vm-images.sh (`.ci/run` runs both).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { parseFleet, resolveFleet } from '../emulator/fleet/config.js';
 import { Fleet } from '../emulator/fleet/fleet.js';
 import { vmReadiness } from '../emulator/machine/libvirt/readiness.js';
@@ -21,16 +23,25 @@ import { ironicRequest, settledNode, startTestIronic } from './helpers/ironic.js
 const IMAGES = join(import.meta.dirname, '..', '.vm-images');
 const items = await vmReadiness({ uri: 'qemu:///system', images: IMAGES });
 const missing = items.filter((i) => i.required && !i.ok);
-// the whole path does not pass yet (inspection by the in-VM agent stalls under TCG): run it on
-// demand with FERRITE_VM_E2E=1 while it is being finished (issue 9)
-const skip = !process.env.FERRITE_VM_E2E
-  ? 'end-to-end VM boot runs only with FERRITE_VM_E2E=1 (not finished: see docs/libvirt.md)'
-  : missing.length
-    ? `not ready for VMs (run scripts/install-vm.sh and scripts/build-vm-images.sh): ${missing.map((i) => `${i.name}: ${i.detail}`).join('; ')}`
-    : false;
+const skip = missing.length
+  ? `not ready for VMs (run scripts/install-vm.sh and scripts/build-vm-images.sh): ${missing.map((i) => `${i.name}: ${i.detail}`).join('; ')}`
+  : false;
 
 const api = (base: string, method: string, path: string, body?: unknown) =>
   ironicRequest(base, method, path, body, { 'X-OpenStack-Ironic-API-Version': '1.90' });
+
+async function waitFor(ok: () => boolean, what: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function virshState(name: string): Promise<string> {
+  const { stdout } = await promisify(execFile)('virsh', ['-c', 'qemu:///system', 'domstate', name]);
+  return stdout.trim();
+}
 
 async function waitConsole(m: Machine, re: RegExp, ms: number): Promise<string> {
   const until = Date.now() + ms;
@@ -68,7 +79,7 @@ defaults:
   memoryGiB: 1
   cpu: { sockets: 1, cores: 1, threads: 1 }
   nics: [{}]
-  disks: [{ sizeGB: 1 }]
+  disks: [{ sizeGB: 5 }]
 machines:
   - name: ferrite-vm-rf
     protocols: [redfish, redfish-virtualmedia]
@@ -103,6 +114,9 @@ machines:
       properties: { capabilities: 'boot_mode:bios' },
     });
     assert.equal(r.status, 201, r.text);
+    // the boot NIC's port, as BMO creates it from bootMACAddress: inspection finds the node by it
+    const port = await api(ironic.url, 'POST', '/v1/ports', { node_uuid: r.json.uuid, address: m.spec.nics[0].mac, pxe_enabled: true });
+    assert.equal(port.status, 201, port.text);
     const go = async (target: string, want: string[], timeoutMs: number, extra: Record<string, unknown> = {}) => {
       const t = await api(ironic.url, 'PUT', `/v1/nodes/${name}/states/provision`, { target, ...extra });
       assert.equal(t.status, 202, t.text);
@@ -117,7 +131,10 @@ machines:
 
     // inspection by the real agent: what Ironic records is the VM's own hardware
     const inspected = await go('inspect', ['manageable'], 240_000);
-    assert.equal(inspected.properties.local_gb, 1, 'the 1 GB virtio disk, measured by the agent in the VM');
+    // Ironic's rule: whole GiB of the smallest disk, less one (5e9 bytes = 4.66 GiB)
+    assert.equal(inspected.properties.local_gb, 3, 'the 5 GB virtio disk, measured by the agent in the VM');
+    const mem = Number(inspected.properties.memory_mb);
+    assert.ok(Number.isInteger(mem) && mem > 700 && mem <= 1024, `memory_mb ${mem}: the guest's 1 GiB less what the kernel keeps`);
     const ports = (await api(ironic.url, 'GET', `/v1/ports?node=${inspected.uuid}`)).json.ports as Array<{ address: string }>;
     assert.deepEqual(
       ports.map((p) => p.address),
@@ -152,7 +169,9 @@ machines:
     }
 
     await go('deleted', ['available'], 300_000);
-    assert.equal(m.state.power, 'Off', 'cleaned and powered off');
+    // cleaning ends with the agent powering the VM off, then Ironic's own power-off
+    await waitFor(() => m.state.power === 'Off', `${name} off after cleaning`, 60_000);
+    assert.match(await virshState(name), /shut off/);
   }
 
   it('Redfish BMC, agent from virtual media', async () => {

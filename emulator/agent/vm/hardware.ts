@@ -69,7 +69,7 @@ export function readHardware(sys = '/sys', proc = '/proc'): MachineSpec {
       speedMHz: Math.round(mhz) || 1000,
     },
     // the inventory reports memory as DIMMs × size: one "DIMM" of the whole, in MiB precision
-    memory: { dimms: 1, dimmGiB: memKb / 1024 / 1024 },
+    memory: { dimms: 1, dimmGiB: Math.round(memKb / 1024) / 1024 },
     nics,
     disks,
     biosDefaults: { ...DEFAULT_BIOS },

@@ -146,7 +146,7 @@ export class VirtualMediaBoot implements BootInterface {
     ];
     // BIOS firmware boots it through isolinux when syslinux is installed (as upstream's
     // [DEFAULT]isolinux_bin); without it the ISO carries the configuration only
-    const iso = (await bootableIso('VMEDIA_BOOT_ISO', files)) ?? buildIso('VMEDIA_BOOT_ISO', files);
+    const iso = (await bootableIso('VMEDIA_BOOT_ISO', files, env.cacheDir)) ?? buildIso('VMEDIA_BOOT_ISO', files);
     mkdirSync(join(env.httpRoot, 'redfish'), { recursive: true });
     writeAtomic(this.isoPath(node, env), iso);
     await env.management.insertMedia(node, `${env.httpUrl}/redfish/boot-${node.uuid}.iso`);
@@ -179,8 +179,44 @@ export class FakeBoot implements BootInterface {
 export const ISOLINUX_BIN = '/usr/lib/ISOLINUX/isolinux.bin';
 export const LDLINUX_C32 = '/usr/lib/syslinux/modules/bios/ldlinux.c32';
 
-/** An El Torito (isolinux) bootable ISO made by genisoimage, or null when the tools are absent. */
-async function bootableIso(label: string, files: Array<{ path: string; data: Buffer }>): Promise<Buffer | null> {
+// what GRUB, started by UEFI firmware from the ISO's EFI image, runs first: find the CD, then
+// read the same boot/grub/grub.cfg the ISO carries
+const GRUB_EARLY = 'search --no-floppy --set=root --file /boot/grub/grub.cfg\nset prefix=($root)/boot/grub\nconfigfile /boot/grub/grub.cfg\n';
+
+/**
+ * The ISO's UEFI boot image (a FAT image holding a standalone GRUB as EFI/BOOT/BOOTX64.EFI), built
+ * once per cache; null when GRUB's EFI build or mtools are not installed (the ISO is then BIOS-only).
+ */
+async function efiBootImage(cacheDir: string): Promise<string | null> {
+  const out = join(cacheDir, 'efiboot.img');
+  if (existsSync(out)) return out;
+  if (!existsSync('/usr/lib/grub/x86_64-efi/linux.mod')) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'ferrite-efi-'));
+  try {
+    writeFileSync(join(dir, 'early.cfg'), GRUB_EARLY);
+    const efi = join(dir, 'BOOTX64.EFI');
+    const img = join(dir, 'efiboot.img');
+    const mods = 'linux normal iso9660 search search_fs_file configfile echo part_msdos part_gpt fat all_video efi_gop';
+    await execFileP('grub-mkstandalone', [
+      ...['-O', 'x86_64-efi', '-o', efi, `--install-modules=${mods}`, '--modules=linux normal iso9660 search search_fs_file configfile'],
+      ...['--locales=', '--fonts=', '--themes=', `boot/grub/grub.cfg=${join(dir, 'early.cfg')}`],
+    ]);
+    await execFileP('mkfs.vfat', ['-C', img, '4096']);
+    await execFileP('mmd', ['-i', img, '::/EFI', '::/EFI/BOOT']);
+    await execFileP('mcopy', ['-i', img, efi, '::/EFI/BOOT/BOOTX64.EFI']);
+    mkdirSync(cacheDir, { recursive: true });
+    renameSync(img, out);
+    return out;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new IronicError('ImageError', `Building the UEFI boot image failed: ${(e as Error).message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An El Torito bootable ISO (isolinux for BIOS, GRUB for UEFI when installed) made by genisoimage, or null when the tools are absent. */
+async function bootableIso(label: string, files: Array<{ path: string; data: Buffer }>, cacheDir: string): Promise<Buffer | null> {
   if (!existsSync(ISOLINUX_BIN) || !existsSync(LDLINUX_C32)) return null;
   const dir = mkdtempSync(join(tmpdir(), 'ferrite-iso-'));
   try {
@@ -190,11 +226,14 @@ async function bootableIso(label: string, files: Array<{ path: string; data: Buf
     }
     copyFileSync(ISOLINUX_BIN, join(dir, 'root', 'isolinux', 'isolinux.bin'));
     copyFileSync(LDLINUX_C32, join(dir, 'root', 'isolinux', 'ldlinux.c32'));
+    const efi = await efiBootImage(cacheDir);
+    if (efi) copyFileSync(efi, join(dir, 'root', 'isolinux', 'efiboot.img'));
     const out = join(dir, 'boot.iso');
     try {
       await execFileP('genisoimage', [
         ...['-quiet', '-J', '-r', '-V', label, '-o', out],
         ...['-b', 'isolinux/isolinux.bin', '-c', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table'],
+        ...(efi ? ['-eltorito-alt-boot', '-e', 'isolinux/efiboot.img', '-no-emul-boot'] : []),
         join(dir, 'root'),
       ]);
     } catch (e) {
