@@ -415,7 +415,7 @@ function fleetFor(opts: Partial<BmcServeOptions> & { dataDir: string }): Resolve
         throw new CliError(`--backend must be sim or libvirt, not "${opts.backend}"`, 2);
       resolved.backend = opts.backend;
     }
-    if (opts.libvirtUri) resolved.libvirt = { uri: opts.libvirtUri };
+    if (opts.libvirtUri) resolved.libvirt = { ...resolved.libvirt, uri: opts.libvirtUri };
     if (opts.pxeUrl) {
       if (!/^https?:\/\/[^/]/.test(opts.pxeUrl)) throw new CliError(`--pxe-url must be an http(s) URL, not "${opts.pxeUrl}"`, 2);
       resolved.provisioning = { pxeUrl: opts.pxeUrl };

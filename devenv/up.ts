@@ -14,8 +14,8 @@ import { webhookConfiguration } from '../provider/bmo/operator.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import {
-  CHECKOUT,
   alive,
+  CHECKOUT,
   freeTcpPort,
   freeUdpRange,
   readState,
@@ -112,7 +112,10 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
     const images = resolve(o.vmImages ?? process.env.FERRITE_VM_IMAGES ?? join(CHECKOUT, '.vm-images'));
     for (const f of ['agent.kernel', 'agent.initramfs'])
       if (!existsSync(join(images, f)))
-        throw new StackError('ComponentFailed', `the fleet runs libvirt VMs but ${join(images, f)} is missing: run scripts/build-vm-images.sh`);
+        throw new StackError(
+          'ComponentFailed',
+          `the fleet runs libvirt VMs but ${join(images, f)} is missing: run scripts/build-vm-images.sh`,
+        );
     vmArgs.push('--agent-images', images);
     // QEMU runs as libvirt-qemu: it must pass through the data directory to the VM files
     chmodSync(s.dataDir, 0o755);

@@ -148,7 +148,15 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       writeFileSync(fleetFile, stringify(sc.fleet));
     }
     const served = new Map<string, Buffer>();
-    for (const f of sc.files) served.set(f.name, f.path !== undefined ? readServedFile(f.path, loaded.dir) : f.content !== undefined ? Buffer.from(f.content) : fileContent(f.name, f.sizeMiB ?? 1));
+    for (const f of sc.files)
+      served.set(
+        f.name,
+        f.path !== undefined
+          ? readServedFile(f.path, loaded.dir)
+          : f.content !== undefined
+            ? Buffer.from(f.content)
+            : fileContent(f.name, f.sizeMiB ?? 1),
+      );
     files = await serveFiles(served);
     say(`setting up: stack in ${dataDir}`);
     const up = await devUp({
@@ -514,7 +522,9 @@ function readServedFile(path: string, dir: string): Buffer {
   try {
     return readFileSync(p);
   } catch (e) {
-    throw new ScenarioError(`files: cannot read ${p} (${(e as Error).message})${/vm-images/.test(p) ? ': build it with scripts/build-vm-images.sh' : ''}`);
+    throw new ScenarioError(
+      `files: cannot read ${p} (${(e as Error).message})${/vm-images/.test(p) ? ': build it with scripts/build-vm-images.sh' : ''}`,
+    );
   }
 }
 
@@ -522,6 +532,16 @@ function fileContent(name: string, sizeMiB: number): Buffer {
   const seed = createHash('sha256').update(name).digest();
   const b = Buffer.alloc(Math.round(sizeMiB * 1024 * 1024));
   for (let i = 0; i < b.length; i += seed.length) seed.copy(b, i);
+  // a generated disk image is shaped like one: an MBR whose one partition holds the rest, so an
+  // agent writing it to a real disk (libvirt VMs) can add its config drive partition, as IPA does
+  if (/\.(img|raw)$/.test(name) && b.length >= 2 * 1024 * 1024) {
+    b.fill(0, 0, 1024 * 1024);
+    const e = 446;
+    b[e + 4] = 0x83;
+    b.writeUInt32LE(2048, e + 8);
+    b.writeUInt32LE(Math.floor(b.length / 512) - 2048, e + 12);
+    b.writeUInt16LE(0xaa55, 510);
+  }
   return b;
 }
 
@@ -566,7 +586,11 @@ async function destroyVms(s: StackState): Promise<void> {
 }
 
 /** The BMC emulator persists each machine's console with its state: read it from there, whatever the BMC protocol. */
-async function waitConsole(s: StackState, w: { machine: string; matches: string; timeout: number }, tl: (w: string) => void): Promise<void> {
+async function waitConsole(
+  s: StackState,
+  w: { machine: string; matches: string; timeout: number },
+  tl: (w: string) => void,
+): Promise<void> {
   let re: RegExp;
   try {
     re = new RegExp(w.matches);
@@ -586,7 +610,9 @@ async function waitConsole(s: StackState, w: { machine: string; matches: string;
       return;
     }
     if (Date.now() > until)
-      throw new ScenarioError(`${w.machine}'s console printed nothing matching /${w.matches}/ in ${w.timeout / 1000}s; last lines:\n${last.slice(-15).join('\n')}`);
+      throw new ScenarioError(
+        `${w.machine}'s console printed nothing matching /${w.matches}/ in ${w.timeout / 1000}s; last lines:\n${last.slice(-15).join('\n')}`,
+      );
     await sleep(1000);
   }
 }

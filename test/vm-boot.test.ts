@@ -100,7 +100,7 @@ machines:
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function lifecycle(name: string, driver: Record<string, unknown>): Promise<void> {
+  async function lifecycle(name: string, driver: Record<string, unknown>, badImageFirst = false): Promise<void> {
     const m = fleet.machine(name) as Machine;
     const deploy = {
       deploy_kernel: `${ironic.httpUrl}/images/ironic-python-agent.kernel`,
@@ -147,6 +147,19 @@ machines:
 
     await go('provide', ['available'], 300_000);
 
+    if (badImageFirst) {
+      // an image URL nothing answers at: the agent in the VM fails the deploy with a clear error,
+      // and tearing the failed deployment down cleans the VM back to available
+      const p = await api(ironic.url, 'PATCH', `/v1/nodes/${name}`, [
+        { op: 'add', path: '/instance_info/image_source', value: 'http://127.0.0.1:9/missing.img' },
+        { op: 'add', path: '/instance_info/image_checksum', value: 'a'.repeat(64) },
+      ]);
+      assert.equal(p.status, 200, p.text);
+      const failed = await go('active', ['deploy failed'], 300_000);
+      assert.match(String(failed.last_error), /Download of image http:\/\/127\.0\.0\.1:9\/missing\.img failed/);
+      await go('deleted', ['available'], 300_000);
+    }
+
     const mark = `FERRITE-USERDATA-${name}`;
     await go('active', ['active'], 300_000, {
       configdrive: { meta_data: { hostname: name }, user_data: `#!/bin/sh\necho "${mark} $(hostname)"\n` },
@@ -178,16 +191,20 @@ machines:
     const a = fleet.addresses().find((x) => x.name === 'ferrite-vm-rf');
     assert.ok(a?.redfishVirtualMedia);
     const url = new URL(a.redfishVirtualMedia.replace(/^redfish-virtualmedia\+/, ''));
-    await lifecycle('ferrite-vm-rf', {
-      driver: 'redfish',
-      boot_interface: 'redfish-virtual-media',
-      driver_info: {
-        redfish_address: `${url.protocol}//${url.host}`,
-        redfish_system_id: url.pathname,
-        redfish_username: a.username,
-        redfish_password: a.password,
+    await lifecycle(
+      'ferrite-vm-rf',
+      {
+        driver: 'redfish',
+        boot_interface: 'redfish-virtual-media',
+        driver_info: {
+          redfish_address: `${url.protocol}//${url.host}`,
+          redfish_system_id: url.pathname,
+          redfish_username: a.username,
+          redfish_password: a.password,
+        },
       },
-    });
+      true,
+    );
   });
 
   it('IPMI BMC, agent over iPXE', async () => {

@@ -131,6 +131,13 @@ export const fleetSchema = z
     libvirt: z
       .object({
         uri: z.string().min(1).optional().describe('libvirt connection URI (default qemu:///system)'),
+        maxMemoryMiB: z
+          .number()
+          .int()
+          .min(128)
+          .optional()
+          .describe('a VM gets the fleet’s memory up to this (default 2048): server-sized fleets still fit a dev machine'),
+        maxVcpus: z.number().int().min(1).optional().describe('a VM gets the fleet’s CPUs up to this many vCPUs (default 2)'),
       })
       .strict()
       .optional(),
@@ -187,7 +194,7 @@ export interface ResolvedFleet {
   ipmi: { listenIp: string };
   provisioning: { pxeUrl: string | null };
   backend: 'sim' | 'libvirt';
-  libvirt: { uri: string };
+  libvirt: { uri: string; maxMemoryMiB: number; maxVcpus: number };
   machines: ResolvedMachine[];
 }
 
@@ -307,7 +314,7 @@ export function resolveFleet(f: FleetFile): ResolvedFleet {
     ipmi: { listenIp: f.ipmi?.listenIp ?? '127.0.0.1' },
     provisioning: { pxeUrl: f.provisioning?.pxeUrl ?? null },
     backend: f.backend ?? 'sim',
-    libvirt: { uri: f.libvirt?.uri ?? 'qemu:///system' },
+    libvirt: { uri: f.libvirt?.uri ?? 'qemu:///system', maxMemoryMiB: f.libvirt?.maxMemoryMiB ?? 2048, maxVcpus: f.libvirt?.maxVcpus ?? 2 },
     machines,
   };
 }

@@ -90,6 +90,8 @@ export class Fleet {
       chmodSync(this.workDir, 0o755);
       this.libvirt = new LibvirtBackend({
         uri: config.libvirt?.uri ?? 'qemu:///system',
+        maxMemoryMiB: config.libvirt?.maxMemoryMiB,
+        maxVcpus: config.libvirt?.maxVcpus,
         dir: join(this.workDir, 'libvirt'),
         pxeUrl: () => this.pxeUrl,
         log: opts.log,

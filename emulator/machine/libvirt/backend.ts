@@ -37,6 +37,9 @@ export interface LibvirtBackendOptions {
   dir: string;
   /** what DHCP on the provisioning network offers (the fleet's provisioning.pxeUrl) */
   pxeUrl: () => string | null;
+  /** caps on what a VM gets of the fleet's memory and CPUs (defaults 2048 MiB, 2) */
+  maxMemoryMiB?: number;
+  maxVcpus?: number;
   log?: (obj: Record<string, unknown>, msg: string) => void;
 }
 
@@ -57,6 +60,7 @@ export class LibvirtBackend implements MachineBackend {
   private problem: string | null = null;
   private readonly kvm = kvmUsable();
   private readonly tcgNoticed = new Set<string>();
+  private readonly capNoticed = new Set<string>();
   private probedAt = 0;
 
   constructor(private readonly opts: LibvirtBackendOptions) {
@@ -138,6 +142,22 @@ export class LibvirtBackend implements MachineBackend {
     return paths;
   }
 
+  /** The fleet's memory and CPUs, capped so a server-sized fleet still fits; the console says when. */
+  private sizing(host: BackendHost): { memoryMiB: number; vcpus: number } {
+    const spec = host.spec;
+    const wantMiB = spec.memory.dimms * spec.memory.dimmGiB * 1024;
+    const wantCpus = spec.cpu.sockets * spec.cpu.coresPerSocket * spec.cpu.threadsPerCore;
+    const memoryMiB = Math.min(wantMiB, this.opts.maxMemoryMiB ?? 2048);
+    const vcpus = Math.min(wantCpus, this.opts.maxVcpus ?? 2);
+    if ((memoryMiB < wantMiB || vcpus < wantCpus) && !this.capNoticed.has(spec.uuid)) {
+      this.capNoticed.add(spec.uuid);
+      host.console(
+        `libvirt: the fleet gives ${spec.name} ${wantMiB} MiB and ${wantCpus} CPUs; its VM gets ${memoryMiB} MiB and ${vcpus} vCPUs (libvirt.maxMemoryMiB, libvirt.maxVcpus)`,
+      );
+    }
+    return { memoryMiB, vcpus };
+  }
+
   private uefiFiles(spec: MachineSpec): { loader: string; nvram: string } {
     const loader = OVMF_CODE.find((p) => existsSync(p));
     const vars = OVMF_VARS.find((p) => existsSync(p));
@@ -197,6 +217,7 @@ export class LibvirtBackend implements MachineBackend {
           bootFile: pxe ? guestUrl(pxe) : null,
           agentHostPort,
           kvm: this.kvm,
+          ...this.sizing(host),
         });
         if (!this.kvm && !this.tcgNoticed.has(spec.uuid)) {
           this.tcgNoticed.add(spec.uuid);

@@ -29,6 +29,8 @@ export interface DomainRuntime {
   agentHostPort: number;
   /** hardware acceleration; without it QEMU emulates the CPU (TCG) */
   kvm: boolean;
+  memoryMiB: number;
+  vcpus: number;
 }
 
 function esc(s: string): string {
@@ -48,8 +50,7 @@ export function guestUrl(url: string): string {
 }
 
 export function domainXml(spec: MachineSpec, rt: DomainRuntime): string {
-  const vcpus = spec.cpu.sockets * spec.cpu.coresPerSocket * spec.cpu.threadsPerCore;
-  const memMiB = spec.memory.dimms * spec.memory.dimmGiB * 1024;
+  const { vcpus, memoryMiB: memMiB } = rt;
   const order = (t: BootTarget) => {
     const i = rt.bootOrder.indexOf(t);
     return i < 0 ? null : i + 1;

@@ -181,14 +181,16 @@ export const LDLINUX_C32 = '/usr/lib/syslinux/modules/bios/ldlinux.c32';
 
 // what GRUB, started by UEFI firmware from the ISO's EFI image, runs first: find the CD, then
 // read the same boot/grub/grub.cfg the ISO carries
-const GRUB_EARLY = 'search --no-floppy --set=root --file /boot/grub/grub.cfg\nset prefix=($root)/boot/grub\nconfigfile /boot/grub/grub.cfg\n';
+// (searched for by the kernel: the GRUB image's own memdisk has a boot/grub/grub.cfg too)
+const GRUB_EARLY = 'search --no-floppy --set=root --file /vmlinuz\nset prefix=($root)/boot/grub\nconfigfile ($root)/boot/grub/grub.cfg\n';
 
 /**
  * The ISO's UEFI boot image (a FAT image holding a standalone GRUB as EFI/BOOT/BOOTX64.EFI), built
  * once per cache; null when GRUB's EFI build or mtools are not installed (the ISO is then BIOS-only).
  */
 async function efiBootImage(cacheDir: string): Promise<string | null> {
-  const out = join(cacheDir, 'efiboot.img');
+  // named by what GRUB runs, so a cache from an older build is not reused
+  const out = join(cacheDir, `efiboot-${createHash('sha256').update(GRUB_EARLY).digest('hex').slice(0, 12)}.img`);
   if (existsSync(out)) return out;
   if (!existsSync('/usr/lib/grub/x86_64-efi/linux.mod')) return null;
   const dir = mkdtempSync(join(tmpdir(), 'ferrite-efi-'));
