@@ -5,7 +5,7 @@
 // Needs scripts/install-vm.sh (`.ci/run` runs it); skipped with the reason otherwise.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -109,6 +109,18 @@ describe('libvirt backend behind Redfish and IPMI', { skip }, () => {
     assert.equal(cd.json.Inserted, false);
     assert.equal(m.state.power, 'Off');
     assert.equal(await domState(name), 'shut off');
+  });
+
+  it('`ferrite bmc destroy` removes the domain it created, and its disks', async () => {
+    assert.notEqual(await domState(name), 'absent');
+    const r = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'bmc', 'destroy', '--data-dir', t.dir], {
+      cwd: ROOT,
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`removed 1 domain\\(s\\): ${name}`));
+    assert.equal(await domState(name), 'absent');
+    assert.equal(existsSync(join(t.dir, 'libvirt', name)), false, 'the VM folder (disks, serial log) is gone');
   });
 });
 
