@@ -227,6 +227,11 @@ spec:
     await ok('create', 'configmap', 'other', '-n', 'scratch', '--from-literal=x=y');
     await ok('delete', '-n', 'scratch', 'widget', 'owner');
     await eventually(async () => (await k('get', '-n', 'scratch', 'configmap', 'dependent')).code !== 0, 'dependent collected');
+    // written naming an owner that is already gone (as when a collection was missed): collected too
+    await kubectl(kc, ['apply', '-n', 'scratch', '-f', '-'], {
+      input: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n  ownerReferences: [{apiVersion: test.ferrite.dev/v1, kind: Widget, name: owner, uid: ${ownerUid}}]\ndata: {a: b}\n`,
+    });
+    await eventually(async () => (await k('get', '-n', 'scratch', 'configmap', 'late')).code !== 0, 'dependent of a gone owner collected');
     assert.equal((await k('get', '-n', 'scratch', 'configmap', 'other')).code, 0, 'unowned objects stay');
     const r = await k('delete', 'namespace', 'scratch', '--timeout=20s');
     assert.equal(r.code, 0, r.stderr);

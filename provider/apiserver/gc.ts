@@ -26,6 +26,7 @@ export class GarbageCollector {
   private stopped = false;
   private unsubscribe?: () => void;
   private idleWaiters: Array<() => void> = [];
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly core: ApiCore) {}
 
@@ -104,6 +105,9 @@ export class GarbageCollector {
     } else {
       this.index(ev.obj, m);
       if (m.deletionTimestamp) this.queue.add(`obj:${uid}`);
+      // level-based: a dependent whose owner is already gone (its collection failed, or it was
+      // written with a stale owner) is collected on its next write, not left behind
+      for (const ou of this.indexed.get(this.key(ev.obj))?.ownerUids ?? []) if (!this.uids.has(ou)) this.queue.add(`gone:${ou}`);
     }
     if (this.queue.size > 0) this.kick();
   }
@@ -114,6 +118,24 @@ export class GarbageCollector {
     if (!n) return undefined;
     const m = metadataOf(n);
     return m.deletionTimestamp ? String(m.uid) : undefined;
+  }
+
+  private retryLater(item: string): void {
+    const n = (this.failures.get(item) ?? 0) + 1;
+    if (n > 20) {
+      this.failures.delete(item);
+      return;
+    }
+    this.failures.set(item, n);
+    const t = setTimeout(
+      () => {
+        if (this.stopped) return;
+        this.queue.add(item);
+        this.kick();
+      },
+      Math.min(100 * 2 ** n, 5000),
+    );
+    t.unref();
   }
 
   private kick(): void {
@@ -131,8 +153,11 @@ export class GarbageCollector {
           if (item.startsWith('gone:')) await this.ownerGone(item.slice(5));
           else if (item.startsWith('crd:')) await this.purge(item.slice(4));
           else await this.process(item.slice(4));
+          this.failures.delete(item);
         } catch {
-          // a conflict with a concurrent writer: the next event about the object retries it
+          // a conflict with a concurrent writer: tried again shortly (an owner's deletion sends no
+          // second event, so waiting for one could leave its dependents behind for good)
+          this.retryLater(item);
         }
       }
     } finally {
@@ -155,6 +180,7 @@ export class GarbageCollector {
 
   /** The owner no longer exists: dependents whose every owner is gone are deleted (background). */
   private async ownerGone(uid: string): Promise<void> {
+    if (this.uids.has(uid)) return;
     for (const d of this.dependents(uid)) {
       const refs = ((d.obj.metadata as Obj).ownerReferences as Obj[] | undefined) ?? [];
       const remaining = refs.filter((r) => r.uid !== uid && this.uids.has(String(r.uid)));
