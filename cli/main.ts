@@ -6,10 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { defaultFleet, FleetError, type FleetFile, loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
-import { type BmcAddresses, Fleet } from '../emulator/fleet/fleet.js';
+import { type BmcAddresses, destroyFleetDomains, Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
-import { LibvirtBackend } from '../emulator/machine/libvirt/backend.js';
 import { startApiServer } from '../provider/apiserver/server.js';
 import { HtpasswdError } from '../provider/ironic/api/auth.js';
 import { startIronic } from '../provider/ironic/service.js';
@@ -221,21 +220,16 @@ export function buildCli(): Command {
       const saved = new FleetStore(opts.dataDir).loadFleet();
       if (!saved) throw new CliError(`no fleet in ${opts.dataDir}: nothing to destroy`, 2);
       if (saved.backend !== 'libvirt') throw new CliError(`the fleet in ${opts.dataDir} is simulated: there are no domains to destroy`, 2);
-      const backend = new LibvirtBackend({
-        uri: opts.libvirtUri ?? saved.libvirt?.uri ?? 'qemu:///system',
-        dir: join(resolve(opts.dataDir), 'libvirt'),
-        pxeUrl: () => null,
-      });
+      let r: Awaited<ReturnType<typeof destroyFleetDomains>>;
       try {
-        const r = await backend.destroy(saved.machines.map((m) => m.spec));
-        process.stdout.write(
-          `removed ${r.removed.length} domain(s)${r.removed.length ? `: ${r.removed.join(', ')}` : ''}${r.left.length ? `; left ${r.left.join(', ')} (not created by Ferrite)` : ''}\n`,
-        );
+        r = await destroyFleetDomains(resolve(opts.dataDir), opts.libvirtUri);
       } catch (e) {
         throw new CliError((e as Error).message);
-      } finally {
-        await backend.close();
       }
+      if (!r) throw new CliError(`the fleet in ${opts.dataDir} is not a libvirt one`, 2);
+      process.stdout.write(
+        `removed ${r.removed.length} domain(s)${r.removed.length ? `: ${r.removed.join(', ')}` : ''}${r.left.length ? `; left ${r.left.join(', ')} (not created by Ferrite)` : ''}\n`,
+      );
     });
   bmc
     .command('manifests')
@@ -269,8 +263,7 @@ export function buildCli(): Command {
           );
         resolved = saved;
       }
-      // addresses only: no machine runs, so no hypervisor is needed
-      const fleet = new Fleet({ ...resolved, backend: 'sim' }, {});
+      const fleet = new Fleet(resolved, {});
       process.stdout.write(
         fleetManifests(fleet.addresses(), {
           protocol: opts.protocol as 'redfish',

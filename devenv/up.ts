@@ -250,8 +250,7 @@ export async function applyObject(client: KubeClient, o: KubeObject): Promise<Ku
 export function fleetAddresses(s: StackState) {
   const saved = new FleetStore(join(s.dataDir, 'bmc')).loadFleet();
   if (!saved) throw new StackError('ComponentFailed', 'the BMC emulator saved no fleet');
-  // addresses only: no machine runs here, so no hypervisor is needed
-  const fleet = new Fleet({ ...saved, backend: 'sim' }, {});
+  const fleet = new Fleet(saved, {});
   return { addrs: fleet.addresses(), machines: saved.machines };
 }
 

@@ -13,8 +13,8 @@ import { JSONPath } from 'jsonpath-plus';
 import { parseAllDocuments, stringify } from 'yaml';
 import { freeTcpPort, restartComponent, type StackState, stopStack } from '../devenv/stack.js';
 import { applyObject, devUp, ensureNamespace, fleetAddresses } from '../devenv/up.js';
+import { destroyFleetDomains } from '../emulator/fleet/fleet.js';
 import { FleetStore } from '../emulator/fleet/store.js';
-import { LibvirtBackend } from '../emulator/machine/libvirt/backend.js';
 import { Rng } from '../emulator/machine/rng.js';
 import { IpmiClient } from '../lib/ipmi/client.js';
 import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
@@ -273,7 +273,8 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
     await files?.close();
     if (state && !o.keep) {
       await stopStack(state);
-      await destroyVms(state);
+      // a libvirt fleet's domains outlive the emulator: a finished run removes the ones it created
+      await destroyFleetDomains(join(state.dataDir, 'bmc'));
     }
     report.durationMs = at();
     // a failed run keeps its logs for whoever reads the report
@@ -573,18 +574,6 @@ function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; close():
  * A power cut: Redfish machines take the emulator's OEM power-cut action; a machine with only
  * an IPMI BMC is cut with Chassis Control "power down" (the BMC has no gentler or harsher way).
  */
-/** A libvirt fleet's domains outlive the emulator: a finished run removes the ones it created. */
-async function destroyVms(s: StackState): Promise<void> {
-  const saved = new FleetStore(join(s.dataDir, 'bmc')).loadFleet();
-  if (saved?.backend !== 'libvirt') return;
-  const backend = new LibvirtBackend({ uri: saved.libvirt.uri, dir: join(s.dataDir, 'bmc', 'libvirt'), pxeUrl: () => null });
-  try {
-    await backend.destroy(saved.machines.map((m) => m.spec));
-  } finally {
-    await backend.close();
-  }
-}
-
 /** The BMC emulator persists each machine's console with its state: read it from there, whatever the BMC protocol. */
 async function waitConsole(
   s: StackState,

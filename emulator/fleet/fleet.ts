@@ -138,6 +138,7 @@ export class Fleet {
     if (this.libvirt) {
       const down = await this.libvirt.probe();
       if (down) this.opts.log?.({ uri: this.config.libvirt.uri }, `libvirt unreachable: ${down}`);
+      await Promise.all(this.machines.map((m) => m.attachBackend()));
     }
     const rf = this.config.redfish;
     const redfishMachines = this.machines.filter((m) => this.entry(m).protocols.some((p) => p.startsWith('redfish')));
@@ -246,6 +247,21 @@ export class Fleet {
     await this.agents.close();
     await this.workloadClusters.close();
     this.store?.flush();
+  }
+}
+
+/**
+ * Removes the libvirt domains (and VM files) a fleet saved in `dataDir` created; adopted domains
+ * stay. Null when the saved fleet is not a libvirt one (or there is none).
+ */
+export async function destroyFleetDomains(dataDir: string, uri?: string): Promise<{ removed: string[]; left: string[] } | null> {
+  const saved = new FleetStore(dataDir).loadFleet();
+  if (saved?.backend !== 'libvirt') return null;
+  const backend = new LibvirtBackend({ uri: uri ?? saved.libvirt.uri, dir: join(dataDir, 'libvirt'), pxeUrl: () => null });
+  try {
+    return await backend.destroy(saved.machines.map((m) => m.spec));
+  } finally {
+    await backend.close();
   }
 }
 

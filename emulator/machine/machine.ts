@@ -130,7 +130,11 @@ export class Machine extends EventEmitter {
       reboot: () => this.reset('ForceRestart'),
     };
     this.host = { spec, console: (l) => this.console(l), os, powerLost: (why, critical) => this.powerLost(why, critical) };
-    void env.backend.attach?.(this.host, this.poweredOn);
+  }
+
+  /** Lets the backend follow this machine from now on (a VM may already run when the emulator starts). */
+  async attachBackend(): Promise<void> {
+    await this.env.backend.attach?.(this.host, this.poweredOn);
   }
 
   get name(): string {
