@@ -106,7 +106,8 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     }
   }
   const client = KubeClient.fromFile(f.kubeconfig);
-  const op = await startOperator({
+  log.info({ server: client.server, kubeconfig: f.kubeconfig, ironic: f.ironicUrl }, `starting the controllers against ${client.server}`);
+  const starting = startOperator({
     client,
     log,
     ironic: {
@@ -129,6 +130,15 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
       : undefined,
     webhook: f.webhookCertDir ? { host: f.webhookHost, port: f.webhookPort, certDir: f.webhookCertDir } : undefined,
   });
+  // a signal while the caches still wait for an API server that never answers ends the process
+  // at once: nothing was reconciled yet, so there is nothing to finish (a pod must not hang in Terminating)
+  const first = await Promise.race([starting.then((op) => ({ op })), stopped.then((signal) => ({ signal }))]);
+  if ('signal' in first) {
+    log.info({ signal: first.signal, server: client.server }, 'shutting down before the caches synced');
+    starting.then((op) => op.stop()).catch(() => {});
+    return;
+  }
+  const op = first.op;
   log.info(
     {
       ironic: f.ironicUrl,

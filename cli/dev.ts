@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { type ClusterResult, provisionCluster } from '../devenv/cluster.js';
 import { alive, COMPONENTS, readState, stateFile, stopStack } from '../devenv/stack.js';
 import { devUp } from '../devenv/up.js';
+import { FleetError } from '../emulator/fleet/config.js';
 import { KubeClient } from '../provider/kube/client.js';
 import { table } from './table.js';
 
@@ -102,6 +103,10 @@ export function devCommand(): Command {
           waitTimeoutMs: o.timeout * 1000,
           registerHosts: o.register,
           progress: progressPrinter(),
+        }).catch((e: unknown) => {
+          // a malformed fleet file is the user's input: a usage error (exit 2)
+          if (e instanceof FleetError) throw new InvalidArgumentError(e.message);
+          throw e;
         });
         const s = r.state;
         let cluster: ClusterResult | undefined;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `ferrite` command: parses flags and calls into the provider/ and emulator/ folders.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -9,6 +9,7 @@ import { defaultFleet, FleetError, type FleetFile, loadFleetFile, type ResolvedF
 import { type BmcAddresses, destroyFleetDomains, Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
+import { DirLockedError, lockDir } from '../lib/dir-lock.js';
 import { startApiServer } from '../provider/apiserver/server.js';
 import { HtpasswdError } from '../provider/ironic/api/auth.js';
 import { startIronic } from '../provider/ironic/service.js';
@@ -37,6 +38,15 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
   return n;
+}
+
+function lockOrFail(dir: string, what: string): void {
+  try {
+    lockDir(dir, what);
+  } catch (e) {
+    if (e instanceof DirLockedError) throw new CliError(e.message);
+    throw e;
+  }
 }
 
 function logger(cmd: Command): Logger {
@@ -71,6 +81,7 @@ export function buildCli(): Command {
     .option('--no-crds', "do not install Ferrite's CRDs at start")
     .action(async (opts: { dataDir: string; address: string; port: number; sync: string; crds: boolean }, cmd: Command) => {
       if (opts.sync !== 'full' && opts.sync !== 'normal') throw new CliError(`--sync must be full or normal, not "${opts.sync}"`, 2);
+      lockOrFail(opts.dataDir, '`ferrite apiserver`');
       const log = logger(cmd);
       const srv = await startApiServer({
         dataDir: opts.dataDir,
@@ -115,6 +126,7 @@ export function buildCli(): Command {
       const log = logger(cmd);
       if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', 2);
       if (opts.sync !== 'full' && opts.sync !== 'normal') throw new CliError('--sync must be full or normal', 2);
+      lockOrFail(opts.dataDir, '`ferrite ironic`');
       let svc: Awaited<ReturnType<typeof startIronic>>;
       try {
         svc = await startIronic({
@@ -192,6 +204,7 @@ export function buildCli(): Command {
     .action(async (opts: BmcServeOptions, cmd: Command) => {
       const log = logger(cmd);
       const resolved = fleetFor(opts);
+      lockOrFail(opts.dataDir, '`ferrite bmc serve`');
       const fleet = new Fleet(resolved, { dataDir: opts.dataDir, log: (o, m) => log.warn(o, m) });
       let addrs: BmcAddresses[];
       try {
@@ -290,6 +303,19 @@ export function buildCli(): Command {
       }
       if (!opts.check) process.stdout.write(stale.length ? `wrote ${stale.join(', ')}\n` : 'crds/ is up to date\n');
     });
+  // every command, including those built in their own modules, reports usage errors the same way:
+  // through main() (exit 2), never by exiting on its own
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) {
+    c.exitOverride();
+    c.showHelpAfterError('(run with --help for usage)');
+    c.configureOutput({
+      writeErr: (str) => {
+        usagePrinted = true;
+        process.stderr.write(str);
+      },
+    });
+  }
   return program;
 }
 
@@ -428,15 +454,30 @@ export function bmcTable(addrs: BmcAddresses[]): string {
   return table(rows);
 }
 
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** Set when commander printed a usage error itself (so main() does not print it twice). */
+let usagePrinted = false;
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildCli();
+  usagePrinted = false;
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // help and version are not errors; commander already printed usage problems
-      return e.exitCode === 0 ? 0 : 2;
+      // help and version are not errors; commander printed parse problems, but not an
+      // InvalidArgumentError thrown by an action's own checks
+      if (e.exitCode === 0) return 0;
+      if (!usagePrinted) process.stderr.write(`ferrite: error: ${e.message.replace(/^error: /, '')}\n`);
+      return 2;
     }
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`ferrite: error: ${e instanceof CliError ? msg : msg.split('\n')[0]}\n`);
@@ -444,6 +485,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// run as a program (also through a symlink: npx, npm link, node_modules/.bin), not when imported
+if (process.argv[1] && realpathOrSelf(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv).then((code) => process.exit(code));
 }

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { KubeClient, type KubeObject } from '../provider/kube/client.js';
+import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { substitute } from '../scenarios/format.js';
 import { freeTcpPort, StackError, type StackState } from './stack.js';
 import { applyObject } from './up.js';
@@ -42,6 +42,25 @@ function nodeImage(): Buffer {
   return b;
 }
 
+/**
+ * A resumed environment keeps its cluster's endpoint: the port is in the Cluster, the kubeconfig
+ * Secret and the certificates, so a new one would be refused (and break the workload cluster).
+ */
+async function existingEndpointPort(client: KubeClient, o: ClusterOptions): Promise<number | undefined> {
+  try {
+    const c = await client.get<KubeObject & { spec?: { controlPlaneEndpoint?: { port?: number } } }>(
+      'cluster.x-k8s.io/v1beta2',
+      'Cluster',
+      o.namespace,
+      o.name,
+    );
+    return c.spec?.controlPlaneEndpoint?.port || undefined;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
 export async function provisionCluster(s: StackState, o: ClusterOptions): Promise<ClusterResult> {
   const client = KubeClient.fromFile(s.kubeconfig);
   const file = `UBUNTU_24.04_NODE_IMAGE_K8S_${o.kubernetesVersion}-raw.img`;
@@ -49,7 +68,7 @@ export async function provisionCluster(s: StackState, o: ClusterOptions): Promis
   const img = nodeImage();
   mkdirSync(dirname(imagePath), { recursive: true });
   writeFileSync(imagePath, img);
-  const port = await freeTcpPort();
+  const port = (await existingEndpointPort(client, o)) ?? (await freeTcpPort());
   const vars: Record<string, string> = {
     NAMESPACE: o.namespace,
     CLUSTER_NAME: o.name,
@@ -104,14 +123,25 @@ export async function provisionCluster(s: StackState, o: ClusterOptions): Promis
   const kubeconfig = join(s.dataDir, `${o.name}.kubeconfig`);
   writeFileSync(kubeconfig, Buffer.from(String(secret.data?.value), 'base64'), { mode: 0o600 });
   const w = KubeClient.fromFile(kubeconfig);
+  let why = '';
   for (;;) {
-    const nodes = (await w.list<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>('v1', 'Node')).items;
-    const ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    let ready: KubeObject[] = [];
+    try {
+      const nodes = (await w.list<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>('v1', 'Node')).items;
+      ready = nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      why = `only ${ready.length} of ${want} Nodes are Ready`;
+    } catch (e) {
+      // a resumed environment's machines are still booting: its API server comes back with them
+      why = `its API server at https://127.0.0.1:${port} does not answer (${(e as Error).message.split('\n')[0]})`;
+      const line = `cluster ${o.name}: waiting for its API server at https://127.0.0.1:${port}`;
+      if (line !== last) o.progress?.(line, false);
+      last = line;
+    }
     if (ready.length >= want) {
       o.progress?.(`cluster ${o.name}: ${ready.length} Nodes Ready`, true);
       return { kubeconfig, nodes: ready.map((n) => String(n.metadata?.name)), endpoint: `https://127.0.0.1:${port}` };
     }
-    if (Date.now() > end) throw new StackError('Timeout', `cluster ${o.name}: only ${ready.length} of ${want} Nodes are Ready`);
+    if (Date.now() > end) throw new StackError('Timeout', `cluster ${o.name}: ${why} after ${o.timeoutMs / 1000}s`);
     await sleep(1_000);
   }
 }

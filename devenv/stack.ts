@@ -38,7 +38,7 @@ export interface StackState {
 
 export class StackError extends Error {
   constructor(
-    readonly reason: 'AlreadyRunning' | 'NotRunning' | 'ComponentFailed' | 'Timeout',
+    readonly reason: 'AlreadyRunning' | 'NotRunning' | 'ComponentFailed' | 'Timeout' | 'PortInUse' | 'StaleState',
     message: string,
   ) {
     super(message);
@@ -92,7 +92,7 @@ function ephemeralRange(): [number, number] {
   return [49152, 65535];
 }
 
-function tcpFree(port: number, host: string): Promise<boolean> {
+export function tcpFree(port: number, host: string): Promise<boolean> {
   return new Promise((res) => {
     const s = createServer();
     s.once('error', () => res(false));
@@ -112,7 +112,7 @@ export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
   throw new StackError('ComponentFailed', `no free TCP port found on ${host} between ${min} and ${max}`);
 }
 
-function udpFree(port: number, host: string): Promise<boolean> {
+export function udpFree(port: number, host: string): Promise<boolean> {
   return new Promise((res) => {
     const s = createSocket('udp4');
     s.once('error', () => res(false));
@@ -164,7 +164,8 @@ async function probe(url: string, ca?: string): Promise<boolean> {
 export async function waitHealthy(name: string, c: ComponentState, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (!alive(c.pid)) throw new StackError('ComponentFailed', `${name} exited during start; see ${c.log}:\n${tail(c.log)}`);
+    if (!alive(c.pid))
+      throw new StackError('ComponentFailed', `${name} exited during start: ${exitReason(c.log, c.logOffset ?? 0)} (log: ${c.log})`);
     if (c.health.startsWith('log:') ? logSays(c.log, c.logOffset ?? 0, c.health.slice(4)) : await probe(c.health)) return;
     await sleep(150);
   }
@@ -179,12 +180,21 @@ function logSays(file: string, offset: number, text: string): boolean {
   }
 }
 
-export function tail(file: string, lines = 8): string {
+/**
+ * Why a component exited, from what it logged during this start: its CLI error line, else the
+ * last error-level log event, else its last line.
+ */
+export function exitReason(file: string, offset = 0): string {
+  let lines: string[];
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    lines = readFileSync(file).subarray(offset).toString('utf8').trimEnd().split('\n').filter(Boolean);
   } catch {
-    return '';
+    return 'it wrote no log';
   }
+  const cli = lines.findLast((l) => l.startsWith('ferrite: error: '));
+  if (cli) return cli.slice('ferrite: error: '.length);
+  const err = lines.findLast((l) => /\b(ERROR|FATAL|error|fatal)\b/.test(l));
+  return (err ?? lines.at(-1) ?? 'it wrote nothing to its log').trim();
 }
 
 export async function startComponent(s: StackState, name: ComponentName, args: string[], health: string): Promise<ComponentState> {

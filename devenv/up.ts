@@ -1,11 +1,12 @@
 // `ferrite dev up`: brings the stack up in order (API server → Ironic → BMC emulator →
 // controllers), registers the fleet as BareMetalHosts with their Secrets, and reports progress
 // until every host is available (or one fails).
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { installCrdObjects } from '../cli/crds.js';
+import { loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
 import { Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
@@ -13,18 +14,8 @@ import { loadOrCreateCredentials } from '../provider/apiserver/pki.js';
 import { webhookConfiguration } from '../provider/bmo/operator.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
-import {
-  alive,
-  CHECKOUT,
-  freeTcpPort,
-  freeUdpRange,
-  readState,
-  StackError,
-  type StackState,
-  startComponent,
-  stopStack,
-  writeState,
-} from './stack.js';
+import { DevPorts } from './ports.js';
+import { alive, CHECKOUT, readState, StackError, type StackState, startComponent, stopStack, writeState } from './stack.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -65,9 +56,14 @@ export async function devUp(o: UpOptions): Promise<UpResult> {
   if (prev && Object.values(prev.components).some((c) => c && alive(c.pid))) {
     throw new StackError(
       'AlreadyRunning',
-      `a dev environment already runs from ${dataDir}: \`ferrite dev status\` shows it, \`ferrite dev down\` stops it`,
+      `a dev environment already runs from ${dataDir}: \`ferrite dev status --data-dir ${o.dataDir}\` shows it, \`ferrite dev down --data-dir ${o.dataDir}\` stops it`,
     );
   }
+  // kept state (after `dev down`, or a crash) is resumed: same fleet, same ports, same objects
+  // a bad fleet file is refused before anything starts
+  const fleet = o.fleetFile ? resolveFleet(loadFleetFile(o.fleetFile)) : null;
+  const ports = new DevPorts(dataDir);
+  checkSameFleet(dataDir, o, fleet);
   const s: StackState = {
     dataDir,
     kubeconfig: o.kubeconfig ? resolve(o.kubeconfig) : join(dataDir, 'apiserver', 'kubeconfig'),
@@ -80,7 +76,7 @@ export async function devUp(o: UpOptions): Promise<UpResult> {
   };
   writeState(s);
   try {
-    await startAll(s, o);
+    await startAll(s, o, ports, fleet);
     return await register(s, o);
   } catch (e) {
     await stopStack(s);
@@ -88,11 +84,11 @@ export async function devUp(o: UpOptions): Promise<UpResult> {
   }
 }
 
-async function startAll(s: StackState, o: UpOptions): Promise<void> {
+async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: ResolvedFleet | null): Promise<void> {
   const step = (m: string) => o.progress?.(m, true);
   if (s.embedded) {
     step('starting the API server');
-    const port = o.apiPort || (await freeTcpPort());
+    const port = await ports.tcp('apiserver', o.apiPort);
     await startComponent(
       s,
       'apiserver',
@@ -106,7 +102,7 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
     await installCrdObjects(client);
   }
 
-  const backend = o.backend ?? (o.fleetFile ? fleetBackend(o.fleetFile) : 'sim');
+  const backend = o.backend ?? fleet?.backend ?? 'sim';
   const vmArgs: string[] = [];
   if (backend === 'libvirt') {
     const images = resolve(o.vmImages ?? process.env.FERRITE_VM_IMAGES ?? join(CHECKOUT, '.vm-images'));
@@ -121,7 +117,7 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
     chmodSync(s.dataDir, 0o755);
   }
   step("starting Ferrite's Ironic");
-  const [ironicPort, httpPort] = [await freeTcpPort(), await freeTcpPort()];
+  const [ironicPort, httpPort] = [await ports.tcp('ironic'), await ports.tcp('ironicHttp')];
   s.ironicUrl = `http://127.0.0.1:${ironicPort}`;
   s.ironicHttpUrl = `http://127.0.0.1:${httpPort}`;
   await startComponent(
@@ -146,9 +142,9 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
 
   step('starting the BMC emulator');
   const fleetArgs = o.fleetFile ? ['--fleet', resolve(o.fleetFile)] : ['--machines', String(o.hosts)];
-  const count = o.fleetFile ? fleetSize(o.fleetFile) : o.hosts;
-  const redfishPort = await freeTcpPort();
-  const ipmiBase = await freeUdpRange(count);
+  const count = fleet ? fleet.machines.length : o.hosts;
+  const redfishPort = await ports.tcp('redfish');
+  const ipmiBase = await ports.udpRange(count);
   s.redfishUrl = `https://127.0.0.1:${redfishPort}`;
   await startComponent(
     s,
@@ -180,7 +176,7 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
   const pki = await loadOrCreateCredentials(certDir, ['127.0.0.1'], 'webhook');
   writeFileSync(join(certDir, 'tls.crt'), pki.certPem);
   writeFileSync(join(certDir, 'tls.key'), pki.keyPem, { mode: 0o600 });
-  const [metrics, probes, webhook] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
+  const [metrics, probes, webhook] = [await ports.tcp('metrics'), await ports.tcp('probes'), await ports.tcp('webhook')];
   await startComponent(
     s,
     'controllers',
@@ -217,21 +213,25 @@ async function startAll(s: StackState, o: UpOptions): Promise<void> {
   writeState(s);
 }
 
-function fleetSize(file: string): number {
-  const docs = parseAllDocuments(fleetText(file));
-  const m = (docs[0]?.toJS() as { machines?: unknown[] } | null)?.machines;
-  return Array.isArray(m) ? m.length : 1;
+/**
+ * Resuming kept state with another fleet would leave BareMetalHosts whose machines are gone (or
+ * machines nobody registered): refuse, naming the way out.
+ */
+function checkSameFleet(dataDir: string, o: UpOptions, fleet: ResolvedFleet | null): void {
+  const saved = new FleetStore(join(dataDir, 'bmc')).loadFleet();
+  if (!saved) return;
+  const was = saved.machines.map((m) => m.spec.name);
+  const now = fleet ? fleet.machines.map((m) => m.spec.name) : Array.from({ length: o.hosts }, (_, i) => `node-${i}`);
+  if (was.join(',') !== now.join(',')) {
+    throw new StackError(
+      'StaleState',
+      `${dataDir} holds an environment of ${was.length} machines (${abbrev(was)}), not the ${now.length} asked for (${abbrev(now)}): resume it with the same ${o.fleetFile ? '--fleet' : '--hosts'}, use another --data-dir, or start over with \`ferrite dev down --purge --data-dir ${o.dataDir}\``,
+    );
+  }
 }
 
-/** The `backend` field of a fleet file (its first document). */
-function fleetBackend(file: string): 'sim' | 'libvirt' {
-  const doc = parseAllDocuments(fleetText(file))[0]?.toJS() as { backend?: unknown } | undefined;
-  return doc?.backend === 'libvirt' ? 'libvirt' : 'sim';
-}
-
-function fleetText(file: string): string {
-  if (!existsSync(file)) throw new StackError('ComponentFailed', `fleet file ${file} does not exist`);
-  return readFileSync(file, 'utf8');
+function abbrev(names: string[]): string {
+  return names.length > 4 ? `${names.slice(0, 3).join(', ')}, … ${names.at(-1)}` : names.join(', ');
 }
 
 /** Creates the object, or replaces it when it exists (kubectl apply's effect for our own objects). */
@@ -265,13 +265,37 @@ async function register(s: StackState, o: UpOptions): Promise<UpResult> {
       const own = machines[i].protocols;
       const protocol = own.length === 1 ? own[0] : own.includes(o.protocol) ? o.protocol : own[0];
       for (const d of parseAllDocuments(fleetManifests([a], { protocol, namespace: o.namespace }))) {
-        await applyObject(client, d.toJS() as KubeObject);
+        const obj = d.toJS() as KubeObject & { spec?: { bmc?: { address?: string } } };
+        if (obj.kind === 'BareMetalHost') await checkNotOthers(client, obj, o);
+        await applyObject(client, obj);
       }
     }
   }
   if (!o.waitTimeoutMs || o.registerHosts === false) return { state: s, hosts: names, counts: {} };
   const counts = await waitAvailable(client, o.namespace, names, o.waitTimeoutMs, o.progress);
   return { state: s, hosts: names, counts };
+}
+
+/**
+ * A BareMetalHost of the same name that names another BMC belongs to another environment (or a
+ * user's own host): the webhook would refuse the change, so say whose it is and what to do.
+ */
+async function checkNotOthers(client: KubeClient, h: KubeObject & { spec?: { bmc?: { address?: string } } }, o: UpOptions) {
+  const ns = String(h.metadata?.namespace);
+  const name = String(h.metadata?.name);
+  let cur: KubeObject & { spec?: { bmc?: { address?: string } } };
+  try {
+    cur = await client.get('metal3.io/v1alpha1', 'BareMetalHost', ns, name);
+  } catch (e) {
+    if (isNotFound(e)) return;
+    throw e;
+  }
+  if (cur.spec?.bmc?.address && cur.spec.bmc.address !== h.spec?.bmc?.address) {
+    throw new StackError(
+      'StaleState',
+      `BareMetalHost ${ns}/${name} already exists in ${client.server} with BMC ${cur.spec.bmc.address}, not this environment's ${h.spec?.bmc?.address} (another dev environment registered it?): use another --namespace, or delete it (kubectl delete bmh -n ${ns} ${name}), or \`ferrite dev down --purge --data-dir ${o.dataDir}\` if it is this environment's own, left from an earlier start`,
+    );
+  }
 }
 
 export async function ensureNamespace(client: KubeClient, ns: string): Promise<void> {
@@ -307,9 +331,11 @@ export async function waitAvailable(
       const st = h.status?.errorType ? `error: ${h.status.errorType}` : h.status?.provisioning?.state || 'new';
       counts[st] = (counts[st] ?? 0) + 1;
     }
-    const avail = counts.available ?? 0;
-    const line = `hosts: ${avail}/${names.length} available${Object.entries(counts)
-      .filter(([k]) => k !== 'available')
+    // a resumed environment's hosts may already carry its cluster: provisioned counts as settled
+    const provisioned = (counts.provisioned ?? 0) + (counts['externally provisioned'] ?? 0);
+    const avail = (counts.available ?? 0) + provisioned;
+    const shown = Object.entries(counts).filter(([k]) => provisioned > 0 || k !== 'available');
+    const line = `hosts: ${avail}/${names.length} ${provisioned ? 'available or provisioned' : 'available'}${shown
       .map(([k, v]) => ` · ${k} ${v}`)
       .join('')}`;
     if (line !== last) progress?.(line, false);

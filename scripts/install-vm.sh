@@ -29,11 +29,33 @@ for _ in $(seq 1 50); do
 done
 virsh -c qemu:///system version >/dev/null
 
-# the binding builds from source (its prebuilt download needs github.com); rebuild if npm ci ran before libvirt-dev existed
-if [ -d "$root/node_modules" ] && [ ! -f "$root/node_modules/@unraid/libvirt/build/Release/libvirt.node" ]; then
-  (cd "$root" && npm rebuild @unraid/libvirt --foreground-scripts >/dev/null 2>&1) || {
-    echo "install-vm: building @unraid/libvirt failed; run: npm rebuild @unraid/libvirt --foreground-scripts" >&2
+# The native libvirt binding (@unraid/libvirt, an optional npm dependency) builds from source: its
+# prebuilt download needs a host this machine cannot reach, and the build needs libvirt-dev. npm ci
+# silently skips it when the build fails (or with --omit=optional), so install it here — at the
+# version package-lock.json pins — and fail loudly unless it really loads.
+if [ -d "$root/node_modules" ]; then
+  version=$(node -e 'const l=require(process.argv[1]);const p=l.packages["node_modules/@unraid/libvirt"];if(!p)process.exit(1);console.log(p.version)' "$root/package-lock.json") || {
+    echo "install-vm: package-lock.json does not pin @unraid/libvirt" >&2
     exit 1
   }
+  loads() { (cd "$root" && node --input-type=module -e "await import('@unraid/libvirt')" >/dev/null 2>&1); }
+  if ! loads; then
+    echo "install-vm: building @unraid/libvirt@$version from source"
+    if [ -d "$root/node_modules/@unraid/libvirt" ]; then
+      (cd "$root" && npm rebuild @unraid/libvirt --foreground-scripts) >/tmp/ferrite-libvirt-build.log 2>&1 || true
+    else
+      # --no-save keeps package.json and the lock untouched; the version is the lock's
+      (cd "$root" && npm install --no-save --no-audit --no-fund --include=optional --foreground-scripts "@unraid/libvirt@$version") \
+        >/tmp/ferrite-libvirt-build.log 2>&1 || true
+    fi
+    if ! loads; then
+      echo "install-vm: the libvirt binding @unraid/libvirt@$version did not build or does not load; build log: /tmp/ferrite-libvirt-build.log" >&2
+      tail -n 20 /tmp/ferrite-libvirt-build.log >&2 || true
+      exit 1
+    fi
+  fi
+  echo "install-vm: libvirt binding @unraid/libvirt@$version loads"
+else
+  echo "install-vm: no node_modules yet: run npm ci, then this script again to build the libvirt binding" >&2
 fi
 echo "install-vm: libvirt $(virsh -c qemu:///system version | awk '/Using library/ {print $4}'), QEMU $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')"

@@ -246,7 +246,7 @@ export function loadFleetFile(path: string): FleetFile {
 
 export function parseFleet(text: string, source = 'fleet'): FleetFile {
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) throw new FleetError(`${source}: invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+  if (doc.errors.length) throw new FleetError(`${source}: invalid YAML: ${doc.errors[0].message.split('\n')[0].replace(/:$/, '')}`);
   const r = fleetSchema.safeParse(doc.toJS());
   if (!r.success) {
     const i = r.error.issues[0];

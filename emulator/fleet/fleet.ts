@@ -138,8 +138,8 @@ export class Fleet {
     if (this.libvirt) {
       const down = await this.libvirt.probe();
       if (down) this.opts.log?.({ uri: this.config.libvirt.uri }, `libvirt unreachable: ${down}`);
-      await Promise.all(this.machines.map((m) => m.attachBackend()));
     }
+    await Promise.all(this.machines.map((m) => m.attachBackend()));
     const rf = this.config.redfish;
     const redfishMachines = this.machines.filter((m) => this.entry(m).protocols.some((p) => p.startsWith('redfish')));
     const own = (m: Machine) => Object.keys(this.entry(m).personality.quirks).length > 0;

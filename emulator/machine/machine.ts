@@ -134,7 +134,18 @@ export class Machine extends EventEmitter {
 
   /** Lets the backend follow this machine from now on (a VM may already run when the emulator starts). */
   async attachBackend(): Promise<void> {
-    await this.env.backend.attach?.(this.host, this.poweredOn);
+    if (this.env.backend.attach) {
+      await this.env.backend.attach(this.host, this.poweredOn);
+      return;
+    }
+    // A simulated machine runs inside the emulator, so it stopped with it: it was on, so it boots
+    // again, as a server set to restore its power state after an AC loss does. Otherwise it would
+    // sit "On" with no firmware, agent or OS running, and whoever waits on it would wait forever.
+    if (this.poweredOn) {
+      this.console('The emulator restarted: power restored, the machine boots again');
+      this.event('Warning', 'PowerRestored', 'Power restored after the emulator restarted; the system boots again.');
+      this.startJob((signal) => this.firmware(signal));
+    }
   }
 
   get name(): string {

@@ -15,7 +15,7 @@ import type { MachineSpec } from '../machine/model.js';
 import { JINJA_HEADER, jinjaVars, renderJinja } from './jinja.js';
 import { type KubeadmResult, kubeadmInit, kubeadmJoin } from './kubeadm.js';
 import { Kubelet, type NodeIdentity, parseKubeletArgs } from './kubelet.js';
-import type { WorkloadClusters } from './workload-clusters.js';
+import type { WorkloadCluster, WorkloadClusters } from './workload-clusters.js';
 
 type Obj = Record<string, unknown>;
 
@@ -32,6 +32,8 @@ export interface OsContext {
 interface Persisted {
   instance: string;
   node?: NodeIdentity & { endpoint: string };
+  /** a control plane node's /etc/kubernetes/pki/ca.{crt,key}: its static API server pod starts from it at boot */
+  pki?: { certPem: string; keyPem: string };
   failed?: string;
 }
 
@@ -96,7 +98,7 @@ export class InstalledOs {
     ctx.console(`cloud-init: instance ${String(meta.uuid ?? '?')} (${instance}), hostname ${hostname}`);
     if (prior?.instance === instance) {
       // not the first boot of this instance: runcmd ran already, systemd starts the kubelet
-      if (prior.node) await this.runKubelet(ctx, prior.node);
+      if (prior.node) await this.runKubelet(ctx, prior.node, prior.pki);
       else ctx.console(`cloud-init: modules already ran for this instance${prior.failed ? ` (runcmd failed: ${prior.failed})` : ''}`);
       return;
     }
@@ -172,6 +174,7 @@ export class InstalledOs {
       memoryMiB: ctx.machine.memory.dimms * ctx.machine.memory.dimmGiB * 1024,
     };
     state.node = node;
+    if (joined.controlPlane && joined.ca) state.pki = joined.ca;
     this.save(name, state);
     await this.runKubelet(ctx, node);
   }
@@ -224,12 +227,38 @@ export class InstalledOs {
     return null;
   }
 
-  private async runKubelet(ctx: OsContext, node: NodeIdentity & { endpoint: string }): Promise<void> {
-    const c = this.clusters.get(node.endpoint);
-    if (!c) {
-      ctx.console(`kubelet: the API server at ${node.endpoint} does not answer; the node stays away`);
-      return;
+  private async runKubelet(
+    ctx: OsContext,
+    node: NodeIdentity & { endpoint: string },
+    pki?: { certPem: string; keyPem: string },
+  ): Promise<void> {
+    let c = this.clusters.get(node.endpoint);
+    // a control plane node that boots again starts its static API server pod from its own pki
+    if (!c && node.controlPlane && pki) {
+      try {
+        c = await this.clusters.up(node.endpoint, pki, ctx.machine.name);
+        ctx.console(`kubelet: static pod kube-apiserver started for ${node.endpoint}`);
+      } catch (e) {
+        ctx.console(`kubelet: static pod kube-apiserver failed to start: ${(e as Error).message}`);
+      }
     }
+    if (c) return this.startKubelet(ctx, node, c);
+    // as the kubelet does, keep trying in the background until the API server answers
+    ctx.console(`kubelet: the API server at ${node.endpoint} does not answer; retrying`);
+    void (async () => {
+      while (!ctx.signal.aborted) {
+        try {
+          await ctx.clock.sleep(10_000, ctx.signal);
+        } catch {
+          return;
+        }
+        const up = this.clusters.get(node.endpoint);
+        if (up) return this.startKubelet(ctx, node, up);
+      }
+    })();
+  }
+
+  private async startKubelet(ctx: OsContext, node: NodeIdentity & { endpoint: string }, c: WorkloadCluster): Promise<void> {
     if (node.controlPlane) c.members.add(ctx.machine.name);
     const kubelet = new Kubelet(c.client, node, ctx.clock, (l) => ctx.console(l));
     try {

@@ -24,6 +24,8 @@ export interface KubeadmResult {
   endpoint: string;
   cluster: WorkloadCluster;
   controlPlane: boolean;
+  /** the cluster CA a control plane node keeps in /etc/kubernetes/pki (its API server restarts from it) */
+  ca?: { certPem: string; keyPem: string };
   nodeRegistration: Obj;
   kubernetesVersion?: string;
 }
@@ -221,6 +223,7 @@ export async function kubeadmInit(env: KubeadmEnv, configPath: string): Promise<
     endpoint,
     cluster,
     controlPlane: true,
+    ca,
     nodeRegistration: (ic.nodeRegistration ?? {}) as Obj,
     kubernetesVersion: cc.kubernetesVersion as string | undefined,
   };
@@ -265,8 +268,9 @@ export async function kubeadmJoin(env: KubeadmEnv, configPath: string): Promise<
     );
   }
   const controlPlane = jc.controlPlane !== undefined && jc.controlPlane !== null;
+  let ca: { certPem: string; keyPem: string } | undefined;
   if (controlPlane) {
-    const ca = readCa(env);
+    ca = readCa(env);
     if (caCertHash(ca.certPem) !== actual)
       throw new KubeadmError(
         "[certs] the CA in /etc/kubernetes/pki is not the cluster's: a control plane node needs the shared certificates",
@@ -283,5 +287,5 @@ export async function kubeadmJoin(env: KubeadmEnv, configPath: string): Promise<
   } catch {
     version = undefined;
   }
-  return { endpoint, cluster, controlPlane, nodeRegistration: (jc.nodeRegistration ?? {}) as Obj, kubernetesVersion: version };
+  return { endpoint, cluster, controlPlane, ca, nodeRegistration: (jc.nodeRegistration ?? {}) as Obj, kubernetesVersion: version };
 }

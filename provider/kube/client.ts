@@ -2,6 +2,7 @@
 // @kubernetes/client-node (tokens, client certificates, exec plugins, CA bundles); requests go by
 // REST path for any kind, including subresources, which client-node's generic API lacks.
 
+import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { request } from 'node:https';
@@ -76,20 +77,50 @@ export interface ResponseStream {
   destroy(): void;
 }
 
+/** A kubeconfig that cannot be used, named by its file. */
+export class KubeconfigError extends Error {
+  constructor(
+    readonly reason: 'Missing' | 'Invalid' | 'NoCluster',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeconfigError';
+  }
+}
+
 export class KubeClient {
   private readonly resources = new Map<string, Resource>();
   readonly server: string;
 
-  constructor(readonly kc: KubeConfig) {
+  /** `source` names where the kubeconfig came from in connection errors (its file). */
+  constructor(
+    readonly kc: KubeConfig,
+    readonly source?: string,
+  ) {
     const c = kc.getCurrentCluster();
-    if (!c) throw new Error('kubeconfig has no current cluster');
+    if (!c) throw new KubeconfigError('NoCluster', `kubeconfig${source ? ` ${source}` : ''} has no current cluster`);
     this.server = c.server.replace(/\/$/, '');
   }
 
   static fromFile(path: string): KubeClient {
+    if (!existsSync(path)) throw new KubeconfigError('Missing', `kubeconfig ${path} does not exist`);
     const kc = new KubeConfig();
-    kc.loadFromFile(path);
-    return new KubeClient(kc);
+    try {
+      kc.loadFromFile(path);
+    } catch (e) {
+      throw new KubeconfigError('Invalid', `kubeconfig ${path} is not a valid kubeconfig: ${(e as Error).message.split('\n')[0]}`);
+    }
+    return new KubeClient(kc, path);
+  }
+
+  /** A transport failure (refused, reset, DNS) that says which server, and from which kubeconfig. */
+  private netError(e: Error): Error {
+    const w = new Error(
+      `${e.message} (API server ${this.server}${this.source ? `, kubeconfig ${this.source}` : ''})`,
+    ) as NodeJS.ErrnoException;
+    w.code = (e as NodeJS.ErrnoException).code;
+    w.cause = e;
+    return w;
   }
 
   /** From kubeconfig text, e.g. a Cluster API `<cluster>-kubeconfig` Secret's `value`. */
@@ -129,7 +160,7 @@ export class KubeClient {
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (e) => reject(this.netError(e)));
       // a peer that accepts the connection and then says nothing must not hang a reconcile
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer from ${this.server} in 60s`)));
       if (data) req.write(data);
@@ -156,7 +187,7 @@ export class KubeClient {
           destroy: () => req.destroy(),
         } as ResponseStream);
       });
-      req.on('error', reject);
+      req.on('error', (e) => reject(this.netError(e)));
       req.end();
     });
   }

@@ -11,6 +11,11 @@ export interface InformerOptions {
   labelSelector?: string;
   /** Re-deliver every cached object as an update this often (0 = never). */
   resyncMs?: number;
+  /**
+   * Told about list/watch failures: the first of a run, then at most once a minute while they go
+   * on (an unreachable API server must show in the logs, without a line per retry).
+   */
+  onError?: (e: Error, info: { apiVersion: string; kind: string; server: string; failures: number }) => void;
 }
 
 type Handler<T> = (obj: T, old?: T) => void;
@@ -29,6 +34,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private syncWaiters: Array<() => void> = [];
   private resyncTimer?: NodeJS.Timeout;
   private backoffMs = 200;
+  private failures = 0;
+  private lastReportAt = 0;
   /** Last error seen (for health checks and tests). */
   lastError?: Error;
 
@@ -133,16 +140,27 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         await this.watchOnce();
         this.backoffMs = 200;
+        this.failures = 0;
       } catch (e) {
         this.lastError = e as Error;
-        if (isGone(e)) needList = true;
-        else {
-          if (this.stopped) return;
-          await new Promise((r) => setTimeout(r, this.backoffMs));
-          this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
+        if (isGone(e)) {
+          needList = true;
+          continue;
         }
+        if (this.stopped) return;
+        this.report(e as Error);
+        await new Promise((r) => setTimeout(r, this.backoffMs));
+        this.backoffMs = Math.min(this.backoffMs * 2, 10_000);
       }
     }
+  }
+
+  private report(e: Error): void {
+    this.failures++;
+    const now = Date.now();
+    if (this.failures > 1 && now - this.lastReportAt < 60_000) return;
+    this.lastReportAt = now;
+    this.opts.onError?.(e, { apiVersion: this.apiVersion, kind: this.kind, server: this.client.server, failures: this.failures });
   }
 
   private async watchOnce(): Promise<void> {

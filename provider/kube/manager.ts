@@ -46,7 +46,14 @@ export class Manager {
     const k = `${gvk.apiVersion}/${gvk.kind}`;
     let inf = this.informers.get(k);
     if (!inf) {
-      inf = new Informer(this.o.client, gvk.apiVersion, gvk.kind, { resyncMs: this.o.resyncMs });
+      inf = new Informer(this.o.client, gvk.apiVersion, gvk.kind, {
+        resyncMs: this.o.resyncMs,
+        onError: (e, i) =>
+          this.log.info(
+            { server: i.server, kind: i.kind, apiVersion: i.apiVersion, failures: i.failures, err: e.message },
+            `cannot list/watch ${i.kind} at ${i.server}: ${e.message} (retrying)`,
+          ),
+      });
       this.informers.set(k, inf);
     }
     return inf;

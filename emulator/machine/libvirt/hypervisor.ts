@@ -1,7 +1,7 @@
 // A lazily opened, self-healing connection to libvirtd through @unraid/libvirt (an optional
 // dependency: installs without libvirt still work, and only this backend needs it). Every failure
 // to reach the daemon becomes one LibvirtUnavailable error that says what to do.
-import type { Domain, Hypervisor } from '@unraid/libvirt';
+import { type Domain, type Hypervisor, importBinding, type LibvirtBinding } from './binding.js';
 
 export type LibvirtErrorReason = 'BindingMissing' | 'DaemonUnreachable' | 'DomainMissing' | 'OperationFailed' | 'FirmwareMissing';
 
@@ -15,11 +15,10 @@ export class LibvirtError extends Error {
   }
 }
 
-type Binding = typeof import('@unraid/libvirt');
-let binding: Promise<Binding> | null = null;
+let binding: Promise<LibvirtBinding> | null = null;
 
-async function loadBinding(): Promise<Binding> {
-  binding ??= import('@unraid/libvirt').catch((e: unknown) => {
+async function loadBinding(): Promise<LibvirtBinding> {
+  binding ??= importBinding().catch((e: unknown) => {
     binding = null;
     throw new LibvirtError(
       'BindingMissing',
