@@ -54,6 +54,12 @@ try {
   // the runner died before reporting anything
 }
 rmSync(countsDir, { recursive: true, force: true });
+const durations = Object.entries(counts.files ?? {}).sort((a, b) => b[1] - a[1]);
+if (durations.length) {
+  const total = durations.reduce((t, [, ms]) => t + ms, 0);
+  console.log(`\ntest file durations (top-level tests and suites, slowest first; ${(total / 1000).toFixed(0)} s in all):`);
+  for (const [file, ms] of durations) console.log(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${relative(root, file)}`);
+}
 const status = r.status ?? 1;
 // a crash outside any test (a file that fails to load) counts as a failure too
 if (status !== 0 && counts.failed === 0) counts.failed = 1;
