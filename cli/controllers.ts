@@ -1,4 +1,4 @@
-// `ferrite controllers`: the Bare Metal Operator's controllers against any Kubernetes API server
+// `ferrite controllers`: every Ferrite controller (BMO, IPAM, Cluster API, CAPM3) against any Kubernetes API server
 // and any Ironic, as they would run on real racks. Flags follow controller-runtime and BMO's
 // environment variables (IRONIC_ENDPOINT, DEPLOY_KERNEL_URL, PROVISIONING_LIMIT, …).
 import { existsSync, readFileSync } from 'node:fs';
@@ -45,7 +45,9 @@ const bindAddr = (v: string) => {
 
 export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) => Promise<void>): Command {
   return new Command('controllers')
-    .description("Run the Bare Metal Operator's controllers (BareMetalHost reconciler and validating webhook)")
+    .description(
+      "Run the controllers: the Bare Metal Operator, Metal3 IPAM, Cluster API's core, kubeadm bootstrap and control plane, and CAPM3 (with their validating webhooks and CRD conversion)",
+    )
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to manage (default: KUBECONFIG)', process.env.KUBECONFIG)
     .option('--ironic-url <url>', 'Ironic API endpoint (IRONIC_ENDPOINT)', process.env.IRONIC_ENDPOINT)
     .option('--ironic-username <user>', 'HTTP Basic user for Ironic')

@@ -39,7 +39,9 @@ export function devCommand(): Command {
   const dev = new Command('dev').description('The one-machine dev environment: API server, Ironic, BMC emulator and controllers');
   dev
     .command('up')
-    .description('Start the environment, register the fleet as BareMetalHosts and wait until they are available')
+    .description(
+      'Start the environment (or resume the kept one in --data-dir), register the fleet as BareMetalHosts, wait until they are available, then provision a workload cluster on them',
+    )
     .option('--hosts <n>', 'a default fleet of N machines', positiveInt, 3)
     .option('--fleet <file>', 'a fleet file (YAML, see docs/bmc-emulator.md) instead of --hosts')
     .option('--data-dir <dir>', 'state and per-component logs', '.ferrite/dev')
@@ -50,7 +52,7 @@ export function devCommand(): Command {
     .option('--time-scale <n>', 'simulated seconds per real second for the machines', positive, 10)
     .option('--heartbeat-timeout <s>', "Ironic's agent heartbeat timeout: the pace of agent-driven steps", positiveInt, 5)
     .option('--poll-interval <s>', 'seconds between the operator looking at a busy Ironic node', positive, 2)
-    .option('--timeout <s>', 'give up waiting for available hosts after this long (0: do not wait)', (v) => Number(v), 600)
+    .option('--timeout <s>', 'give up waiting for available hosts, and then for the cluster, after this long (0: do not wait)', (v) => Number(v), 600)
     .option('--cluster <name>', "provision a workload cluster from metal3-dev-env's templates on the hosts", 'test1')
     .option('--no-cluster', 'only bring the hosts to available')
     .option('--no-register', 'start the stack only: register no BareMetalHosts (and provision no cluster)')

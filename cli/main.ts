@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { defaultFleet, FleetError, type FleetFile, loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
 import { type BmcAddresses, destroyFleetDomains, Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { bindingProblem } from '../emulator/machine/libvirt/hypervisor.js';
 import { FleetStore } from '../emulator/fleet/store.js';
 import { DirLockedError, lockDir } from '../lib/dir-lock.js';
 import { startApiServer } from '../provider/apiserver/server.js';
@@ -177,7 +178,7 @@ export function buildCli(): Command {
     }),
   );
 
-  const bmc = program.command('bmc').description('Emulated BMCs (Redfish and IPMI) fronting simulated machines');
+  const bmc = program.command('bmc').description('Emulated BMCs (Redfish and IPMI) fronting simulated machines or libvirt/QEMU VMs');
   bmc
     .command('serve')
     .description('Start the BMCs of a fleet and print their addresses')
@@ -204,6 +205,10 @@ export function buildCli(): Command {
     .action(async (opts: BmcServeOptions, cmd: Command) => {
       const log = logger(cmd);
       const resolved = fleetFor(opts);
+      if (resolved.backend === 'libvirt') {
+        const missing = await bindingProblem();
+        if (missing) throw new CliError(missing);
+      }
       lockOrFail(opts.dataDir, '`ferrite bmc serve`');
       const fleet = new Fleet(resolved, { dataDir: opts.dataDir, log: (o, m) => log.warn(o, m) });
       let addrs: BmcAddresses[];

@@ -60,6 +60,18 @@ export class DevPorts {
     this.resumed = Object.keys(rec.ports).length > 0;
   }
 
+  /** Fails before anything starts when a kept port is now held by another process. */
+  async checkKept(): Promise<void> {
+    for (const [name, port] of Object.entries(this.record.ports) as Array<[PortName, number]>) {
+      // the API server's port is checked as it starts: --port may choose another one
+      if (name === 'apiserver') continue;
+      if (name === 'ipmiBase') {
+        for (let i = 0; i < (this.record.ipmiCount ?? 1); i++)
+          if (!(await udpFree(port + i, '127.0.0.1'))) throw portTaken(name, port + i, true, this.dataDir, 'UDP');
+      } else if (!(await tcpFree(port, '127.0.0.1'))) throw portTaken(name, port, true, this.dataDir);
+    }
+  }
+
   private save(): void {
     writeFileAtomic(this.file, `${JSON.stringify(this.record, null, 2)}\n`);
   }

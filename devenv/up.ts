@@ -10,6 +10,7 @@ import { loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fle
 import { Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
+import { bindingProblem } from '../emulator/machine/libvirt/hypervisor.js';
 import { loadOrCreateCredentials } from '../provider/apiserver/pki.js';
 import { webhookConfiguration } from '../provider/bmo/operator.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
@@ -62,8 +63,13 @@ export async function devUp(o: UpOptions): Promise<UpResult> {
   // kept state (after `dev down`, or a crash) is resumed: same fleet, same ports, same objects
   // a bad fleet file is refused before anything starts
   const fleet = o.fleetFile ? resolveFleet(loadFleetFile(o.fleetFile)) : null;
+  if ((o.backend ?? fleet?.backend) === 'libvirt') {
+    const missing = await bindingProblem();
+    if (missing) throw new StackError('ComponentFailed', missing);
+  }
   const ports = new DevPorts(dataDir);
   checkSameFleet(dataDir, o, fleet);
+  await ports.checkKept();
   const s: StackState = {
     dataDir,
     kubeconfig: o.kubeconfig ? resolve(o.kubeconfig) : join(dataDir, 'apiserver', 'kubeconfig'),

@@ -9,7 +9,15 @@
 # Usage: scripts/build-vm-images.sh [OUTDIR]   (default .vm-images; skipped when up to date)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=$(realpath -m "${1:-$root/.vm-images}")
+if [ -n "${1:-}" ]; then
+  out=$(realpath -m "$1")
+else
+  # the default lives in the cache outside the clone (a fresh clone reuses an up-to-date build)
+  # shellcheck source=scripts/cache.sh
+  . "$root/scripts/cache.sh"
+  link_cache .vm-images vm-images
+  out=$FERRITE_CACHE/vm-images
+fi
 kver=$(ls /lib/modules | sort -V | tail -1)
 kernel=/boot/vmlinuz-$kver
 for t in busybox cpio gzip mkfs.vfat syslinux mcopy sfdisk; do

@@ -3,6 +3,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/cache.sh
+. "$root/scripts/cache.sh"
+link_cache .peers peers
+peers=$FERRITE_CACHE/peers
 
 need_apt=()
 if ! command -v kubectl >/dev/null 2>&1; then
@@ -26,16 +30,23 @@ echo "ipmitool: $(command -v ipmitool)"
 
 # Python peers in a venv of their own: sushy (Ironic's Redfish library), sushy-tools and pyghmi
 # (the baselines the BMC benchmark compares against) and DMTF's Redfish validators.
-venv="$root/.peers/venv"
-if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-"$venv/bin/pip" install -q --disable-pip-version-check -r "$root/scripts/peers-requirements.txt"
+# The venv is made at its real path in the cache (a venv's scripts name their own path), and
+# pip runs only when the requirements changed.
+venv="$peers/venv"
+want=$( (python3 --version; cat "$root/scripts/peers-requirements.txt") | sha256sum | cut -c1-16)
+if [ -x "$venv/bin/python" ] && ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then rm -rf "$venv"; fi
+if ! stamp_ok "$venv/.ferrite-stamp" "$want"; then
+  if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/scripts/peers-requirements.txt"
+  echo "$want" > "$venv/.ferrite-stamp"
+fi
 echo "python peers: $venv (baremetal: $venv/bin/baremetal)"
 
 # client-go as a real Go peer (controller-runtime's protobuf bodies): built from the module proxy
 if command -v go >/dev/null 2>&1; then
-  mkdir -p "$root/.peers"
-  (cd "$root/test/peers/client-go" && go build -o "$root/.peers/client-go-peer" .)
-  echo "client-go peer: $root/.peers/client-go-peer"
+  # go build reuses its own cache (~/.cache/go-build) and the module cache: fast when unchanged
+  (cd "$root/test/peers/client-go" && go build -o "$peers/client-go-peer" .)
+  echo "client-go peer: $peers/client-go-peer"
 else
   echo "install-peers: go is required to build the client-go peer (Debian: apt-get install golang-go)" >&2
   exit 1

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { stopPid } from '../devenv/stack.js';
 import { cleanup, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
 
 const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
@@ -12,6 +13,7 @@ const ferrite = (args: string[], timeoutMs = 300_000) => run(process.execPath, [
 
 describe('ferrite dev', { concurrency: 1 }, () => {
   const dir = tempDir('ferrite-dev-test-');
+  let before: string[] = [];
   const data = join(dir, 'dev');
   after(async () => {
     await ferrite(['dev', 'down', '--data-dir', data]);
@@ -31,6 +33,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     const lines = g.stdout.trim().split('\n');
     assert.equal(lines.length, 3);
     for (const l of lines) assert.match(l, /^node-\d\s+provisioned\s+test1-\S+\s+true/);
+    before = await bmcAddresses(kc);
     const wkc = /kubectl --kubeconfig (\S+) get nodes/.exec(r.stdout)?.[1] ?? '';
     const nodes = await kubectl(wkc, ['get', 'nodes', '--no-headers']);
     assert.equal(nodes.code, 0, nodes.stderr);
@@ -130,5 +133,55 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     assert.match(s.stderr, /no dev environment in/);
     const d = await ferrite(['dev', 'down', '--data-dir', data], 60_000);
     assert.equal(d.code, 1);
+  });
+
+  const bmcAddresses = async (kc: string) => {
+    const g = await kubectl(kc, [
+      'get',
+      'bmh',
+      '-n',
+      'metal3',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.spec.bmc.address}{"\\n"}{end}',
+    ]);
+    assert.equal(g.code, 0, g.stderr);
+    return g.stdout.trim().split('\n').sort();
+  };
+
+  it('up again on the kept state resumes it: the same hosts and BMC addresses, the cluster back with its Nodes Ready', async () => {
+    const kc = join(data, 'apiserver', 'kubeconfig');
+    const r = await ferrite(['dev', 'up', '--hosts', '3', '--port', '0', '--data-dir', data], 600_000);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /hosts: 3\/3 available or provisioned · provisioned 3/);
+    assert.match(r.stdout, /cluster test1 with 3 Ready Nodes/);
+    const addrs = await bmcAddresses(kc);
+    assert.equal(addrs.length, 3);
+    assert.deepEqual(addrs, before, 'the BareMetalHosts still name the same BMCs');
+    const wkc = /kubectl --kubeconfig (\S+) get nodes/.exec(r.stdout)?.[1] ?? '';
+    // the kubelets post again: Ready with a heartbeat from after the restart
+    const since = Date.now() - 120_000;
+    const nodes = await kubectl(wkc, [
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}{"\\n"}{end}',
+    ]);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    const rows = nodes.stdout.trim().split('\n');
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      const [st, hb] = row.split(' ');
+      assert.equal(st, 'True');
+      assert.ok(Date.parse(hb) > since, `heartbeat ${hb} is recent`);
+    }
+  });
+
+  it('up after kill -9 of every component (and no dev down) recovers the same environment', async () => {
+    const state = JSON.parse(readFileSync(join(data, 'dev.json'), 'utf8')) as { components: Record<string, { pid: number }> };
+    for (const { pid } of Object.values(state.components)) await stopPid(pid, 'SIGKILL');
+    const r = await ferrite(['dev', 'up', '--hosts', '3', '--port', '0', '--data-dir', data], 600_000);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /cluster test1 with 3 Ready Nodes/);
+    assert.deepEqual(await bmcAddresses(join(data, 'apiserver', 'kubeconfig')), before);
   });
 });

@@ -22,10 +22,20 @@ async function loadBinding(): Promise<LibvirtBinding> {
     binding = null;
     throw new LibvirtError(
       'BindingMissing',
-      `the libvirt binding (@unraid/libvirt) is not installed or did not build (${(e as Error).message.split('\n')[0]}): run scripts/install-vm.sh`,
+      `the libvirt backend needs the native binding @unraid/libvirt, an optional dependency that is not installed or did not build (${(e as Error).message.split('\n')[0]}): run scripts/install-vm.sh (it installs libvirt-dev and builds it)`,
     );
   });
   return binding;
+}
+
+/** Null when the binding loads; else the one-line error that says how to install it. */
+export async function bindingProblem(): Promise<string | null> {
+  try {
+    await loadBinding();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /** libvirt's "no domain with matching name" (VIR_ERR_NO_DOMAIN) */

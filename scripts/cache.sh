@@ -1,0 +1,25 @@
+# Sourced by the install scripts: builds of the real peers and VM images live outside the clone,
+# in $FERRITE_CACHE (default ~/.cache/ferrite), so a fresh clone on the same machine (as CI makes)
+# reuses them. The clone reaches them through symlinks: .peers -> $FERRITE_CACHE/peers,
+# .vm-images -> $FERRITE_CACHE/vm-images.
+root=${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+FERRITE_CACHE=${FERRITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ferrite}
+mkdir -p "$FERRITE_CACHE"
+
+# link_cache NAME DIR: make $root/NAME a symlink to $FERRITE_CACHE/DIR (a real folder there is moved in)
+link_cache() {
+  local name=$1 dir=$FERRITE_CACHE/$2
+  mkdir -p "$dir"
+  if [ -L "$root/$name" ]; then
+    [ "$(readlink -f "$root/$name")" = "$(readlink -f "$dir")" ] && return 0
+    rm "$root/$name"
+  elif [ -d "$root/$name" ]; then
+    # an older checkout's own folder: venvs inside are tied to their path, so start those over
+    cp -a "$root/$name/." "$dir/" 2>/dev/null || true
+    rm -rf "$root/$name"
+  fi
+  ln -s "$dir" "$root/$name"
+}
+
+# stamp_ok FILE KEY: true when FILE holds KEY (the inputs of a build did not change)
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
