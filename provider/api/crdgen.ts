@@ -64,6 +64,14 @@ export function toStructural(s: unknown): JSONSchemaProps {
     }
     out[k] = typeof v === 'object' ? toStructural(v) : v;
   }
+  // zod renders a nullable scalar as `type: [T, "null"]`: Kubernetes has one type per schema and
+  // spells the rest `nullable: true` (a real kube-apiserver refuses the array outright)
+  if (Array.isArray(src.type)) {
+    const types = (src.type as string[]).filter((t) => t !== 'null');
+    if (types.length !== 1) throw new Error(`no structural schema has several types: ${JSON.stringify(src.type)}`);
+    out.type = types[0];
+    if ((src.type as string[]).includes('null')) out.nullable = true;
+  }
   // zod renders .nullable() as anyOf [T, null]; Kubernetes spells it `nullable: true` on T
   if (Array.isArray(out.anyOf) && out.anyOf.length === 2) {
     const branches = out.anyOf as Obj[];
