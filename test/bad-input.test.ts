@@ -160,4 +160,18 @@ describe('bad input', () => {
     assert.equal(m.status, 405);
     await intact();
   });
+
+  it('no request deletes every namespace, nor the system ones (as kube-apiserver)', async () => {
+    const all = await http(srv, 'DELETE', '/api/v1/namespaces');
+    assert.equal(all.status, 405, all.body);
+    assert.equal(all.json().reason, 'MethodNotAllowed');
+    for (const ns of ['default', 'kube-system']) {
+      const r = await http(srv, 'DELETE', `/api/v1/namespaces/${ns}`);
+      assert.equal(r.status, 403, r.body);
+      assert.equal(r.json().reason, 'Forbidden');
+      assert.equal(r.json().message, `namespaces "${ns}" is forbidden: this namespace may not be deleted`);
+      assert.equal((await http(srv, 'GET', `/api/v1/namespaces/${ns}`)).status, 200);
+    }
+    await intact();
+  });
 });

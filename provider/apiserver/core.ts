@@ -76,6 +76,9 @@ function specPart(o: Obj, statusSub: boolean): string {
   return JSON.stringify(statusSub ? rest : { ...rest, status });
 }
 
+/** Namespaces kube-apiserver refuses to delete (NamespaceLifecycle's immortal namespaces). */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
 export class ApiCore {
   readonly registry = new Registry();
   readonly admission: Admission;
@@ -698,6 +701,8 @@ export class ApiCore {
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
     if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
     const isNamespace = def.builtin && def.kind === 'Namespace' && def.group === '';
+    // NamespaceLifecycle admission: the namespaces the system itself lives in are never deleted
+    if (isNamespace && IMMORTAL_NAMESPACES.has(name)) throw errors.forbidden(def, name, 'this namespace may not be deleted');
     if (this.admission.active()) {
       await this.validateByWebhooks(def, version, ns, name, 'DELETE', undefined, obj, opts, []);
       if (!opts.dryRun) this.checkUnchanged(def, ns, name, cur.rv);

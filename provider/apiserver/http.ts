@@ -422,6 +422,8 @@ export function buildApp(o: HttpOptions): RequestListener {
           throw errors.badRequest(`Invalid propagationPolicy "${opts.propagationPolicy}": must be one of Background, Foreground, Orphan`);
         }
         if (!t.name) {
+          // as kube-apiserver: Namespaces have no deletecollection (one request must not wipe a cluster)
+          if (def.builtin && def.group === '' && def.kind === 'Namespace') throw errors.methodNotAllowed();
           const items = core.store.list(def.storeId, def.namespaced ? t.ns : undefined).filter(matcher(t, q));
           for (const s of items) await core.delete(def, version, s.ns, s.name, opts).catch(() => undefined);
           return sendJSON(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' });
