@@ -25,6 +25,29 @@ function oneLine(stderr: string): string {
   return lines[0];
 }
 
+/** A kubeconfig naming a server on a loopback port nothing listens on. */
+function refusedKubeconfig(file: string, port: number): string {
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`,
+  );
+  return file;
+}
+
+/** A port that was free a moment ago (a listener opened and closed on it). */
+async function closedPort(): Promise<number> {
+  const s = await listen();
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
 function listen(port = 0): Promise<Server> {
   return new Promise((res, rej) => {
     const s = createServer();
@@ -47,20 +70,8 @@ describe('CLI errors a newcomer meets', () => {
   });
 
   it('a kubeconfig whose server does not answer is named with the server (exit 1)', async () => {
-    const s = await listen();
-    const port = (s.address() as { port: number }).port;
-    await new Promise((r) => s.close(r));
-    const kc = join(dir, 'refused-kubeconfig');
-    writeFileSync(
-      kc,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`,
-    );
+    const port = await closedPort();
+    const kc = refusedKubeconfig(join(dir, 'refused-kubeconfig'), port);
     const r = await ferrite(['dev', 'up', '--kubeconfig', kc, '--data-dir', join(dir, 'dev-refused')]);
     assert.equal(r.code, 1);
     const line = oneLine(r.stderr);
@@ -195,20 +206,8 @@ current-context: x
   });
 
   it('controllers say why they cannot reach their API server and stop within 5 s of SIGTERM', async () => {
-    const s = await listen();
-    const port = (s.address() as { port: number }).port;
-    await new Promise((r) => s.close(r));
-    const kc = join(dir, 'controllers-kubeconfig');
-    writeFileSync(
-      kc,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`,
-    );
+    const port = await closedPort();
+    const kc = refusedKubeconfig(join(dir, 'controllers-kubeconfig'), port);
     const child = spawn(
       process.execPath,
       [
