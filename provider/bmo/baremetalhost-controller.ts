@@ -9,6 +9,7 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import type { EventRecorder } from '../kube/events.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
+import { semanticEqual } from '../kube/semantic.js';
 import { type BmcCredentials, bmcAccess } from './bmc-access.js';
 import { getOrNull, nowIso } from './companion.js';
 import { buildConfigDrive } from './config-data.js';
@@ -65,7 +66,7 @@ type Outcome =
   | { kind: 'failed'; errorType: ErrorType; message: string }
   | { kind: 'delayed' };
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const sameJson = (a: unknown, b: unknown) => semanticEqual(a ?? null, b ?? null);
 
 export function hostController(o: HostControllerOptions): ControllerSpec {
   const prov = o.provisioner;

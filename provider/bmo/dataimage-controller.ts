@@ -7,6 +7,7 @@ import type { KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
+import { semanticEqual } from '../kube/semantic.js';
 import { A, BMH } from './baremetalhost-controller.js';
 import { getOrNull, nowIso } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
@@ -69,7 +70,7 @@ export function dataImageController(o: { provisioner: IronicProvisioner }): Cont
     const status = { ...(di.status ?? {}) };
     if (attached !== null) status.attachedImage = { url: attached };
     else delete status.attachedImage;
-    if (JSON.stringify(status) !== JSON.stringify(di.status ?? {})) {
+    if (!semanticEqual(status, di.status ?? {})) {
       di.status = { ...status, lastReconciled: nowIso() };
       return save({ requeueAfterMs: 60_000 });
     }

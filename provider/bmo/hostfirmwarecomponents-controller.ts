@@ -6,6 +6,7 @@ import type { KubeObject } from '../kube/client.js';
 import { type Condition, setCondition } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { patchObject } from '../kube/patch-helper.js';
+import { semanticEqual } from '../kube/semantic.js';
 import { getOrNull, hostWatch, nowIso, registeredHost, validChangeDetected } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner } from './provisioner.js';
@@ -44,8 +45,7 @@ export function componentError(updates: FirmwareUpdate[]): string | null {
   return null;
 }
 
-const sameUpdates = (a: FirmwareUpdate[] | undefined, b: FirmwareUpdate[] | undefined) =>
-  JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+const sameUpdates = (a: FirmwareUpdate[] | undefined, b: FirmwareUpdate[] | undefined) => semanticEqual(a ?? [], b ?? []);
 
 /** The updates a BareMetalHost should flash now: ChangeDetected and Valid for this generation. */
 export function pendingUpdates(hfc: HostFirmwareComponents | null): FirmwareUpdate[] {
@@ -93,7 +93,7 @@ export function hostFirmwareComponentsController(o: { provisioner: IronicProvisi
       set('ChangeDetected', 'False', 'OK');
     }
     next.status.conditions = conds;
-    if (JSON.stringify(next.status) !== JSON.stringify(hfc.status)) {
+    if (!semanticEqual(next.status, hfc.status)) {
       next.status.lastUpdated = nowIso();
       await patchObject(ctx.client, hfc, next, { fieldManager: 'metal3-baremetal-controller' });
     }

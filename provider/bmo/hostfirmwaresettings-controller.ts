@@ -8,6 +8,7 @@ import { isAlreadyExists, isNotFound, type KubeObject } from '../kube/client.js'
 import { type Condition, setCondition } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { patchObject } from '../kube/patch-helper.js';
+import { semanticEqual } from '../kube/semantic.js';
 import { getOrNull, hostWatch, nowIso, registeredHost, validChangeDetected } from './companion.js';
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicProvisioner, SettingSchema } from './provisioner.js';
@@ -139,7 +140,7 @@ export function hostFirmwareSettingsController(o: { provisioner: IronicProvision
       set('ChangeDetected', 'False', 'Success');
     }
     next.status.conditions = conds;
-    if (JSON.stringify(next.status) !== JSON.stringify(hfs.status)) {
+    if (!semanticEqual(next.status, hfs.status)) {
       next.status.lastUpdated = nowIso();
       await patchObject(ctx.client, hfs, next, { fieldManager: 'metal3-baremetal-controller' });
     }

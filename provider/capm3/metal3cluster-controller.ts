@@ -8,6 +8,7 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull } from '../kube/read.js';
+import { semanticEqual } from '../kube/semantic.js';
 
 export const METAL3_CLUSTER_FINALIZER = 'metal3cluster.infrastructure.cluster.x-k8s.io';
 export const CAPM3_FIELD_MANAGER = 'capm3-manager';
@@ -25,7 +26,7 @@ export function metal3ClusterController(): ControllerSpec {
       return r;
     };
     m.status = { ...(m.status ?? {}) };
-    if (JSON.stringify(m.spec?.failureDomains ?? null) !== JSON.stringify(m.status.failureDomains ?? null)) {
+    if (!semanticEqual(m.spec?.failureDomains, m.status.failureDomains)) {
       if (m.spec?.failureDomains) m.status.failureDomains = m.spec.failureDomains;
       else delete m.status.failureDomains;
     }

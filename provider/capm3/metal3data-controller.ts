@@ -13,6 +13,7 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull, nowIso } from '../kube/read.js';
+import { semanticEqual } from '../kube/semantic.js';
 import { type PoolAddress, referencedPools, renderMetaData, renderNetworkData } from './data-renderer.js';
 import { CAPM3_FIELD_MANAGER } from './metal3cluster-controller.js';
 import { HOST_ANNOTATION, type Host } from './metal3machine-controller.js';
@@ -106,7 +107,7 @@ export function metal3DataTemplateController(): ControllerSpec {
       .filter((d) => d.spec?.claim?.name)
       .map((d) => ({ name: String(d.spec?.claim?.name), index: Number(d.spec?.index) }))
       .sort((a, b) => a.index - b.index);
-    if (JSON.stringify(indexes) !== JSON.stringify(t.status?.indexes ?? [])) {
+    if (!semanticEqual(indexes, t.status?.indexes ?? [])) {
       t.status = { ...(t.status ?? {}), ...(indexes.length ? { indexes } : {}), lastUpdated: nowIso() };
       if (!indexes.length) delete t.status.indexes;
     }

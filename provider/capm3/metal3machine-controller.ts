@@ -15,6 +15,7 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull } from '../kube/read.js';
+import { semanticEqual } from '../kube/semantic.js';
 import { CAPM3_FIELD_MANAGER } from './metal3cluster-controller.js';
 
 export const M3M_FINALIZER = 'metal3machine.infrastructure.cluster.x-k8s.io';
@@ -392,8 +393,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     spec.online = true;
     if (m.spec?.automatedCleaningMode) spec.automatedCleaningMode = m.spec.automatedCleaningMode;
     h.spec = spec as Host['spec'];
-    if (JSON.stringify(before.spec) !== JSON.stringify(h.spec))
-      await patchObject(ctx.client, before, h, { fieldManager: CAPM3_FIELD_MANAGER });
+    if (!semanticEqual(before.spec, h.spec)) await patchObject(ctx.client, before, h, { fieldManager: CAPM3_FIELD_MANAGER });
   }
 
   /** Keeps the live-updatable part of the host in step with the machine (cleaning mode). */

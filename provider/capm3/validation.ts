@@ -2,6 +2,7 @@
 // what the CRD schema cannot say (an image needs a checksum unless it is a live ISO or an OCI
 // image, secret references stay in the namespace, Metal3Data identity is immutable, ...).
 import type { KubeObject } from '../kube/client.js';
+import { semanticEqual } from '../kube/semantic.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -72,10 +73,8 @@ export function validateMetal3DataTemplate(t: KubeObject, old?: KubeObject): str
   const spec = obj((t as Obj).spec);
   if (old) {
     const o = obj((old as Obj).spec);
-    if (JSON.stringify(o.metaData ?? null) !== JSON.stringify(spec.metaData ?? null))
-      errs.push('spec.MetaData: Invalid value: "object": cannot be modified');
-    if (JSON.stringify(o.networkData ?? null) !== JSON.stringify(spec.networkData ?? null))
-      errs.push('spec.NetworkData: Invalid value: "object": cannot be modified');
+    if (!semanticEqual(o.metaData, spec.metaData)) errs.push('spec.MetaData: Invalid value: "object": cannot be modified');
+    if (!semanticEqual(o.networkData, spec.networkData)) errs.push('spec.NetworkData: Invalid value: "object": cannot be modified');
   }
   const ifaces = obj(spec.metaData).fromHostInterfaces;
   (Array.isArray(ifaces) ? (ifaces as Obj[]) : []).forEach((h, i) => {

@@ -14,6 +14,7 @@ import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
 import { getOrNull, nowIso } from '../kube/read.js';
+import { semanticEqual } from '../kube/semantic.js';
 import { canonicalIp } from './addresses.js';
 import { type Allocation, AllocationError, addressName, allocate, preAllocated } from './allocator.js';
 
@@ -380,7 +381,7 @@ export function ipPoolController(o: IPPoolControllerOptions = {}): ControllerSpe
       if ((await serveCapiClaim(ctx.client, pool, b, claim)) === 'stale') stale = true;
     }
     const indexes = Object.fromEntries([...b.allocations].sort(([x], [y]) => x.localeCompare(y)));
-    if (JSON.stringify(indexes) !== JSON.stringify(pool.status?.indexes ?? {})) {
+    if (!semanticEqual(indexes, pool.status?.indexes ?? {})) {
       pool.status = { ...(pool.status ?? {}), indexes, lastUpdated: nowIso() };
     } else if (!pool.status?.lastUpdated) {
       pool.status = { ...(pool.status ?? {}), lastUpdated: String(pool.metadata.creationTimestamp ?? nowIso()) };

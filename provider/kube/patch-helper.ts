@@ -3,6 +3,7 @@
 // patches carrying the resourceVersion read, so a concurrent writer causes a 409 and the
 // reconcile retries from fresh state instead of silently overwriting.
 import { isConflict, type KubeClient, type KubeObject } from './client.js';
+import { semanticEqual } from './semantic.js';
 
 type Obj = Record<string, unknown>;
 
@@ -12,7 +13,7 @@ function isObj(v: unknown): v is Obj {
 
 /** RFC 7386 merge patch turning `from` into `to` (null deletes a key; arrays are replaced). */
 export function mergePatchFor(from: unknown, to: unknown): unknown {
-  if (!isObj(from) || !isObj(to)) return JSON.stringify(from) === JSON.stringify(to) ? undefined : to;
+  if (!isObj(from) || !isObj(to)) return semanticEqual(from, to) ? undefined : to;
   const out: Obj = {};
   for (const k of new Set([...Object.keys(from), ...Object.keys(to)])) {
     if (!(k in to)) out[k] = null;
