@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { type ClusterResult, provisionCluster } from '../devenv/cluster.js';
-import { alive, COMPONENTS, readState, stateFile, stopStack } from '../devenv/stack.js';
+import { COMPONENTS, componentAlive, readState, stateFile, stopStack } from '../devenv/stack.js';
 import { devUp } from '../devenv/up.js';
 import { FleetError } from '../emulator/fleet/config.js';
 import { KubeClient } from '../provider/kube/client.js';
@@ -52,7 +52,12 @@ export function devCommand(): Command {
     .option('--time-scale <n>', 'simulated seconds per real second for the machines', positive, 10)
     .option('--heartbeat-timeout <s>', "Ironic's agent heartbeat timeout: the pace of agent-driven steps", positiveInt, 5)
     .option('--poll-interval <s>', 'seconds between the operator looking at a busy Ironic node', positive, 2)
-    .option('--timeout <s>', 'give up waiting for available hosts, and then for the cluster, after this long (0: do not wait)', (v) => Number(v), 600)
+    .option(
+      '--timeout <s>',
+      'give up waiting for available hosts, and then for the cluster, after this long (0: do not wait)',
+      (v) => Number(v),
+      600,
+    )
     .option('--cluster <name>', "provision a workload cluster from metal3-dev-env's templates on the hosts", 'test1')
     .option('--no-cluster', 'only bring the hosts to available')
     .option('--no-register', 'start the stack only: register no BareMetalHosts (and provision no cluster)')
@@ -176,7 +181,7 @@ export function devCommand(): Command {
       const rows = [['COMPONENT', 'PID', 'STATE', 'LOG']];
       for (const n of COMPONENTS) {
         const c = s.components[n];
-        if (c) rows.push([n, String(c.pid), alive(c.pid) ? 'running' : 'stopped', c.log]);
+        if (c) rows.push([n, String(c.pid), componentAlive(n, c.pid) ? 'running' : 'stopped', c.log]);
       }
       process.stdout.write(`${table(rows)}\nkubeconfig: ${s.kubeconfig}\nIronic: ${s.ironicUrl}\n`);
       try {

@@ -76,6 +76,20 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` is still this environment's component `name`: alive, and started by launch() (its
+ * environment names the component). A pid the kernel gave to another process since is not ours —
+ * `dev down` must not signal it, nor `dev up` take it for a running environment.
+ */
+export function componentAlive(name: string, pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`FERRITE_COMPONENT=${name}`);
+  } catch {
+    return true; // no /proc (or not ours to read): trust the pid
+  }
+}
+
 // Ports handed out are bound later, often by another process (a workload cluster's API server
 // binds its endpoint minutes later, inside the emulator). They come from below the kernel's
 // ephemeral range, so no listen(0) or outgoing connection anywhere can take them meanwhile, and
@@ -235,6 +249,6 @@ export async function stopPid(pid: number, signal: NodeJS.Signals = 'SIGTERM', g
 export async function stopStack(s: StackState): Promise<void> {
   for (const name of [...COMPONENTS].reverse()) {
     const c = s.components[name];
-    if (c) await stopPid(c.pid);
+    if (c && componentAlive(name, c.pid)) await stopPid(c.pid);
   }
 }

@@ -16,7 +16,7 @@ import { webhookConfiguration } from '../provider/bmo/operator.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { DevPorts } from './ports.js';
-import { alive, CHECKOUT, readState, StackError, type StackState, startComponent, stopStack, writeState } from './stack.js';
+import { CHECKOUT, componentAlive, readState, StackError, type StackState, startComponent, stopStack, writeState } from './stack.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -54,7 +54,7 @@ export async function devUp(o: UpOptions): Promise<UpResult> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const prev = readState(dataDir);
-  if (prev && Object.values(prev.components).some((c) => c && alive(c.pid))) {
+  if (prev && Object.entries(prev.components).some(([name, c]) => c && componentAlive(name, c.pid))) {
     throw new StackError(
       'AlreadyRunning',
       `a dev environment already runs from ${dataDir}: \`ferrite dev status --data-dir ${o.dataDir}\` shows it, \`ferrite dev down --data-dir ${o.dataDir}\` stops it`,
