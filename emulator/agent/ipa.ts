@@ -233,7 +233,7 @@ export class SimulatedAgent {
         const r = await fetch(url, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': '1.84' },
-          body: JSON.stringify({ inventory: this.inventory(), root_disk: this.inventory().disks }),
+          body: JSON.stringify(inspectionData(this.inventory())),
           signal: AbortSignal.any([this.signal, AbortSignal.timeout(30_000)]),
         });
         if (r.ok) {
@@ -502,3 +502,13 @@ const SYNC_COMMANDS = new Set([
   'standby.sync',
   'log.collect_system_logs',
 ]);
+
+/**
+ * What the agent posts at inspection: the inventory and, as one object, the disk it would deploy to
+ * (ironic-python-agent's choice without root device hints: the smallest disk of at least 4 GiB).
+ */
+export function inspectionData(inventory: Record<string, unknown>): { inventory: Record<string, unknown>; root_disk: unknown } {
+  const disks = (inventory.disks as Array<{ size: number }> | undefined) ?? [];
+  const candidates = disks.filter((d) => d.size >= 4 * 2 ** 30).sort((a, b) => a.size - b.size);
+  return { inventory, root_disk: candidates[0] ?? null };
+}
