@@ -119,6 +119,18 @@ describe('Redfish service', () => {
     assert.match(JSON.stringify(r.json), /ActionParameterValueNotInList/);
   });
 
+  it('a body over 1 MiB gets 413 with @Message.ExtendedInfo, not a reset connection, and the service goes on', async () => {
+    const big = JSON.stringify({ Boot: { BootSourceOverrideTarget: 'Pxe' }, pad: 'x'.repeat(2 * 1024 * 1024) });
+    // with a Content-Length over the limit, and streamed (chunked) past it
+    for (const headers of [{}, { 'transfer-encoding': 'chunked' }]) {
+      const r = await req('PATCH', sys, { raw: big, headers });
+      assert.equal(r.status, 413, r.text.slice(0, 200));
+      const info = (r.json.error as { '@Message.ExtendedInfo': Array<{ Message: string }> })['@Message.ExtendedInfo'];
+      assert.match(info[0].Message, /larger than 1048576 bytes/);
+    }
+    assert.equal((await req('GET', sys)).status, 200);
+  });
+
   it('an account reaches only the systems of its own BMC', async () => {
     const other = t.fleet.machines[1];
     let r = await req('GET', `/redfish/v1/Systems/${other.uuid}`);

@@ -205,19 +205,39 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
     );
   };
 
+  const drain = (req: IncomingMessage) => {
+    let discarded = 0;
+    req.on('data', (c: Buffer) => {
+      discarded += c.length;
+      if (discarded > 64 * maxBody) req.destroy();
+    });
+    req.resume();
+  };
+
   const readBody = (req: IncomingMessage): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      req.on('data', (c: Buffer) => {
+      const tooLarge = () => new RedfishError(413, { messageId: 'GeneralError', args: [`request body larger than ${maxBody} bytes`] });
+      // Refused bodies are drained, not cut off: closing a socket with unread data resets it, and the
+      // client would never read the 413. A client that keeps sending past a generous bound is cut off.
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBody) {
+        reject(tooLarge());
+        drain(req);
+        return;
+      }
+      const onData = (c: Buffer) => {
         size += c.length;
         if (size > maxBody) {
-          reject(new RedfishError(413, { messageId: 'GeneralError', args: [`request body larger than ${maxBody} bytes`] }));
-          req.destroy();
+          req.off('data', onData);
+          reject(tooLarge());
+          drain(req);
           return;
         }
         chunks.push(c);
-      });
+      };
+      req.on('data', onData);
       req.on('error', reject);
       req.on('end', () => {
         if (size === 0) return resolve(undefined);
