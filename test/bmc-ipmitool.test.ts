@@ -154,6 +154,44 @@ describe('ipmitool lanplus against the emulator', () => {
     assert.ok((s?.stats.authFailures ?? 0) >= 1);
   });
 
+  it('a flood of unauthenticated Open Session Requests does not lock out a console that authenticates', async () => {
+    const { createSocket } = await import('node:dgram');
+    const { buildV20, PayloadType } = await import('../lib/ipmi/codec.js');
+    const socks = Array.from({ length: 8 }, () => createSocket('udp4'));
+    await Promise.all(socks.map((x) => new Promise<void>((r) => x.bind(0, '127.0.0.1', () => r()))));
+    const open = (i: number) => {
+      const b = Buffer.alloc(32);
+      b[0] = i & 0xff;
+      b[1] = 4;
+      b.writeUInt32LE(0x1000 + i, 4);
+      Buffer.from([0, 0, 0, 8, 1, 0, 0, 0, 1, 0, 0, 8, 1, 0, 0, 0, 2, 0, 0, 8, 1, 0, 0, 0]).copy(b, 8);
+      return buildV20(PayloadType.OpenSessionRequest, 0, 0, b, null, false);
+    };
+    let sent = 0;
+    let flooding = true;
+    // 8 sources keep the table full of half-open sessions for as long as ipmitool runs
+    const flood = (async () => {
+      while (flooding && sent < 20_000) {
+        for (const [i, x] of socks.entries()) for (let k = 0; k < 8; k++) x.send(open(sent++ + i), port, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const s = t.fleet.ipmiServer(m);
+      assert.ok((s?.activeSessions ?? 0) >= 30, `the flood fills the session table (${s?.activeSessions})`);
+      for (let i = 0; i < 3; i++) {
+        const r = await ipmi(['power', 'status']);
+        assert.equal(r.code, 0, `ipmitool during the flood: ${r.stderr}`);
+        assert.match(r.stdout, /Chassis Power is (on|off)/);
+      }
+    } finally {
+      flooding = false;
+      await flood;
+      for (const x of socks) x.close();
+    }
+  });
+
   it('exposes Prometheus metrics for both fronts and the machines at /metrics', async () => {
     assert.equal((await rf(t.url, 'GET', '/redfish/v1/')).status, 200);
     const r = await rf(t.url, 'GET', '/metrics');

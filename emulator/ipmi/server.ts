@@ -42,6 +42,11 @@ const Status = {
 const PRIV = { Callback: 1, User: 2, Operator: 3, Administrator: 4 } as const;
 const MAX_PRIV = PRIV.Administrator;
 
+/** A half-open session (Open Session or RAKP 2 sent, RAKP 3 not yet received) lives this long. */
+const PENDING_TTL_MS = 5_000;
+/** Half-open sessions one source (address and port) may hold; a newer one replaces its oldest. */
+const PENDING_PER_SOURCE = 4;
+
 interface Session {
   managedId: number;
   consoleId: number;
@@ -158,8 +163,34 @@ export class IpmiServer {
     const now = Date.now();
     const idle = (this.opts.sessionTimeoutS ?? 60) * 1000;
     for (const [id, s] of this.sessions) {
-      if (now - s.lastSeen > (s.state === 'active' ? idle : 30_000)) this.sessions.delete(id);
+      if (now - s.lastSeen > (s.state === 'active' ? idle : PENDING_TTL_MS)) this.sessions.delete(id);
     }
+  }
+
+  /**
+   * Makes room for a new half-open session from `address`:`port`. An unauthenticated Open Session
+   * Request costs nothing to send (and its source can be spoofed), so half-open sessions never
+   * lock out a console that completes RAKP: each expires within seconds, a source keeps only a
+   * few, and when the table is full a half-open one gives way — one that never got past Open
+   * Session before one that sent RAKP 1 (a blind flooder cannot: it never sees the session id),
+   * from the source holding the most, its oldest. Only authenticated sessions can fill the table.
+   */
+  private admitPending(address: string, port: number): boolean {
+    const source = (x: Session) => `${x.address}:${x.port}`;
+    const pending = [...this.sessions.values()].filter((x) => x.state !== 'active').sort((a, b) => a.lastSeen - b.lastSeen);
+    const mine = pending.filter((x) => source(x) === `${address}:${port}`);
+    if (mine.length >= PENDING_PER_SOURCE) this.sessions.delete(mine[0].managedId);
+    if (this.sessions.size < (this.opts.maxSessions ?? 32)) return true;
+    const left = pending.filter((x) => this.sessions.has(x.managedId));
+    const opened = left.filter((x) => x.state === 'opened');
+    const pool = opened.length ? opened : left;
+    if (!pool.length) return false;
+    const perSource = new Map<string, number>();
+    for (const x of pool) perSource.set(source(x), (perSource.get(source(x)) ?? 0) + 1);
+    const most = Math.max(...perSource.values());
+    const victim = pool.find((x) => perSource.get(source(x)) === most) as Session;
+    this.sessions.delete(victim.managedId);
+    return true;
   }
 
   private send(b: Buffer, address: string, port: number): true {
@@ -270,7 +301,7 @@ export class IpmiServer {
     const reqPriv = p[1] & 0x0f;
     if (reqPriv > MAX_PRIV) return reply(Status.InvalidRole);
     this.sweep();
-    if (this.sessions.size >= (this.opts.maxSessions ?? 32)) return reply(Status.InsufficientResources);
+    if (!this.admitPending(address, port)) return reply(Status.InsufficientResources);
     let managedId = 0;
     while (managedId === 0 || this.sessions.has(managedId)) managedId = randomBytes(4).readUInt32LE(0);
     this.sessions.set(managedId, {
