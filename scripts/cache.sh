@@ -14,9 +14,9 @@ link_cache() {
     [ "$(readlink -f "$root/$name")" = "$(readlink -f "$dir")" ] && return 0
     rm "$root/$name"
   elif [ -d "$root/$name" ]; then
-    # an older checkout's own folder: venvs inside are tied to their path, so start those over
-    cp -a "$root/$name/." "$dir/" 2>/dev/null || true
-    rm -rf "$root/$name"
+    # an older checkout's own folder: what it holds is rebuilt in the cache (venvs name their own
+    # path in every script, so a moved one would point back here)
+    rm -rf "${root:?}/$name"
   fi
   ln -s "$dir" "$root/$name"
 }
