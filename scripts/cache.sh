@@ -3,7 +3,8 @@
 # reuses them. The clone reaches them through symlinks: .peers -> $FERRITE_CACHE/peers,
 # .vm-images -> $FERRITE_CACHE/vm-images.
 root=${root:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-FERRITE_CACHE=${FERRITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ferrite}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+FERRITE_CACHE=${FERRITE_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/ferrite}
 mkdir -p "$FERRITE_CACHE"
 
 # link_cache NAME DIR: make $root/NAME a symlink to $FERRITE_CACHE/DIR (a real folder there is moved in)
