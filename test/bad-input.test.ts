@@ -174,4 +174,19 @@ describe('bad input', () => {
     }
     await intact();
   });
+
+  it('a SelfSubjectAccessReview without metadata is answered, one without attributes is 422 (not 500)', async () => {
+    const path = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+    const ok = await http(srv, 'POST', path, {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb: 'get', resource: 'pods' } },
+    });
+    assert.equal(ok.status, 201, ok.body);
+    assert.equal((ok.json().status as { allowed: boolean }).allowed, true);
+    const bad = await http(srv, 'POST', path, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview' });
+    assert.equal(bad.status, 422, bad.body);
+    assert.match(String(bad.json().message), /exactly one of nonResourceAttributes or resourceAttributes must be specified/);
+    await intact();
+  });
 });

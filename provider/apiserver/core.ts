@@ -413,11 +413,23 @@ export class ApiCore {
   }
 
   private virtualCreate(def: ResourceDef, body: Obj): Obj {
-    // SelfSubjectAccessReview: authorization is allow-all here, so every review is allowed.
+    // SelfSubjectAccessReview: authorization is allow-all here, so every review is allowed; the
+    // request is still validated as kube-apiserver does (one of the two attribute kinds)
+    const spec = (body.spec ?? {}) as Obj;
+    if (def.kind === 'SelfSubjectAccessReview' && Boolean(spec.resourceAttributes) === Boolean(spec.nonResourceAttributes)) {
+      throw errors.invalid(def.kind, def.group, '', [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'spec.resourceAttributes',
+          message: 'Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+        },
+      ]);
+    }
     return {
       ...body,
       apiVersion: gvString(def.group, 'v1'),
       kind: def.kind,
+      metadata: isObj(body.metadata) ? body.metadata : {},
       status: { allowed: true, reason: 'ferrite: allow-all authorizer' },
     };
   }
