@@ -191,6 +191,18 @@ spec:
     assert.match(desc, /Normal\s+Polished\s+.*the widget was polished/);
   });
 
+  it('auth can-i: kubectl sends a protobuf SelfSubjectAccessReview and reads the answer', async () => {
+    for (const args of [
+      ['get', 'pods'],
+      ['create', 'baremetalhosts.metal3.io', '-n', 'metal3'],
+      ['get', '/healthz'],
+    ]) {
+      const r = await kubectl(kc, ['auth', 'can-i', ...args]);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout.trim(), 'yes');
+    }
+  });
+
   it('defers delete until finalizers are removed', async () => {
     await kubectl(kc, ['apply', '-f', '-'], {
       input:

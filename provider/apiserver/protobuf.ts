@@ -15,6 +15,24 @@ const rep = (type: string, id: number) => f(type, id, { rule: 'repeated' });
 const map = (type: string, id: number) => ({ type, id, keyType: 'string' });
 
 const messages: Record<string, Fields> = {
+  // authorization.k8s.io/v1 (kubectl auth can-i sends these)
+  ResourceAttributes: {
+    namespace: f('string', 1),
+    verb: f('string', 2),
+    group: f('string', 3),
+    version: f('string', 4),
+    resource: f('string', 5),
+    subresource: f('string', 6),
+    name: f('string', 7),
+  },
+  NonResourceAttributes: { path: f('string', 1), verb: f('string', 2) },
+  SelfSubjectAccessReviewSpec: { resourceAttributes: f('ResourceAttributes', 1), nonResourceAttributes: f('NonResourceAttributes', 2) },
+  SubjectAccessReviewStatus: { allowed: f('bool', 1), reason: f('string', 2), evaluationError: f('string', 3), denied: f('bool', 4) },
+  SelfSubjectAccessReview: {
+    metadata: f('ObjectMeta', 1),
+    spec: f('SelfSubjectAccessReviewSpec', 2),
+    status: f('SubjectAccessReviewStatus', 3),
+  },
   Unknown: { typeMeta: f('TypeMeta', 1), raw: f('bytes', 2), contentEncoding: f('string', 3), contentType: f('string', 4) },
   TypeMeta: { apiVersion: f('string', 1), kind: f('string', 2) },
   Time: { seconds: f('int64', 1), nanos: f('int32', 2) },
@@ -216,7 +234,9 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 function messageFor(apiVersion: string, kind: string): string | undefined {
   if (kind === 'Event') return apiVersion === 'events.k8s.io/v1' ? 'EventsV1Event' : 'Event';
   if (kind === 'DeleteOptions') return 'DeleteOptions';
-  return ['Secret', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Lease', 'Node'].includes(kind) ? kind : undefined;
+  return ['Secret', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Lease', 'Node', 'SelfSubjectAccessReview'].includes(kind)
+    ? kind
+    : undefined;
 }
 
 export function isProtobuf(contentType: string): boolean {
