@@ -189,4 +189,29 @@ describe('bad input', () => {
     assert.match(String(bad.json().message), /exactly one of nonResourceAttributes or resourceAttributes must be specified/);
     await intact();
   });
+
+  it('nulls where the schema allows none are pruned before defaulting and validation, as kube-apiserver does', async () => {
+    const r = await http(srv, 'POST', base, {
+      apiVersion: 'test.ferrite.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'nulls' },
+      spec: { size: 'large', replicas: null, port: null },
+    });
+    assert.equal(r.status, 201, r.body);
+    const spec = r.json().spec as Record<string, unknown>;
+    assert.equal(spec.replicas, 1, 'the default fills a pruned null');
+    assert.ok(!('port' in spec), 'a null without a default is dropped');
+    const st = await http(srv, 'PUT', `${base}/nulls/status`, { ...r.json(), status: { replicas: null, conditions: null } });
+    assert.equal(st.status, 200, st.body);
+    assert.deepEqual(st.json().status, {});
+    const req = await http(srv, 'POST', base, {
+      apiVersion: 'test.ferrite.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'n2' },
+      spec: { size: null },
+    });
+    assert.equal(req.status, 422, 'a pruned required field is then missing');
+    assert.match(String(req.json().message), /spec\.size: Required value/);
+    await intact();
+  });
 });

@@ -212,6 +212,12 @@ function pruneValue(parentSchema: JSONSchemaProps, parent: Obj, key: string, pat
     }
     return;
   }
+  // as kube-apiserver: a null where the schema does not allow one is dropped before defaulting
+  // and validation (a default then fills it), not refused
+  if (parent[key] === null && sub.nullable !== true) {
+    delete parent[key];
+    return;
+  }
   pruneInto(sub, parent[key], path, removed);
 }
 
