@@ -93,7 +93,6 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
 /** Runs the controllers until `stopped` resolves. */
 export async function runControllers(f: ControllersFlags, log: Logger, stopped: Promise<string>): Promise<void> {
   if (!f.kubeconfig) throw new Error('--kubeconfig (or KUBECONFIG) is required');
-  if (!existsSync(f.kubeconfig)) throw new Error(`kubeconfig ${f.kubeconfig} does not exist`);
   if (!f.ironicUrl) throw new Error('--ironic-url (or IRONIC_ENDPOINT) is required');
   let username = f.ironicUsername;
   let password = f.ironicPassword;

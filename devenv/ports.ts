@@ -28,8 +28,6 @@ export interface PortRecord {
 export class DevPorts {
   private readonly file: string;
   readonly record: PortRecord;
-  /** true when this data dir has been up before (its ports are reused) */
-  readonly resumed: boolean;
 
   constructor(private readonly dataDir: string) {
     this.file = join(dataDir, 'ports.json');
@@ -57,7 +55,6 @@ export class DevPorts {
       }
     }
     this.record = rec;
-    this.resumed = Object.keys(rec.ports).length > 0;
   }
 
   /** Fails before anything starts when a kept port is now held by another process. */

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { processAlive } from '../lib/dir-lock.js';
 
 export const COMPONENTS = ['apiserver', 'ironic', 'bmc', 'controllers'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
@@ -67,14 +68,7 @@ export function writeState(s: StackState): void {
   renameSync(`${f}.tmp`, f);
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const alive = processAlive;
 
 /**
  * Whether `pid` is still this environment's component `name`: alive, and started by launch() (its

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { installCrdObjects } from '../cli/crds.js';
-import { loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
+import { defaultFleet, loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
 import { Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
@@ -227,7 +227,7 @@ function checkSameFleet(dataDir: string, o: UpOptions, fleet: ResolvedFleet | nu
   const saved = new FleetStore(join(dataDir, 'bmc')).loadFleet();
   if (!saved) return;
   const was = saved.machines.map((m) => m.spec.name);
-  const now = fleet ? fleet.machines.map((m) => m.spec.name) : Array.from({ length: o.hosts }, (_, i) => `node-${i}`);
+  const now = fleet ? fleet.machines.map((m) => m.spec.name) : defaultFleet(o.hosts).machines.map((m) => String(m.name));
   if (was.join(',') !== now.join(',')) {
     throw new StackError(
       'StaleState',

@@ -16,7 +16,8 @@ export class DirLockedError extends Error {
   }
 }
 
-function running(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, but belongs to another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -51,7 +52,7 @@ export function lockDir(dir: string, what: string): () => void {
       } catch {
         // removed meanwhile: try again
       }
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && running(pid)) throw new DirLockedError(dir, pid, what);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) throw new DirLockedError(dir, pid, what);
       // a stale lock (its process died without releasing it), or a half-written one
       rmSync(file, { force: true });
     }
