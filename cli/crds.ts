@@ -83,10 +83,32 @@ export function registerConverters(core: import('../provider/apiserver/core.js')
   for (const [group, conv] of converters(ctx)) core.registry.registerConverter(group, conv);
 }
 
-/** Creates or updates every Ferrite CRD through the API (any cluster). */
-export async function installCrdObjects(client: import('../provider/kube/client.js').KubeClient): Promise<string[]> {
+export interface CrdInstallOptions {
+  /** where the cluster's API server sends ConversionReviews (instead of the in-cluster Service the CRDs name) */
+  conversionUrl?: string;
+  /** the CA that signed the webhook's serving certificate (the caBundle) */
+  caPem?: string;
+  /** how long to wait for every CRD to be Established (a real API server serves a new CRD a moment later) */
+  establishTimeoutMs?: number;
+}
+
+/** A CRD with its conversion webhook pointed at a URL (and caBundle) instead of the Service. */
+export function withConversionUrl(crd: Record<string, unknown>, url: string, caPem?: string): Record<string, unknown> {
+  const spec = crd.spec as { conversion?: { strategy?: string; webhook?: Record<string, unknown> } };
+  if (spec.conversion?.strategy !== 'Webhook' || !spec.conversion.webhook) return crd;
+  const clientConfig: Record<string, unknown> = { url };
+  if (caPem) clientConfig.caBundle = Buffer.from(caPem).toString('base64');
+  return { ...crd, spec: { ...spec, conversion: { ...spec.conversion, webhook: { ...spec.conversion.webhook, clientConfig } } } };
+}
+
+/** Creates or updates every Ferrite CRD through the API (any cluster), then waits until each is Established. */
+export async function installCrdObjects(
+  client: import('../provider/kube/client.js').KubeClient,
+  o: CrdInstallOptions = {},
+): Promise<string[]> {
   const names: string[] = [];
-  for (const crd of crdObjects()) {
+  for (const base of crdObjects()) {
+    const crd = o.conversionUrl ? withConversionUrl(base, o.conversionUrl, o.caPem) : base;
     const name = String((crd.metadata as { name: string }).name);
     try {
       const cur = await client.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, name);
@@ -96,6 +118,21 @@ export async function installCrdObjects(client: import('../provider/kube/client.
       await client.create(crd);
     }
     names.push(name);
+  }
+  const end = Date.now() + (o.establishTimeoutMs ?? 60_000);
+  for (const name of names) {
+    for (;;) {
+      const cur = (await client.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, name)) as {
+        status?: { conditions?: Array<{ type: string; status: string; message?: string }> };
+      };
+      const conds = cur.status?.conditions ?? [];
+      if (conds.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      const bad = conds.find((c) => c.type === 'NamesAccepted' && c.status === 'False');
+      if (bad) throw new Error(`CustomResourceDefinition ${name} was not accepted: ${bad.message}`);
+      if (Date.now() > end)
+        throw new Error(`CustomResourceDefinition ${name} was not Established within ${(o.establishTimeoutMs ?? 60_000) / 1000}s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
   return names;
 }

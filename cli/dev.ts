@@ -46,7 +46,12 @@ export function devCommand(): Command {
     .option('--fleet <file>', 'a fleet file (YAML, see docs/bmc-emulator.md) instead of --hosts')
     .option('--data-dir <dir>', 'state and per-component logs', '.ferrite/dev')
     .option('--kubeconfig <file>', 'run the controllers against this cluster instead of the embedded API server')
-    .option('--port <port>', 'embedded API server port (0 picks a free one)', portNum, 6443)
+    .option(
+      '--kube <which>',
+      "API server to start when no --kubeconfig: embedded (Ferrite's own) or real (etcd + kube-apiserver + kube-controller-manager from scripts/install-kube.sh)",
+      'embedded',
+    )
+    .option('--port <port>', 'API server port (0 picks a free one)', portNum, 6443)
     .option('--namespace <ns>', 'namespace of the BareMetalHosts and Secrets', 'metal3')
     .option('--protocol <p>', 'BMC address kind for machines with several: redfish, redfish-virtualmedia or ipmi', 'redfish-virtualmedia')
     .option('--time-scale <n>', 'simulated seconds per real second for the machines', positive, 10)
@@ -70,6 +75,7 @@ export function devCommand(): Command {
         fleet?: string;
         dataDir: string;
         kubeconfig?: string;
+        kube: string;
         port: number;
         namespace: string;
         protocol: string;
@@ -92,6 +98,9 @@ export function devCommand(): Command {
             `a cluster of ${o.controlPlanes} control plane and ${workers} worker machines needs ${o.controlPlanes + workers} hosts; --hosts is ${hostCount}`,
           );
         }
+        if (o.kube !== 'embedded' && o.kube !== 'real') throw new InvalidArgumentError(`--kube must be embedded or real, not "${o.kube}"`);
+        if (o.kube === 'real' && o.kubeconfig)
+          throw new InvalidArgumentError('--kube real starts its own API server: leave out --kubeconfig');
         if (!['redfish', 'redfish-virtualmedia', 'ipmi'].includes(o.protocol)) {
           throw new InvalidArgumentError(`--protocol must be redfish, redfish-virtualmedia or ipmi, not "${o.protocol}"`);
         }
@@ -101,6 +110,7 @@ export function devCommand(): Command {
           fleetFile: o.fleet,
           hosts: o.hosts,
           kubeconfig: o.kubeconfig,
+          kube: o.kube,
           apiPort: o.port,
           namespace: o.namespace,
           protocol: o.protocol as 'redfish',

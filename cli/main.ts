@@ -18,6 +18,7 @@ import { conformanceCommand } from './conformance.js';
 import { controllersCommand, runControllers } from './controllers.js';
 import { generateCrds, installCrds } from './crds.js';
 import { devCommand } from './dev.js';
+import { kubeCommand } from './kube.js';
 import { makeLogger } from './logging.js';
 import { scenarioCommand } from './scenario.js';
 import { table } from './table.js';
@@ -102,6 +103,7 @@ export function buildCli(): Command {
   program.addCommand(scenarioCommand((m, code) => new CliError(m, code)));
   program.addCommand(conformanceCommand((m, code) => new CliError(m, code)));
   program.addCommand(vmCommand((m, code) => new CliError(m, code)));
+  program.addCommand(kubeCommand((m, code) => new CliError(m, code), waitForSignal));
 
   program
     .command('ironic')

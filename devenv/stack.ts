@@ -30,6 +30,8 @@ export interface StackState {
   kubeconfig: string;
   /** true when the API server is Ferrite's embedded one (started here) */
   embedded: boolean;
+  /** true when the API server is a real kube-apiserver started here (`dev up --kube real`) */
+  realKube?: boolean;
   ironicUrl: string;
   ironicHttpUrl: string;
   redfishUrl: string;
@@ -205,14 +207,20 @@ export function exitReason(file: string, offset = 0): string {
   return (err ?? lines.at(-1) ?? 'it wrote nothing to its log').trim();
 }
 
-export async function startComponent(s: StackState, name: ComponentName, args: string[], health: string): Promise<ComponentState> {
+export async function startComponent(
+  s: StackState,
+  name: ComponentName,
+  args: string[],
+  health: string,
+  timeoutMs = 60_000,
+): Promise<ComponentState> {
   const logFile = join(s.dataDir, 'logs', `${name}.log`);
   const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   const { child, log } = launch(s.dataDir, name, args);
   const c: ComponentState = { pid: child.pid ?? -1, args, log, startedAt: new Date().toISOString(), health, logOffset };
   s.components[name] = c;
   writeState(s);
-  await waitHealthy(name, c);
+  await waitHealthy(name, c, timeoutMs);
   return c;
 }
 
@@ -221,22 +229,34 @@ export async function restartComponent(s: StackState, name: ComponentName, signa
   const c = s.components[name];
   if (!c) throw new StackError('NotRunning', `${name} is not part of this environment`);
   await stopPid(c.pid, signal);
-  await startComponent(s, name, c.args, c.health);
+  await startComponent(s, name, c.args, c.health, name === 'apiserver' && s.realKube ? 180_000 : 60_000);
 }
 
+/**
+ * Stops a component. SIGKILL takes its whole process group (launch() makes each component a group
+ * leader), as a crash would: `kube serve`'s etcd and kube-apiserver go with it. SIGTERM goes to the
+ * component alone, which stops its own children; whatever is left after the grace time is killed.
+ */
 export async function stopPid(pid: number, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
   if (!alive(pid)) return;
+  const killGroup = () => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // not a group leader (or its group is gone)
+    }
+  };
   try {
+    if (signal === 'SIGKILL') killGroup();
     process.kill(pid, signal);
   } catch {
     return;
   }
   const end = Date.now() + graceMs;
   while (alive(pid) && Date.now() < end) await sleep(50);
-  if (alive(pid)) {
-    process.kill(pid, 'SIGKILL');
-    while (alive(pid)) await sleep(50);
-  }
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (alive(pid)) await sleep(50);
+  killGroup();
 }
 
 /** Stops every component, controllers first (they must not act on a half-stopped stack). */

@@ -16,6 +16,7 @@ import { webhookConfiguration } from '../provider/bmo/operator.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { DevPorts } from './ports.js';
+import { kubeBinaryProblem } from './real-kube.js';
 import { CHECKOUT, componentAlive, readState, StackError, type StackState, startComponent, stopStack, writeState } from './stack.js';
 
 export interface UpOptions {
@@ -25,6 +26,9 @@ export interface UpOptions {
   hosts: number;
   /** run the controllers against this cluster instead of starting the embedded API server */
   kubeconfig?: string;
+  /** which API server to start when no kubeconfig is given: Ferrite's embedded one, or a real
+   * etcd + kube-apiserver + kube-controller-manager (scripts/install-kube.sh) */
+  kube?: 'embedded' | 'real';
   apiPort: number;
   namespace: string;
   /** BMC address kind for machines that offer several */
@@ -70,10 +74,25 @@ export async function devUp(o: UpOptions): Promise<UpResult> {
   const ports = new DevPorts(dataDir);
   checkSameFleet(dataDir, o, fleet);
   await ports.checkKept();
+  const real = !o.kubeconfig && o.kube === 'real';
+  if (real) {
+    const missing = kubeBinaryProblem();
+    if (missing) throw new StackError('ComponentFailed', missing);
+  }
+  if (prev && !o.kubeconfig && Boolean(prev.realKube) !== real)
+    throw new StackError(
+      'StaleState',
+      `${dataDir} holds an environment on ${prev.realKube ? 'the real kube-apiserver (--kube real)' : 'the embedded API server'}: resume it with${prev.realKube ? ' --kube real' : 'out --kube real'}, use another --data-dir, or start over with \`ferrite dev down --purge --data-dir ${o.dataDir}\``,
+    );
   const s: StackState = {
     dataDir,
-    kubeconfig: o.kubeconfig ? resolve(o.kubeconfig) : join(dataDir, 'apiserver', 'kubeconfig'),
-    embedded: !o.kubeconfig,
+    kubeconfig: o.kubeconfig
+      ? resolve(o.kubeconfig)
+      : real
+        ? join(dataDir, 'kube', 'kubeconfig')
+        : join(dataDir, 'apiserver', 'kubeconfig'),
+    embedded: !o.kubeconfig && !real,
+    realKube: real,
     ironicUrl: '',
     ironicHttpUrl: '',
     redfishUrl: '',
@@ -92,7 +111,17 @@ export async function devUp(o: UpOptions): Promise<UpResult> {
 
 async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: ResolvedFleet | null): Promise<void> {
   const step = (m: string) => o.progress?.(m, true);
-  if (s.embedded) {
+  if (s.realKube) {
+    step('starting etcd, kube-apiserver and kube-controller-manager');
+    const port = await ports.tcp('apiserver', o.apiPort);
+    await startComponent(
+      s,
+      'apiserver',
+      ['--log-format', 'text', 'kube', 'serve', '--data-dir', join(s.dataDir, 'kube'), '--port', String(port)],
+      'log:Kubernetes control plane is up',
+      180_000,
+    );
+  } else if (s.embedded) {
     step('starting the API server');
     const port = await ports.tcp('apiserver', o.apiPort);
     await startComponent(
@@ -103,9 +132,18 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     );
   }
   const client = KubeClient.fromFile(s.kubeconfig);
+  // the controllers' webhook: its certificate and port are known before the CRDs name it
+  const certDir = join(s.dataDir, 'webhook');
+  const pki = await loadOrCreateCredentials(certDir, ['127.0.0.1'], 'webhook');
+  writeFileSync(join(certDir, 'tls.crt'), pki.certPem);
+  writeFileSync(join(certDir, 'tls.key'), pki.keyPem, { mode: 0o600 });
+  const [metrics, probes, webhook] = [await ports.tcp('metrics'), await ports.tcp('probes'), await ports.tcp('webhook')];
+  const webhookUrl = `https://127.0.0.1:${webhook}`;
   if (!s.embedded) {
     step('installing the CRDs in the cluster');
-    await installCrdObjects(client);
+    // a real API server on this machine reaches the webhook on loopback: conversion goes there; an
+    // outside cluster keeps the in-cluster Service the CRDs name (docs/real-kubernetes.md)
+    await installCrdObjects(client, s.realKube ? { conversionUrl: `${webhookUrl}/convert`, caPem: pki.caPem } : undefined);
   }
 
   const backend = o.backend ?? fleet?.backend ?? 'sim';
@@ -178,11 +216,6 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   );
 
   step('starting the controllers');
-  const certDir = join(s.dataDir, 'webhook');
-  const pki = await loadOrCreateCredentials(certDir, ['127.0.0.1'], 'webhook');
-  writeFileSync(join(certDir, 'tls.crt'), pki.certPem);
-  writeFileSync(join(certDir, 'tls.key'), pki.keyPem, { mode: 0o600 });
-  const [metrics, probes, webhook] = [await ports.tcp('metrics'), await ports.tcp('probes'), await ports.tcp('webhook')];
   await startComponent(
     s,
     'controllers',
@@ -214,8 +247,9 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     `http://127.0.0.1:${probes}/readyz`,
   );
   // an outside cluster's API server may not reach a webhook on this machine's loopback, and a
-  // Fail-policy webhook it cannot reach would refuse every BareMetalHost write: embedded only
-  if (s.embedded) await applyObject(client, webhookConfiguration(`https://127.0.0.1:${webhook}`, pki.caPem));
+  // Fail-policy webhook it cannot reach would refuse every BareMetalHost write: only the API
+  // servers started here (embedded or real) get it
+  if (s.embedded || s.realKube) await applyObject(client, webhookConfiguration(webhookUrl, pki.caPem));
   writeState(s);
 }
 

@@ -148,6 +148,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
     webhook = await startWebhookServer({
       ...o.webhook,
       convert,
+      metrics: manager.metrics,
       validators: {
         [WEBHOOK_PATH]: (r) => {
           if (r.operation === 'DELETE' || !r.object) return [];

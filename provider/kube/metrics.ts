@@ -36,6 +36,20 @@ export class ControllerMetrics {
     labelNames: ['controller'],
     registers: [this.registry],
   });
+  // controller-runtime's webhook metrics: the calls an API server made to the webhooks (and /convert)
+  readonly webhookRequests = new Counter({
+    name: 'controller_runtime_webhook_requests_total',
+    help: 'Total number of admission requests by HTTP status code.',
+    labelNames: ['webhook', 'code'],
+    registers: [this.registry],
+  });
+  readonly webhookLatency = new Histogram({
+    name: 'controller_runtime_webhook_latency_seconds',
+    help: 'Histogram of the latency of processing admission requests',
+    labelNames: ['webhook'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'leader_election_master_status',
     help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',

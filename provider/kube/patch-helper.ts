@@ -26,6 +26,22 @@ export function mergePatchFor(from: unknown, to: unknown): unknown {
   return Object.keys(out).length ? out : undefined;
 }
 
+// ObjectMeta's maps and lists are `omitempty` in Kubernetes: an empty one is never stored or
+// returned, so an empty one a reconciler made is no change (sending it would repeat for ever).
+const OMIT_EMPTY_META = ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields'] as const;
+
+function withoutEmptyMeta(o: Obj): Obj {
+  const m = o.metadata as Obj | undefined;
+  if (!m || !OMIT_EMPTY_META.some((k) => k in m && isEmpty(m[k]))) return o;
+  const meta = { ...m };
+  for (const k of OMIT_EMPTY_META) if (k in meta && isEmpty(meta[k])) delete meta[k];
+  return { ...o, metadata: meta };
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || (Array.isArray(v) ? v.length === 0 : isObj(v) && Object.keys(v).length === 0);
+}
+
 export interface PatchResult<T> {
   object: T;
   patchedSpec: boolean;
@@ -38,8 +54,8 @@ export async function patchObject<T extends KubeObject>(
   modified: T,
   opts: { fieldManager?: string; optimisticLock?: boolean } = {},
 ): Promise<PatchResult<T>> {
-  const { status: origStatus, ...origRest } = original as Obj;
-  const { status: modStatus, ...modRest } = modified as Obj;
+  const { status: origStatus, ...origRest } = withoutEmptyMeta(original as Obj);
+  const { status: modStatus, ...modRest } = withoutEmptyMeta(modified as Obj);
   const ref = {
     apiVersion: String(original.apiVersion),
     kind: String(original.kind),

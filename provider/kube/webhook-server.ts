@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import type { KubeObject } from './client.js';
+import type { ControllerMetrics } from './metrics.js';
 
 export interface AdmissionRequest {
   uid: string;
@@ -35,8 +36,21 @@ export async function startWebhookServer(o: {
   validators: Record<string, Validator>;
   /** serve CRD conversion (ConversionReview v1) at /convert */
   convert?: Converter;
+  /** counts every call per path and status code, as controller-runtime's webhook metrics do */
+  metrics?: ControllerMetrics;
 }): Promise<WebhookServer> {
   const app = express();
+  if (o.metrics) {
+    const m = o.metrics;
+    app.use((req, res, next) => {
+      const end = m.webhookLatency.startTimer({ webhook: req.path });
+      res.on('finish', () => {
+        end();
+        m.webhookRequests.inc({ webhook: req.path, code: String(res.statusCode) });
+      });
+      next();
+    });
+  }
   app.use(express.json({ limit: '16mb' }));
   if (o.convert) {
     const convert = o.convert;
