@@ -11,6 +11,7 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
     .description('Run a scenario; exits 1 when a step or an expectation fails')
     .argument('<file>', 'scenario file')
     .option('--kubeconfig <file>', 'drive this cluster instead of the embedded API server')
+    .option('--kube <which>', 'API server to start when no --kubeconfig: embedded or real (scripts/install-kube.sh)', 'embedded')
     .option('--data-dir <dir>', 'keep the stack state and logs here (default: a temp dir, removed after a pass)')
     .option('--report-dir <dir>', 'where the JSON report and JUnit XML go', 'scenario-reports')
     .option('--keep', 'leave the stack running afterwards (stop it with ferrite dev down --data-dir DIR)')
@@ -22,6 +23,7 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
         file: string,
         o: {
           kubeconfig?: string;
+          kube: string;
           dataDir?: string;
           reportDir: string;
           keep?: boolean;
@@ -30,6 +32,8 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
           backend?: string;
         },
       ) => {
+        if (o.kube !== 'embedded' && o.kube !== 'real') throw fail(`--kube must be embedded or real, not "${o.kube}"`, 2);
+        if (o.kube === 'real' && o.kubeconfig) throw fail('--kube real starts its own API server: leave out --kubeconfig', 2);
         if (o.backend !== undefined && o.backend !== 'sim' && o.backend !== 'libvirt')
           throw fail(`--backend must be sim or libvirt, not "${o.backend}"`, 2);
         const kills = Number(o.chaosKills);
@@ -47,6 +51,7 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
         const started = Date.now();
         const r = await runScenario(loaded, {
           kubeconfig: o.kubeconfig,
+          kube: o.kube,
           dataDir: o.dataDir,
           keep: o.keep,
           ...(o.backend ? { backend: o.backend as 'sim' | 'libvirt' } : {}),

@@ -25,6 +25,8 @@ import type { ScenarioReport, StepReport, TimelineEvent } from './report.js';
 export interface RunOptions {
   /** run against this cluster; the embedded API server otherwise */
   kubeconfig?: string;
+  /** without a kubeconfig: start the embedded API server, or a real etcd + kube-apiserver + kube-controller-manager */
+  kube?: 'embedded' | 'real';
   /** where the stack keeps state and logs (a temp dir, removed after a pass, by default) */
   dataDir?: string;
   /** leave the stack running after the run */
@@ -164,6 +166,7 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       fleetFile,
       hosts: 0,
       kubeconfig: o.kubeconfig,
+      kube: o.kube,
       apiPort: 0,
       namespace: ns,
       protocol: 'redfish-virtualmedia',

@@ -234,6 +234,9 @@ export function builtinResources(): ResourceDef[] {
       virtual: true,
       verbs: ['create'],
     }),
+    // a controller's secure metrics endpoint asks these (controller-runtime's authn/authz filter)
+    builtin('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, { virtual: true, verbs: ['create'] }),
+    builtin('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, { virtual: true, verbs: ['create'] }),
   ];
 }
 

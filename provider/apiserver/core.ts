@@ -79,6 +79,88 @@ function specPart(o: Obj, statusSub: boolean): string {
 /** Namespaces kube-apiserver refuses to delete (NamespaceLifecycle's immortal namespaces). */
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
+const SUBDOMAIN_RE = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
+const LABEL_RE = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+
+/** Why a name is not a DNS subdomain (or, for namespaces, a DNS label), in apimachinery's words; null when it is. */
+function nameProblem(name: string, label: boolean): string | null {
+  if (label) {
+    if (name.length > 63) return 'must be no more than 63 characters';
+    if (name.includes('.')) return 'must not contain dots';
+    if (!DNS_LABEL.test(name))
+      return `a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '${LABEL_RE}')`;
+    return null;
+  }
+  if (name.length > 253) return 'must be no more than 253 characters';
+  if (!DNS_SUBDOMAIN.test(name))
+    return `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${SUBDOMAIN_RE}')`;
+  return null;
+}
+
+// kube-apiserver keeps metadata.generation for custom resources and for the built-in kinds whose
+// strategy counts spec changes; ConfigMaps, Secrets, Namespaces, Events, Leases… have none
+const GENERATION_KINDS = new Set([
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'Deployment',
+  'DaemonSet',
+  'Pod',
+]);
+
+function hasGeneration(def: ResourceDef): boolean {
+  return !def.builtin || GENERATION_KINDS.has(def.kind);
+}
+
+// top-level fields of the compiled-in kinds served here (beside apiVersion, kind, metadata)
+const COMMON_FIELDS = ['apiVersion', 'kind', 'metadata'];
+const BUILTIN_FIELDS: Record<string, string[]> = {
+  ConfigMap: ['data', 'binaryData', 'immutable'],
+  Secret: ['data', 'stringData', 'type', 'immutable'],
+  Namespace: ['spec', 'status'],
+  ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
+  Lease: ['spec'],
+};
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** ConfigMap and Secret keys, as kube-apiserver's IsConfigMapKey checks them. */
+function checkDataKeys(def: ResourceDef, o: Obj): void {
+  for (const field of ['data', 'binaryData', 'stringData']) {
+    const d = o[field];
+    if (!isObj(d)) continue;
+    for (const k of Object.keys(d)) {
+      if (CONFIG_KEY.test(k) && k.length <= 253 && k !== '.' && k !== '..') continue;
+      throw errors.invalid(def.kind, '', String(meta(o).name), [
+        {
+          reason: 'FieldValueInvalid',
+          field: `${field}[${k}]`,
+          message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
+        },
+      ]);
+    }
+  }
+}
+
+/** Where standard base64 (with padding) first fails to decode, as Go's CorruptInputError counts; null when it decodes. */
+function base64Problem(v: string): number | null {
+  const bad = v.search(/[^A-Za-z0-9+/=]/);
+  if (bad >= 0) return bad;
+  const pad = v.indexOf('=');
+  if (pad >= 0 && (!/^=+$/.test(v.slice(pad)) || v.length - pad > 2)) return pad;
+  if (v.length % 4 !== 0) return v.length - (v.length % 4);
+  return null;
+}
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+}
+
+/** The one identity the embedded server's bearer token and client certificates carry. */
+export const ADMIN_USER: UserInfo = { username: 'ferrite-admin', groups: ['system:masters', 'system:authenticated'] };
+
 export class ApiCore {
   readonly registry = new Registry();
   readonly admission: Admission;
@@ -170,8 +252,10 @@ export class ApiCore {
         { reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' },
       ]);
     }
-    // RBAC objects are validated as path segments (kubeadm's "kubeadm:get-nodes"), as kube-apiserver does
-    if (def.group === 'rbac.authorization.k8s.io') {
+    // RBAC objects and core Events are validated as path segments (kubeadm's "kubeadm:get-nodes", an
+    // Event named after its object "Host-0.17f8…"), as kube-apiserver does; events.k8s.io Events are
+    // DNS subdomains, reported as the internal (group-less) Event
+    if (def.group === 'rbac.authorization.k8s.io' || (def.plural === 'events' && def.group === '')) {
       if (name === '.' || name === '..' || /[/%]/.test(name)) {
         throw errors.invalid(def.kind, def.group, name, [
           {
@@ -181,14 +265,11 @@ export class ApiCore {
           },
         ]);
       }
-    } else if (name.length > 253 || !(def.kind === 'Namespace' ? DNS_LABEL : DNS_SUBDOMAIN).test(name)) {
-      throw errors.invalid(def.kind, def.group, name, [
-        {
-          reason: 'FieldValueInvalid',
-          field: 'metadata.name',
-          message: `Invalid value: "${name}": a lowercase RFC 1123 ${def.kind === 'Namespace' ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-        },
-      ]);
+    } else {
+      const problem = nameProblem(name, def.kind === 'Namespace');
+      const group = def.plural === 'events' && def.group === 'events.k8s.io' ? '' : def.group;
+      if (problem)
+        throw errors.invalid(def.kind, group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": ${problem}` }]);
     }
     const labels = m.labels;
     if (labels !== undefined && (!isObj(labels) || Object.values(labels).some((v) => typeof v !== 'string'))) {
@@ -217,20 +298,23 @@ export class ApiCore {
   private prepareSchema(def: ResourceDef, o: Obj, opts: WriteOptions): string[] {
     const ver = this.storageVersionDef(def);
     const warnings: string[] = [];
-    if (!ver.schema || !this.validatingOn) return warnings;
-    const unknown = prune(ver.schema, o);
+    const known = def.builtin ? BUILTIN_FIELDS[def.kind] : undefined;
+    if (!known && (!ver.schema || !this.validatingOn)) return warnings;
+    // compiled-in kinds decode into Go structs: an unknown top-level field is dropped (or refused)
+    const unknown = known ? Object.keys(o).filter((k) => !known.includes(k) && !COMMON_FIELDS.includes(k)) : prune(ver.schema!, o);
+    if (known) for (const k of unknown) delete o[k];
     if (unknown.length) {
       const mode = opts.fieldValidation ?? 'Warn';
       if (mode === 'Strict') {
         throw new ApiError(
           400,
           'BadRequest',
-          `${def.kind} in version "${o.apiVersion}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+          `${def.kind} in version "${String(o.apiVersion).split('/').pop()}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
         );
       }
       if (mode === 'Warn') for (const u of unknown) warnings.push(`unknown field "${u}"`);
     }
-    applyDefaults(ver.schema, o);
+    if (ver.schema) applyDefaults(ver.schema, o);
     return warnings;
   }
 
@@ -371,11 +455,20 @@ export class ApiCore {
     if ((m.name === undefined || m.name === '') && typeof m.generateName === 'string' && m.generateName) {
       m.name = `${m.generateName}${randomSuffix()}`;
     }
-    this.checkName(def, o);
+    const ver = this.storageVersionDef(def);
+    try {
+      this.checkName(def, o);
+    } catch (e) {
+      // kube-apiserver reports a bad name of a custom resource together with its schema's findings
+      if (!(e instanceof ApiError) || e.code !== 422 || def.builtin || !ver.schema || !this.validatingOn) throw e;
+      const copy = await this.toStorage(def, o);
+      if (ver.statusSubresource) delete copy.status;
+      this.prepareSchema(def, copy, { ...opts, fieldValidation: 'Ignore' });
+      throw errors.invalid(def.kind, def.group, String(m.name ?? ''), [...(e.details?.causes ?? []), ...validate(ver.schema, copy, undefined)]);
+    }
     this.namespaceCheck(def, ns, true);
     const name = m.name as string;
     if (this.getStored(def, ns, name)) throw errors.alreadyExists(def, name);
-    const ver = this.storageVersionDef(def);
     let stored = await this.toStorage(def, o);
     if (ver.statusSubresource && !def.builtin) delete stored.status;
     const warnings = this.prepareSchema(def, stored, opts);
@@ -386,7 +479,8 @@ export class ApiCore {
     const sm = meta(stored);
     sm.uid = randomUUID();
     sm.creationTimestamp = nowISO();
-    sm.generation = 1;
+    if (hasGeneration(def)) sm.generation = 1;
+    else delete sm.generation;
     delete sm.deletionTimestamp;
     delete sm.deletionGracePeriodSeconds;
     delete sm.selfLink;
@@ -412,11 +506,29 @@ export class ApiCore {
     return obj;
   }
 
+  /**
+   * Who a bearer token belongs to (the server's own admin token), for TokenReview and
+   * SubjectAccessReview; set by the server that owns the credentials.
+   */
+  identify: (token: string) => UserInfo | null = () => null;
+
   private virtualCreate(def: ResourceDef, body: Obj): Obj {
-    // SelfSubjectAccessReview: authorization is allow-all here, so every review is allowed; the
-    // request is still validated as kube-apiserver does (one of the two attribute kinds)
-    const spec = (body.spec ?? {}) as Obj;
-    if (def.kind === 'SelfSubjectAccessReview' && Boolean(spec.resourceAttributes) === Boolean(spec.nonResourceAttributes)) {
+    const spec = (isObj(body.spec) ? body.spec : {}) as Obj;
+    const answer = (status: Obj): Obj => ({
+      ...body,
+      apiVersion: gvString(def.group, 'v1'),
+      kind: def.kind,
+      metadata: isObj(body.metadata) ? body.metadata : {},
+      spec,
+      status,
+    });
+    if (def.kind === 'TokenReview') {
+      if (typeof spec.token !== 'string' || spec.token === '') throw errors.badRequest('token is required for TokenReview');
+      const user = this.identify(spec.token);
+      return answer(user ? { authenticated: true, user, audiences: spec.audiences ?? [] } : { user: {}, error: 'invalid bearer token' });
+    }
+    // exactly one of the two attribute kinds, as kube-apiserver validates reviews
+    if (Boolean(spec.resourceAttributes) === Boolean(spec.nonResourceAttributes)) {
       throw errors.invalid(def.kind, def.group, '', [
         {
           reason: 'FieldValueInvalid',
@@ -425,21 +537,32 @@ export class ApiCore {
         },
       ]);
     }
-    return {
-      ...body,
-      apiVersion: gvString(def.group, 'v1'),
-      kind: def.kind,
-      metadata: isObj(body.metadata) ? body.metadata : {},
-      status: { allowed: true, reason: 'ferrite: allow-all authorizer' },
-    };
+    if (def.kind === 'SubjectAccessReview') {
+      const groups = Array.isArray(spec.groups) ? (spec.groups as string[]) : [];
+      if (!spec.user && !groups.length)
+        throw errors.invalid(def.kind, def.group, '', [
+          { reason: 'FieldValueInvalid', field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' },
+        ]);
+      // the embedded server knows one identity, its admin (system:masters): only that group is granted anything
+      return groups.includes('system:masters') || spec.user === ADMIN_USER.username
+        ? answer({ allowed: true, reason: 'member of system:masters' })
+        : answer({ allowed: false });
+    }
+    // SelfSubjectAccessReview: every authenticated caller here is the admin
+    return answer({ allowed: true, reason: 'ferrite: the embedded server\'s only identity is its admin (system:masters)' });
   }
 
   private checkKind(def: ResourceDef, version: string, o: Obj): void {
     const want = gvString(def.group, version);
     if (o.kind !== undefined && o.kind !== def.kind) {
-      throw errors.badRequest(
-        `the object provided is unrecognized (must be of type ${def.kind}): kind ${String(o.kind)} does not match the endpoint`,
-      );
+      // compiled-in kinds fail to decode; custom resources fail validation of `kind`
+      if (def.builtin)
+        throw errors.badRequest(
+          `${String(o.kind)} in version "${version}" cannot be handled as a ${def.kind}: no kind "${String(o.kind)}" is registered for version "${gvString(def.group, version)}" in scheme "pkg/runtime/scheme.go:111"`,
+        );
+      throw errors.invalid(String(o.kind), def.group, String(meta(o).name ?? ''), [
+        { reason: 'FieldValueInvalid', field: 'kind', message: `Invalid value: "${String(o.kind)}": must be ${def.kind}` },
+      ]);
     }
     if (o.apiVersion !== undefined && o.apiVersion !== want && !def.versions.some((v) => gvString(def.group, v.name) === o.apiVersion)) {
       throw errors.badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${want})`);
@@ -464,14 +587,27 @@ export class ApiCore {
         delete o.stringData;
       }
       if (isObj(o.data)) {
-        for (const [k, v] of Object.entries(o.data)) {
-          if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
-            throw errors.invalid('Secret', '', String(meta(o).name), [
-              { reason: 'FieldValueInvalid', field: `data[${k}]`, message: 'Invalid value: must be base64-encoded' },
-            ]);
-          }
+        for (const v of Object.values(o.data)) {
+          const at = typeof v === 'string' ? base64Problem(v) : 0;
+          // a []byte field that is not base64 fails to decode, before any validation
+          if (at !== null) throw errors.badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${at}`);
         }
       }
+      checkDataKeys(def, o);
+    }
+    if (def.kind === 'ConfigMap' && def.group === '') checkDataKeys(def, o);
+    if (def.kind === 'Event' && def.group === '') {
+      const io = isObj(o.involvedObject) ? o.involvedObject : {};
+      const ns = meta(o).namespace;
+      if (io.namespace !== undefined && io.namespace !== '' && io.namespace !== ns)
+        throw errors.invalid('Event', '', String(meta(o).name), [
+          { reason: 'FieldValueInvalid', field: 'involvedObject.namespace', message: `Invalid value: "${String(io.namespace)}": does not match event.namespace` },
+        ]);
+    }
+    if (def.kind === 'Namespace' && def.group === '') {
+      // the NamespaceDefaultLabelName admission: every namespace carries its own name as a label
+      const m = meta(o);
+      m.labels = { ...(isObj(m.labels) ? m.labels : {}), 'kubernetes.io/metadata.name': String(m.name) };
     }
     if (def.kind === 'CustomResourceDefinition') o.status = crdStatus(o, nowISO());
   }
@@ -502,11 +638,12 @@ export class ApiCore {
     const rv = m.resourceVersion;
     if (rv === undefined || rv === '') {
       if (requireRV) {
-        throw errors.invalid(def.kind, def.group, name, [
+        // kube-apiserver names the resource (plural) here, not the kind
+        throw errors.invalid(def.plural, def.group, name, [
           {
             reason: 'FieldValueInvalid',
             field: 'metadata.resourceVersion',
-            message: 'Invalid value: 0x0: must be specified for an update',
+            message: 'Invalid value: 0: must be specified for an update',
           },
         ]);
       }
@@ -548,13 +685,13 @@ export class ApiCore {
       if (def.kind === 'CustomResourceDefinition' && def.builtin) next.status = crdStatus({ ...next, status: old.status }, nowISO());
     }
     const warnings = this.prepareSchema(def, next, opts);
-    if (def.builtin && def.kind === 'Secret') this.builtinDefaults(def, next);
+    if (def.builtin && ['Secret', 'ConfigMap', 'Namespace'].includes(def.kind)) this.builtinDefaults(def, next);
     const webhooks = this.admission.active();
     if (webhooks) next = await this.mutateByWebhooks(def, version, ns, name, 'UPDATE', next, old, opts, warnings);
     this.validateSchema(def, next, old);
     const nm = meta(next);
     const om = old.metadata as Obj;
-    if (specPart(next, ver.statusSubresource) !== specPart(old, ver.statusSubresource)) {
+    if (hasGeneration(def) && specPart(next, ver.statusSubresource) !== specPart(old, ver.statusSubresource)) {
       nm.generation = Number(om.generation ?? 1) + 1;
     }
     // a deleting object cannot gain new finalizers
@@ -562,11 +699,13 @@ export class ApiCore {
       const oldF = (om.finalizers as string[] | undefined) ?? [];
       const added = ((nm.finalizers as string[] | undefined) ?? []).filter((f) => !oldF.includes(f));
       if (added.length) {
-        throw errors.forbidden(
-          def,
-          name,
-          `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
-        );
+        throw errors.invalid(def.kind, def.group, name, [
+          {
+            reason: 'FieldValueForbidden',
+            field: 'metadata.finalizers',
+            message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+          },
+        ]);
       }
     }
     const now = nowISO();
@@ -662,11 +801,7 @@ export class ApiCore {
       next = mergePatch(current, patch) as Obj;
     } else if (type === 'strategic') {
       if (!def.strategicMerge) {
-        throw errors.unsupportedMediaType('application/strategic-merge-patch+json', [
-          'application/json-patch+json',
-          'application/merge-patch+json',
-          'application/apply-patch+yaml',
-        ]);
+        throw errors.unsupportedPatchType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
       }
       if (!isObj(patch)) throw errors.badRequest('strategic merge patch must be a JSON object');
       next = strategicMergePatch(current, patch) as Obj;
@@ -730,7 +865,7 @@ export class ApiCore {
     m.deletionTimestamp = m.deletionTimestamp ?? nowISO();
     m.deletionGracePeriodSeconds = 0;
     m.finalizers = finalizers;
-    m.generation = Number(m.generation ?? 1) + 1;
+    if (hasGeneration(def)) m.generation = Number(m.generation ?? 1) + 1;
     if (isNamespace) obj.status = { ...(isObj(obj.status) ? obj.status : {}), phase: 'Terminating' };
     if (opts.dryRun) return { obj: await this.convert(def, obj, version), deleted: false };
     const stored = await this.persist(def, ns, name, obj);

@@ -52,10 +52,17 @@ export class ApiError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
+      ...(this.details ? { details: compactDetails(this.details) } : {}),
       code: this.code,
     };
   }
+}
+
+// metav1.StatusDetails' fields are omitempty: an empty name or group (the core group) is not sent
+function compactDetails(d: StatusDetails): StatusDetails {
+  const out: StatusDetails = {};
+  for (const [k, v] of Object.entries(d)) if (v !== undefined && v !== '') (out as Record<string, unknown>)[k] = v;
+  return out;
 }
 
 /** The object changed while a write awaited webhooks or conversion: the write may be recomputed and retried. */
@@ -106,7 +113,9 @@ export const errors = {
     });
   },
   invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
-    const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
+    // one cause reads bare, several as an aggregate in brackets, as apimachinery prints them
+    const each = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+    const summary = each.length > 1 ? `[${each.join(', ')}]` : each.join('');
     const what = group ? `${kind}.${group}` : kind;
     return new ApiError(422, 'Invalid', `${what} "${name}" is invalid: ${summary}`, {
       name,
@@ -115,11 +124,16 @@ export const errors = {
       causes,
     });
   },
+  /** Invalid request options (?fieldValidation=, ?dryRun=, DeleteOptions…), as meta.k8s.io's validation words them. */
+  invalidOptions(kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'ListOptions' | 'DeleteOptions', causes: StatusCause[]): ApiError {
+    const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
+    return new ApiError(422, 'Invalid', `${kind}.meta.k8s.io "" is invalid: ${summary}`, { group: 'meta.k8s.io', kind, causes });
+  },
   badRequest(message: string): ApiError {
     return new ApiError(400, 'BadRequest', message);
   },
   methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {
-    return new ApiError(405, 'MethodNotAllowed', message);
+    return new ApiError(405, 'MethodNotAllowed', message, {});
   },
   unsupportedMediaType(contentType: string, accepted: string[]): ApiError {
     return new ApiError(
@@ -127,6 +141,13 @@ export const errors = {
       'UnsupportedMediaType',
       `the body of the request was in an unknown format (${contentType}) - accepted media types include: ${accepted.join(', ')}`,
     );
+  },
+  /** A PATCH content type the resource does not take, worded as kube-apiserver words it (without the type). */
+  unsupportedPatchType(accepted: string[] | null): ApiError {
+    // built-in kinds answer with the bare HTTP status text, custom resources list what they take
+    return accepted
+      ? new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`)
+      : new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
   },
   gone(message: string): ApiError {
     return new ApiError(410, 'Expired', message);

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import type { ApiCore, DeleteOptions, Obj, PatchType, WriteOptions } from './core.js';
 import { isObj } from './core.js';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { ApiError, errors } from './errors.js';
+import { ApiError, errors, type StatusCause } from './errors.js';
 import { hashDoc, v2Doc, v3Doc, v3Index } from './openapi.js';
 import { jsonPatch, mergePatch } from './patch.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
@@ -138,17 +138,29 @@ const PATCH_TYPES: Record<string, PatchType> = {
   'application/apply-patch+yaml': 'apply',
 };
 
-function writeOptions(q: Q, req: Request, sub?: string): WriteOptions {
-  if (q.dryRun !== undefined && q.dryRun !== 'All') throw errors.badRequest(`Invalid dryRun value "${q.dryRun}": only "All" is supported`);
+function writeOptions(q: Q, req: Request, sub?: string, patchType?: PatchType): WriteOptions {
+  const kind = req.method === 'POST' ? 'CreateOptions' : req.method === 'PUT' ? 'UpdateOptions' : 'PatchOptions';
+  const causes: StatusCause[] = [];
+  if (q.dryRun !== undefined && q.dryRun !== 'All')
+    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ["${q.dryRun}"]: supported values: "All"`, field: 'dryRun' });
   const fv = q.fieldValidation;
-  if (fv !== undefined && !['Strict', 'Warn', 'Ignore'].includes(fv)) {
-    throw errors.badRequest(`Invalid fieldValidation value "${fv}": must be one of Ignore, Warn, Strict`);
+  if (fv !== undefined && !['', 'Strict', 'Warn', 'Ignore'].includes(fv)) {
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: "${fv}": supported values: "", "Ignore", "Strict", "Warn"`,
+      field: 'fieldValidation',
+    });
   }
+  if (patchType === 'apply' && !q.fieldManager)
+    causes.push({ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' });
+  if (patchType && patchType !== 'apply' && q.force !== undefined)
+    causes.push({ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' });
+  if (causes.length) throw errors.invalidOptions(kind, causes);
   const ua = String(req.headers['user-agent'] ?? 'unknown');
   return {
     dryRun: q.dryRun === 'All',
     fieldManager: q.fieldManager || ua.split('/')[0] || 'unknown',
-    fieldValidation: fv as WriteOptions['fieldValidation'],
+    fieldValidation: (fv || undefined) as WriteOptions['fieldValidation'],
     subresource: (sub ?? '') as WriteOptions['subresource'],
     force: q.force === 'true',
   };
@@ -210,6 +222,11 @@ export function buildApp(o: HttpOptions): RequestListener {
   app.get('/version', (_req, res) =>
     sendJSON(res, 200, {
       ...o.version,
+      // compatibility versions (KEP-4330) are reported beside the version, as kube-apiserver does
+      emulationMajor: o.version.major,
+      emulationMinor: o.version.minor,
+      minCompatibilityMajor: o.version.major,
+      minCompatibilityMinor: String(Math.max(0, Number(o.version.minor) - 1)),
       gitCommit: 'ferrite',
       gitTreeState: 'clean',
       buildDate: '2026-01-01T00:00:00Z',
@@ -392,14 +409,17 @@ export function buildApp(o: HttpOptions): RequestListener {
           .split(';')[0]
           .trim();
         const pt = PATCH_TYPES[ct];
-        if (!pt) throw errors.unsupportedMediaType(ct, Object.keys(PATCH_TYPES));
+        if (!pt)
+          throw errors.unsupportedPatchType(
+            def.builtin ? null : ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'],
+          );
         const b = await body();
         if (t.sub === 'scale') {
           const cur = toScale(await core.get(def, version, t.ns, t.name), t.ver);
           const next = pt === 'json' ? jsonPatch(cur, b) : (mergePatch(cur, b) as Obj);
           return sendJSON(res, 200, toScale(await scaleWrite(t, next, q, req), t.ver));
         }
-        const r = await core.patch(def, version, t.ns, t.name, pt, b, writeOptions(q, req, t.sub));
+        const r = await core.patch(def, version, t.ns, t.name, pt, b, writeOptions(q, req, t.sub, pt));
         return sendObject(req, res, r.created ? 201 : 200, t, r.obj, r.warnings);
       }
       case 'DELETE': {
@@ -419,14 +439,30 @@ export function buildApp(o: HttpOptions): RequestListener {
         if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy as DeleteOptions['propagationPolicy'];
         if (q.dryRun === 'All') opts.dryRun = true;
         if (opts.propagationPolicy && !['Background', 'Foreground', 'Orphan'].includes(opts.propagationPolicy)) {
-          throw errors.badRequest(`Invalid propagationPolicy "${opts.propagationPolicy}": must be one of Background, Foreground, Orphan`);
+          throw errors.invalidOptions('DeleteOptions', [
+            {
+              reason: 'FieldValueNotSupported',
+              message: `Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+              field: 'propagationPolicy',
+            },
+          ]);
         }
         if (!t.name) {
           // as kube-apiserver: Namespaces have no deletecollection (one request must not wipe a cluster)
           if (def.builtin && def.group === '' && def.kind === 'Namespace') throw errors.methodNotAllowed();
           const items = core.store.list(def.storeId, def.namespaced ? t.ns : undefined).filter(matcher(t, q));
-          for (const s of items) await core.delete(def, version, s.ns, s.name, opts).catch(() => undefined);
-          return sendJSON(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' });
+          // as kube-apiserver: the answer lists what was deleted (or marked for deletion)
+          const gone: Obj[] = [];
+          for (const s of items) {
+            const r = await core.delete(def, version, s.ns, s.name, opts).catch(() => undefined);
+            if (r) gone.push(r.obj);
+          }
+          return sendJSON(res, 200, {
+            kind: def.listKind,
+            apiVersion: gvString(def.group, version),
+            metadata: { resourceVersion: String(core.store.resourceVersion) },
+            items: gone,
+          });
         }
         const r = await core.delete(def, version, t.ns, t.name, opts);
         if (r.deleted) {
@@ -468,7 +504,7 @@ export function buildApp(o: HttpOptions): RequestListener {
 
   function matcher(t: Target, q: Q): (s: StoredObject) => boolean {
     const labels = parseLabelSelector(q.labelSelector);
-    const fields = parseFieldSelector(q.fieldSelector, supportedFields(t.def.group, t.def.plural, t.ver.selectableFields));
+    const fields = parseFieldSelector(q.fieldSelector, supportedFields(t.def.group, t.def.plural, t.ver.selectableFields, t.def.builtin));
     const nameFromPath = t.name;
     const simple = fields.every((f) => f.field === 'metadata.name' || f.field === 'metadata.namespace');
     return (s: StoredObject) => {
@@ -549,7 +585,26 @@ export function buildApp(o: HttpOptions): RequestListener {
     // LIST
     const rvMatch = q.resourceVersionMatch;
     const currentRV = core.store.resourceVersion;
-    if (rvMatch && !['Exact', 'NotOlderThan'].includes(rvMatch)) throw errors.badRequest(`invalid resourceVersionMatch "${rvMatch}"`);
+    if (rvMatch && !['Exact', 'NotOlderThan'].includes(rvMatch))
+      throw errors.invalidOptions('ListOptions', [
+        {
+          reason: 'FieldValueNotSupported',
+          message: `Unsupported value: "${rvMatch}": supported values: "Exact", "NotOlderThan", ""`,
+          field: 'resourceVersionMatch',
+        },
+      ]);
+    if (rvMatch && q.resourceVersion === undefined)
+      throw errors.invalidOptions('ListOptions', [
+        {
+          reason: 'FieldValueForbidden',
+          message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+          field: 'resourceVersionMatch',
+        },
+      ]);
+    if (q.resourceVersion !== undefined && q.resourceVersion !== '' && !/^\d+$/.test(q.resourceVersion))
+      throw errors.badRequest(
+        `invalid resource version: resourceVersion: Invalid value: "${q.resourceVersion}": strconv.ParseUint: parsing "${q.resourceVersion}": invalid syntax`,
+      );
     const scope = def.namespaced && t.ns ? t.ns : undefined;
     const expired = (rv: number) => new ApiError(410, 'Expired', `too old resource version: ${rv} (${core.store.oldestResumableRV + 1})`);
     let listRV = currentRV;
@@ -618,14 +673,44 @@ export function buildApp(o: HttpOptions): RequestListener {
   return (req, res) => {
     const path = pathOf(req);
     const certOk = o.clientCertAuth === true && (req.socket as import('node:tls').TLSSocket).authorized === true;
+    const t = path.startsWith('/api/') || path.startsWith('/apis/') ? resolve(path) : undefined;
     if (o.token && !PUBLIC_PATHS.has(path) && !certOk && req.headers.authorization !== `Bearer ${o.token}`) {
-      sendJSON(res, 401, errors.unauthorized().toStatus());
+      // credentials that do not authenticate are refused (401); none at all make the caller
+      // system:anonymous, who may read only the public paths (403), as kube-apiserver's RBAC has it
+      const anonymous = req.headers.authorization === undefined && !(req.socket as import('node:tls').TLSSocket).getPeerCertificate?.()?.subject;
+      sendJSON(res, anonymous ? 403 : 401, (anonymous ? anonymousForbidden(req, path, t) : errors.unauthorized()).toStatus());
       return;
     }
-    const t = path.startsWith('/api/') || path.startsWith('/apis/') ? resolve(path) : undefined;
     if (t) serveResource(req, res, t);
     else app(req as express.Request, res as express.Response);
   };
+}
+
+/** What kube-apiserver answers system:anonymous for a path RBAC does not open to it. */
+function anonymousForbidden(req: IncomingMessage, path: string, t: Target | undefined): ApiError {
+  const who = 'User "system:anonymous"';
+  if (!t) return new ApiError(403, 'Forbidden', `forbidden: ${who} cannot get path "${path}"`, {});
+  const q = new URL(req.url ?? '/', 'http://x').searchParams;
+  const m = req.method ?? 'GET';
+  const verb =
+    m === 'GET'
+      ? q.get('watch') === 'true' || q.get('watch') === '1'
+        ? 'watch'
+        : t.name
+          ? 'get'
+          : 'list'
+      : m === 'DELETE' && !t.name
+        ? 'deletecollection'
+        : { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[m] ?? m.toLowerCase();
+  const resource = t.def.group ? `${t.def.plural}.${t.def.group}` : t.def.plural;
+  const sub = t.sub ? `${t.def.plural}/${t.sub}` : t.def.plural;
+  const where = t.ns ? `in the namespace "${t.ns}"` : 'at the cluster scope';
+  return new ApiError(
+    403,
+    'Forbidden',
+    `${resource}${t.name ? ` "${t.name}"` : ''} is forbidden: ${who} cannot ${verb} resource "${sub}" in API group "${t.def.group}" ${where}`,
+    { name: t.name, group: t.def.group, kind: t.def.plural },
+  );
 }
 
 function toScale(obj: Obj, ver: VersionDef): Obj {

@@ -19,19 +19,29 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+// fast-json-patch's errors about the patch's own shape; the rest are about the document (422, as kube-apiserver)
+const MALFORMED = new Set(['SEQUENCE_NOT_AN_ARRAY', 'OPERATION_NOT_AN_OBJECT', 'OPERATION_OP_INVALID', 'OPERATION_PATH_INVALID']);
+
 export function jsonPatch(target: Obj, ops: unknown): Obj {
   if (!Array.isArray(ops)) throw errors.badRequest('json patch must be a JSON array of operations');
-  const err = fastJsonPatch.validate(ops as fastJsonPatch.Operation[], target);
-  if (err) throw errors.badRequest(`the json patch is invalid: ${err.message.split('\n')[0]}`);
+  const refuse = (e: unknown) => {
+    const name = (e as { name?: string }).name ?? '';
+    const msg = (e as Error).message.split('\n')[0];
+    if (MALFORMED.has(name)) return errors.badRequest(`the json patch is invalid: ${msg}`);
+    // a failed `test`, a path that does not exist, or a write to __proto__ (refused: it would reach Object.prototype)
+    return new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${msg}`);
+  };
+  let err: unknown;
+  try {
+    err = fastJsonPatch.validate(ops as fastJsonPatch.Operation[], target);
+  } catch (e) {
+    err = e;
+  }
+  if (err) throw refuse(err);
   try {
     return fastJsonPatch.applyPatch(structuredClone(target), ops as fastJsonPatch.Operation[], false, false).newDocument as Obj;
   } catch (e) {
-    // a failed `test` op or a path that does not exist
-    throw new ApiError(
-      422,
-      'Invalid',
-      `the server rejected our request due to an error in our request: ${(e as Error).message.split('\n')[0]}`,
-    );
+    throw refuse(e);
   }
 }
 

@@ -93,6 +93,46 @@ function render(v: unknown): string {
   return String(v);
 }
 
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/** kube-openapi's wording of a schema failure (what kube-apiserver says), where it differs from ajv's. */
+function openapiWords(e: ErrorObject): string | undefined {
+  const p = e.params as { limit?: number; comparison?: string; pattern?: string; multipleOf?: number };
+  switch (e.keyword) {
+    case 'minLength':
+      return `should be at least ${p.limit} chars long`;
+    case 'maxLength':
+      return `may not be longer than ${p.limit}`;
+    case 'minItems':
+      return `should have at least ${p.limit} items`;
+    case 'maxItems':
+      return `must have at most ${p.limit} items`;
+    case 'minimum':
+      return p.comparison === '>' ? `should be greater than ${p.limit}` : `should be greater than or equal to ${p.limit}`;
+    case 'maximum':
+      return p.comparison === '<' ? `should be less than ${p.limit}` : `should be less than or equal to ${p.limit}`;
+    case 'exclusiveMinimum':
+      return `should be greater than ${p.limit}`;
+    case 'exclusiveMaximum':
+      return `should be less than ${p.limit}`;
+    case 'pattern':
+      return `should match '${p.pattern}'`;
+    case 'multipleOf':
+      return `should be a multiple of ${p.multipleOf}`;
+    case 'minProperties':
+      return `should have at least ${p.limit} properties`;
+    case 'maxProperties':
+      return `should have at most ${p.limit} properties`;
+    default:
+      return undefined;
+  }
+}
+
 function causeFor(e: ErrorObject, data: unknown): StatusCause | undefined {
   const base = fieldFromPointer(e.instancePath, data);
   const value = valueAt(e.instancePath, data);
@@ -105,7 +145,8 @@ function causeFor(e: ErrorObject, data: unknown): StatusCause | undefined {
       return {
         reason: 'FieldValueTypeInvalid',
         field: base,
-        message: `Invalid value: ${render(value)}: ${base} in body must be of type ${(e.params as { type: string }).type}: ${render(value)}`,
+        // kube-openapi names the type the value has, not the value
+        message: `Invalid value: "${typeName(value)}": ${base} in body must be of type ${(e.params as { type: string }).type}: "${typeName(value)}"`,
       };
     case 'enum':
       return {
@@ -121,7 +162,7 @@ function causeFor(e: ErrorObject, data: unknown): StatusCause | undefined {
       return {
         reason: 'FieldValueInvalid',
         field: base,
-        message: `Invalid value: ${render(value)}: ${base} in body ${e.message ?? 'is invalid'}`,
+        message: `Invalid value: ${render(value)}: ${base} in body ${openapiWords(e) ?? e.message ?? 'is invalid'}`,
       };
   }
 }

@@ -156,7 +156,13 @@ export function parseFieldSelector(s: string | undefined, supported: ReadonlySet
     const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(req);
     if (!m) throw errors.badRequest(`invalid selector: '${s}'; can't understand '${req}'`);
     const field = m[1].trim();
-    if (!supported.has(field)) throw errors.badRequest(`field label not supported: ${field}`);
+    if (!supported.has(field)) {
+      // kinds that select by metadata only (and CRDs, by their selectableFields) list what they take
+      // compiled-in kinds that select by metadata only list what they take; custom resources and
+      // kinds with more selectable fields say the label is not supported
+      if (!metadataOnlyBuiltin.has(supported)) throw errors.badRequest(`field label not supported: ${field}`);
+      throw errors.badRequest(`"${field}" is not a known field selector: only ${[...supported].map((f) => `"${f}"`).join(', ')}`);
+    }
     return { field, op: m[2] === '!=' ? '!=' : '=', value: m[3].trim() };
   });
 }
@@ -170,7 +176,10 @@ export function matchFields(reqs: FieldRequirement[], get: (field: string) => st
 }
 
 /** Field selectors each kind supports, as kube-apiserver registers them. */
-export function supportedFields(group: string, plural: string, selectable: string[] = []): Set<string> {
+// the sets of compiled-in kinds that select by metadata.name and metadata.namespace alone
+const metadataOnlyBuiltin = new WeakSet<ReadonlySet<string>>();
+
+export function supportedFields(group: string, plural: string, selectable: string[] = [], builtin = false): Set<string> {
   const s = new Set(['metadata.name', 'metadata.namespace', ...selectable]);
   if (plural === 'events' && (group === '' || group === 'events.k8s.io')) {
     for (const f of [
@@ -195,6 +204,7 @@ export function supportedFields(group: string, plural: string, selectable: strin
   if (group === '' && plural === 'secrets') s.add('type');
   if (group === '' && plural === 'namespaces') s.add('status.phase');
   if (group === '' && plural === 'nodes') s.add('spec.unschedulable');
+  if (builtin && s.size === 2) metadataOnlyBuiltin.add(s);
   return s;
 }
 

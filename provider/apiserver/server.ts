@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry as MetricsRegistry } from 'prom-client';
-import { ApiCore } from './core.js';
+import { ADMIN_USER, ApiCore } from './core.js';
 import { GarbageCollector } from './gc.js';
 import { buildApp } from './http.js';
 import { type Credentials, kubeconfigYaml, loadOrCreateCredentials } from './pki.js';
@@ -76,6 +76,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     metrics,
     version: KUBE_VERSION,
   });
+  core.identify = (t) => (t === creds.token ? ADMIN_USER : null);
   server.on('request', app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((res, rej) => {

@@ -209,15 +209,12 @@ export function apply(input: ApplyInput): Obj {
     }
   }
   if (conflicts.length > 0) {
-    const causes = conflicts.map((c) => ({
-      reason: 'FieldManagerConflict',
-      message: `conflict with "${c.manager}": ${pretty(c.path)}`,
-      field: pretty(c.path),
-    }));
+    // the message names manager and field; each cause names the manager (its field beside it)
+    const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: pretty(c.path) }));
     throw new ApiError(
       409,
       'Conflict',
-      `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${causes.map((c) => c.message).join('\n')}`,
+      `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${causes.map((c) => `${c.message}: ${c.field}`).join('\n')}`,
       { causes },
     );
   }

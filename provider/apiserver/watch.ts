@@ -62,22 +62,8 @@ export function validateWatchParams(p: WatchParams): void {
         },
       );
     }
-    if (!p.allowWatchBookmarks) {
-      throw new ApiError(
-        422,
-        'Invalid',
-        'ListOptions.meta.k8s.io "" is invalid: allowWatchBookmarks: Forbidden: sendInitialEvents requires allowWatchBookmarks=true',
-        {
-          causes: [
-            {
-              reason: 'FieldValueForbidden',
-              field: 'allowWatchBookmarks',
-              message: 'Forbidden: sendInitialEvents requires allowWatchBookmarks=true',
-            },
-          ],
-        },
-      );
-    }
+    // kube-apiserver 1.37 no longer requires allowWatchBookmarks with sendInitialEvents (the end
+    // bookmark is sent only to clients that allow bookmarks)
   } else if (p.resourceVersionMatch) {
     throw new ApiError(
       422,
@@ -155,7 +141,7 @@ export function startWatch(w: WatchSpec): void {
   if (initial) {
     for (const s of store.list(def.storeId)) if (w.matches(s)) write(w.encode('ADDED', s));
     lastRV = store.resourceVersion;
-    if (params.sendInitialEvents) write(bookmarkLine(def, w.version, lastRV, true));
+    if (params.sendInitialEvents && params.allowWatchBookmarks) write(bookmarkLine(def, w.version, lastRV, true));
   } else if (params.sendInitialEvents === false || rvParam !== '') {
     const since = Number(rvParam);
     if (!Number.isInteger(since) || since < 0) {

@@ -1,0 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import { installCrds } from '../../cli/crds.js';
+import { startTestServer } from '../helpers/apiserver.js';
+import { RawClient, startTestRealKube } from '../helpers/real-kube.js';
+import { corpus } from '../differential/corpus.js';
+import { runCorpus } from '../differential/run.js';
+const t0 = Date.now();
+const [emb, real] = await Promise.all([startTestServer(), startTestRealKube()]);
+await installCrds(emb.core);
+console.log('up in', Date.now() - t0);
+const r = await runCorpus(corpus(), { embedded: new RawClient(emb.kubeconfigPath), real: new RawClient(real.kubeconfig) });
+console.log('requests', r.requests, 'differences', r.differences.length, 'in', Date.now() - t0);
+writeFileSync('/tmp/diff.json', JSON.stringify(r.differences, null, 1));
+await emb.close(); await real.stop();
