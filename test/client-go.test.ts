@@ -92,7 +92,8 @@ describe('client-go peer (protobuf request bodies)', () => {
     assert.deepEqual(sa.imagePullSecrets, [{ name: 'pull' }]);
     const ns = await stored('/api/v1/namespaces/peer-ns');
     assert.deepEqual(ns.status, { phase: 'Active' });
-    assert.deepEqual(ns.metadata.labels, { app: 'peer' });
+    // kube-apiserver's NamespaceDefaultLabelName: the name is a label too
+    assert.deepEqual(ns.metadata.labels, { app: 'peer', 'kubernetes.io/metadata.name': 'peer-ns' });
   });
 
   it('Node: spec and status written through /status with quantities, conditions and addresses', async () => {

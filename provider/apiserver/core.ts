@@ -269,7 +269,9 @@ export class ApiCore {
       const problem = nameProblem(name, def.kind === 'Namespace');
       const group = def.plural === 'events' && def.group === 'events.k8s.io' ? '' : def.group;
       if (problem)
-        throw errors.invalid(def.kind, group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": ${problem}` }]);
+        throw errors.invalid(def.kind, group, name, [
+          { reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": ${problem}` },
+        ]);
     }
     const labels = m.labels;
     if (labels !== undefined && (!isObj(labels) || Object.values(labels).some((v) => typeof v !== 'string'))) {
@@ -464,7 +466,10 @@ export class ApiCore {
       const copy = await this.toStorage(def, o);
       if (ver.statusSubresource) delete copy.status;
       this.prepareSchema(def, copy, { ...opts, fieldValidation: 'Ignore' });
-      throw errors.invalid(def.kind, def.group, String(m.name ?? ''), [...(e.details?.causes ?? []), ...validate(ver.schema, copy, undefined)]);
+      throw errors.invalid(def.kind, def.group, String(m.name ?? ''), [
+        ...(e.details?.causes ?? []),
+        ...validate(ver.schema, copy, undefined),
+      ]);
     }
     this.namespaceCheck(def, ns, true);
     const name = m.name as string;
@@ -541,7 +546,11 @@ export class ApiCore {
       const groups = Array.isArray(spec.groups) ? (spec.groups as string[]) : [];
       if (!spec.user && !groups.length)
         throw errors.invalid(def.kind, def.group, '', [
-          { reason: 'FieldValueInvalid', field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' },
+          {
+            reason: 'FieldValueInvalid',
+            field: 'spec.user',
+            message: 'Invalid value: "": at least one of user or group must be specified',
+          },
         ]);
       // the embedded server knows one identity, its admin (system:masters): only that group is granted anything
       return groups.includes('system:masters') || spec.user === ADMIN_USER.username
@@ -549,7 +558,7 @@ export class ApiCore {
         : answer({ allowed: false });
     }
     // SelfSubjectAccessReview: every authenticated caller here is the admin
-    return answer({ allowed: true, reason: 'ferrite: the embedded server\'s only identity is its admin (system:masters)' });
+    return answer({ allowed: true, reason: "ferrite: the embedded server's only identity is its admin (system:masters)" });
   }
 
   private checkKind(def: ResourceDef, version: string, o: Obj): void {
@@ -590,7 +599,8 @@ export class ApiCore {
         for (const v of Object.values(o.data)) {
           const at = typeof v === 'string' ? base64Problem(v) : 0;
           // a []byte field that is not base64 fails to decode, before any validation
-          if (at !== null) throw errors.badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${at}`);
+          if (at !== null)
+            throw errors.badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${at}`);
         }
       }
       checkDataKeys(def, o);
@@ -601,7 +611,11 @@ export class ApiCore {
       const ns = meta(o).namespace;
       if (io.namespace !== undefined && io.namespace !== '' && io.namespace !== ns)
         throw errors.invalid('Event', '', String(meta(o).name), [
-          { reason: 'FieldValueInvalid', field: 'involvedObject.namespace', message: `Invalid value: "${String(io.namespace)}": does not match event.namespace` },
+          {
+            reason: 'FieldValueInvalid',
+            field: 'involvedObject.namespace',
+            message: `Invalid value: "${String(io.namespace)}": does not match event.namespace`,
+          },
         ]);
     }
     if (def.kind === 'Namespace' && def.group === '') {

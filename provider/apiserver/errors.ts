@@ -125,7 +125,10 @@ export const errors = {
     });
   },
   /** Invalid request options (?fieldValidation=, ?dryRun=, DeleteOptions…), as meta.k8s.io's validation words them. */
-  invalidOptions(kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'ListOptions' | 'DeleteOptions', causes: StatusCause[]): ApiError {
+  invalidOptions(
+    kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'ListOptions' | 'DeleteOptions',
+    causes: StatusCause[],
+  ): ApiError {
     const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
     return new ApiError(422, 'Invalid', `${kind}.meta.k8s.io "" is invalid: ${summary}`, { group: 'meta.k8s.io', kind, causes });
   },
@@ -146,7 +149,11 @@ export const errors = {
   unsupportedPatchType(accepted: string[] | null): ApiError {
     // built-in kinds answer with the bare HTTP status text, custom resources list what they take
     return accepted
-      ? new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`)
+      ? new ApiError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+        )
       : new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
   },
   gone(message: string): ApiError {

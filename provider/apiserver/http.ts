@@ -142,7 +142,11 @@ function writeOptions(q: Q, req: Request, sub?: string, patchType?: PatchType): 
   const kind = req.method === 'POST' ? 'CreateOptions' : req.method === 'PUT' ? 'UpdateOptions' : 'PatchOptions';
   const causes: StatusCause[] = [];
   if (q.dryRun !== undefined && q.dryRun !== 'All')
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ["${q.dryRun}"]: supported values: "All"`, field: 'dryRun' });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ["${q.dryRun}"]: supported values: "All"`,
+      field: 'dryRun',
+    });
   const fv = q.fieldValidation;
   if (fv !== undefined && !['', 'Strict', 'Warn', 'Ignore'].includes(fv)) {
     causes.push({
@@ -677,7 +681,8 @@ export function buildApp(o: HttpOptions): RequestListener {
     if (o.token && !PUBLIC_PATHS.has(path) && !certOk && req.headers.authorization !== `Bearer ${o.token}`) {
       // credentials that do not authenticate are refused (401); none at all make the caller
       // system:anonymous, who may read only the public paths (403), as kube-apiserver's RBAC has it
-      const anonymous = req.headers.authorization === undefined && !(req.socket as import('node:tls').TLSSocket).getPeerCertificate?.()?.subject;
+      const anonymous =
+        req.headers.authorization === undefined && !(req.socket as import('node:tls').TLSSocket).getPeerCertificate?.()?.subject;
       sendJSON(res, anonymous ? 403 : 401, (anonymous ? anonymousForbidden(req, path, t) : errors.unauthorized()).toStatus());
       return;
     }
@@ -701,7 +706,7 @@ function anonymousForbidden(req: IncomingMessage, path: string, t: Target | unde
           : 'list'
       : m === 'DELETE' && !t.name
         ? 'deletecollection'
-        : { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[m] ?? m.toLowerCase();
+        : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[m] ?? m.toLowerCase());
   const resource = t.def.group ? `${t.def.plural}.${t.def.group}` : t.def.plural;
   const sub = t.sub ? `${t.def.plural}/${t.sub}` : t.def.plural;
   const where = t.ns ? `in the namespace "${t.ns}"` : 'at the cluster scope';

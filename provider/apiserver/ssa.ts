@@ -210,7 +210,11 @@ export function apply(input: ApplyInput): Obj {
   }
   if (conflicts.length > 0) {
     // the message names manager and field; each cause names the manager (its field beside it)
-    const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: pretty(c.path) }));
+    const causes = conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with "${c.manager}"`,
+      field: pretty(c.path),
+    }));
     throw new ApiError(
       409,
       'Conflict',

@@ -76,7 +76,11 @@ const kinds: KindUnderTest[] = [
       apiVersion: 'metal3.io/v1alpha1',
       kind: 'BareMetalHost',
       metadata: { name },
-      spec: { online: true, bootMACAddress: '52:54:00:00:00:01', bmc: { address: 'redfish://127.0.0.1:1/redfish/v1/Systems/1', credentialsName: 'c' } },
+      spec: {
+        online: true,
+        bootMACAddress: '52:54:00:00:00:01',
+        bmc: { address: 'redfish://127.0.0.1:1/redfish/v1/Systems/1', credentialsName: 'c' },
+      },
     }),
     specPatch: { spec: { online: false, description: 'patched' } },
     crd: true,
@@ -160,18 +164,77 @@ function kindCases(k: KindUnderTest): Case[] {
     c('update-no-rv', { method: 'PUT', path: named('a'), body: obj('a', { labels: { tier: 'two' } }) }),
     c('update-name-mismatch', { method: 'PUT', path: named('a'), body: obj('zzz') }),
     c('update-missing', { method: 'PUT', path: named('nope'), body: obj('nope') }),
-    c('patch-merge', { method: 'PATCH', path: named('a'), body: { ...k.specPatch, metadata: { labels: { patched: 'yes' } } }, contentType: 'application/merge-patch+json' }),
-    c('patch-merge-stale', { method: 'PATCH', path: named('a'), body: { metadata: { resourceVersion: '1', labels: { x: 'y' } } }, contentType: 'application/merge-patch+json' }),
-    c('patch-merge-missing', { method: 'PATCH', path: named('missing'), body: { metadata: { labels: { x: 'y' } } }, contentType: 'application/merge-patch+json' }),
-    c('patch-json-add', { method: 'PATCH', path: named('a'), body: [{ op: 'add', path: '/metadata/annotations', value: { note: 'n' } }], contentType: 'application/json-patch+json' }),
-    c('patch-json-test-fails', { method: 'PATCH', path: named('a'), body: [{ op: 'test', path: '/metadata/name', value: 'other' }], contentType: 'application/json-patch+json', compare: 'status-only' }),
-    c('patch-json-remove-missing', { method: 'PATCH', path: named('a'), body: [{ op: 'remove', path: '/metadata/labels/none' }], contentType: 'application/json-patch+json', compare: 'status-only' }),
-    c('patch-json-not-array', { method: 'PATCH', path: named('a'), body: { op: 'add' }, contentType: 'application/json-patch+json', compare: 'status-only' }),
-    c('patch-json-proto', { method: 'PATCH', path: named('a'), body: [{ op: 'add', path: '/metadata/labels/__proto__', value: 'x' }], contentType: 'application/json-patch+json' }),
-    c('patch-strategic', { method: 'PATCH', path: named('a'), body: { metadata: { labels: { smp: 'yes' } } }, contentType: 'application/strategic-merge-patch+json' }),
+    c('patch-merge', {
+      method: 'PATCH',
+      path: named('a'),
+      body: { ...k.specPatch, metadata: { labels: { patched: 'yes' } } },
+      contentType: 'application/merge-patch+json',
+    }),
+    c('patch-merge-stale', {
+      method: 'PATCH',
+      path: named('a'),
+      body: { metadata: { resourceVersion: '1', labels: { x: 'y' } } },
+      contentType: 'application/merge-patch+json',
+    }),
+    c('patch-merge-missing', {
+      method: 'PATCH',
+      path: named('missing'),
+      body: { metadata: { labels: { x: 'y' } } },
+      contentType: 'application/merge-patch+json',
+    }),
+    c('patch-json-add', {
+      method: 'PATCH',
+      path: named('a'),
+      body: [{ op: 'add', path: '/metadata/annotations', value: { note: 'n' } }],
+      contentType: 'application/json-patch+json',
+    }),
+    c('patch-json-test-fails', {
+      method: 'PATCH',
+      path: named('a'),
+      body: [{ op: 'test', path: '/metadata/name', value: 'other' }],
+      contentType: 'application/json-patch+json',
+      compare: 'status-only',
+    }),
+    c('patch-json-remove-missing', {
+      method: 'PATCH',
+      path: named('a'),
+      body: [{ op: 'remove', path: '/metadata/labels/none' }],
+      contentType: 'application/json-patch+json',
+      compare: 'status-only',
+    }),
+    c('patch-json-not-array', {
+      method: 'PATCH',
+      path: named('a'),
+      body: { op: 'add' },
+      contentType: 'application/json-patch+json',
+      compare: 'status-only',
+    }),
+    c('patch-json-proto', {
+      method: 'PATCH',
+      path: named('a'),
+      body: [{ op: 'add', path: '/metadata/labels/__proto__', value: 'x' }],
+      contentType: 'application/json-patch+json',
+    }),
+    c('patch-strategic', {
+      method: 'PATCH',
+      path: named('a'),
+      body: { metadata: { labels: { smp: 'yes' } } },
+      contentType: 'application/strategic-merge-patch+json',
+    }),
     c('patch-bad-content-type', { method: 'PATCH', path: named('a'), body: { metadata: {} }, contentType: 'text/plain' }),
-    c('patch-malformed', { method: 'PATCH', path: named('a'), body: '{"metadata":', contentType: 'application/merge-patch+json', compare: 'status-only' }),
-    c('apply-no-field-manager', { method: 'PATCH', path: named('a'), body: { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'a', labels: { owner: 'm1' } } }, contentType: 'application/apply-patch+yaml' }),
+    c('patch-malformed', {
+      method: 'PATCH',
+      path: named('a'),
+      body: '{"metadata":',
+      contentType: 'application/merge-patch+json',
+      compare: 'status-only',
+    }),
+    c('apply-no-field-manager', {
+      method: 'PATCH',
+      path: named('a'),
+      body: { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'a', labels: { owner: 'm1' } } },
+      contentType: 'application/apply-patch+yaml',
+    }),
     c('apply-m1', {
       method: 'PATCH',
       path: `${named('a')}?fieldManager=m1`,
@@ -210,7 +273,11 @@ function kindCases(k: KindUnderTest): Case[] {
     }),
     c('list', { method: 'GET', path: k.coll, compare: names }),
     c('list-label', { method: 'GET', path: `${k.coll}?labelSelector=${encodeURIComponent('owner=m2')}`, compare: names }),
-    c('list-label-set', { method: 'GET', path: `${k.coll}?labelSelector=${encodeURIComponent('owner in (m1,m2),!missing')}`, compare: names }),
+    c('list-label-set', {
+      method: 'GET',
+      path: `${k.coll}?labelSelector=${encodeURIComponent('owner in (m1,m2),!missing')}`,
+      compare: names,
+    }),
     c('list-label-invalid', { method: 'GET', path: `${k.coll}?labelSelector=${encodeURIComponent('a===b')}`, compare: 'status-only' }),
     c('list-field-name', { method: 'GET', path: `${k.coll}?fieldSelector=${encodeURIComponent('metadata.name=a')}`, compare: names }),
     c('list-field-not-name', { method: 'GET', path: `${k.coll}?fieldSelector=${encodeURIComponent('metadata.name!=a')}`, compare: names }),
@@ -267,18 +334,39 @@ function kindCases(k: KindUnderTest): Case[] {
     c('get-released', { method: 'GET', path: named('fin') }),
     // propagation policies and preconditions
     c('create-fg', { method: 'POST', path: k.coll, body: obj('fg') }),
-    c('delete-bad-propagation', { method: 'DELETE', path: named('fg'), body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Sideways' } }),
-    c('delete-precondition-uid', { method: 'DELETE', path: named('fg'), body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: '00000000-0000-0000-0000-000000000000' } }, compare: 'status-only' }),
-    c('delete-precondition-rv', { method: 'DELETE', path: named('fg'), body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: '1' } }, compare: 'status-only' }),
+    c('delete-bad-propagation', {
+      method: 'DELETE',
+      path: named('fg'),
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Sideways' },
+    }),
+    c('delete-precondition-uid', {
+      method: 'DELETE',
+      path: named('fg'),
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: '00000000-0000-0000-0000-000000000000' } },
+      compare: 'status-only',
+    }),
+    c('delete-precondition-rv', {
+      method: 'DELETE',
+      path: named('fg'),
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: '1' } },
+      compare: 'status-only',
+    }),
     c('delete-orphan', {
       method: 'DELETE',
       path: named('fg'),
       body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Orphan' },
-      compare: (j) => ({ kind: (j as { kind?: string }).kind, finalizers: (j as { metadata?: { finalizers?: string[] } }).metadata?.finalizers }),
+      compare: (j) => ({
+        kind: (j as { kind?: string }).kind,
+        finalizers: (j as { metadata?: { finalizers?: string[] } }).metadata?.finalizers,
+      }),
     }),
     c('delete-missing', { method: 'DELETE', path: named('missing') }),
     c('delete-dry-run', { method: 'DELETE', path: `${named('c')}?dryRun=All`, compare: (j) => (j as { kind?: string }).kind }),
-    c('get-after-dry-run-delete', { method: 'GET', path: named('c'), compare: (j) => (j as { metadata?: { name?: string } }).metadata?.name }),
+    c('get-after-dry-run-delete', {
+      method: 'GET',
+      path: named('c'),
+      compare: (j) => (j as { metadata?: { name?: string } }).metadata?.name,
+    }),
     c('delete-empty-name', { method: 'DELETE', path: `${k.coll}/`, compare: 'status-only' }),
     c('deletecollection-label', {
       method: 'DELETE',
@@ -289,26 +377,44 @@ function kindCases(k: KindUnderTest): Case[] {
     c('list-after-deletecollection', {
       method: 'GET',
       path: k.coll,
-      compare: (j) => names({ items: ((j as { items?: Array<{ metadata: { deletionTimestamp?: string } }> }).items ?? []).filter((i) => !i.metadata.deletionTimestamp) }),
+      compare: (j) =>
+        names({
+          items: ((j as { items?: Array<{ metadata: { deletionTimestamp?: string } }> }).items ?? []).filter(
+            (i) => !i.metadata.deletionTimestamp,
+          ),
+        }),
     }),
   ];
   if (k.status) {
     cases.push(
-      c('status-get', { method: 'GET', path: `${named('a')}/status`, compare: (j) => (j as { metadata?: { name?: string } }).metadata?.name }),
+      c('status-get', {
+        method: 'GET',
+        path: `${named('a')}/status`,
+        compare: (j) => (j as { metadata?: { name?: string } }).metadata?.name,
+      }),
       c('status-merge', {
         method: 'PATCH',
         path: `${named('a')}/status`,
         body: { status: k.status, metadata: { labels: { ignored: 'yes' } } },
         contentType: 'application/merge-patch+json',
       }),
-      c('status-put-stale', { method: 'PUT', path: `${named('a')}/status`, body: { ...obj('a', { resourceVersion: '1' }), status: k.status } }),
+      c('status-put-stale', {
+        method: 'PUT',
+        path: `${named('a')}/status`,
+        body: { ...obj('a', { resourceVersion: '1' }), status: k.status },
+      }),
       c('status-spec-ignored', {
         method: 'PATCH',
         path: `${named('a')}/status`,
         body: { ...k.specPatch, status: k.status },
         contentType: 'application/merge-patch+json',
       }),
-      c('status-missing', { method: 'PATCH', path: `${named('missing')}/status`, body: { status: k.status }, contentType: 'application/merge-patch+json' }),
+      c('status-missing', {
+        method: 'PATCH',
+        path: `${named('missing')}/status`,
+        body: { status: k.status },
+        contentType: 'application/merge-patch+json',
+      }),
       c('create-ignores-status', { method: 'POST', path: k.coll, body: { ...obj('st'), status: k.status } }),
     );
   }
@@ -341,36 +447,80 @@ export function corpus(): Case[] {
   const c = (area: string, id: string, rest: Omit<Case, 'id' | 'area'>): Case => ({ id: `${area}/${id}`, area, ...rest });
   return [
     // namespaces
-    c('namespace', 'create', { method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } }),
-    c('namespace', 'create-other', { method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } } }),
-    c('namespace', 'create-invalid', { method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'Bad_Name' } } }),
-    c('namespace', 'create-dotted', { method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a.b' } } }),
+    c('namespace', 'create', {
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+    }),
+    c('namespace', 'create-other', {
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+    }),
+    c('namespace', 'create-invalid', {
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'Bad_Name' } },
+    }),
+    c('namespace', 'create-dotted', {
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a.b' } },
+    }),
     c('namespace', 'get', { method: 'GET', path: `/api/v1/namespaces/${NS}` }),
     c('namespace', 'delete-collection', { method: 'DELETE', path: '/api/v1/namespaces' }),
     c('namespace', 'delete-empty-name', { method: 'DELETE', path: '/api/v1/namespaces/', compare: 'status-only' }),
     c('namespace', 'delete-default', { method: 'DELETE', path: '/api/v1/namespaces/default' }),
     c('namespace', 'delete-kube-system', { method: 'DELETE', path: '/api/v1/namespaces/kube-system' }),
     c('namespace', 'delete-kube-public', { method: 'DELETE', path: '/api/v1/namespaces/kube-public' }),
-    c('namespace', 'get-default', { method: 'GET', path: '/api/v1/namespaces/default', compare: (j) => (j as { status?: unknown }).status }),
-    c('namespace', 'create-in-missing-ns', { method: 'POST', path: '/api/v1/namespaces/nowhere/configmaps', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } } }),
-    c('namespace', 'create-in-invalid-ns', { method: 'POST', path: '/api/v1/namespaces/Bad_NS/configmaps', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, compare: 'status-only' }),
+    c('namespace', 'get-default', {
+      method: 'GET',
+      path: '/api/v1/namespaces/default',
+      compare: (j) => (j as { status?: unknown }).status,
+    }),
+    c('namespace', 'create-in-missing-ns', {
+      method: 'POST',
+      path: '/api/v1/namespaces/nowhere/configmaps',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+    }),
+    c('namespace', 'create-in-invalid-ns', {
+      method: 'POST',
+      path: '/api/v1/namespaces/Bad_NS/configmaps',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+      compare: 'status-only',
+    }),
     ...kinds.flatMap(kindCases),
     // null pruning and defaulting in a CRD
     c('schema', 'null-pruned', {
       method: 'POST',
       path: `/apis/metal3.io/v1alpha1/namespaces/${NS}/baremetalhosts`,
-      body: { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost', metadata: { name: 'nulls' }, spec: { online: null, description: null, bmc: null } },
+      body: {
+        apiVersion: 'metal3.io/v1alpha1',
+        kind: 'BareMetalHost',
+        metadata: { name: 'nulls' },
+        spec: { online: null, description: null, bmc: null },
+      },
       compare: (j) => (j as { spec?: unknown }).spec,
     }),
     c('schema', 'enum-invalid', {
       method: 'POST',
       path: `/apis/metal3.io/v1alpha1/namespaces/${NS}/baremetalhosts`,
-      body: { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost', metadata: { name: 'enum' }, spec: { online: true, bootMode: 'sideways' } },
+      body: {
+        apiVersion: 'metal3.io/v1alpha1',
+        kind: 'BareMetalHost',
+        metadata: { name: 'enum' },
+        spec: { online: true, bootMode: 'sideways' },
+      },
     }),
     c('schema', 'unknown-kept-out', {
       method: 'POST',
       path: `/apis/metal3.io/v1alpha1/namespaces/${NS}/baremetalhosts`,
-      body: { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost', metadata: { name: 'pruned' }, spec: { online: true, surprise: { a: 1 } } },
+      body: {
+        apiVersion: 'metal3.io/v1alpha1',
+        kind: 'BareMetalHost',
+        metadata: { name: 'pruned' },
+        spec: { online: true, surprise: { a: 1 } },
+      },
       compare: (j) => (j as { spec?: unknown }).spec,
     }),
     c('schema', 'wrong-version', {
@@ -418,7 +568,14 @@ export function corpus(): Case[] {
     c('events', 'core-bad-type', {
       method: 'POST',
       path: ns('/events'),
-      body: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e3' }, involvedObject: { kind: 'Pod', name: 'p', namespace: NS }, reason: 'R', type: 'Odd' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'e3' },
+        involvedObject: { kind: 'Pod', name: 'p', namespace: NS },
+        reason: 'R',
+        type: 'Odd',
+      },
       compare: 'status-only',
     }),
     c('events', 'events-k8s-io', {
@@ -454,7 +611,10 @@ export function corpus(): Case[] {
       compare: (_j, a) => ({
         added: names({ items: (a.events ?? []).filter((e) => e.type === 'ADDED').map((e) => e.object) }).sort(),
         endBookmark: (a.events ?? []).some(
-          (e) => e.type === 'BOOKMARK' && (e.object as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.['k8s.io/initial-events-end'] === 'true',
+          (e) =>
+            e.type === 'BOOKMARK' &&
+            (e.object as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.['k8s.io/initial-events-end'] ===
+              'true',
         ),
       }),
     }),
@@ -478,7 +638,13 @@ export function corpus(): Case[] {
     }),
     c('watch', 'bad-selector', { method: 'GET', path: ns('/configmaps?watch=true&labelSelector=a%3D%3D%3Db'), compare: 'status-only' }),
     // authentication and authorization
-    c('auth', 'bad-token', { method: 'GET', path: '/api/v1/namespaces', headers: { authorization: 'Bearer not-a-token' }, anonymous: true, compare: 'status-only' }),
+    c('auth', 'bad-token', {
+      method: 'GET',
+      path: '/api/v1/namespaces',
+      headers: { authorization: 'Bearer not-a-token' },
+      anonymous: true,
+      compare: 'status-only',
+    }),
     c('auth', 'anonymous-list', { method: 'GET', path: '/api/v1/namespaces', anonymous: true, compare: 'status-only' }),
     c('auth', 'anonymous-version', { method: 'GET', path: '/version', anonymous: true, compare: (j) => Object.keys(j as object).sort() }),
     c('auth', 'anonymous-healthz', { method: 'GET', path: '/healthz', anonymous: true, compare: 'status-only' }),
@@ -518,20 +684,32 @@ export function corpus(): Case[] {
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
-        spec: { user: 'admin', groups: ['system:masters'], resourceAttributes: { verb: 'delete', resource: 'baremetalhosts', group: 'metal3.io' } },
+        spec: {
+          user: 'admin',
+          groups: ['system:masters'],
+          resourceAttributes: { verb: 'delete', resource: 'baremetalhosts', group: 'metal3.io' },
+        },
       },
       compare: (j) => ({ allowed: Boolean((j as { status?: { allowed?: boolean } }).status?.allowed) }),
     }),
     c('auth', 'sar-no-user', {
       method: 'POST',
       path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { resourceAttributes: { verb: 'get', resource: 'pods' } } },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { resourceAttributes: { verb: 'get', resource: 'pods' } },
+      },
       compare: 'status-only',
     }),
     c('auth', 'ssar-allowed', {
       method: 'POST',
       path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'list', resource: 'baremetalhosts', group: 'metal3.io' } } },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb: 'list', resource: 'baremetalhosts', group: 'metal3.io' } },
+      },
       compare: (j) => ({ allowed: Boolean((j as { status?: { allowed?: boolean } }).status?.allowed) }),
     }),
     c('auth', 'ssar-no-attributes', {
@@ -559,21 +737,39 @@ export function corpus(): Case[] {
       path: '/apis',
       headers: { accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' },
       compare: (j) => {
-        const items = (j as { items?: Array<{ metadata: { name: string }; versions: Array<{ version: string; resources: Array<{ resource: string }> }> }> }).items ?? [];
+        const items =
+          (
+            j as {
+              items?: Array<{ metadata: { name: string }; versions: Array<{ version: string; resources: Array<{ resource: string }> }> }>;
+            }
+          ).items ?? [];
         const g = items.find((i) => i.metadata.name === 'metal3.io');
-        return { kind: (j as { kind?: string }).kind, metal3: g?.versions.map((v) => ({ v: v.version, r: v.resources.map((r) => r.resource).sort() })) };
+        return {
+          kind: (j as { kind?: string }).kind,
+          metal3: g?.versions.map((v) => ({ v: v.version, r: v.resources.map((r) => r.resource).sort() })),
+        };
       },
     }),
     c('openapi', 'v3-index', {
       method: 'GET',
       path: '/openapi/v3',
-      compare: (j) => Object.keys((j as { paths?: Record<string, unknown> }).paths ?? {}).filter((p) => /metal3|cluster\.x-k8s/.test(p)).sort(),
+      compare: (j) =>
+        Object.keys((j as { paths?: Record<string, unknown> }).paths ?? {})
+          .filter((p) => /metal3|cluster\.x-k8s/.test(p))
+          .sort(),
     }),
     c('openapi', 'v3-metal3', {
       method: 'GET',
       path: '/openapi/v3/apis/metal3.io/v1alpha1',
       compare: (j) => {
-        const s = (j as { components?: { schemas?: Record<string, { 'x-kubernetes-group-version-kind'?: unknown; properties?: Record<string, unknown> }> } }).components?.schemas ?? {};
+        const s =
+          (
+            j as {
+              components?: {
+                schemas?: Record<string, { 'x-kubernetes-group-version-kind'?: unknown; properties?: Record<string, unknown> }>;
+              };
+            }
+          ).components?.schemas ?? {};
         const bmh = s['io.metal3.v1alpha1.BareMetalHost'];
         return { gvk: bmh?.['x-kubernetes-group-version-kind'], props: Object.keys(bmh?.properties ?? {}).sort() };
       },

@@ -57,7 +57,9 @@ export class RawClient {
       ...(o.anonymous ? {} : ((this.base.headers as Record<string, string>) ?? {})),
       accept: 'application/json',
       // Node frames no body of a DELETE unless its length is given
-      ...(payload !== undefined ? { 'content-type': o.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+      ...(payload !== undefined
+        ? { 'content-type': o.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) }
+        : {}),
       ...o.headers,
     };
     const opts: RequestOptions = { ...this.base, method, headers };
@@ -90,12 +92,19 @@ export class RawClient {
   }
 
   /** A watch: the events that arrive within `ms` (then the stream is closed), or the error answer. */
-  async watch(path: string, ms: number): Promise<{ status: number; events: Array<{ type: string; object: Record<string, unknown> }>; json?: unknown }> {
+  async watch(
+    path: string,
+    ms: number,
+  ): Promise<{ status: number; events: Array<{ type: string; object: Record<string, unknown> }>; json?: unknown }> {
     if (!this.base) {
       this.base = {};
       await this.kc.applyToHTTPSOptions(this.base);
     }
-    const opts: RequestOptions = { ...this.base, method: 'GET', headers: { ...((this.base.headers as Record<string, string>) ?? {}), accept: 'application/json' } };
+    const opts: RequestOptions = {
+      ...this.base,
+      method: 'GET',
+      headers: { ...((this.base.headers as Record<string, string>) ?? {}), accept: 'application/json' },
+    };
     return new Promise((resolve, reject) => {
       const events: Array<{ type: string; object: Record<string, unknown> }> = [];
       const req = httpsRequest(new URL(this.server + path), opts, (res) => {
