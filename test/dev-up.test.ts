@@ -63,6 +63,30 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     assert.equal((await fetch(`http://${probes}/healthz`)).status, 200);
   });
 
+  it('idle, the controllers write fewer than 10 times a minute (the API server counts requests by verb)', {
+    timeout: 300_000,
+  }, async (t) => {
+    const server = /server: (\S+)/.exec(readFileSync(join(data, 'apiserver', 'kubeconfig'), 'utf8'))?.[1] ?? '';
+    const token = /token: (\S+)/.exec(readFileSync(join(data, 'apiserver', 'kubeconfig'), 'utf8'))?.[1] ?? '';
+    const writes = async () => {
+      const m = await kubectl(join(data, 'apiserver', 'kubeconfig'), ['get', '--raw', '/metrics']);
+      assert.equal(m.code, 0, `${server} ${token ? 'with token' : ''}: ${m.stderr}`);
+      let n = 0;
+      for (const line of m.stdout.split('\n')) {
+        const v = /^apiserver_request_total\{verb="(create|update|patch|delete|deletecollection)",[^}]*\} (\d+)/.exec(line);
+        if (v) n += Number(v[2]);
+      }
+      return n;
+    };
+    await new Promise((r) => setTimeout(r, 10_000));
+    const before = await writes();
+    const minutes = 2;
+    await new Promise((r) => setTimeout(r, minutes * 60_000));
+    const n = (await writes()) - before;
+    t.diagnostic(`${n} writes in ${minutes} min`);
+    assert.ok(n / minutes < 10, `${n} writes in ${minutes} minutes`);
+  });
+
   it('a second up on a running environment is refused', async () => {
     const r = await ferrite(['dev', 'up', '--port', '0', '--data-dir', data], 60_000);
     assert.equal(r.code, 1);
