@@ -7,6 +7,7 @@ import { COMPONENTS, componentAlive, readState, stateFile, stopStack } from '../
 import { devUp } from '../devenv/up.js';
 import { FleetError } from '../emulator/fleet/config.js';
 import { KubeClient } from '../provider/kube/client.js';
+import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { table } from './table.js';
 
 const positiveInt = (v: string) => {
@@ -66,6 +67,7 @@ export function devCommand(): Command {
     .option('--cluster <name>', "provision a workload cluster from metal3-dev-env's templates on the hosts", 'test1')
     .option('--no-cluster', 'only bring the hosts to available')
     .option('--no-register', 'start the stack only: register no BareMetalHosts (and provision no cluster)')
+    .option('--no-controllers', "do not start Ferrite's controllers: run your own (upstream BMO, CAPM3) against the stack")
     .option('--control-planes <n>', 'control plane machines of the cluster', positiveInt, 1)
     .option('--workers <n>', 'worker machines of the cluster (default: the hosts left)')
     .option('--kubernetes-version <v>', 'Kubernetes version of the cluster', 'v1.36.0')
@@ -85,6 +87,7 @@ export function devCommand(): Command {
         timeout: number;
         cluster: string | false;
         register: boolean;
+        controllers: boolean;
         controlPlanes: number;
         workers?: string;
         kubernetesVersion: string;
@@ -119,6 +122,7 @@ export function devCommand(): Command {
           pollInterval: o.pollInterval,
           waitTimeoutMs: o.timeout * 1000,
           registerHosts: o.register,
+          controllers: o.controllers,
           progress: progressPrinter(),
         }).catch((e: unknown) => {
           // a malformed fleet file is the user's input: a usage error (exit 2)
@@ -127,7 +131,7 @@ export function devCommand(): Command {
         });
         const s = r.state;
         let cluster: ClusterResult | undefined;
-        if (o.cluster && o.register && o.timeout > 0) {
+        if (o.cluster && o.register && o.controllers && o.timeout > 0) {
           cluster = await provisionCluster(s, {
             name: o.cluster,
             namespace: o.namespace,
@@ -147,6 +151,15 @@ export function devCommand(): Command {
             `  Ironic:      ${s.ironicUrl}`,
             `  Redfish:     ${s.redfishUrl}`,
             `  logs:        ${resolve(s.dataDir, 'logs')}`,
+            ...(o.controllers
+              ? []
+              : [
+                  '',
+                  "No controllers run (--no-controllers). Upstream's Bare Metal Operator, for one, runs against this stack with:",
+                  `  KUBECONFIG=${s.kubeconfig} IRONIC_ENDPOINT=${s.ironicUrl}/v1/ \\`,
+                  `  DEPLOY_KERNEL_URL=${s.ironicHttpUrl}/${AGENT_KERNEL_PATH} DEPLOY_RAMDISK_URL=${s.ironicHttpUrl}/${AGENT_RAMDISK_PATH} \\`,
+                  '  baremetal-operator --webhook-port 0 --metrics-addr 127.0.0.1:8443 --health-addr 127.0.0.1:9440',
+                ]),
             '',
             'Try:',
             `  export KUBECONFIG=${s.kubeconfig}`,

@@ -42,6 +42,8 @@ export interface UpOptions {
   progress?: (line: string, final: boolean) => void;
   /** register the fleet's hosts (scenarios apply their own manifests) */
   registerHosts?: boolean;
+  /** start Ferrite's controllers (default); false leaves the stack to other controllers (upstream BMO) */
+  controllers?: boolean;
   /** what runs the machines, overriding the fleet file's `backend` */
   backend?: 'sim' | 'libvirt';
   /** the agent ramdisk for libvirt VMs (scripts/build-vm-images.sh; default .vm-images or $FERRITE_VM_IMAGES) */
@@ -215,6 +217,10 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     'log:Press Ctrl-C to stop.',
   );
 
+  if (o.controllers === false) {
+    writeState(s);
+    return;
+  }
   step('starting the controllers');
   await startComponent(
     s,
@@ -311,7 +317,8 @@ async function register(s: StackState, o: UpOptions): Promise<UpResult> {
       }
     }
   }
-  if (!o.waitTimeoutMs || o.registerHosts === false) return { state: s, hosts: names, counts: {} };
+  // without Ferrite's controllers nothing here makes hosts available: whoever runs them waits
+  if (!o.waitTimeoutMs || o.registerHosts === false || o.controllers === false) return { state: s, hosts: names, counts: {} };
   const counts = await waitAvailable(client, o.namespace, names, o.waitTimeoutMs, o.progress);
   return { state: s, hosts: names, counts };
 }

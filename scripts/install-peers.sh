@@ -47,6 +47,35 @@ if command -v go >/dev/null 2>&1; then
   # go build reuses its own cache (~/.cache/go-build) and the module cache: fast when unchanged
   (cd "$root/test/peers/client-go" && go build -o "$peers/client-go-peer" .)
   echo "client-go peer: $peers/client-go-peer"
+  # upstream's Bare Metal Operator, run INSTEAD of Ferrite's controllers by test/upstream-bmo.test.ts.
+  # Its go.mod replaces its own apis and pkg/hardwareutils modules with paths inside the repository,
+  # so a small wrapper module builds it, pinning those two (and ironic-standalone-operator's api) to
+  # versions the module proxy serves.
+  bmo_version=v0.13.2
+  bmo_want="bmo=$bmo_version apis=$bmo_version hardwareutils=v0.5.1 isoapi=v0.8.0 $(go env GOVERSION)"
+  if ! stamp_ok "$peers/.bmo-stamp" "$bmo_want" || [ ! -x "$peers/baremetal-operator" ]; then
+    bw=$FERRITE_CACHE/bmo-build
+    mkdir -p "$bw"
+    cat > "$bw/go.mod" <<EOF_MOD
+module ferrite.local/bmo-build
+
+go 1.25.0
+
+require github.com/metal3-io/baremetal-operator $bmo_version
+
+replace (
+	github.com/metal3-io/baremetal-operator/apis => github.com/metal3-io/baremetal-operator/apis $bmo_version
+	github.com/metal3-io/baremetal-operator/pkg/hardwareutils => github.com/metal3-io/baremetal-operator/pkg/hardwareutils v0.5.1
+	github.com/metal3-io/ironic-standalone-operator/api => github.com/metal3-io/ironic-standalone-operator/api v0.8.0
+)
+EOF_MOD
+    echo 'package bmobuild' > "$bw/doc.go"
+    rm -f "$bw/go.sum"
+    (cd "$bw" && GOFLAGS=-mod=mod go get "github.com/metal3-io/baremetal-operator@$bmo_version" &&
+      GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$peers/baremetal-operator" github.com/metal3-io/baremetal-operator)
+    echo "$bmo_want" > "$peers/.bmo-stamp"
+  fi
+  echo "upstream baremetal-operator $bmo_version: $peers/baremetal-operator"
 else
   echo "install-peers: go is required to build the client-go peer (Debian: apt-get install golang-go)" >&2
   exit 1

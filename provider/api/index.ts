@@ -12,6 +12,7 @@ import { IPAddressKind as CapiIPAddressKind, IPAddressClaimKind } from './ipam.c
 import { IPAddressKind, IPClaimKind, IPPoolKind } from './ipam.metal3.io/v1alpha1/ipam.js';
 import { BareMetalHostKind } from './metal3.io/v1alpha1/baremetalhost.js';
 import { FirmwareSchemaKind, HostFirmwareComponentsKind, HostFirmwareSettingsKind } from './metal3.io/v1alpha1/firmware.js';
+import { HostClaimKind, HostDeployPolicyKind, HostUpdatePolicyKind } from './metal3.io/v1alpha1/host-claim.js';
 import { BMCEventSubscriptionKind, DataImageKind, HardwareDataKind, PreprovisioningImageKind } from './metal3.io/v1alpha1/host-data.js';
 import { type ConversionContext, groupConverters } from './versioning.js';
 
@@ -21,8 +22,11 @@ export const kinds: KindDefinition[] = [
   DataImageKind,
   FirmwareSchemaKind,
   HardwareDataKind,
+  HostClaimKind,
+  HostDeployPolicyKind,
   HostFirmwareComponentsKind,
   HostFirmwareSettingsKind,
+  HostUpdatePolicyKind,
   PreprovisioningImageKind,
   IPPoolKind,
   IPClaimKind,

@@ -7,7 +7,7 @@ export const secretRef = z
   .object({ name: z.string().optional(), namespace: z.string().optional() })
   .describe('SecretReference represents a Secret Reference.');
 
-const objectRef = z
+export const objectRef = z
   .object({
     apiVersion: z.string().optional(),
     fieldPath: z.string().optional(),
@@ -63,7 +63,7 @@ export const ErrorTypes = [
   'detach error',
 ] as const;
 
-const image = z.object({
+export const image = z.object({
   url: z.string().describe('URL is a location of an image to deploy.'),
   checksum: z.string().optional().describe('Checksum is the checksum for the image.'),
   checksumType: z.enum(['md5', 'sha256', 'sha512', 'auto']).optional(),
