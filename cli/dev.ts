@@ -6,8 +6,8 @@ import { type ClusterResult, provisionCluster } from '../devenv/cluster.js';
 import { COMPONENTS, componentAlive, readState, stateFile, stopStack } from '../devenv/stack.js';
 import { devUp } from '../devenv/up.js';
 import { FleetError } from '../emulator/fleet/config.js';
-import { KubeClient } from '../provider/kube/client.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
+import { KubeClient } from '../provider/kube/client.js';
 import { table } from './table.js';
 
 const positiveInt = (v: string) => {

@@ -131,7 +131,9 @@ export const HostUpdatePolicyKind: KindDefinition = {
       schema: z.object({
         spec: z
           .object({
-            firmwareSettings: updatePolicy.optional().describe('When HostFirmwareSettings changes apply: onPreparing (only while preparing) or onReboot.'),
+            firmwareSettings: updatePolicy
+              .optional()
+              .describe('When HostFirmwareSettings changes apply: onPreparing (only while preparing) or onReboot.'),
             firmwareUpdates: updatePolicy.optional().describe('When HostFirmwareComponents updates apply: onPreparing or onReboot.'),
           })
           .optional()
