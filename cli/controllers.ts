@@ -29,6 +29,7 @@ export interface ControllersFlags {
   provisioningLimit: number;
   deployKernelUrl?: string;
   deployRamdiskUrl?: string;
+  deployIsoUrl?: string;
   pollInterval: number;
   errorBackoffBase: number;
 }
@@ -85,6 +86,11 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
       'agent ramdisk for driver_info/deploy_ramdisk (DEPLOY_RAMDISK_URL)',
       process.env.DEPLOY_RAMDISK_URL,
     )
+    .option(
+      '--deploy-iso-url <url>',
+      'agent ISO for driver_info/deploy_iso on virtual-media BMCs, instead of the kernel and ramdisk (DEPLOY_ISO_URL)',
+      process.env.DEPLOY_ISO_URL,
+    )
     .option('--poll-interval <s>', 'seconds between looks at a busy Ironic node (upstream: 10)', positive, 10)
     .option('--error-backoff-base <s>', 'errorCount backoff unit in seconds (upstream: 60)', positive, 60)
     .action(run);
@@ -120,6 +126,7 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     },
     deployKernelUrl: f.deployKernelUrl,
     deployRamdiskUrl: f.deployRamdiskUrl,
+    deployIsoUrl: f.deployIsoUrl,
     pollMs: f.pollInterval * 1000,
     errorBackoffBaseMs: f.errorBackoffBase * 1000,
     provisioningLimit: f.provisioningLimit,

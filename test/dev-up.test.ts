@@ -73,7 +73,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
       assert.equal(m.code, 0, `${server} ${token ? 'with token' : ''}: ${m.stderr}`);
       let n = 0;
       for (const line of m.stdout.split('\n')) {
-        const v = /^apiserver_request_total\{verb="(create|update|patch|delete|deletecollection)",[^}]*\} (\d+)/.exec(line);
+        const v = /^apiserver_request_total\{verb="(POST|PUT|PATCH|APPLY|DELETE|DELETECOLLECTION)",[^}]*\} (\d+)/.exec(line);
         if (v) n += Number(v[2]);
       }
       return n;

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { freeTcpPort } from '../devenv/stack.js';
 import { KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { cleanup, eventually, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
@@ -87,6 +87,8 @@ describe("upstream's Bare Metal Operator on Ferrite's stack", { concurrency: 1, 
         METAL3_AUTH_ROOT_DIR: join(dir, 'no-auth'),
       },
     });
+    const ns = await kubectl(kc, ['create', 'namespace', NS]);
+    assert.equal(ns.code, 0, ns.stderr);
     // one host per BMC protocol, registered as make-bm-worker writes them
     for (const [i, protocol] of ['redfish-virtualmedia', 'redfish', 'ipmi'].entries()) {
       const m = await ferrite(['bmc', 'manifests', '--data-dir', join(data, 'bmc'), '--protocol', protocol, '--namespace', NS]);
@@ -95,7 +97,7 @@ describe("upstream's Bare Metal Operator on Ferrite's stack", { concurrency: 1, 
         .map((d) => d.toJS() as KubeObject)
         .filter((o) => o.metadata?.name === `node-${i}` || o.metadata?.name === `node-${i}-bmc-secret`);
       assert.equal(docs.length, 2, `node-${i} and its Secret`);
-      const apply = await kubectl(kc, ['apply', '-f', '-'], { input: docs.map((d) => JSON.stringify(d)).join('\n---\n') });
+      const apply = await kubectl(kc, ['apply', '-f', '-'], { input: docs.map((d) => stringify(d)).join('---\n') });
       assert.equal(apply.code, 0, apply.stderr);
     }
   });
@@ -167,7 +169,7 @@ describe("upstream's Bare Metal Operator on Ferrite's stack", { concurrency: 1, 
       const r = /^apiserver_request_total\{verb="(\w+)",group="([^"]*)",resource="(\w+)",code="(\d+)"\} (\d+)/.exec(line);
       if (!r) continue;
       const [, verb, , resource, code] = r;
-      if (resource === 'events' && verb === 'create' && code === '201') events += Number(r[5]);
+      if (resource === 'events' && verb === 'POST' && code === '201') events += Number(r[5]);
       if (code.startsWith('4') && code !== '404' && code !== '409') bad.push(line);
     }
     assert.ok(events > 0, 'the operator posted Events');

@@ -315,12 +315,12 @@ export function buildApp(o: HttpOptions): RequestListener {
 
   const serveResource = (req: Request, res: Response, t: Target) => {
     const started = process.hrtime.bigint();
-    let verb = (req.method ?? 'GET').toLowerCase();
+    let verb = (req.method ?? 'GET').toUpperCase();
     let resourceLabel = '';
     let groupLabel = '';
     res.on('finish', () => {
       requests.inc({ verb, group: groupLabel, resource: resourceLabel, code: String(res.statusCode) });
-      if (verb !== 'watch') latency.observe({ verb, resource: resourceLabel }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (verb !== 'WATCH') latency.observe({ verb, resource: resourceLabel }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     handleResource(req, res, t, (v, g, r) => {
       verb = v;
@@ -367,8 +367,20 @@ export function buildApp(o: HttpOptions): RequestListener {
     const q = query(req);
     const { def, version } = t;
     const isWatch = q.watch === 'true' || q.watch === '1' || pathOf(req).includes('/watch/');
+    // kube-apiserver's verb values for apiserver_request_total
+    const ct = String(req.headers['content-type'] ?? '');
     label(
-      req.method === 'GET' ? (t.name ? (isWatch ? 'watch' : 'get') : isWatch ? 'watch' : 'list') : (req.method ?? '').toLowerCase(),
+      req.method === 'GET'
+        ? isWatch
+          ? 'WATCH'
+          : t.name
+            ? 'GET'
+            : 'LIST'
+        : req.method === 'PATCH' && ct.startsWith('application/apply-patch')
+          ? 'APPLY'
+          : req.method === 'DELETE' && !t.name
+            ? 'DELETECOLLECTION'
+            : (req.method ?? '').toUpperCase(),
       def.group,
       def.plural,
     );

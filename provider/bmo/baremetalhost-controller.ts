@@ -679,6 +679,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
 
   return {
     name: 'baremetalhost',
+    // upstream's source and Event names (reason-<random>)
+    eventSource: { component: 'metal3-baremetal-controller', reportingController: 'metal3.io/baremetal-controller', nameByReason: true },
     for: BMH,
     maxConcurrentReconciles: o.maxConcurrentReconciles ?? 20,
     reconcile,

@@ -79,6 +79,8 @@ export function dataImageController(o: { provisioner: IronicProvisioner }): Cont
 
   return {
     name: 'dataimage',
+    // upstream's source and Event names (reason-<random>)
+    eventSource: { component: 'metal3-dataimage-controller', reportingController: 'metal3.io/dataimage-controller', nameByReason: true },
     for: DATA_IMAGE,
     maxConcurrentReconciles: 2,
     watches: [{ ...BMH, map: (h) => [{ namespace: String(h.metadata?.namespace), name: String(h.metadata?.name) }] }],

@@ -102,6 +102,12 @@ export function hostFirmwareComponentsController(o: { provisioner: IronicProvisi
 
   return {
     name: 'hostfirmwarecomponents',
+    // upstream's source and Event names (reason-<random>)
+    eventSource: {
+      component: 'metal3-hostfirmwarecomponents-controller',
+      reportingController: 'metal3.io/hostfirmwarecomponents-controller',
+      nameByReason: true,
+    },
     for: HFC,
     maxConcurrentReconciles: 4,
     watches: [hostWatch],

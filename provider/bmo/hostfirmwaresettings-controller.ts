@@ -185,6 +185,12 @@ export function hostFirmwareSettingsController(o: { provisioner: IronicProvision
 
   return {
     name: 'hostfirmwaresettings',
+    // upstream's source and Event names (reason-<random>)
+    eventSource: {
+      component: 'metal3-hostfirmwaresettings-controller',
+      reportingController: 'metal3.io/hostfirmwaresettings-controller',
+      nameByReason: true,
+    },
     for: HFS,
     maxConcurrentReconciles: 4,
     // a host's changes (registered, prepared, re-inspected) refresh its settings

@@ -27,6 +27,7 @@ export interface OperatorOptions {
   log: Logger;
   deployKernelUrl?: string;
   deployRamdiskUrl?: string;
+  deployIsoUrl?: string;
   pollMs?: number;
   provisioningLimit?: number;
   errorBackoffBaseMs?: number;
@@ -53,6 +54,7 @@ export async function startOperator(o: OperatorOptions): Promise<Operator> {
     client: ironic,
     deployKernelUrl: o.deployKernelUrl,
     deployRamdiskUrl: o.deployRamdiskUrl,
+    deployIsoUrl: o.deployIsoUrl,
     pollMs: o.pollMs ?? 10_000,
     provisioningLimit: o.provisioningLimit ?? 20,
   });

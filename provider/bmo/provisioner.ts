@@ -18,6 +18,8 @@ export interface ProvisionerOptions {
   client: IronicClient;
   deployKernelUrl?: string;
   deployRamdiskUrl?: string;
+  /** DEPLOY_ISO_URL: the agent as an ISO, booted over virtual media where the BMC can (driver_info/deploy_iso) */
+  deployIsoUrl?: string;
   /** how often to look at a node that is busy (upstream: 10 s) */
   pollMs: number;
   /** PROVISIONING_LIMIT: hosts inspecting/cleaning/deploying at once (virtual-media hosts exempt) */
@@ -128,6 +130,19 @@ export class IronicProvisioner {
   }
 
   /**
+   * The agent image for the node, as upstream's setDeployImage chooses it: the ISO where the BMC
+   * boots ISOs over virtual media and DEPLOY_ISO_URL is set (OpenStack Ironic without an ESP image
+   * cannot build one itself), else the kernel and ramdisk.
+   */
+  private deployImage(access: BmcAccess): Record<string, string> {
+    if (this.o.deployIsoUrl && access.isoPreprovisioning) return { deploy_iso: this.o.deployIsoUrl };
+    return {
+      ...(this.o.deployKernelUrl ? { deploy_kernel: this.o.deployKernelUrl } : {}),
+      ...(this.o.deployRamdiskUrl ? { deploy_ramdisk: this.o.deployRamdiskUrl } : {}),
+    };
+  }
+
+  /**
    * Creates or updates the node so Ironic can manage the host; `credsChanged` rewrites
    * driver_info (a fixed Secret) and retries a verification that failed.
    */
@@ -139,8 +154,7 @@ export class IronicProvisioner {
     const access = bmcAccess(h.spec.bmc?.address ?? '');
     const driverInfo: Record<string, string | boolean> = {
       ...access.driverInfo(creds, h.spec.bmc?.disableCertificateVerification),
-      ...(this.o.deployKernelUrl ? { deploy_kernel: this.o.deployKernelUrl } : {}),
-      ...(this.o.deployRamdiskUrl ? { deploy_ramdisk: this.o.deployRamdiskUrl } : {}),
+      ...this.deployImage(access),
     };
     let node = await this.findNode(h);
     if (!node) {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient, KubeObject } from './client.js';
-import type { EventRecorder } from './events.js';
+import type { EventRecorder, EventSource } from './events.js';
 import type { Informer } from './informer.js';
 import type { ControllerMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
@@ -43,6 +43,8 @@ export interface ControllerSpec {
   /** Other kinds mapped to requests by a function. */
   watches?: Array<GVK & { map: (o: KubeObject) => Request[] }>;
   maxConcurrentReconciles?: number;
+  /** whom this controller's Events name as their source (the manager's name otherwise) */
+  eventSource?: EventSource;
   reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined>;
 }
 
@@ -54,6 +56,7 @@ const fromKey = (k: string): Request => {
 
 export class Controller {
   readonly queue: WorkQueue;
+  private readonly recorder: EventRecorder;
   private running = false;
   private workers: Promise<void>[] = [];
 
@@ -68,6 +71,7 @@ export class Controller {
     },
   ) {
     this.queue = new WorkQueue(spec.name, { metrics: deps.metrics.queue });
+    this.recorder = spec.eventSource ? deps.recorder.as(spec.eventSource) : deps.recorder;
     const primary = deps.informer(spec.for);
     const enqueue = (o: KubeObject) => this.queue.add(toKey({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }));
     // level-based: any change (or a resync) reconciles the object again
@@ -121,7 +125,7 @@ export class Controller {
         const res = await this.spec.reconcile(req, {
           client: this.deps.client,
           log: rlog,
-          recorder: this.deps.recorder,
+          recorder: this.recorder,
           get: <T extends KubeObject>(ns: string, n: string) => informer.get(ns, n) as T | undefined,
           reconcileID,
         });

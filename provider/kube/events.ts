@@ -10,6 +10,19 @@ function now(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/**
+ * Who an Event says it comes from. Upstream's operator names each controller (BareMetalHost events
+ * come from `metal3-baremetal-controller`, reported by `metal3.io/baremetal-controller`) and names
+ * the Events `<reason>-<random>`; Ferrite's controllers do the same, so tools filtering on either
+ * see Ferrite's Events as upstream's.
+ */
+export interface EventSource {
+  component: string;
+  reportingController?: string;
+  /** `reason-` as generateName (upstream BMO's Events) instead of client-go's `<object>.<hex>` */
+  nameByReason?: boolean;
+}
+
 export class EventRecorder {
   private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
 
@@ -17,7 +30,13 @@ export class EventRecorder {
     private readonly client: KubeClient,
     readonly component: string,
     readonly host = '',
+    private readonly source: EventSource = { component },
   ) {}
+
+  /** The same recorder speaking as another source (one per controller). */
+  as(source: EventSource): EventRecorder {
+    return new EventRecorder(this.client, source.component, this.host, source);
+  }
 
   /** Records an event; failures are returned, never thrown (events are best-effort). */
   async event(obj: KubeObject, type: EventType, reason: string, message: string): Promise<Error | undefined> {
@@ -36,13 +55,14 @@ export class EventRecorder {
         );
         return undefined;
       }
-      const name = `${md.name}.${randomBytes(8).toString('hex')}`;
       const t = now();
-      await this.client.create(
+      const created = await this.client.create(
         {
           apiVersion: 'v1',
           kind: 'Event',
-          metadata: { name, namespace },
+          metadata: this.source.nameByReason
+            ? { generateName: `${reason}-`, namespace }
+            : { name: `${md.name}.${randomBytes(8).toString('hex')}`, namespace },
           involvedObject: {
             apiVersion: obj.apiVersion,
             kind: obj.kind,
@@ -55,7 +75,7 @@ export class EventRecorder {
           message,
           type,
           source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
-          reportingComponent: this.component,
+          reportingComponent: this.source.reportingController ?? this.component,
           reportingInstance: this.host,
           firstTimestamp: t,
           lastTimestamp: t,
@@ -63,7 +83,7 @@ export class EventRecorder {
         },
         this.component,
       );
-      this.seen.set(key, { name, namespace, count: 1 });
+      this.seen.set(key, { name: String(created.metadata?.name), namespace, count: 1 });
       if (this.seen.size > 4096) this.seen.delete(this.seen.keys().next().value as string);
       return undefined;
     } catch (e) {
