@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { startOperator } from '../provider/bmo/operator.js';
 import { KubeClient } from '../provider/kube/client.js';
+import { positive } from './parse.js';
 
 export interface ControllersFlags {
   kubeconfig?: string;
@@ -34,11 +35,6 @@ export interface ControllersFlags {
   errorBackoffBase: number;
 }
 
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
-  return n;
-};
 const bindAddr = (v: string) => {
   if (v !== '0' && !/^(\[[0-9a-f:]+\]|[^:]*):\d+$/i.test(v)) throw new InvalidArgumentError('must be host:port, :port or 0 (disabled)');
   return v;

@@ -8,23 +8,8 @@ import { devUp } from '../devenv/up.js';
 import { FleetError } from '../emulator/fleet/config.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { KubeClient } from '../provider/kube/client.js';
+import { port, positive, positiveInt } from './parse.js';
 import { table } from './table.js';
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
-  return n;
-};
-const portNum = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
-  return n;
-};
 
 /** Progress on a terminal rewrites one line; elsewhere each change is its own line. */
 export function progressPrinter(out: NodeJS.WriteStream = process.stdout): (line: string, final: boolean) => void {
@@ -52,7 +37,7 @@ export function devCommand(): Command {
       "API server to start when no --kubeconfig: embedded (Ferrite's own) or real (etcd + kube-apiserver + kube-controller-manager from scripts/install-kube.sh)",
       'embedded',
     )
-    .option('--port <port>', 'API server port (0 picks a free one)', portNum, 6443)
+    .option('--port <port>', 'API server port (0 picks a free one)', port, 6443)
     .option('--namespace <ns>', 'namespace of the BareMetalHosts and Secrets', 'metal3')
     .option('--protocol <p>', 'BMC address kind for machines with several: redfish, redfish-virtualmedia or ipmi', 'redfish-virtualmedia')
     .option('--time-scale <n>', 'simulated seconds per real second for the machines', positive, 10)

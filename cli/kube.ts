@@ -1,15 +1,10 @@
 // `ferrite kube serve`: a real Kubernetes control plane (etcd, kube-apiserver,
 // kube-controller-manager from scripts/install-kube.sh) on loopback, in the foreground.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { startRealKube } from '../devenv/real-kube.js';
 import { StackError } from '../devenv/stack.js';
 import { DirLockedError, lockDir } from '../lib/dir-lock.js';
-
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
-  return n;
-}
+import { port } from './parse.js';
 
 export function kubeCommand(fail: (msg: string, code: number) => Error, waitForSignal: () => Promise<string>): Command {
   const kube = new Command('kube').description(

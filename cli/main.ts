@@ -3,7 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import { defaultFleet, FleetError, type FleetFile, loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
 import { type BmcAddresses, destroyFleetDomains, Fleet } from '../emulator/fleet/fleet.js';
@@ -20,6 +20,7 @@ import { generateCrds, installCrds } from './crds.js';
 import { devCommand } from './dev.js';
 import { kubeCommand } from './kube.js';
 import { makeLogger } from './logging.js';
+import { nonNegativeInt, parseBool, port, positive, positiveInt } from './parse.js';
 import { scenarioCommand } from './scenario.js';
 import { table } from './table.js';
 import { vmCommand } from './vm.js';
@@ -34,12 +35,6 @@ export class CliError extends Error {
   ) {
     super(message);
   }
-}
-
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0-65535');
-  return n;
 }
 
 function lockOrFail(dir: string, what: string): void {
@@ -197,7 +192,7 @@ export function buildCli(): Command {
     )
     .option('--ssl-key <file>', 'PEM key for --ssl-certificate (SUSHY_EMULATOR_SSL_KEY)', process.env.SUSHY_EMULATOR_SSL_KEY)
     .option('--no-tls', 'serve Redfish over plain HTTP')
-    .option('--time-scale <n>', 'simulated seconds per real second (default 1)', positiveNumber)
+    .option('--time-scale <n>', 'simulated seconds per real second (default 1)', positive)
     .option(
       '--pxe-url <url>',
       "attach the machines to a provisioning network whose DHCP offers this iPXE script (e.g. Ironic's http://127.0.0.1:6180/boot.ipxe)",
@@ -373,30 +368,6 @@ interface BmcManifestOptions {
   disableCertificateVerification?: boolean;
   consumer?: string;
   consumerNamespace?: string;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
-  return n;
-}
-
-function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number');
-  return n;
-}
-
-function parseBool(v: string): boolean {
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw new InvalidArgumentError('must be true or false');
 }
 
 function envPort(name: string): number | undefined {
