@@ -59,7 +59,9 @@ export function toStructural(s: unknown): JSONSchemaProps {
     if (k === 'properties') {
       const props: Obj = {};
       for (const [pk, pv] of Object.entries(v as Obj)) props[pk] = toStructural(pv);
-      out.properties = props;
+      // an empty struct has no properties at all: kube-apiserver drops an empty map, so the CRD
+      // would not read back as applied
+      if (Object.keys(props).length) out.properties = props;
       continue;
     }
     out[k] = typeof v === 'object' ? toStructural(v) : v;

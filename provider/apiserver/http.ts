@@ -70,7 +70,14 @@ function sendJSON(res: Response, code: number, body: unknown, contentType = 'app
 }
 
 function sendError(res: Response, e: unknown, log: Logger): void {
-  const err = e instanceof ApiError ? e : errors.internal((e as Error)?.message ?? String(e));
+  // a body nested within the parse limit can still be too deep for a recursive walk: the
+  // request's fault, not the server's
+  const err =
+    e instanceof ApiError
+      ? e
+      : e instanceof RangeError && /call stack/.test(e.message)
+        ? errors.badRequest('the request body is nested too deeply to be processed')
+        : errors.internal((e as Error)?.message ?? String(e));
   if (err.code >= 500) log.error({ err: e }, 'request failed');
   if (res.headersSent) {
     res.end();
@@ -119,16 +126,61 @@ function decodeBody(buf: Buffer, contentType: string, def: ResourceDef | undefin
       const docs = YAML.parseAllDocuments(text);
       if (docs.length !== 1) throw new Error('expected exactly one YAML document');
       if (docs[0].errors.length) throw docs[0].errors[0];
-      return docs[0].toJS({ maxAliasCount: 100 });
+      const v = docs[0].toJS({ maxAliasCount: 100 });
+      if (valueTooDeep(v, MAX_DEPTH)) throw new Error('exceeded max depth');
+      return v;
     } catch (e) {
       throw errors.badRequest(`error decoding YAML: ${(e as Error).message.split('\n')[0]}`);
     }
+  }
+  // Go's JSON decoder refuses nesting deeper than 10000; past that, parsing and every recursive
+  // walk after it would exhaust the stack (a 500 instead of a 400)
+  const tooDeep = jsonTooDeep(text, MAX_DEPTH);
+  if (tooDeep) {
+    throw errors.badRequest(
+      `the object provided is unrecognized (must be of type ${kind ?? def?.kind ?? 'Object'}): couldn't get version/kind; json parse error: invalid character '${tooDeep}' exceeded max depth (${text.slice(0, 30)} ...)`,
+    );
   }
   try {
     return JSON.parse(text);
   } catch (e) {
     throw errors.badRequest(`the body of the request could not be decoded as JSON: ${(e as Error).message}`);
   }
+}
+
+// kube-apiserver's decoder takes up to 10000 levels; the embedded server's recursive walks
+// (pruning, defaulting, validation, managed fields) stay within Node's stack only to about 4000,
+// so it refuses at 1000 — no Kubernetes object nests nearly that deep (README: Differences)
+const MAX_DEPTH = 1_000;
+
+/** The bracket at which JSON text nests deeper than max, or null (one linear pass, strings skipped). */
+export function jsonTooDeep(text: string, max: number): '{' | '[' | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return c === 123 ? '{' : '[';
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return null;
+}
+
+/** Whether a decoded value nests deeper than max (iterative: the check itself cannot overflow). */
+export function valueTooDeep(v: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[v, 1]];
+  while (stack.length) {
+    const [x, d] = stack.pop() as [unknown, number];
+    if (x === null || typeof x !== 'object') continue;
+    if (d > max) return true;
+    for (const child of Object.values(x)) if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
+  }
+  return false;
 }
 
 const PATCH_TYPES: Record<string, PatchType> = {

@@ -502,6 +502,26 @@ export function corpus(): Case[] {
       },
       compare: (j) => (j as { spec?: unknown }).spec,
     }),
+    c('schema', 'deep-100', {
+      method: 'POST',
+      // in the other namespace: the watches below list this one's ConfigMaps
+      path: '/api/v1/namespaces/other/configmaps',
+      body: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep-100"},"extra":${'['.repeat(100)}${']'.repeat(100)}}`,
+      compare: (j) => (j as { metadata?: { name?: string } }).metadata?.name,
+    }),
+    c('schema', 'deep-10001', {
+      method: 'POST',
+      // in the other namespace: the watches below list this one's ConfigMaps
+      path: '/api/v1/namespaces/other/configmaps',
+      body: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep-10001"},"extra":${'['.repeat(10001)}${']'.repeat(10001)}}`,
+    }),
+    c('schema', 'deep-5000', {
+      method: 'POST',
+      // in the other namespace: the watches below list this one's ConfigMaps
+      path: '/api/v1/namespaces/other/configmaps',
+      body: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep-5000"},"extra":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      compare: 'status-only',
+    }),
     c('schema', 'enum-invalid', {
       method: 'POST',
       path: `/apis/metal3.io/v1alpha1/namespaces/${NS}/baremetalhosts`,
