@@ -86,6 +86,13 @@ interface PlannedStep extends Step {
 const AGENT_DEPLOY_INTERFACES = new Set(['direct', 'custom-agent']);
 const POWER_TARGETS = new Set(['power on', 'power off', 'rebooting', 'soft power off', 'soft rebooting']);
 
+/** The states in which a running agent is awaited, and the process a lost agent fails. */
+const AGENT_WAITS: Partial<Record<ProvisionState, string>> = {
+  'wait call-back': 'deployment',
+  'clean wait': 'cleaning',
+  'inspect wait': 'inspection',
+};
+
 export class Conductor {
   readonly opts: ConductorOptions;
   readonly drivers: Drivers;
@@ -95,6 +102,8 @@ export class Conductor {
   private readonly running = new Set<Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private readonly powerFailures = new Map<string, number>();
+  /** power syncs in a row that found a node waiting for its agent powered off */
+  private readonly offWhileWaiting = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -1108,6 +1117,7 @@ export class Conductor {
       }
       const fresh = this.store.node(n.uuid);
       if (!fresh || fresh.reservation) continue;
+      if (state && this.agentLost(fresh, state)) continue;
       const node = structuredClone(fresh);
       if (state) {
         this.powerFailures.delete(n.uuid);
@@ -1135,6 +1145,39 @@ export class Conductor {
         }
       }
     }
+  }
+
+  /**
+   * A node waiting for its agent (deploy, clean, inspect) whose machine is found powered off on
+   * two power syncs in a row cannot be called back: its agent is gone (a power cut, a BMC that
+   * restarted and lost the machine). Instead of sitting out the 30-minute callback timeout, the
+   * step fails now with a message that says so, and the usual fail path follows. Returns true
+   * when the node was failed.
+   */
+  private agentLost(n: Node, power: 'power on' | 'power off'): boolean {
+    const phase = AGENT_WAITS[n.provision_state];
+    if (!phase || power !== 'power off' || n.target_power_state) {
+      this.offWhileWaiting.delete(n.uuid);
+      return false;
+    }
+    const seen = (this.offWhileWaiting.get(n.uuid) ?? 0) + 1;
+    this.offWhileWaiting.set(n.uuid, seen);
+    if (seen < 2) return false;
+    this.offWhileWaiting.delete(n.uuid);
+    const last = n.driver_internal_info.agent_last_heartbeat;
+    const node = this.acquire(n.uuid);
+    node.power_state = 'power off';
+    this.fail(
+      node,
+      phase,
+      `The machine was found powered off while ${n.provision_state === 'wait call-back' ? 'waiting for the agent to call back' : `in ${n.provision_state}`}: the agent is gone (power cut or BMC restart?); its last heartbeat was ${typeof last === 'string' ? last : 'never'}`,
+    );
+    const set = this.drivers.forNode(node);
+    this.spawn(node, 'agent lost', async (x) => {
+      await this.tearDownAgent(x, set).catch(() => {});
+      this.save(x);
+    });
+    return true;
   }
 
   /** Wait states whose callback never came fail after their timeout, as Ironic's periodic check does. */
