@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { readIso } from '../../lib/iso9660.js';
 import type { MachineOs } from '../machine/boot-handlers.js';
+import { type InventoryDisk, NoRootDeviceError, selectRootDevice } from './root-device.js';
 
 export const AGENT_VERSION = '10.0.0';
 /** IPA speaks this API version to Ironic (agent tokens and agent_verify_ca) */
@@ -450,6 +451,14 @@ export class SimulatedAgent {
     if (!info) throw new AgentCommandError('InvalidCommandParamsError', 'image_info is required for write_image');
     const url = String(((info.urls as string[] | undefined) ?? [])[0] ?? '');
     if (!url) throw new AgentCommandError('InvalidCommandParamsError', 'image_info has no URL');
+    // the install device first, as IPA does: hints that match no disk fail before any download
+    let device: InventoryDisk;
+    try {
+      device = selectRootDevice(this.inventory().disks as InventoryDisk[], info.root_device as Record<string, unknown> | null);
+    } catch (e) {
+      if (e instanceof NoRootDeviceError) throw new AgentCommandError('DeviceNotFound', e.message);
+      throw e;
+    }
     this.host.log(`ironic-python-agent: downloading ${url}`);
     const expected = await this.expectedChecksum(info, url);
     const { data, hashes } = await this.download(url);
@@ -468,12 +477,9 @@ export class SimulatedAgent {
     let cd: Buffer | null = null;
     if (configdrive) cd = await this.configDrive(configdrive);
     if (this.faults.diskWriteError)
-      throw new AgentCommandError(
-        'ImageWriteError',
-        `Error writing image to device ${this.os.spec.disks[0]?.name ?? '/dev/sda'}: [Errno 5] Input/output error`,
-      );
-    await this.os.writeImage(url, bytes, this.signal, cd, data);
-    this.host.log(`ironic-python-agent: image ${url} written (${bytes} bytes)${cd ? ' with config drive' : ''}`);
+      throw new AgentCommandError('ImageWriteError', `Error writing image to device ${device.name}: [Errno 5] Input/output error`);
+    await this.os.writeImage(url, bytes, this.signal, cd, data, device.name);
+    this.host.log(`ironic-python-agent: image ${url} written to ${device.name} (${bytes} bytes)${cd ? ' with config drive' : ''}`);
     return { root_uuid_or_disk_id: `0x${createHash('md5').update(url).digest('hex').slice(0, 8)}` };
   }
 

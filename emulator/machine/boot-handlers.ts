@@ -7,9 +7,10 @@ import type { BootMode, BootTarget, MachineSpec, VirtualMediaState } from './mod
 export interface MachineOs {
   readonly spec: MachineSpec;
   readonly clock: Clock;
-  /** writes an image of `bytes` to the first disk at its speed; the config drive lands in a partition.
-   * `data` is the downloaded image, for an OS whose disk is real (the agent ramdisk in a VM). */
-  writeImage(url: string, bytes: number, signal: AbortSignal, configDrive: Buffer | null, data?: Buffer): Promise<void>;
+  /** writes an image of `bytes` to a disk (`disk`, a device name like /dev/sdb; the first one when
+   * absent) at its speed; the config drive lands in a partition. `data` is the downloaded image,
+   * for an OS whose disk is real (the agent ramdisk in a VM). */
+  writeImage(url: string, bytes: number, signal: AbortSignal, configDrive: Buffer | null, data?: Buffer, disk?: string): Promise<void>;
   eraseDisks(): void;
   /** the config drive partition written with the installed image, if any */
   configDrive(): Buffer | null;

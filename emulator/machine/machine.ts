@@ -100,6 +100,8 @@ export interface FirmwareQuirks {
 
 export type ChangedPart = 'power' | 'boot' | 'media' | 'bios' | 'secureBoot' | 'led' | 'firmware' | 'volumes' | 'disk' | 'logs';
 
+const devPath = (n: string) => (n.startsWith('/dev/') ? n : `/dev/${n}`);
+
 export class Machine extends EventEmitter {
   private job: Promise<void> = Promise.resolve();
   private jobAbort = new AbortController();
@@ -123,7 +125,7 @@ export class Machine extends EventEmitter {
     const os: MachineOs = {
       spec,
       clock: env.clock,
-      writeImage: (url, bytes, signal, configDrive) => this.writeImage(url, bytes, signal, configDrive),
+      writeImage: (url, bytes, signal, configDrive, _data, disk) => this.writeImage(url, bytes, signal, configDrive, disk),
       eraseDisks: () => this.eraseDisks(),
       configDrive: () => this.configDrive(),
       shutdown: () => this.reset('ForceOff'),
@@ -620,10 +622,14 @@ export class Machine extends EventEmitter {
 
   // ---- disk (written by the machine-side agent) ----
 
-  /** Simulates writing `bytes` of an image at the first disk's speed, then records it. */
-  async writeImage(url: string, bytes: number, signal?: AbortSignal, configDrive: Buffer | null = null): Promise<void> {
-    const disk = this.spec.disks[0];
-    if (!disk) throw new MachineError('NotSupported', 'this machine has no disks');
+  /** Simulates writing `bytes` of an image at the disk's speed (`diskName`, else the first), then records it. */
+  async writeImage(url: string, bytes: number, signal?: AbortSignal, configDrive: Buffer | null = null, diskName?: string): Promise<void> {
+    const disk = diskName ? this.spec.disks.find((d) => devPath(d.name) === devPath(diskName)) : this.spec.disks[0];
+    if (!disk)
+      throw new MachineError(
+        diskName ? 'InvalidValue' : 'NotSupported',
+        diskName ? `this machine has no disk ${diskName}` : 'this machine has no disks',
+      );
     if (bytes > disk.sizeBytes)
       throw new MachineError('InvalidValue', `image of ${bytes} bytes does not fit the ${disk.sizeBytes}-byte disk`);
     // the old contents are gone as soon as writing starts
@@ -640,6 +646,7 @@ export class Machine extends EventEmitter {
       writtenAt: new Date(this.env.clock.now()).toISOString(),
       bytes,
       configDrive: configDrive ? cdPath : null,
+      disk: devPath(disk.name),
     };
     this.event('OK', 'ImageWritten', `Image ${url} written to ${disk.name}${configDrive ? ' with a config drive' : ''}`, [url]);
     this.changed('disk');

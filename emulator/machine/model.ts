@@ -127,7 +127,7 @@ export interface MachineState {
   firmware: FirmwareSpec[];
   volumes: VolumeState[];
   /** what the simulated disk holds, written by the machine-side agent (Ironic issue) */
-  installedImage: { url: string; bootable: boolean; writtenAt: string; bytes?: number; configDrive?: string | null } | null;
+  installedImage: { url: string; bootable: boolean; writtenAt: string; bytes?: number; configDrive?: string | null; disk?: string } | null;
   /** what is running now (set by the boot that succeeded; cleared at power-off) */
   running: string | null;
   bootCount: number;

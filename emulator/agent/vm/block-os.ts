@@ -63,8 +63,17 @@ export class BlockDeviceOs implements MachineOs {
     return d;
   }
 
-  async writeImage(url: string, bytes: number, _signal: AbortSignal, configDrive: Buffer | null, data?: Buffer): Promise<void> {
-    const disk = this.root;
+  async writeImage(
+    url: string,
+    bytes: number,
+    _signal: AbortSignal,
+    configDrive: Buffer | null,
+    data?: Buffer,
+    device?: string,
+  ): Promise<void> {
+    // the device the agent chose by the root device hints, else the first disk
+    const disk = device ? this.spec.disks.find((d) => d.name === device || `/dev/${d.name}` === device) : this.root;
+    if (!disk) throw new DiskWriteError(`this machine has no disk ${device}`);
     if (!data) throw new DiskWriteError('no image data to write');
     if (data.length >= 4 && data.readUInt32BE(0) === 0x514649fb)
       throw new DiskWriteError(`${url} is a qcow2 image: the Ferrite agent ramdisk writes raw images only`);
