@@ -643,11 +643,20 @@ export class Conductor {
           break;
         }
       }
-    if (!n && typeof inv.bmc_address === 'string')
-      n = [...this.store.allNodes()].find(
-        (x) =>
-          x.driver_info.ipmi_address === inv.bmc_address || String(x.driver_info.redfish_address ?? '').includes(String(inv.bmc_address)),
+    if (!n && typeof inv.bmc_address === 'string' && !['', '0.0.0.0'].includes(inv.bmc_address)) {
+      // by BMC address as Ironic's lookup does: the address's host exactly (never a substring:
+      // 10.0.0.1 is not 10.0.0.10), among the nodes waiting for inspection data; two is ambiguous
+      const want = String(inv.bmc_address).toLowerCase();
+      const hits = [...this.store.allNodes()].filter(
+        (x) => ['inspect wait', 'inspecting'].includes(x.provision_state) && bmcHosts(x).includes(want),
       );
+      if (hits.length > 1)
+        throw new IronicError(
+          'Conflict',
+          `The inspection data matches ${hits.length} nodes by BMC address ${want} (${hits.map((x) => x.uuid).join(', ')}) and none by MAC: refusing to guess`,
+        );
+      n = hits[0];
+    }
     if (!n) throw new IronicError('NotFound', `No node matched the inspection data (MACs ${macs.join(', ')})`);
     if (n.provision_state !== 'inspect wait' && n.provision_state !== 'inspecting')
       throw new IronicError('InvalidState', `Node ${n.uuid} is in state "${n.provision_state}", not waiting for inspection data`);
@@ -1224,6 +1233,22 @@ export class Conductor {
     this.store.deleteNode(n.uuid);
     this.powerFailures.delete(n.uuid);
   }
+}
+
+/** The host part of every BMC address in a node's driver_info (ipmi_address, redfish_address, …). */
+function bmcHosts(n: Node): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(n.driver_info)) {
+    if (!k.endsWith('_address') || typeof v !== 'string' || !v) continue;
+    let host = v;
+    try {
+      host = new URL(v.includes('://') ? v : `x://${v}`).hostname;
+    } catch {
+      // not a URL: the value is the host
+    }
+    out.push(host.replace(/^\[|\]$/g, '').toLowerCase());
+  }
+  return out;
 }
 
 function stripAgent(s: PlannedStep | Step): Step {
