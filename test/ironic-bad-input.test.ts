@@ -234,6 +234,19 @@ describe('Ironic: bad input and broken peers', () => {
     assert.equal(JSON.stringify(state('imagey')), before, 'the node is untouched');
   });
 
+  it('a body in an unsupported charset is 415 and a query parameter given twice is 400, not 500', async () => {
+    const latin1 = await ironicRequest(ironic.url, 'POST', '/v1/nodes', '{"driver":"fake-hardware"}', {
+      'Content-Type': 'application/json; charset=latin1',
+    });
+    assert.equal(latin1.status, 415, latin1.text);
+    assert.match(faultOf(latin1), /Unsupported Media Type: unsupported charset/);
+    const twice = await api(ironic.url, 'GET', '/v1/ports?address=aa:bb:cc:dd:ee:ff&address=11:22:33:44:55:66');
+    assert.equal(twice.status, 400, twice.text);
+    assert.match(faultOf(twice), /Query parameter address may be given only once/);
+    const deep = await api(ironic.url, 'POST', '/v1/nodes', `{"driver":"fake-hardware","extra":${'['.repeat(20000)}${']'.repeat(20000)}}`);
+    assert.equal(deep.status, 400, deep.text);
+  });
+
   it('the baremetal CLI reports a failed deploy with the reason', {
     skip: haveBaremetal ? false : 'run scripts/install-peers.sh first',
   }, async () => {

@@ -159,6 +159,11 @@ export async function startIronicApi(opts: IronicApiOptions): Promise<IronicApi>
   app.get('/v1', v1doc);
 
   // the agent's endpoints are public, as in Ironic; everything else may need credentials
+  // a query parameter given twice arrives as a list, which no Ironic parameter takes
+  app.use('/v1', (req, _res, next) => {
+    const twice = Object.entries(req.query).find(([, v]) => typeof v !== 'string');
+    next(twice ? new IronicError('Invalid', `Query parameter ${twice[0]} may be given only once`) : undefined);
+  });
   app.use('/v1', express.json({ limit: opts.maxBodyBytes ?? 8 * 1024 * 1024, strict: false, type: () => true }));
   ramdiskRoutes(app, ctx);
   if (opts.auth) {
@@ -224,6 +229,20 @@ export async function startIronicApi(opts: IronicApiOptions): Promise<IronicApi>
     } else if (err && typeof err === 'object' && 'type' in err && (err as { type: string }).type === 'entity.too.large') {
       status = 413;
       message = 'Request body is too large';
+    } else if (err && typeof err === 'object' && 'type' in err && (err as { type: string }).type === 'charset.unsupported') {
+      // the body parser reads JSON in UTF-8 (and UTF-16/32) only
+      status = 415;
+      message = `Unsupported Media Type: ${(err as unknown as Error).message}`;
+    } else if (
+      err &&
+      typeof err === 'object' &&
+      'status' in err &&
+      Number((err as { status: number }).status) >= 400 &&
+      Number((err as { status: number }).status) < 500
+    ) {
+      // any other client error the HTTP layer found (encoding, aborted body, …) stays a client error
+      status = Number((err as { status: number }).status);
+      message = (err as unknown as Error).message;
     } else {
       opts.log?.error({ err: err instanceof Error ? err.stack : String(err), path: req.path }, 'unhandled API error');
       message = `Internal server error: ${err instanceof Error ? err.message : String(err)}`;
