@@ -4,6 +4,7 @@
 // CRD is created, so a rule is never silently skipped.
 import { Environment } from '@marcbachmann/cel-js';
 import type { StatusCause } from './errors.js';
+import { Re2SyntaxError, re2, re2Find, re2FindAll, re2Test, withRe2Matches } from './re2.js';
 import type { JSONSchemaProps } from './registry.js';
 
 type Program = (ctx: Record<string, unknown>) => unknown;
@@ -27,11 +28,21 @@ function makeEnv(): Environment {
   env.registerFunction('list.lastIndexOf(dyn): int', (l: unknown[], v: unknown) => BigInt(l.lastIndexOf(v)));
   // Kubernetes string library additions.
   env.registerFunction('string.replace(string, string): string', (s: string, a: string, b: string) => s.split(a).join(b));
-  env.registerFunction('string.find(string): string', (s: string, re: string) => new RegExp(re).exec(s)?.[0] ?? '');
-  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) =>
-    [...s.matchAll(new RegExp(re, 'g'))].map((m) => m[0]),
-  );
+  // regular expressions run in RE2 (linear time), as Kubernetes runs them
+  env.registerFunction('string.find(string): string', (s: string, re: string) => re2Call(() => re2Find(re, s)));
+  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => re2Call(() => re2FindAll(re, s)));
+  env.registerFunction('string.re2_matches(string): bool', (s: string, re: string) => re2Call(() => re2Test(re, s)));
+  env.registerFunction('re2_matches(string, string): bool', (s: string, re: string) => re2Call(() => re2Test(re, s)));
   return env;
+}
+
+function re2Call<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Re2SyntaxError) throw new Error(`invalid regular expression: ${e.message}`);
+    throw e;
+  }
 }
 
 function cmp(a: unknown, b: unknown): number {
@@ -47,7 +58,15 @@ export function compileRule(rule: string): Program {
   let p = cache.get(rule);
   if (!p) {
     try {
-      p = env.parse(rule) as unknown as Program;
+      // a constant pattern is checked now, as Kubernetes' CEL compiler does
+      for (const m of rule.matchAll(/\bmatches\s*\(\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\)/g)) {
+        try {
+          re2(m[1] ?? m[2] ?? '');
+        } catch {
+          throw new Error(`ERROR: <input>:1:${(m.index ?? 0) + 1}: invalid matches argument`);
+        }
+      }
+      p = env.parse(withRe2Matches(rule)) as unknown as Program;
     } catch (e) {
       throw new CelCompileError(`compilation failed: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -75,7 +94,7 @@ export function checkRules(schema: JSONSchemaProps | undefined, path: string): S
   return out;
 }
 
-function walkSchema(s: JSONSchemaProps | undefined, path: string, fn: (s: JSONSchemaProps, p: string) => void): void {
+export function walkSchema(s: JSONSchemaProps | undefined, path: string, fn: (s: JSONSchemaProps, p: string) => void): void {
   if (!s) return;
   fn(s, path);
   for (const [k, sub] of Object.entries(s.properties ?? {})) walkSchema(sub, `${path}.properties[${k}]`, fn);

@@ -1,7 +1,8 @@
 // CustomResourceDefinition handling: validation of the CRD itself and its translation into a
 // served resource.
-import { checkRules } from './cel.js';
+import { checkRules, walkSchema } from './cel.js';
 import type { StatusCause } from './errors.js';
+import { re2 } from './re2.js';
 import { ALL_VERBS, type JSONSchemaProps, ownStoreId, type PrinterColumn, type ResourceDef, type VersionDef } from './registry.js';
 import { checkSchemaCompiles } from './schema.js';
 import type { ClientConfig } from './webhook-client.js';
@@ -107,6 +108,19 @@ export function validateCrd(crd: Obj): StatusCause[] {
     const err = checkSchemaCompiles(schema);
     if (err) causes.push({ reason: 'FieldValueInvalid', field: `${p}.schema.openAPIV3Schema`, message: `Invalid value: "object": ${err}` });
     causes.push(...checkRules(schema, `${p}.schema.openAPIV3Schema`));
+    // patterns are RE2, as kube-apiserver compiles them
+    walkSchema(schema, `${p}.schema.openAPIV3Schema`, (s, at) => {
+      if (typeof s.pattern !== 'string') return;
+      try {
+        re2(s.pattern);
+      } catch (e) {
+        causes.push({
+          reason: 'FieldValueInvalid',
+          field: `${at}.pattern`,
+          message: `Invalid value: ${JSON.stringify(s.pattern)}: must be a valid regular expression, but isn't: ${(e as Error).message}`,
+        });
+      }
+    });
   });
   return causes;
 }

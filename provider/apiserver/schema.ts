@@ -3,11 +3,13 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { evaluateRules } from './cel.js';
 import type { StatusCause } from './errors.js';
+import { ajvRe2 } from './re2.js';
 import type { JSONSchemaProps } from './registry.js';
 
 type Obj = Record<string, unknown>;
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, useDefaults: false });
+// `pattern` in RE2 (linear time, Go's syntax) as kube-apiserver checks it
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, useDefaults: false, code: { regExp: ajvRe2 } });
 const compiled = new WeakMap<JSONSchemaProps, ValidateFunction>();
 
 /** Rewrites Kubernetes' OpenAPI extensions into plain JSON Schema that ajv understands. */
@@ -192,8 +194,10 @@ export function validate(schema: JSONSchemaProps, obj: Obj, old?: Obj): StatusCa
     causes.push(...dedup.values());
   }
   causes.push(...listTypeCauses(schema, obj, []));
-  // CEL rules are skipped when the schema already failed, as kube-apiserver does.
-  if (causes.length === 0) causes.push(...evaluateRules(schema, stripMeta(obj), old ? stripMeta(old) : undefined));
+  // CEL rules are skipped only after a type error (kube-apiserver's "blocking" errors): a value of
+  // the wrong type cannot be evaluated, while a pattern or range failure leaves the rules to run
+  if (!causes.some((c) => c.reason === 'FieldValueTypeInvalid'))
+    causes.push(...evaluateRules(schema, stripMeta(obj), old ? stripMeta(old) : undefined));
   return causes;
 }
 
