@@ -104,7 +104,12 @@ describe('BareMetalHost annotations', { concurrency: 1 }, () => {
     assert.equal(h.status?.provisioning?.state, 'available', 'the state is kept');
     assert.equal(s.ironic.store.node(String(id)), undefined, 'the Ironic node was deleted');
     assert.equal((await s.k(['annotate', 'bmh', name, 'baremetalhost.metal3.io/detached-'])).code, 0);
-    const back = await s.waitFor(name, (h) => h.status?.operationalStatus === 'OK' && Boolean(h.status?.provisioning?.ID), 're-registered');
+    // the host may read OK with its old node's ID for a moment before the new node is recorded
+    const back = await s.waitFor(
+      name,
+      (h) => h.status?.operationalStatus === 'OK' && Boolean(h.status?.provisioning?.ID) && h.status?.provisioning?.ID !== id,
+      're-registered with a new Ironic node',
+    );
     assert.ok(back.status?.provisioning?.ID && s.ironic.store.node(back.status.provisioning.ID), 'a new Ironic node exists');
   });
 

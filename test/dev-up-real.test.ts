@@ -153,7 +153,7 @@ spec:
 
   it(`idle for ${IDLE_MINUTES} minutes, the controllers write fewer than 10 times a minute and no conversion fails`, {
     timeout: (IDLE_MINUTES + 3) * 60_000,
-  }, async () => {
+  }, async (t) => {
     const audit = join(data, 'kube', 'audit.log');
     // settle: the writes the steps above caused are done
     await sleep(20_000);

@@ -80,7 +80,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     };
     await new Promise((r) => setTimeout(r, 10_000));
     const before = await writes();
-    const minutes = 2;
+    const minutes = 1;
     await new Promise((r) => setTimeout(r, minutes * 60_000));
     const n = (await writes()) - before;
     t.diagnostic(`${n} writes in ${minutes} min`);

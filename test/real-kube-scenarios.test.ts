@@ -1,7 +1,7 @@
 // The shipped scenarios on a real etcd + kube-apiserver + kube-controller-manager (`scenario run
 // --kube real`), every component a real process: the host lifecycle, a cluster from
 // metal3-dev-env's v1beta1 templates (converted by kube-apiserver through Ferrite's conversion
-// webhook), and the whole cluster lifecycle — scale, roll, control plane to 3, remediation,
+// webhook; the v1beta2 ones are what cluster-lifecycle and dev-up-real apply), and the whole cluster lifecycle — scale, roll, control plane to 3, remediation,
 // deletion with kube-controller-manager's garbage collection.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -45,10 +45,6 @@ describe('scenarios on the real kube-apiserver', { concurrency: 1, timeout: 3_60
 
   it('host-lifecycle', { timeout: 900_000 }, async () => {
     assert.equal((await scenario('host-lifecycle', 'hosts', {}, 900_000)).status, 'passed');
-  });
-
-  it('cluster-basic with the v1beta2 templates', { timeout: 900_000 }, async () => {
-    assert.equal((await scenario('cluster-basic', 'basic-v1beta2', { TEMPLATES: 'v1beta2' }, 900_000)).status, 'passed');
   });
 
   it('cluster-basic with the v1beta1 templates (converted by kube-apiserver through the webhook)', { timeout: 900_000 }, async () => {
