@@ -48,14 +48,14 @@ describe('admission webhooks', () => {
         let response: Record<string, unknown> = { uid: r.uid, allowed: true };
         if (req.url === '/mutate' && r.object) {
           const ops: unknown[] = [];
-          const o = r.object as { metadata: { labels?: object }; spec?: { size?: string } };
+          const o = r.object as unknown as { metadata: { labels?: object }; spec?: { size?: string } };
           if (!o.metadata.labels) ops.push({ op: 'add', path: '/metadata/labels', value: {} });
           ops.push({ op: 'add', path: '/metadata/labels/mutated', value: r.operation.toLowerCase() });
           if (!o.spec?.size) ops.push({ op: 'add', path: '/spec/size', value: 'large' });
           response = { ...response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };
         }
         if (req.url === '/validate') {
-          const obj = (r.object ?? r.oldObject) as { metadata: { name: string; labels?: Record<string, string> } };
+          const obj = (r.object ?? r.oldObject) as unknown as { metadata: { name: string; labels?: Record<string, string> } };
           if (r.operation === 'CREATE' && obj.metadata.name === 'forbidden') {
             response = { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: 'forbidden names are forbidden' } };
           }

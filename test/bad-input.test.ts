@@ -98,7 +98,7 @@ describe('bad input', () => {
     const anon = await http(srv, 'GET', base, undefined, { token: null });
     assert.equal(anon.status, 403);
     assert.equal(anon.json().reason, 'Forbidden');
-    assert.match(anon.json().message, /User "system:anonymous" cannot list resource/);
+    assert.match(String(anon.json().message), /User "system:anonymous" cannot list resource/);
     for (const p of ['/healthz', '/livez', '/readyz', '/version']) {
       assert.equal((await http(srv, 'GET', p, undefined, { token: null })).status, 200, p);
     }

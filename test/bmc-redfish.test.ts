@@ -122,7 +122,7 @@ describe('Redfish service', () => {
   it('a body over 1 MiB gets 413 with @Message.ExtendedInfo, not a reset connection, and the service goes on', async () => {
     const big = JSON.stringify({ Boot: { BootSourceOverrideTarget: 'Pxe' }, pad: 'x'.repeat(2 * 1024 * 1024) });
     // with a Content-Length over the limit, and streamed (chunked) past it
-    for (const headers of [{}, { 'transfer-encoding': 'chunked' }]) {
+    for (const headers of [{}, { 'transfer-encoding': 'chunked' }] as Array<Record<string, string>>) {
       const r = await req('PATCH', sys, { raw: big, headers });
       assert.equal(r.status, 413, r.text.slice(0, 200));
       const info = (r.json.error as { '@Message.ExtendedInfo': Array<{ Message: string }> })['@Message.ExtendedInfo'];

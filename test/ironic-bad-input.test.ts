@@ -196,7 +196,7 @@ describe('Ironic: bad input and broken peers', () => {
     n = await deploy('imagey', { image_os_hash_value: sha256 });
     assert.equal(n.provision_state, 'active');
     assert.equal(n.last_error, null);
-    assert.equal(fleet.fleet.machines[1].state.installedImage?.url, `${files.url}/disk.img`);
+    assert.equal((fleet.fleet.machines[1].state.installedImage as { url: string } | null)?.url, `${files.url}/disk.img`);
   });
 
   it('agent faults: a disk write error fails the deploy; an agent that crashes mid-write times out the callback', async () => {

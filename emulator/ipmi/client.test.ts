@@ -127,7 +127,8 @@ describe('IPMI client and server', () => {
     const last = (c as unknown as { sock: dgram.Socket }).sock;
     const captured: Buffer[] = [];
     const origSend = last.send.bind(last);
-    (last as unknown as { send: (...a: unknown[]) => void }).send = (b: Buffer, ...rest: unknown[]) => {
+    (last as unknown as { send: (...a: unknown[]) => void }).send = (...a: unknown[]) => {
+      const [b, ...rest] = a as [Buffer, ...unknown[]];
       captured.push(Buffer.from(b));
       return (origSend as (...a: unknown[]) => void)(b, ...rest);
     };

@@ -153,7 +153,8 @@ describe('boot engine', () => {
     assert.equal(m.state.installedImage, null, '1 GB at 500 MB/s takes 2 s');
     await clock.advance(1000);
     await w;
-    assert.equal(m.state.installedImage?.url, 'http://img/os.qcow2');
+    // (assert.equal narrowed installedImage to null above; the write has happened since)
+    assert.equal((m.state.installedImage as { url: string } | null)?.url, 'http://img/os.qcow2');
     m.reset('On');
     await clock.advance(spec.timings.powerOn + spec.timings.post);
     await m.settled();

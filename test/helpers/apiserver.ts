@@ -117,7 +117,12 @@ export function http(
   });
 }
 
-export async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<T> {
+/** Polls fn until it returns something truthy (a falsy answer or a throw is "not yet"), which it resolves with. */
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
