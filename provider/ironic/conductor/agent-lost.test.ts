@@ -2,36 +2,12 @@
 // the machine) fails its step on the second power sync in a row, with a message saying why —
 // instead of waiting out the 30-minute callback timeout. A machine that is on keeps waiting.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { it } from 'node:test';
 import { newNode } from '../model.js';
-import { IronicStore } from '../store.js';
-import { Conductor, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
-
-async function until(what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until, withConductor } from './test-conductor.js';
 
 it('fails deploy, clean and inspect waits whose machine is powered off on two power syncs in a row', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrite-agent-lost-'));
-  const store = new IronicStore({ path: join(dir, 'ironic.sqlite') });
-  const c = new Conductor(store, {
-    ...DEFAULT_CONDUCTOR_OPTIONS,
-    powerSyncInterval: 0,
-    hostname: 'c1',
-    apiUrl: 'http://127.0.0.1:1',
-    httpUrl: 'http://127.0.0.1:1',
-    httpRoot: join(dir, 'http'),
-    cacheDir: join(dir, 'cache'),
-  });
-  try {
-    c.start();
+  await withConductor(async (c, store) => {
     const put = (name: string, provision_state: string, power_state: string) =>
       store.putNode(
         newNode({
@@ -65,9 +41,5 @@ it('fails deploy, clean and inspect waits whose machine is powered off on two po
       assert.match(String(store.node(n.uuid)?.last_error), /powered off .*the agent is gone .*last heartbeat was 2026-01-01/);
     }
     assert.equal(store.node(alive.uuid)?.provision_state, 'clean wait', 'a machine that is on keeps waiting for its agent');
-  } finally {
-    await c.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,36 +1,12 @@
 // The agent's token is handed out by lookup while a conductor task may still hold the node: the
 // task's own saves must keep it, and only a new boot of the agent revokes it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { it } from 'node:test';
 import { newNode } from '../model.js';
-import { IronicStore } from '../store.js';
-import { Conductor, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
-
-async function until(what: string, fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until, withConductor } from './test-conductor.js';
 
 it('keeps a token the agent looked up before the deploy task saved its wait state; a new boot revokes it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrite-agent-token-'));
-  const store = new IronicStore({ path: join(dir, 'ironic.sqlite') });
-  const c = new Conductor(store, {
-    ...DEFAULT_CONDUCTOR_OPTIONS,
-    powerSyncInterval: 0,
-    hostname: 'c1',
-    apiUrl: 'http://127.0.0.1:1',
-    httpUrl: 'http://127.0.0.1:1',
-    httpRoot: join(dir, 'http'),
-    cacheDir: join(dir, 'cache'),
-  });
-  try {
-    c.start();
+  await withConductor(async (c, store) => {
     const node = store.putNode(
       newNode({
         driver: 'fake-hardware',
@@ -64,9 +40,5 @@ it('keeps a token the agent looked up before the deploy task saved its wait stat
     assert.throws(() => c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: tokens[0] }), {
       reason: 'NotAuthorized',
     });
-  } finally {
-    await c.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -2,28 +2,11 @@
 // the address's host exactly (10.0.0.1 is not 10.0.0.10), among nodes waiting for inspection;
 // two nodes behind one address are refused, not guessed between.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { it } from 'node:test';
 import { newNode } from '../model.js';
-import { IronicStore } from '../store.js';
-import { Conductor, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
+import { withConductor } from './test-conductor.js';
 
 it('matches inspection data by exact BMC host among inspecting nodes, and refuses an ambiguous match', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrite-inspect-lookup-'));
-  const store = new IronicStore({ path: join(dir, 'ironic.sqlite') });
-  const c = new Conductor(store, {
-    ...DEFAULT_CONDUCTOR_OPTIONS,
-    powerSyncInterval: 0,
-    hostname: 'c1',
-    apiUrl: 'http://127.0.0.1:1',
-    httpUrl: 'http://127.0.0.1:1',
-    httpRoot: join(dir, 'http'),
-    cacheDir: join(dir, 'cache'),
-  });
-  const put = (name: string, driver_info: Record<string, unknown>, provision_state = 'inspect wait') =>
-    store.putNode(newNode({ driver: 'fake-hardware', name, provision_state: provision_state as never, driver_info }));
   // each agent has its own MAC (a matched node gets a port for it)
   let mac = 0;
   const data = (bmc: string) => ({
@@ -34,7 +17,9 @@ it('matches inspection data by exact BMC host among inspecting nodes, and refuse
       memory: {},
     },
   });
-  try {
+  await withConductor(async (c, store) => {
+    const put = (name: string, driver_info: Record<string, unknown>, provision_state = 'inspect wait') =>
+      store.putNode(newNode({ driver: 'fake-hardware', name, provision_state: provision_state as never, driver_info }));
     const ten = put('ten', { redfish_address: 'https://10.0.0.10:8000/redfish/v1/Systems/1' });
     const one = put('one', { ipmi_address: '10.0.0.1', ipmi_port: 623 });
     put('busy', { ipmi_address: '10.0.0.2' }, 'active');
@@ -44,9 +29,5 @@ it('matches inspection data by exact BMC host among inspecting nodes, and refuse
     put('twin-b', { redfish_address: 'redfish+https://10.0.0.20/redfish/v1/Systems/2' });
     assert.throws(() => c.continueInspection(data('10.0.0.20'), null), /matches 2 nodes by BMC address 10\.0\.0\.20/);
     assert.equal(c.continueInspection(data('10.0.0.10'), null).uuid, ten.uuid);
-  } finally {
-    await c.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,0 +1,40 @@
+// For the conductor's unit tests: a conductor on a fresh SQLite store in a temp dir, with no
+// periodic power sync (tests call syncPowerStates themselves), and a poll-until helper.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IronicStore } from '../store.js';
+import { Conductor, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
+
+/** Runs `fn` with a started conductor and its store; stops and removes both afterwards. */
+export async function withConductor(fn: (c: Conductor, store: IronicStore) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrite-conductor-'));
+  const store = new IronicStore({ path: join(dir, 'ironic.sqlite') });
+  const c = new Conductor(store, {
+    ...DEFAULT_CONDUCTOR_OPTIONS,
+    powerSyncInterval: 0,
+    hostname: 'c1',
+    apiUrl: 'http://127.0.0.1:1',
+    httpUrl: 'http://127.0.0.1:1',
+    httpRoot: join(dir, 'http'),
+    cacheDir: join(dir, 'cache'),
+  });
+  try {
+    c.start();
+    await fn(c, store);
+  } finally {
+    await c.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls `fn` every 10 ms for up to 3 s. */
+export async function until(what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (fn()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
