@@ -5,14 +5,17 @@ import { intOrString, type KindDefinition } from '../../crdgen.js';
 import { condition } from './baremetalhost.js';
 
 const settingSchema = z.object({
-  attribute_type: z.enum(['Enumeration', 'String', 'Integer', 'Boolean', 'Password']).optional(),
-  allowable_values: z.array(z.string()).optional(),
-  lower_bound: z.number().int().optional(),
-  upper_bound: z.number().int().optional(),
-  min_length: z.number().int().optional(),
-  max_length: z.number().int().optional(),
-  read_only: z.boolean().optional(),
-  unique: z.boolean().optional(),
+  attribute_type: z
+    .enum(['Enumeration', 'String', 'Integer', 'Boolean', 'Password'])
+    .optional()
+    .describe('The kind of value the setting takes.'),
+  allowable_values: z.array(z.string()).optional().describe('The values an Enumeration takes.'),
+  lower_bound: z.number().int().optional().describe('The smallest value an Integer takes.'),
+  upper_bound: z.number().int().optional().describe('The largest value an Integer takes.'),
+  min_length: z.number().int().optional().describe('The shortest a String may be.'),
+  max_length: z.number().int().optional().describe('The longest a String may be.'),
+  read_only: z.boolean().optional().describe('The setting cannot be changed.'),
+  unique: z.boolean().optional().describe('No other setting may have the same value.'),
 });
 
 export const FirmwareSchemaKind: KindDefinition = {
@@ -27,11 +30,12 @@ export const FirmwareSchemaKind: KindDefinition = {
       schema: z.object({
         spec: z
           .object({
-            hardwareVendor: z.string().optional(),
-            hardwareModel: z.string().optional(),
-            schema: z.record(z.string(), settingSchema),
+            hardwareVendor: z.string().optional().describe('The vendor of the machines the schema applies to.'),
+            hardwareModel: z.string().optional().describe('The model of the machines the schema applies to.'),
+            schema: z.record(z.string(), settingSchema).describe('Each BIOS setting with what values it takes.'),
           })
-          .optional(),
+          .optional()
+          .describe('The BIOS settings a kind of machine has, as its BMC describes them.'),
       }),
     },
   ],
@@ -49,21 +53,36 @@ export const HostFirmwareSettingsKind: KindDefinition = {
       description: 'HostFirmwareSettings is the Schema for the hostfirmwaresettings API.',
       status: true,
       schema: z.object({
-        spec: z.object({ settings: z.record(z.string(), intOrString) }).optional(),
+        spec: z
+          .object({
+            settings: z.record(z.string(), intOrString).describe('BIOS settings to apply, by name; applied while the host is prepared.'),
+          })
+          .optional()
+          .describe('The BIOS settings wanted.'),
         status: z
           .object({
-            conditions: z.array(condition).optional(),
-            lastUpdated: z.string().optional(),
-            schema: z.object({ name: z.string(), namespace: z.string() }).optional(),
-            settings: z.record(z.string(), z.string()),
+            conditions: z.array(condition).optional().describe('Valid (the wanted settings fit the schema) and ChangeDetected.'),
+            lastUpdated: z.string().optional().describe('When the status last changed.'),
+            schema: z
+              .object({
+                name: z.string().describe("The FirmwareSchema's name."),
+                namespace: z.string().describe("The FirmwareSchema's namespace."),
+              })
+              .optional()
+              .describe('The FirmwareSchema the settings are checked against.'),
+            settings: z.record(z.string(), z.string()).describe('Every BIOS setting and its current value, as the BMC reports them.'),
           })
-          .optional(),
+          .optional()
+          .describe('The BIOS settings the host has.'),
       }),
     },
   ],
 };
 
-const firmwareUpdate = z.object({ component: z.string(), url: z.string() });
+const firmwareUpdate = z.object({
+  component: z.string().describe('The firmware to update: bios, bmc, or nic:<id>.'),
+  url: z.string().describe('Where the BMC downloads the new firmware from.'),
+});
 
 export const HostFirmwareComponentsKind: KindDefinition = {
   group: 'metal3.io',
@@ -76,25 +95,30 @@ export const HostFirmwareComponentsKind: KindDefinition = {
       description: 'HostFirmwareComponents is the Schema for the hostfirmwarecomponents API.',
       status: true,
       schema: z.object({
-        spec: z.object({ updates: z.array(firmwareUpdate) }).optional(),
+        spec: z
+          .object({ updates: z.array(firmwareUpdate).describe('Firmware to flash while the host is prepared.') })
+          .optional()
+          .describe('The firmware updates wanted.'),
         status: z
           .object({
-            updates: z.array(firmwareUpdate).optional(),
+            updates: z.array(firmwareUpdate).optional().describe('The updates last applied.'),
             components: z
               .array(
                 z.object({
-                  component: z.string(),
-                  initialVersion: z.string(),
-                  currentVersion: z.string().optional(),
-                  lastVersionFlashed: z.string().optional(),
-                  updatedAt: z.string().optional(),
+                  component: z.string().describe('The firmware component (bios, bmc, nic:<id>).'),
+                  initialVersion: z.string().describe('The version found when the host was first seen.'),
+                  currentVersion: z.string().optional().describe('The version running now.'),
+                  lastVersionFlashed: z.string().optional().describe('The version of the last update flashed.'),
+                  updatedAt: z.string().optional().describe('When it was last updated.'),
                 }),
               )
-              .optional(),
-            lastUpdated: z.string().optional(),
-            conditions: z.array(condition).optional(),
+              .optional()
+              .describe('Each firmware component and its versions.'),
+            lastUpdated: z.string().optional().describe('When the status last changed.'),
+            conditions: z.array(condition).optional().describe('Valid (the updates name known components) and ChangeDetected.'),
           })
-          .optional(),
+          .optional()
+          .describe('The firmware the host has.'),
       }),
     },
   ],

@@ -17,7 +17,12 @@ export const HardwareDataKind: KindDefinition = {
     {
       name: 'v1alpha1',
       description: 'HardwareData is the Schema for the hardwaredata API.',
-      schema: z.object({ spec: z.object({ hardware: hardwareDetails.optional() }).optional() }),
+      schema: z.object({
+        spec: z
+          .object({ hardware: hardwareDetails.optional().describe('What inspection found.') })
+          .optional()
+          .describe("The host's hardware, named like its BareMetalHost."),
+      }),
       printerColumns: [{ ...age, description: 'Time duration since creation of HardwareData' }],
     },
   ],
@@ -37,22 +42,33 @@ export const PreprovisioningImageKind: KindDefinition = {
       schema: z.object({
         spec: z
           .object({
-            networkDataName: z.string().optional(),
-            architecture: z.string().optional(),
-            acceptFormats: z.array(z.enum(['iso', 'initrd'])).optional(),
+            networkDataName: z.string().optional().describe('The Secret with the network configuration to build into the image.'),
+            architecture: z.string().optional().describe('The CPU architecture the image is for.'),
+            acceptFormats: z
+              .array(z.enum(['iso', 'initrd']))
+              .optional()
+              .describe('The formats the host can boot, best first.'),
           })
-          .optional(),
+          .optional()
+          .describe('The agent image a host needs.'),
         status: z
           .object({
-            imageUrl: z.string().optional(),
-            kernelUrl: z.string().optional(),
-            extraKernelParams: z.string().optional(),
-            format: z.enum(['iso', 'initrd']).optional(),
-            networkData: z.object({ name: z.string().optional(), version: z.string().optional() }).optional(),
-            architecture: z.string().optional(),
-            conditions: z.array(condition).optional(),
+            imageUrl: z.string().optional().describe('Where the image is.'),
+            kernelUrl: z.string().optional().describe('Where the kernel is, for an initrd image.'),
+            extraKernelParams: z.string().optional().describe('Kernel parameters the image needs.'),
+            format: z.enum(['iso', 'initrd']).optional().describe("The image's format."),
+            networkData: z
+              .object({
+                name: z.string().optional().describe("The Secret's name."),
+                version: z.string().optional().describe("The Secret's resourceVersion the image was built with."),
+              })
+              .optional()
+              .describe('The network configuration built into the image.'),
+            architecture: z.string().optional().describe('The CPU architecture the image is for.'),
+            conditions: z.array(condition).optional().describe('Ready (the image is built) and Error.'),
           })
-          .optional(),
+          .optional()
+          .describe('The image built.'),
       }),
       printerColumns: [
         {
@@ -83,14 +99,27 @@ export const DataImageKind: KindDefinition = {
       description: 'DataImage is the Schema for the dataimages API.',
       status: true,
       schema: z.object({
-        spec: z.object({ url: z.string() }).optional(),
+        spec: z
+          .object({ url: z.string().describe('The ISO to attach to the host as a virtual CD.') })
+          .optional()
+          .describe('The image to attach, named like its BareMetalHost.'),
         status: z
           .object({
-            lastReconciled: z.string().optional(),
-            attachedImage: z.object({ url: z.string() }).optional(),
-            error: z.object({ count: z.number().int(), message: z.string() }).optional(),
+            lastReconciled: z.string().optional().describe('When the attachment was last checked.'),
+            attachedImage: z
+              .object({ url: z.string().describe('The ISO attached.') })
+              .optional()
+              .describe('What is attached now.'),
+            error: z
+              .object({
+                count: z.number().int().describe('Failed attempts in a row.'),
+                message: z.string().describe('The last failure.'),
+              })
+              .optional()
+              .describe('The last failure to attach or detach.'),
           })
-          .optional(),
+          .optional()
+          .describe('What is attached.'),
       }),
     },
   ],
@@ -110,13 +139,20 @@ export const BMCEventSubscriptionKind: KindDefinition = {
       schema: z.object({
         spec: z
           .object({
-            hostName: z.string().optional(),
-            destination: z.string().optional(),
-            context: z.string().optional(),
-            httpHeadersRef: secretRef.optional(),
+            hostName: z.string().optional().describe('The BareMetalHost whose BMC sends the events.'),
+            destination: z.string().optional().describe('The URL the BMC posts its events to.'),
+            context: z.string().optional().describe('A string the BMC passes back with every event.'),
+            httpHeadersRef: secretRef.optional().describe('A Secret with HTTP headers the BMC sends with every event.'),
           })
-          .optional(),
-        status: z.object({ subscriptionID: z.string().optional(), error: z.string().optional() }).optional(),
+          .optional()
+          .describe("The subscription to the BMC's Redfish events."),
+        status: z
+          .object({
+            subscriptionID: z.string().optional().describe("The subscription's ID in the BMC."),
+            error: z.string().optional().describe('Why the subscription failed.'),
+          })
+          .optional()
+          .describe('The subscription as the BMC has it.'),
       }),
       printerColumns: [
         { name: 'Error', type: 'string', jsonPath: '.status.error', description: 'The most recent error' },
