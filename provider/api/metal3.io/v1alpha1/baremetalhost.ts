@@ -223,6 +223,12 @@ export const condition = z.object({
   message: z.string().describe('Why, for people.'),
 });
 
+const firmwareConfig = z.object({
+  virtualizationEnabled: z.boolean().optional().describe('CPU virtualization extensions (VT-x, AMD-V) on or off.'),
+  simultaneousMultithreadingEnabled: z.boolean().optional().describe('Simultaneous multithreading (Hyper-Threading) on or off.'),
+  sriovEnabled: z.boolean().optional().describe('SR-IOV on or off.'),
+});
+
 export const BareMetalHostSpec = z.object({
   bmc: z
     .object({
@@ -253,14 +259,7 @@ export const BareMetalHostSpec = z.object({
     .optional()
     .describe('Which disk the image is written to; every hint given must hold. Without hints, the smallest disk of 4 GiB or more.'),
   raid: raid.optional().describe('RAID volumes to build while preparing the host.'),
-  firmware: z
-    .object({
-      virtualizationEnabled: z.boolean().optional().describe('CPU virtualization extensions (VT-x, AMD-V) on or off.'),
-      simultaneousMultithreadingEnabled: z.boolean().optional().describe('Simultaneous multithreading (Hyper-Threading) on or off.'),
-      sriovEnabled: z.boolean().optional().describe('SR-IOV on or off.'),
-    })
-    .optional()
-    .describe('BIOS settings applied while preparing the host.'),
+  firmware: firmwareConfig.optional().describe('BIOS settings applied while preparing the host.'),
   externallyProvisioned: z
     .boolean()
     .optional()
@@ -287,7 +286,7 @@ export const BareMetalHostSpec = z.object({
       z.object({
         key: z.string().describe("The taint's key."),
         value: z.string().optional().describe("The taint's value."),
-        effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).describe('What the taint does to pods that do not tolerate it.'),
+        effect: z.string().describe('What the taint does to pods that do not tolerate it.'),
         timeAdded: z.string().optional().describe('When the taint was added (NoExecute only).'),
       }),
     )
@@ -328,7 +327,7 @@ export const BareMetalHostStatus = z.object({
       rootDeviceHints: rootDeviceHints.optional().describe('The root device hints the host was provisioned with.'),
       bootMode: z.enum(['UEFI', 'UEFISecureBoot', 'legacy']).optional().describe('The boot mode the host was provisioned with.'),
       raid: raid.optional().describe('The RAID volumes last built.'),
-      firmware: z.record(z.string(), z.unknown()).optional().describe('The BIOS settings last applied.'),
+      firmware: firmwareConfig.optional().describe('The BIOS settings last applied.'),
       customDeploy: z
         .object({ method: z.string().describe('The name of the deploy step the agent ramdisk provides.') })
         .optional()
