@@ -123,8 +123,8 @@ const credentialsStatus = z.object({
 });
 
 const operationMetric = z.object({
-  start: z.string().nullable().optional().describe('When the operation started.'),
-  end: z.string().nullable().optional().describe('When it ended.'),
+  start: z.string().meta({ format: 'date-time' }).nullable().optional().describe('When the operation started.'),
+  end: z.string().meta({ format: 'date-time' }).nullable().optional().describe('When it ended.'),
 });
 
 export const hardwareDetails = z.object({
@@ -161,13 +161,13 @@ export const hardwareDetails = z.object({
         vlans: z
           .array(
             z.object({
-              id: z.number().int().optional().describe('The VLAN ID.'),
+              id: z.number().int().meta({ format: 'int32' }).optional().describe('The VLAN ID.'),
               name: z.string().optional().describe("The VLAN's name."),
             }),
           )
           .optional()
           .describe('The VLANs the switch port carries (from LLDP).'),
-        vlanId: z.number().int().optional().describe('The untagged (native) VLAN of the switch port.'),
+        vlanId: z.number().int().meta({ format: 'int32' }).optional().describe('The untagged (native) VLAN of the switch port.'),
         pxe: z.boolean().optional().describe('Whether the machine PXE-boots from this interface.'),
         lldp: z
           .object({
@@ -189,7 +189,7 @@ export const hardwareDetails = z.object({
         alternateNames: z.array(z.string()).optional().describe('Other names for the disk (/dev/disk/by-path/... links).'),
         rotational: z.boolean().optional().describe('True for a spinning disk.'),
         type: z.enum(['HDD', 'SSD', 'NVME']).optional().describe('The kind of disk.'),
-        sizeBytes: z.number().int().optional().describe("The disk's size in bytes."),
+        sizeBytes: z.number().int().meta({ format: 'int64' }).optional().describe("The disk's size in bytes."),
         vendor: z.string().optional().describe('Who made the disk.'),
         model: z.string().optional().describe("The disk's model."),
         serialNumber: z.string().optional().describe("The disk's serial number."),
@@ -205,7 +205,7 @@ export const hardwareDetails = z.object({
     .object({
       arch: z.string().optional().describe('The CPU architecture (x86_64, aarch64).'),
       model: z.string().optional().describe("The CPU's model name."),
-      clockMegahertz: z.number().optional().describe("The CPU's clock speed in MHz."),
+      clockMegahertz: z.number().meta({ format: 'double' }).optional().describe("The CPU's clock speed in MHz."),
       flags: z.array(z.string()).optional().describe("The CPU's feature flags."),
       count: z.number().int().optional().describe('How many logical CPUs the machine has.'),
     })
@@ -217,8 +217,14 @@ export const hardwareDetails = z.object({
 export const condition = z.object({
   type: z.string().describe("The condition's type, in CamelCase."),
   status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
-  observedGeneration: z.number().int().min(0).optional().describe('The metadata.generation the condition was set for.'),
-  lastTransitionTime: z.string().describe('When the status last changed.'),
+  observedGeneration: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ format: 'int64' })
+    .optional()
+    .describe('The metadata.generation the condition was set for.'),
+  lastTransitionTime: z.string().meta({ format: 'date-time' }).describe('When the status last changed.'),
   reason: z.string().describe('Why, in one CamelCase word.'),
   message: z.string().describe('Why, for people.'),
 });
@@ -287,7 +293,7 @@ export const BareMetalHostSpec = z.object({
         key: z.string().describe("The taint's key."),
         value: z.string().optional().describe("The taint's value."),
         effect: z.string().describe('What the taint does to pods that do not tolerate it.'),
-        timeAdded: z.string().optional().describe('When the taint was added (NoExecute only).'),
+        timeAdded: z.string().meta({ format: 'date-time' }).optional().describe('When the taint was added (NoExecute only).'),
       }),
     )
     .optional()
@@ -316,7 +322,7 @@ export const BareMetalHostStatus = z.object({
     .optional()
     .describe('Failed attempts in a row (the retry backoff grows with it); 0 after a success.'),
   provisioningFailCount: z.number().int().optional().describe('Failed provisioning attempts in a row.'),
-  lastUpdated: z.string().optional().describe('When the status last changed.'),
+  lastUpdated: z.string().meta({ format: 'date-time' }).optional().describe('When the status last changed.'),
   hardwareProfile: z.string().optional().describe('Deprecated; kept for old manifests.'),
   hardware: hardwareDetails.optional().describe("What inspection found (also in the host's HardwareData)."),
   provisioning: z

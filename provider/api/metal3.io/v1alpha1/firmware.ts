@@ -62,7 +62,7 @@ export const HostFirmwareSettingsKind: KindDefinition = {
         status: z
           .object({
             conditions: z.array(condition).optional().describe('Valid (the wanted settings fit the schema) and ChangeDetected.'),
-            lastUpdated: z.string().optional().describe('When the status last changed.'),
+            lastUpdated: z.string().meta({ format: 'date-time' }).optional().describe('When the status last changed.'),
             schema: z
               .object({
                 name: z.string().describe("The FirmwareSchema's name."),
@@ -109,12 +109,12 @@ export const HostFirmwareComponentsKind: KindDefinition = {
                   initialVersion: z.string().describe('The version found when the host was first seen.'),
                   currentVersion: z.string().optional().describe('The version running now.'),
                   lastVersionFlashed: z.string().optional().describe('The version of the last update flashed.'),
-                  updatedAt: z.string().optional().describe('When it was last updated.'),
+                  updatedAt: z.string().meta({ format: 'date-time' }).optional().describe('When it was last updated.'),
                 }),
               )
               .optional()
               .describe('Each firmware component and its versions.'),
-            lastUpdated: z.string().optional().describe('When the status last changed.'),
+            lastUpdated: z.string().meta({ format: 'date-time' }).optional().describe('When the status last changed.'),
             conditions: z.array(condition).optional().describe('Valid (the updates name known components) and ChangeDetected.'),
           })
           .optional()

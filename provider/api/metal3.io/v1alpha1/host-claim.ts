@@ -66,7 +66,7 @@ export const HostClaimKind: KindDefinition = {
           .describe('What the claim asks for.'),
         status: z
           .object({
-            lastUpdated: z.string().optional().describe('When the status last changed.'),
+            lastUpdated: z.string().meta({ format: 'date-time' }).optional().describe('When the status last changed.'),
             conditions: z.array(condition).optional().describe('The claim’s conditions (Associated, Synchronized).'),
             bareMetalHost: nameAndNamespace.optional().describe('The BareMetalHost bound to the claim.'),
             hardwareData: nameAndNamespace.optional().describe('The HardwareData of the bound host.'),

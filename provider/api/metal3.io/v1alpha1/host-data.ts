@@ -105,7 +105,7 @@ export const DataImageKind: KindDefinition = {
           .describe('The image to attach, named like its BareMetalHost.'),
         status: z
           .object({
-            lastReconciled: z.string().optional().describe('When the attachment was last checked.'),
+            lastReconciled: z.string().meta({ format: 'date-time' }).optional().describe('When the attachment was last checked.'),
             attachedImage: z
               .object({ url: z.string().describe('The ISO attached.') })
               .optional()

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Writes test/fixtures/upstream-bmo-crd-facts.json: for each metal3.io CRD of upstream's Bare Metal
+// Operator, every field's path with its type, enum, default, format and whether it is required —
+// facts only, no descriptions. test/bmo-crd-compat.test.ts compares Ferrite's generated CRDs with it.
+// Refresh (after `go mod download github.com/metal3-io/baremetal-operator@VERSION`):
+//   node scripts/upstream-crd-facts.mjs v0.13.2
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+
+const version = process.argv[2] ?? 'v0.13.2';
+const root = join(import.meta.dirname, '..');
+const dir = JSON.parse(
+  execFileSync('go', ['mod', 'download', '-json', `github.com/metal3-io/baremetal-operator@${version}`], { encoding: 'utf8', cwd: '/tmp' }),
+).Dir;
+const crdDir = join(dir, 'config', 'base', 'crds', 'bases');
+
+function facts(s, path, required, out) {
+  for (const [k, v] of Object.entries(s.properties ?? {})) {
+    const p = `${path}.${k}`;
+    out[p] = {
+      type: v.type ?? null,
+      ...(v.enum ? { enum: v.enum } : {}),
+      ...(v.default !== undefined ? { default: v.default } : {}),
+      ...(v.format ? { format: v.format } : {}),
+      ...(required.includes(k) ? { required: true } : {}),
+    };
+    facts(v, p, v.required ?? [], out);
+  }
+  if (s.items && typeof s.items === 'object') facts(s.items, `${path}[]`, s.items.required ?? [], out);
+}
+
+const out = { source: `github.com/metal3-io/baremetal-operator@${version} config/base/crds/bases`, kinds: {} };
+for (const f of readdirSync(crdDir)
+  .filter((x) => x.startsWith('metal3.io_'))
+  .sort()) {
+  const crd = YAML.parse(readFileSync(join(crdDir, f), 'utf8'));
+  for (const v of crd.spec.versions) {
+    const fields = {};
+    facts(v.schema.openAPIV3Schema, '', v.schema.openAPIV3Schema.required ?? [], fields);
+    out.kinds[`${crd.spec.names.kind}/${v.name}`] = fields;
+  }
+}
+const file = join(root, 'test', 'fixtures', 'upstream-bmo-crd-facts.json');
+writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
+console.log(`wrote ${file}: ${Object.keys(out.kinds).length} kinds`);
