@@ -40,7 +40,7 @@ async function conformance(quirks: Quirks | string, o: { only?: string[]; latenc
       insecure: true,
       pxe: true,
       validatorsDir: join(PYTHON, '..'),
-      timeouts: { powerTimeoutMs: 20_000, mediaTimeoutMs: 10_000, bootTimeoutMs: 20_000, latencyBudgetMs: o.latencyBudgetMs },
+      timeouts: { powerTimeoutMs: 20_000, mediaTimeoutMs: 20_000, bootTimeoutMs: 20_000, latencyBudgetMs: o.latencyBudgetMs },
     });
   } finally {
     await t.close();
