@@ -3,7 +3,7 @@
 // what `ferrite kube serve` and `dev up --kube real` run, and the oracle the embedded API server
 // is compared with in the tests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,7 @@ import { CHECKOUT, freeTcpPort, StackError, tcpFree } from './stack.js';
 
 const SETPRIV = '/usr/bin/setpriv';
 
-export const KUBE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
+const KUBE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
 
 /** Where install-kube.sh puts the binaries (the checkout's .peers/kube, a link into ~/.cache/ferrite), or $FERRITE_KUBE_BIN. */
 export function kubeBinDir(): string {
@@ -342,9 +342,4 @@ export async function startRealKube(o: RealKubeOptions): Promise<RealKube> {
     exited,
     stop,
   };
-}
-
-/** A short fingerprint of the control plane's identity (its CA), to tell data dirs apart in messages. */
-export function caFingerprint(caPem: string): string {
-  return createHash('sha256').update(caPem).digest('hex').slice(0, 12);
 }

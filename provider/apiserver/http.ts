@@ -419,23 +419,10 @@ export function buildApp(o: HttpOptions): RequestListener {
     const q = query(req);
     const { def, version } = t;
     const isWatch = q.watch === 'true' || q.watch === '1' || pathOf(req).includes('/watch/');
-    // kube-apiserver's verb values for apiserver_request_total
-    const ct = String(req.headers['content-type'] ?? '');
-    label(
-      req.method === 'GET'
-        ? isWatch
-          ? 'WATCH'
-          : t.name
-            ? 'GET'
-            : 'LIST'
-        : req.method === 'PATCH' && ct.startsWith('application/apply-patch')
-          ? 'APPLY'
-          : req.method === 'DELETE' && !t.name
-            ? 'DELETECOLLECTION'
-            : (req.method ?? '').toUpperCase(),
-      def.group,
-      def.plural,
-    );
+    // kube-apiserver's verb values for apiserver_request_total (an apply patch is APPLY)
+    const verb = requestVerb(req, t, isWatch);
+    const apply = verb === 'patch' && String(req.headers['content-type'] ?? '').startsWith('application/apply-patch');
+    label(apply ? 'APPLY' : (METRIC_VERBS[verb] ?? verb.toUpperCase()), def.group, def.plural);
     if (t.sub && t.sub !== 'status' && !(t.sub === 'scale' && t.ver.scale)) {
       throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${def.plural}/${t.sub})`);
     }
@@ -755,22 +742,32 @@ export function buildApp(o: HttpOptions): RequestListener {
   };
 }
 
+/** The request's verb as RBAC names it (get, list, watch, create, update, patch, delete, deletecollection). */
+function requestVerb(req: IncomingMessage, t: Target, isWatch: boolean): string {
+  const m = req.method ?? 'GET';
+  if (m === 'GET') return isWatch ? 'watch' : t.name ? 'get' : 'list';
+  if (m === 'DELETE') return t.name ? 'delete' : 'deletecollection';
+  return { POST: 'create', PUT: 'update', PATCH: 'patch' }[m] ?? m.toLowerCase();
+}
+
+/** The same verb as apiserver_request_total's label spells it. */
+const METRIC_VERBS: Record<string, string> = {
+  get: 'GET',
+  list: 'LIST',
+  watch: 'WATCH',
+  create: 'POST',
+  update: 'PUT',
+  patch: 'PATCH',
+  delete: 'DELETE',
+  deletecollection: 'DELETECOLLECTION',
+};
+
 /** What kube-apiserver answers system:anonymous for a path RBAC does not open to it. */
 function anonymousForbidden(req: IncomingMessage, path: string, t: Target | undefined): ApiError {
   const who = 'User "system:anonymous"';
   if (!t) return new ApiError(403, 'Forbidden', `forbidden: ${who} cannot get path "${path}"`, {});
-  const q = new URL(req.url ?? '/', 'http://x').searchParams;
-  const m = req.method ?? 'GET';
-  const verb =
-    m === 'GET'
-      ? q.get('watch') === 'true' || q.get('watch') === '1'
-        ? 'watch'
-        : t.name
-          ? 'get'
-          : 'list'
-      : m === 'DELETE' && !t.name
-        ? 'deletecollection'
-        : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[m] ?? m.toLowerCase());
+  const q = query(req as Request);
+  const verb = requestVerb(req, t, q.watch === 'true' || q.watch === '1' || pathOf(req as Request).includes('/watch/'));
   const resource = t.def.group ? `${t.def.plural}.${t.def.group}` : t.def.plural;
   const sub = t.sub ? `${t.def.plural}/${t.sub}` : t.def.plural;
   const where = t.ns ? `in the namespace "${t.ns}"` : 'at the cluster scope';

@@ -42,19 +42,26 @@ export class RawClient {
     this.server = String(this.kc.getCurrentCluster()?.server).replace(/\/$/, '');
   }
 
+  /** The kubeconfig's TLS material and auth headers, worked out once. */
+  private async options(): Promise<RequestOptions> {
+    if (!this.base) {
+      const o: RequestOptions = {};
+      await this.kc.applyToHTTPSOptions(o);
+      this.base = o;
+    }
+    return this.base;
+  }
+
   async request(
     method: string,
     path: string,
     body?: unknown,
     o: { contentType?: string; headers?: Record<string, string>; anonymous?: boolean; timeoutMs?: number } = {},
   ): Promise<RawResponse> {
-    if (!this.base) {
-      this.base = {};
-      await this.kc.applyToHTTPSOptions(this.base);
-    }
+    const base = await this.options();
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string> = {
-      ...(o.anonymous ? {} : ((this.base.headers as Record<string, string>) ?? {})),
+      ...(o.anonymous ? {} : ((base.headers as Record<string, string>) ?? {})),
       accept: 'application/json',
       // Node frames no body of a DELETE unless its length is given
       ...(payload !== undefined
@@ -62,7 +69,7 @@ export class RawClient {
         : {}),
       ...o.headers,
     };
-    const opts: RequestOptions = { ...this.base, method, headers };
+    const opts: RequestOptions = { ...base, method, headers };
     if (o.anonymous) {
       opts.cert = undefined;
       opts.key = undefined;
@@ -96,14 +103,11 @@ export class RawClient {
     path: string,
     ms: number,
   ): Promise<{ status: number; events: Array<{ type: string; object: Record<string, unknown> }>; json?: unknown }> {
-    if (!this.base) {
-      this.base = {};
-      await this.kc.applyToHTTPSOptions(this.base);
-    }
+    const base = await this.options();
     const opts: RequestOptions = {
-      ...this.base,
+      ...base,
       method: 'GET',
-      headers: { ...((this.base.headers as Record<string, string>) ?? {}), accept: 'application/json' },
+      headers: { ...((base.headers as Record<string, string>) ?? {}), accept: 'application/json' },
     };
     return new Promise((resolve, reject) => {
       const events: Array<{ type: string; object: Record<string, unknown> }> = [];
