@@ -1,16 +1,18 @@
-// `ferrite controllers`: every Ferrite controller (BMO, IPAM, Cluster API, CAPM3) against any Kubernetes API server
-// and any Ironic, as they would run on real racks. Flags follow controller-runtime and BMO's
-// environment variables (IRONIC_ENDPOINT, DEPLOY_KERNEL_URL, PROVISIONING_LIMIT, …).
+// `ferrite controllers`: Ferrite's controllers (BMO, IPAM, Cluster API, CAPM3), all or any subset, against
+// any Kubernetes API server and any Ironic, as they run on real racks: from a kubeconfig, or in a pod
+// with its service account. Flags follow controller-runtime and BMO's environment variables
+// (IRONIC_ENDPOINT, DEPLOY_KERNEL_URL, PROVISIONING_LIMIT, …).
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
-import { startOperator } from '../provider/bmo/operator.js';
+import { COMPONENTS, type Component, parseComponents, startControllers } from '../provider/controllers.js';
 import { KubeClient } from '../provider/kube/client.js';
 import { positive } from './parse.js';
 
 export interface ControllersFlags {
+  controllers: Component[];
   kubeconfig?: string;
   ironicUrl?: string;
   ironicUsername?: string;
@@ -19,9 +21,11 @@ export interface ControllersFlags {
   ironicCacert?: string;
   ironicInsecure?: boolean;
   metricsBindAddress: string;
+  metricsSecure?: boolean;
+  metricsCertDir?: string;
   healthProbeBindAddress: string;
   leaderElect?: boolean;
-  leaderElectionNamespace: string;
+  leaderElectionNamespace?: string;
   leaderElectionId?: string;
   webhookCertDir?: string;
   webhookHost: string;
@@ -43,10 +47,25 @@ const bindAddr = (v: string) => {
 export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) => Promise<void>): Command {
   return new Command('controllers')
     .description(
-      "Run the controllers: the Bare Metal Operator, Metal3 IPAM, Cluster API's core, kubeadm bootstrap and control plane, and CAPM3 (with their validating webhooks and CRD conversion)",
+      "Run the controllers, all or a subset: the Bare Metal Operator, Metal3 IPAM, CAPM3, Cluster API's core, its kubeadm bootstrap and control plane (with their validating webhooks and CRD conversion)",
     )
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster to manage (default: KUBECONFIG)', process.env.KUBECONFIG)
-    .option('--ironic-url <url>', 'Ironic API endpoint (IRONIC_ENDPOINT)', process.env.IRONIC_ENDPOINT)
+    .addOption(
+      new Option('--controllers <list>', `which controllers run, comma-separated: ${COMPONENTS.join(', ')}`)
+        .argParser((v: string) => {
+          try {
+            return parseComponents(v);
+          } catch (e) {
+            throw new InvalidArgumentError((e as Error).message);
+          }
+        })
+        .default([...COMPONENTS], 'all'),
+    )
+    .option(
+      '--kubeconfig <file>',
+      "kubeconfig of the cluster to manage (default: KUBECONFIG, else the pod's service account)",
+      process.env.KUBECONFIG,
+    )
+    .option('--ironic-url <url>', 'Ironic API endpoint, needed by bmo (IRONIC_ENDPOINT)', process.env.IRONIC_ENDPOINT)
     .option('--ironic-username <user>', 'HTTP Basic user for Ironic')
     .option('--ironic-password <password>', 'HTTP Basic password for Ironic')
     .option(
@@ -57,9 +76,11 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
     .option('--ironic-cacert <file>', 'CA bundle for an HTTPS Ironic (IRONIC_CACERT_FILE)', process.env.IRONIC_CACERT_FILE)
     .option('--ironic-insecure', 'do not verify the Ironic certificate (IRONIC_INSECURE)', process.env.IRONIC_INSECURE === 'true')
     .option('--metrics-bind-address <addr>', 'where /metrics listens; 0 disables', bindAddr, '127.0.0.1:8080')
+    .option('--metrics-secure', 'serve /metrics over HTTPS to callers a TokenReview and SubjectAccessReview allow')
+    .option('--metrics-cert-dir <dir>', 'tls.crt and tls.key for secure metrics (default: a self-signed certificate)')
     .option('--health-probe-bind-address <addr>', 'where /healthz and /readyz listen; 0 disables', bindAddr, '127.0.0.1:9440')
     .option('--leader-elect', 'hold a Lease so only one replica reconciles')
-    .option('--leader-election-namespace <ns>', 'namespace of the Lease', 'kube-system')
+    .option('--leader-election-namespace <ns>', "namespace of the Lease (default: the pod's namespace, else kube-system)")
     .option('--leader-election-id <name>', 'identity of this replica (default: hostname_pid)')
     .option('--webhook-cert-dir <dir>', 'serve the validating webhook with tls.crt and tls.key from here')
     .option('--webhook-host <ip>', 'address the webhook listens on', '127.0.0.1')
@@ -94,8 +115,9 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
 
 /** Runs the controllers until `stopped` resolves. */
 export async function runControllers(f: ControllersFlags, log: Logger, stopped: Promise<string>): Promise<void> {
-  if (!f.kubeconfig) throw new Error('--kubeconfig (or KUBECONFIG) is required');
-  if (!f.ironicUrl) throw new Error('--ironic-url (or IRONIC_ENDPOINT) is required');
+  const components = f.controllers ?? [...COMPONENTS];
+  const bmo = components.includes('bmo');
+  if (bmo && !f.ironicUrl) throw new Error('--ironic-url (or IRONIC_ENDPOINT) is required to run the bmo controllers');
   let username = f.ironicUsername;
   let password = f.ironicPassword;
   if (f.ironicAuthDir && username === undefined) {
@@ -103,23 +125,30 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     username = read('username');
     password = read('password');
   }
-  if (f.webhookCertDir) {
-    for (const n of ['tls.crt', 'tls.key']) {
-      if (!existsSync(join(f.webhookCertDir, n))) throw new Error(`--webhook-cert-dir ${f.webhookCertDir} has no ${n}`);
-    }
+  for (const [flag, dir] of [
+    ['--webhook-cert-dir', f.webhookCertDir],
+    ['--metrics-cert-dir', f.metricsCertDir],
+  ] as const) {
+    for (const n of ['tls.crt', 'tls.key']) if (dir && !existsSync(join(dir, n))) throw new Error(`${flag} ${dir} has no ${n}`);
   }
-  const client = KubeClient.fromFile(f.kubeconfig);
-  log.info({ server: client.server, kubeconfig: f.kubeconfig, ironic: f.ironicUrl }, `starting the controllers against ${client.server}`);
-  const starting = startOperator({
+  const client = f.kubeconfig ? KubeClient.fromFile(f.kubeconfig) : KubeClient.inCluster();
+  log.info(
+    { server: client.server, credentials: client.source, controllers: components.join(','), ironic: bmo ? f.ironicUrl : undefined },
+    `starting the ${components.join(', ')} controllers against ${client.server}`,
+  );
+  const starting = startControllers({
     client,
     log,
-    ironic: {
-      endpoint: f.ironicUrl,
-      username,
-      password,
-      caCert: f.ironicCacert ? readFileSync(f.ironicCacert, 'utf8') : undefined,
-      insecure: f.ironicInsecure,
-    },
+    components,
+    ironic: bmo
+      ? {
+          endpoint: String(f.ironicUrl),
+          username,
+          password,
+          caCert: f.ironicCacert ? readFileSync(f.ironicCacert, 'utf8') : undefined,
+          insecure: f.ironicInsecure,
+        }
+      : undefined,
     deployKernelUrl: f.deployKernelUrl,
     deployRamdiskUrl: f.deployRamdiskUrl,
     deployIsoUrl: f.deployIsoUrl,
@@ -128,9 +157,13 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     provisioningLimit: f.provisioningLimit,
     maxConcurrentReconciles: f.maxConcurrentReconciles,
     metricsBindAddress: f.metricsBindAddress === '0' ? undefined : f.metricsBindAddress,
+    metricsSecure: f.metricsSecure ? { certDir: f.metricsCertDir } : undefined,
     healthProbeBindAddress: f.healthProbeBindAddress === '0' ? undefined : f.healthProbeBindAddress,
     leaderElection: f.leaderElect
-      ? { namespace: f.leaderElectionNamespace, identity: f.leaderElectionId ?? `${hostname()}_${process.pid}` }
+      ? {
+          namespace: f.leaderElectionNamespace ?? KubeClient.inClusterNamespace() ?? 'kube-system',
+          identity: f.leaderElectionId ?? `${hostname()}_${process.pid}`,
+        }
       : undefined,
     webhook: f.webhookCertDir ? { host: f.webhookHost, port: f.webhookPort, certDir: f.webhookCertDir } : undefined,
   });
@@ -145,8 +178,9 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
   const op = first.op;
   log.info(
     {
-      ironic: f.ironicUrl,
-      microversion: op.ironic.microversion,
+      controllers: components.join(','),
+      ironic: op.ironic ? f.ironicUrl : undefined,
+      microversion: op.ironic?.microversion,
       metrics: op.manager.metricsAddress,
       probes: op.manager.probeAddress,
       webhook: op.webhook?.url,

@@ -12,9 +12,10 @@ import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
 import { bindingProblem } from '../emulator/machine/libvirt/hypervisor.js';
 import { loadOrCreateCredentials } from '../provider/apiserver/pki.js';
-import { webhookConfiguration } from '../provider/bmo/operator.js';
+import { COMPONENTS, webhookConfigurations } from '../provider/controllers.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
+import { urlClient } from '../provider/kube/webhooks.js';
 import { DevPorts } from './ports.js';
 import { kubeBinaryProblem } from './real-kube.js';
 import { CHECKOUT, componentAlive, readState, StackError, type StackState, startComponent, stopStack, writeState } from './stack.js';
@@ -255,7 +256,9 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   // an outside cluster's API server may not reach a webhook on this machine's loopback, and a
   // Fail-policy webhook it cannot reach would refuse every BareMetalHost write: only the API
   // servers started here (embedded or real) get it
-  if (s.embedded || s.realKube) await applyObject(client, webhookConfiguration(webhookUrl, pki.caPem));
+  if (s.embedded || s.realKube) {
+    for (const w of webhookConfigurations(COMPONENTS, urlClient(webhookUrl, pki.caPem))) await applyObject(client, w);
+  }
   writeState(s);
 }
 

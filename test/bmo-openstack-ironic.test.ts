@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { installCrds } from '../cli/crds.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
-import { type Operator, startOperator } from '../provider/bmo/operator.js';
+import { type RunningControllers, startControllers } from '../provider/controllers.js';
 import { KubeClient } from '../provider/kube/client.js';
 import { openstackIronicConf } from '../scripts/bench/openstack-ironic.js';
 import { cleanup, kubectl, ROOT, startTestServer, tempDir } from './helpers/apiserver.js';
@@ -38,7 +38,7 @@ describe('BMO against OpenStack Ironic', {
 }, () => {
   let api: Awaited<ReturnType<typeof startTestServer>>;
   let fleet: TestFleet;
-  let op: Operator;
+  let op: RunningControllers;
   let client: KubeClient;
   let ironic: ReturnType<typeof spawn> | undefined;
   let ironicUrl = '';
@@ -92,7 +92,7 @@ describe('BMO against OpenStack Ironic', {
     await installCrds(api.core);
     fleet = await startTestFleet(1, { tls: true });
     client = KubeClient.fromFile(api.kubeconfigPath);
-    op = await startOperator({
+    op = await startControllers({
       client,
       ironic: { endpoint: `${ironicUrl}/v1/` },
       log: pino({ level: process.env.FERRITE_TEST_LOG ?? 'silent' }),

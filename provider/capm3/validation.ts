@@ -3,6 +3,7 @@
 // image, secret references stay in the namespace, Metal3Data identity is immutable, ...).
 import type { KubeObject } from '../kube/client.js';
 import { semanticEqual } from '../kube/semantic.js';
+import type { WebhookDef } from '../kube/webhooks.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -165,37 +166,27 @@ function remediationStrategy(strategy: unknown): string[] {
   return errs;
 }
 
-interface Rule {
-  resource: string;
-  validate(o: KubeObject, old?: KubeObject): string[];
-}
+/** The CAPM3 validating webhooks, at the paths controller-runtime would serve them. */
+export const CAPM3_WEBHOOKS: WebhookDef[] = [
+  m3('metal3machines', (o) => validateMetal3Machine(o)),
+  m3('metal3machinetemplates', (o) => validateMetal3MachineTemplate(o)),
+  m3('metal3clusters', (o) => validateMetal3Cluster(o)),
+  m3('metal3datatemplates', validateMetal3DataTemplate),
+  m3('metal3datas', validateMetal3Data),
+  m3('metal3dataclaims', validateMetal3DataClaim),
+  m3('metal3remediations', (o) => validateMetal3Remediation(o)),
+  m3('metal3remediationtemplates', (o) => validateMetal3RemediationTemplate(o)),
+];
 
-/** The CAPM3 validating webhooks, by the path controller-runtime would serve them at. */
-export const CAPM3_WEBHOOKS: Record<string, Rule> = {
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3machine': {
-    resource: 'metal3machines',
-    validate: (o) => validateMetal3Machine(o),
-  },
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3machinetemplate': {
-    resource: 'metal3machinetemplates',
-    validate: (o) => validateMetal3MachineTemplate(o),
-  },
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3cluster': {
-    resource: 'metal3clusters',
-    validate: (o) => validateMetal3Cluster(o),
-  },
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3datatemplate': {
-    resource: 'metal3datatemplates',
-    validate: validateMetal3DataTemplate,
-  },
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3data': { resource: 'metal3datas', validate: validateMetal3Data },
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3dataclaim': { resource: 'metal3dataclaims', validate: validateMetal3DataClaim },
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3remediation': {
-    resource: 'metal3remediations',
-    validate: (o) => validateMetal3Remediation(o),
-  },
-  '/validate-infrastructure-cluster-x-k8s-io-v1beta2-metal3remediationtemplate': {
-    resource: 'metal3remediationtemplates',
-    validate: (o) => validateMetal3RemediationTemplate(o),
-  },
-};
+/** The API server sends these in the storage version (v1beta2), whichever version was written. */
+function m3(resource: string, validate: WebhookDef['validate']): WebhookDef {
+  const singular = resource.replace(/s$/, '');
+  return {
+    name: `validation.${singular}.infrastructure.cluster.x-k8s.io`,
+    path: `/validate-infrastructure-cluster-x-k8s-io-v1beta2-${singular}`,
+    group: 'infrastructure.cluster.x-k8s.io',
+    version: 'v1beta2',
+    resource,
+    validate,
+  };
+}

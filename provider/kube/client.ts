@@ -2,13 +2,15 @@
 // @kubernetes/client-node (tokens, client certificates, exec plugins, CA bundles); requests go by
 // REST path for any kind, including subresources, which client-node's generic API lacks.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export type Obj = Record<string, unknown>;
+
+const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -111,6 +113,30 @@ export class KubeClient {
       throw new KubeconfigError('Invalid', `kubeconfig ${path} is not a valid kubeconfig: ${(e as Error).message.split('\n')[0]}`);
     }
     return new KubeClient(kc, path);
+  }
+
+  /**
+   * A pod's own credentials: the service-account token (re-read as the kubelet rotates it) and CA
+   * under /var/run/secrets/kubernetes.io/serviceaccount, the server from KUBERNETES_SERVICE_HOST/PORT.
+   * `root` prefixes that path (a test or a chroot supplies its own).
+   */
+  static inCluster(root = process.env.FERRITE_SERVICEACCOUNT_ROOT ?? ''): KubeClient {
+    const dir = `${root}${SERVICEACCOUNT_DIR}`;
+    if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT) {
+      throw new KubeconfigError('Missing', 'no kubeconfig was given and this is not a pod (KUBERNETES_SERVICE_HOST/PORT are unset)');
+    }
+    for (const f of ['token', 'ca.crt']) {
+      if (!existsSync(`${dir}/${f}`)) throw new KubeconfigError('Missing', `in-cluster configuration: ${dir}/${f} does not exist`);
+    }
+    const kc = new KubeConfig();
+    kc.loadFromCluster(root);
+    return new KubeClient(kc, `service account ${dir}`);
+  }
+
+  /** The namespace of the pod's service account, when running in one. */
+  static inClusterNamespace(root = process.env.FERRITE_SERVICEACCOUNT_ROOT ?? ''): string | undefined {
+    const f = `${root}${SERVICEACCOUNT_DIR}/namespace`;
+    return existsSync(f) ? readFileSync(f, 'utf8').trim() || undefined : undefined;
   }
 
   /** A transport failure (refused, reset, DNS) that says which server, and from which kubeconfig. */

@@ -1,16 +1,21 @@
 // The manager runs a set of controllers against one API server: shared informers (one per kind,
 // however many controllers watch it), optional Lease leader election (workers run only while
 // leading), and an HTTP endpoint with /metrics, /healthz and /readyz.
-import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import express from 'express';
 import pino, { type Logger } from 'pino';
+import { createCertificateAuthority, signCertificate } from '../apiserver/pki.js';
 import type { KubeClient } from './client.js';
 import { Controller, type ControllerSpec, type GVK } from './controller.js';
 import { EventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import { LeaderElector } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
+import { metricsAuthorizer } from './metrics-auth.js';
 
 export interface ManagerOptions {
   client: KubeClient;
@@ -20,6 +25,13 @@ export interface ManagerOptions {
   metricsBindAddress?: string;
   /** host:port for /healthz and /readyz alone (controller-runtime's --health-probe-bind-address) */
   healthProbeBindAddress?: string;
+  /**
+   * serve /metrics over HTTPS (tls.crt/tls.key from certDir, or a self-signed certificate made at
+   * start, as controller-runtime does) to callers a TokenReview and SubjectAccessReview allow
+   */
+  metricsSecure?: { certDir?: string };
+  /** the Lease leader election uses (default: name) */
+  leaseName?: string;
   leaderElection?: { namespace: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   resyncMs?: number;
 }
@@ -83,7 +95,7 @@ export class Manager {
 
   get metricsAddress(): string | undefined {
     const a = this.server?.address() as AddressInfo | null | undefined;
-    return a ? `http://${a.address}:${a.port}` : undefined;
+    return a ? `${this.o.metricsSecure ? 'https' : 'http'}://${a.address}:${a.port}` : undefined;
   }
 
   get probeAddress(): string | undefined {
@@ -108,7 +120,7 @@ export class Manager {
     this.metrics.leader.set({ name: this.o.name }, 0);
     this.elector = new LeaderElector(this.o.client, {
       namespace: le.namespace,
-      name: this.o.name,
+      name: this.o.leaseName ?? this.o.name,
       identity: le.identity,
       leaseDurationMs: le.leaseDurationMs,
       renewDeadlineMs: le.renewDeadlineMs,
@@ -127,11 +139,14 @@ export class Manager {
     this.elector.start();
   }
 
-  private serve(bind: string, probes: boolean, metrics: boolean): Promise<Server> {
+  private async serve(bind: string, probes: boolean, metrics: boolean): Promise<Server> {
     const i = bind.lastIndexOf(':');
-    const host = bind.slice(0, i) || '127.0.0.1';
+    const host = bind.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0'; // ':8443' means every interface, as in Kubernetes flags
     const port = Number(bind.slice(i + 1));
     const app = express();
+    app.disable('x-powered-by');
+    const secure = metrics && this.o.metricsSecure;
+    if (secure) app.use('/metrics', metricsAuthorizer(this.o.client));
     if (metrics) {
       app.get('/metrics', async (_req, res) => {
         res.setHeader('Content-Type', this.metrics.registry.contentType);
@@ -150,8 +165,10 @@ export class Manager {
           .end(ready ? 'ok' : 'informers not synced');
       });
     }
+    const srv = secure ? createHttpsServer(await servingCertificate(secure.certDir, host), app) : createHttpServer(app);
     return new Promise((resolve, reject) => {
-      const srv = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(srv)));
+      srv.once('error', reject);
+      srv.listen(port, host, () => resolve(srv));
     });
   }
 
@@ -167,4 +184,12 @@ export class Manager {
       });
     }
   }
+}
+
+/** tls.crt/tls.key from a directory, or a self-signed pair for this host made in memory. */
+async function servingCertificate(certDir: string | undefined, host: string): Promise<{ cert: string; key: string }> {
+  if (certDir) return { cert: readFileSync(join(certDir, 'tls.crt'), 'utf8'), key: readFileSync(join(certDir, 'tls.key'), 'utf8') };
+  const ca = await createCertificateAuthority('ferrite-metrics-ca', 1);
+  const leaf = await signCertificate({ ca, cn: 'ferrite-metrics', hosts: ['localhost', host], server: true });
+  return { cert: leaf.certPem + ca.certPem, key: leaf.keyPem };
 }

@@ -9,8 +9,9 @@ import pino from 'pino';
 import { installCrds } from '../../cli/crds.js';
 import type { FleetFile } from '../../emulator/fleet/config.js';
 import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
-import { type Operator, startOperator, webhookConfiguration } from '../../provider/bmo/operator.js';
+import { COMPONENTS, type RunningControllers, startControllers, webhookConfigurations } from '../../provider/controllers.js';
 import { KubeClient } from '../../provider/kube/client.js';
+import { urlClient } from '../../provider/kube/webhooks.js';
 import { cleanup, type ExecResult, kubectl, startTestServer } from './apiserver.js';
 import { startFileServer, startTestFleet, type TestFleet } from './bmc.js';
 import { startTestIronic } from './ironic.js';
@@ -34,7 +35,7 @@ export interface BmoStack {
   fleet: TestFleet;
   ironic: Awaited<ReturnType<typeof startTestIronic>>;
   files: Awaited<ReturnType<typeof startFileServer>>;
-  op: Operator;
+  op: RunningControllers;
   client: KubeClient;
   k(args: string[], input?: string): Promise<ExecResult>;
   host(name: string, namespace?: string): Promise<HostView>;
@@ -72,7 +73,7 @@ export async function startBmoStack(o: {
     webhook = { host: '127.0.0.1', port: 0, certDir };
     caPem = pki.caPem;
   }
-  const op = await startOperator({
+  const op = await startControllers({
     client,
     ironic: { endpoint: ironic.url },
     log: pino({ level: process.env.FERRITE_TEST_LOG ?? 'silent' }),
@@ -85,7 +86,14 @@ export async function startBmoStack(o: {
   });
   const k = (args: string[], input?: string) => kubectl(api.kubeconfigPath, args, { input });
   if (o.webhook) {
-    const r = await k(['apply', '-f', '-'], JSON.stringify(webhookConfiguration(String(op.webhook?.url), caPem)));
+    const r = await k(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: webhookConfigurations(COMPONENTS, urlClient(String(op.webhook?.url), caPem)),
+      }),
+    );
     if (r.code !== 0) throw new Error(`registering the webhook failed: ${r.stderr}`);
   }
   const host = (name: string, namespace = 'default') =>

@@ -1,0 +1,94 @@
+// The Bare Metal Operator tier: the BareMetalHost reconciler and its companions (firmware
+// settings and components, BMC event subscriptions, DataImages) on one manager, and the
+// BareMetalHost validating webhook.
+import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import type { KubeObject } from '../kube/client.js';
+import type { Manager } from '../kube/manager.js';
+import type { WebhookDef } from '../kube/webhooks.js';
+import { BMH, hostController } from './baremetalhost-controller.js';
+import { BES, bmcEventSubscriptionController } from './bmceventsubscription-controller.js';
+import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
+import { hostFirmwareComponentsController } from './hostfirmwarecomponents-controller.js';
+import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
+import type { IronicProvisioner } from './provisioner.js';
+import { validateHost, validateHostUpdate } from './validation.js';
+
+export const BMO_WEBHOOKS: WebhookDef[] = [
+  {
+    name: 'baremetalhost.metal3.io',
+    path: '/validate-metal3-io-v1alpha1-baremetalhost',
+    group: 'metal3.io',
+    version: 'v1alpha1',
+    resource: 'baremetalhosts',
+    validate: (o, old) => {
+      const h = o as unknown as BareMetalHost;
+      return old ? validateHostUpdate(old as unknown as BareMetalHost, h) : validateHost(h);
+    },
+  },
+];
+
+export interface BmoOptions {
+  provisioner: IronicProvisioner;
+  errorBackoffBaseMs?: number;
+  maxConcurrentReconciles?: number;
+}
+
+const ref = (o: KubeObject) => ({ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) });
+
+export function addBmoControllers(manager: Manager, o: BmoOptions): void {
+  const { provisioner } = o;
+  const spec = hostController({
+    provisioner,
+    errorBackoffBaseMs: o.errorBackoffBaseMs,
+    maxConcurrentReconciles: o.maxConcurrentReconciles,
+  });
+  const hosts = manager.informer(BMH);
+  // a Secret change reaches every host whose BMC credentials or config data it holds
+  spec.watches = [
+    ...(spec.watches ?? []),
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      map: (s: KubeObject) =>
+        hosts
+          .list()
+          .filter((h) => {
+            const b = h as unknown as BareMetalHost;
+            if (b.metadata.namespace !== s.metadata?.namespace) return false;
+            const n = s.metadata?.name;
+            return (
+              b.spec?.bmc?.credentialsName === n ||
+              b.spec?.userData?.name === n ||
+              b.spec?.networkData?.name === n ||
+              b.spec?.metaData?.name === n
+            );
+          })
+          .map(ref),
+    },
+  ];
+  manager.add(spec);
+  manager.add(hostFirmwareSettingsController({ provisioner }));
+  manager.add(hostFirmwareComponentsController({ provisioner }));
+  const subs = bmcEventSubscriptionController({ provisioner });
+  const subCache = manager.informer(BES);
+  subs.watches = [
+    {
+      ...BMH,
+      map: (h) =>
+        subCache
+          .list()
+          .filter(
+            (x) =>
+              x.metadata?.namespace === h.metadata?.namespace &&
+              (x as { spec?: { hostName?: string } }).spec?.hostName === h.metadata?.name,
+          )
+          .map(ref),
+    },
+  ];
+  manager.add(subs);
+  const images = dataImageController({ provisioner });
+  const imageCache = manager.informer(DATA_IMAGE);
+  // only hosts that have a DataImage wake its controller
+  images.watches = [{ ...BMH, map: (h) => (imageCache.get(h.metadata?.namespace, String(h.metadata?.name)) ? [ref(h)] : []) }];
+  manager.add(images);
+}
