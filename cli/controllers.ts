@@ -28,6 +28,9 @@ export interface ControllersFlags {
   leaderElectionNamespace?: string;
   leaderElectionId?: string;
   webhookCertDir?: string;
+  webhookCertSecret?: { namespace: string; name: string };
+  webhookService?: { namespace: string; name: string };
+  webhookUrl?: string;
   webhookHost: string;
   webhookPort: number;
   maxConcurrentReconciles: number;
@@ -38,6 +41,12 @@ export interface ControllersFlags {
   pollInterval: number;
   errorBackoffBase: number;
 }
+
+const nsName = (v: string) => {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(v);
+  if (!m) throw new InvalidArgumentError('must be namespace/name');
+  return { namespace: m[1], name: m[3] };
+};
 
 const bindAddr = (v: string) => {
   if (v !== '0' && !/^(\[[0-9a-f:]+\]|[^:]*):\d+$/i.test(v)) throw new InvalidArgumentError('must be host:port, :port or 0 (disabled)');
@@ -50,7 +59,7 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
       "Run the controllers, all or a subset: the Bare Metal Operator, Metal3 IPAM, CAPM3, Cluster API's core, its kubeadm bootstrap and control plane (with their validating webhooks and CRD conversion)",
     )
     .addOption(
-      new Option('--controllers <list>', `which controllers run, comma-separated: ${COMPONENTS.join(', ')}`)
+      new Option('--controllers <list>', `which controllers run, comma-separated: ${COMPONENTS.join(', ')} (kubeadm: both kubeadm ones)`)
         .argParser((v: string) => {
           try {
             return parseComponents(v);
@@ -83,6 +92,16 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
     .option('--leader-election-namespace <ns>', "namespace of the Lease (default: the pod's namespace, else kube-system)")
     .option('--leader-election-id <name>', 'identity of this replica (default: hostname_pid)')
     .option('--webhook-cert-dir <dir>', 'serve the validating webhook with tls.crt and tls.key from here')
+    .option(
+      '--webhook-cert-secret <ns/name>',
+      'keep the webhook certificate in this Secret and its CA in the webhook configurations and CRDs (no cert-manager needed)',
+      nsName,
+    )
+    .option('--webhook-service <ns/name>', 'the Service the API server reaches the webhooks through (for --webhook-cert-secret)', nsName)
+    .option(
+      '--webhook-url <url>',
+      'controllers outside the cluster: point the webhook configurations and CRDs at this URL instead of the Service',
+    )
     .option('--webhook-host <ip>', 'address the webhook listens on', '127.0.0.1')
     .option('--webhook-port <port>', 'webhook port', positive, 9443)
     .option(
@@ -125,6 +144,9 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     username = read('username');
     password = read('password');
   }
+  if (f.webhookCertSecret && !f.webhookService)
+    throw new Error('--webhook-cert-secret needs --webhook-service (the Service its certificate is for)');
+  if (f.webhookCertSecret && f.webhookCertDir) throw new Error('--webhook-cert-dir and --webhook-cert-secret are alternatives: give one');
   for (const [flag, dir] of [
     ['--webhook-cert-dir', f.webhookCertDir],
     ['--metrics-cert-dir', f.metricsCertDir],
@@ -165,7 +187,17 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
           identity: f.leaderElectionId ?? `${hostname()}_${process.pid}`,
         }
       : undefined,
-    webhook: f.webhookCertDir ? { host: f.webhookHost, port: f.webhookPort, certDir: f.webhookCertDir } : undefined,
+    webhook:
+      f.webhookCertDir || f.webhookCertSecret
+        ? {
+            host: f.webhookHost,
+            port: f.webhookPort,
+            certDir: f.webhookCertDir,
+            certSecret: f.webhookCertSecret,
+            service: f.webhookService,
+            url: f.webhookUrl,
+          }
+        : undefined,
   });
   // a signal while the caches still wait for an API server that never answers ends the process
   // at once: nothing was reconciled yet, so there is nothing to finish (a pod must not hang in Terminating)

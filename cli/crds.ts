@@ -1,10 +1,11 @@
 // `ferrite crds generate`: writes crds/*.yaml from the TypeScript API types (never hand-edited).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { crdFor } from '../provider/api/crdgen.js';
 import { converters, kinds } from '../provider/api/index.js';
 import { contextFromCrds } from '../provider/api/versioning.js';
+import { syncGenerated } from './generated-files.js';
 
 export function renderCrds(): Map<string, string> {
   const out = new Map<string, string>();
@@ -26,20 +27,9 @@ export function crdObjects(): Array<Record<string, unknown>> {
 /** Writes (or, with check, compares) the generated files; returns the names that differ. */
 export function generateCrds(dir: string, check: boolean): string[] {
   const want = renderCrds();
-  const stale: string[] = [];
-  if (!check) mkdirSync(dir, { recursive: true });
-  for (const [file, text] of want) {
-    const p = join(dir, file);
-    const cur = existsSync(p) ? readFileSync(p, 'utf8') : undefined;
-    if (cur !== text) {
-      stale.push(file);
-      if (!check) writeFileSync(p, text);
-    }
-  }
-  if (existsSync(dir)) {
-    for (const f of readdirSync(dir)) if (f.endsWith('.yaml') && !want.has(f)) stale.push(f);
-  }
-  return stale;
+  // only the YAML in crds/ is generated (a README there would be someone's)
+  const extra = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml') && !want.has(f)) : [];
+  return [...syncGenerated(dir, want, [], check), ...extra];
 }
 
 /** Creates or updates every Ferrite CRD directly in an embedded API server's store. */

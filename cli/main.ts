@@ -21,6 +21,7 @@ import { devCommand } from './dev.js';
 import { kubeCommand } from './kube.js';
 import { makeLogger } from './logging.js';
 import { nonNegativeInt, parseBool, port, positive, positiveInt } from './parse.js';
+import { generateRelease } from './release.js';
 import { scenarioCommand } from './scenario.js';
 import { table } from './table.js';
 import { vmCommand } from './vm.js';
@@ -304,6 +305,25 @@ export function buildCli(): Command {
         throw new CliError(`crds/ is out of date (${stale.join(', ')}): run \`npm run crds\``);
       }
       if (!opts.check) process.stdout.write(stale.length ? `wrote ${stale.join(', ')}\n` : 'crds/ is up to date\n');
+    });
+  program
+    .command('release')
+    .description('Release artifacts')
+    .command('manifests')
+    .description(
+      'Write config/ (kustomize), release/ (clusterctl local repository: components, metadata.yaml, cluster-template.yaml) and clusterctl-settings.json from the sources (with --check, fail if they are out of date)',
+    )
+    .option('--root <dir>', 'checkout to write into', root)
+    .option('--version <v>', 'release version', `v${pkg.version}`)
+    .option('--check', 'do not write; exit 1 if any file differs')
+    .action((opts: { root: string; version: string; check?: boolean }) => {
+      const stale = generateRelease(opts.root, opts.version, opts.check === true);
+      if (opts.check && stale.length) {
+        throw new CliError(
+          `the release manifests are out of date (${stale.slice(0, 5).join(', ')}${stale.length > 5 ? `, … ${stale.length} files` : ''}): run \`npm run release\``,
+        );
+      }
+      if (!opts.check) process.stdout.write(stale.length ? `wrote ${stale.length} files\n` : 'the release manifests are up to date\n');
     });
   // every command, including those built in their own modules, reports usage errors the same way:
   // through main() (exit 2), never by exiting on its own

@@ -111,13 +111,14 @@ async function clientKubeconfig(pki: Pki, file: string, server: string, cn: stri
 
 // Only writes are audited (what the idle-write check counts), without request bodies unless
 // FERRITE_AUDIT_LEVEL=Request asks for them (to see what a write changed): small and cheap.
-const auditPolicy = (level: string) => `apiVersion: audit.k8s.io/v1
+// FERRITE_AUDIT_READS=1 audits reads too (the RBAC test looks for any request refused with 403).
+const auditPolicy = (level: string, reads: boolean) => `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
 - level: ${level}
   verbs: [create, update, patch, delete, deletecollection]
-- level: None
+${reads ? '- level: Metadata\n' : ''}- level: None
 `;
 
 interface Ports {
@@ -210,7 +211,10 @@ export async function startRealKube(o: RealKubeOptions): Promise<RealKube> {
   await clientKubeconfig(pki, kcmConfig, server, 'system:kube-controller-manager', []);
   const audit = join(dir, 'audit.log');
   const policy = join(dir, 'audit-policy.yaml');
-  writeFileSync(policy, auditPolicy(process.env.FERRITE_AUDIT_LEVEL === 'Request' ? 'Request' : 'Metadata'));
+  writeFileSync(
+    policy,
+    auditPolicy(process.env.FERRITE_AUDIT_LEVEL === 'Request' ? 'Request' : 'Metadata', process.env.FERRITE_AUDIT_READS === '1'),
+  );
 
   const children: Array<{ name: string; child: ChildProcess }> = [];
   const killAll = (sig: NodeJS.Signals) => {

@@ -1,24 +1,27 @@
 // The composition root: one process runs any subset of Ferrite's tiers — the Bare Metal Operator
-// (bmo), Metal3 IPAM (ipam), CAPM3 (capm3), Cluster API core (capi) and its kubeadm bootstrap and
-// control plane providers (kubeadm) — on one manager, with the webhooks of the tiers it runs and
+// (bmo), Metal3 IPAM (ipam), CAPM3 (capm3), Cluster API core (capi) and its kubeadm bootstrap
+// (kubeadm-bootstrap) and control plane (kubeadm-control-plane) providers — on one manager, with the webhooks of the tiers it runs and
 // CRD conversion. Each tier registers itself from its own module; nothing here knows a controller.
 import type { Logger } from 'pino';
-import { converters } from './api/index.js';
+import { converters, kinds } from './api/index.js';
 import { contextFromCrds } from './api/versioning.js';
 import { addBmoControllers, BMO_WEBHOOKS } from './bmo/controllers.js';
 import { IronicClient, type IronicClientOptions } from './bmo/ironic-client.js';
 import { IronicProvisioner } from './bmo/provisioner.js';
 import { ContractResolver } from './capi/common.js';
-import { addCapiCoreControllers, addKubeadmControllers } from './capi/controllers.js';
+import { addCapiCoreControllers, addKubeadmBootstrapControllers, addKubeadmControlPlaneControllers } from './capi/controllers.js';
 import { WorkloadClients } from './capi/workload.js';
 import { addCapm3Controllers, CAPM3_WEBHOOKS } from './capm3/controllers.js';
 import { addIpamControllers } from './ipam/controllers.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { Manager } from './kube/manager.js';
+import { ensureServingCertificate, injectCaBundle } from './kube/webhook-certs.js';
 import { startWebhookServer, type WebhookServer } from './kube/webhook-server.js';
 import { type ClientConfig, validatingWebhookConfiguration, validator, type WebhookDef } from './kube/webhooks.js';
 
-export const COMPONENTS = ['bmo', 'ipam', 'capm3', 'capi', 'kubeadm'] as const;
+export const COMPONENTS = ['bmo', 'ipam', 'capm3', 'capi', 'kubeadm-bootstrap', 'kubeadm-control-plane'] as const;
+/** names that stand for several components */
+const ALIASES: Record<string, Component[]> = { kubeadm: ['kubeadm-bootstrap', 'kubeadm-control-plane'], all: [...COMPONENTS] };
 export type Component = (typeof COMPONENTS)[number];
 
 /** What each component is, for --help and the release manifests. */
@@ -27,10 +30,18 @@ export const COMPONENT_TITLES: Record<Component, string> = {
   ipam: 'Metal3 IP Address Manager (IPPool)',
   capm3: 'Cluster API Provider Metal3 (Metal3Cluster, Metal3Machine, Metal3Data, Metal3Remediation)',
   capi: 'Cluster API core (Cluster, Machine, MachineSet, MachineDeployment, MachineHealthCheck)',
-  kubeadm: 'Cluster API kubeadm bootstrap and control plane providers (KubeadmConfig, KubeadmControlPlane)',
+  'kubeadm-bootstrap': 'Cluster API kubeadm bootstrap provider (KubeadmConfig)',
+  'kubeadm-control-plane': 'Cluster API kubeadm control plane provider (KubeadmControlPlane)',
 };
 
-export const WEBHOOKS: Record<Component, WebhookDef[]> = { bmo: BMO_WEBHOOKS, ipam: [], capm3: CAPM3_WEBHOOKS, capi: [], kubeadm: [] };
+export const WEBHOOKS: Record<Component, WebhookDef[]> = {
+  bmo: BMO_WEBHOOKS,
+  ipam: [],
+  capm3: CAPM3_WEBHOOKS,
+  capi: [],
+  'kubeadm-bootstrap': [],
+  'kubeadm-control-plane': [],
+};
 
 /**
  * The ValidatingWebhookConfigurations of these components (one per component that has webhooks),
@@ -59,6 +70,22 @@ export function parseComponents(v: string): Component[] {
   return COMPONENTS.filter((c) => names.includes(c));
 }
 
+/** The API groups whose CRDs each component owns (and converts, for multi-version kinds). */
+export const CRD_GROUPS: Record<Component, string[]> = {
+  bmo: ['metal3.io'],
+  ipam: ['ipam.metal3.io'],
+  capm3: ['infrastructure.cluster.x-k8s.io'],
+  capi: ['cluster.x-k8s.io', 'ipam.cluster.x-k8s.io'],
+  'kubeadm-bootstrap': ['bootstrap.cluster.x-k8s.io'],
+  'kubeadm-control-plane': ['controlplane.cluster.x-k8s.io'],
+};
+
+/** The CRDs of these components that convert through the webhook. */
+export function conversionCrdNames(components: readonly Component[]): string[] {
+  const groups = components.flatMap((c) => CRD_GROUPS[c]);
+  return kinds.filter((k) => groups.includes(k.group) && k.conversion).map((k) => `${k.plural}.${k.group}`);
+}
+
 /** The Lease a replica set of this subset elects its leader on: two different subsets never share one. */
 export function leaseName(components: readonly Component[]): string {
   return components.length === COMPONENTS.length ? 'ferrite-controllers' : `ferrite-${components.join('-')}`;
@@ -83,8 +110,19 @@ export interface ControllersOptions {
   metricsSecure?: { certDir?: string };
   healthProbeBindAddress?: string;
   leaderElection?: { namespace: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
-  /** serve the validating webhooks and CRD conversion (tls.crt/tls.key in certDir) */
-  webhook?: { host: string; port: number; certDir: string };
+  /**
+   * serve the validating webhooks and CRD conversion: with tls.crt/tls.key from certDir, or with a
+   * certificate the controllers keep in certSecret for `service` and inject into their webhook
+   * configurations and CRDs (pointed at `url` instead of the Service when running outside the cluster)
+   */
+  webhook?: {
+    host: string;
+    port: number;
+    certDir?: string;
+    certSecret?: { namespace: string; name: string };
+    service?: { namespace: string; name: string };
+    url?: string;
+  };
 }
 
 export interface RunningControllers {
@@ -129,22 +167,63 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (has('ipam')) addIpamControllers(manager);
   const shared = { contracts: new ContractResolver(o.client), workload: new WorkloadClients(o.client) };
   if (has('capi')) addCapiCoreControllers(manager, shared);
-  if (has('kubeadm')) addKubeadmControllers(manager, shared);
+  if (has('kubeadm-bootstrap')) addKubeadmBootstrapControllers(manager, shared);
+  if (has('kubeadm-control-plane')) addKubeadmControlPlaneControllers(manager, shared);
   if (has('capm3')) addCapm3Controllers(manager, shared);
 
   let webhook: WebhookServer | undefined;
+  let renewTimer: NodeJS.Timeout | undefined;
   if (o.webhook) {
     const defs = components.flatMap((c) => WEBHOOKS[c]);
+    const w = o.webhook;
+    let tls: { certPem: string; keyPem: string } | undefined;
+    let renew: (() => Promise<void>) | undefined;
+    if (w.certSecret) {
+      if (!w.service) throw new Error('a webhook certificate kept in a Secret needs the webhook Service it is for');
+      const certOpts = {
+        client: o.client,
+        secret: w.certSecret,
+        service: w.service,
+        webhookConfigurations: webhookConfigurations(components, () => ({ url: '' })).map((x) => String(x.metadata?.name)),
+        crds: conversionCrdNames(components),
+        url: w.url,
+        log: o.log,
+      };
+      const cert = await ensureServingCertificate(certOpts);
+      await injectCaBundle(certOpts, cert.caPem);
+      tls = cert;
+      renew = async () => {
+        const next = await ensureServingCertificate(certOpts);
+        if (next.certPem !== tls?.certPem) {
+          webhook?.setCertificate(next.certPem, next.keyPem);
+          await injectCaBundle(certOpts, next.caPem);
+          tls = next;
+        }
+      };
+    }
     webhook = await startWebhookServer({
-      ...o.webhook,
+      host: w.host,
+      port: w.port,
+      certDir: w.certDir,
+      tls,
       convert: crdConverter(o.client),
       metrics: manager.metrics,
       validators: Object.fromEntries(defs.map((d) => [d.path, validator(d)])),
     });
+    // a renewal (or a replica's newer certificate) is picked up within hours, long before expiry
+    if (renew) {
+      const r = renew;
+      renewTimer = setInterval(
+        () => r().catch((e: Error) => o.log.warn({ err: e.message }, 'webhook certificate renewal failed')),
+        6 * 3600_000,
+      );
+      renewTimer.unref();
+    }
   }
   try {
     await manager.start();
   } catch (e) {
+    clearInterval(renewTimer);
     await webhook?.close();
     throw e;
   }
@@ -154,6 +233,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
     ironic,
     webhook,
     async stop() {
+      clearInterval(renewTimer);
       await manager.stop();
       await webhook?.close();
     },

@@ -25,7 +25,10 @@ export function addCapiCoreControllers(manager: Manager, { contracts, workload }
   manager.add(machineHealthCheckController({ workload }));
 }
 
-export function addKubeadmControllers(manager: Manager, { contracts, workload }: CapiShared): void {
+export function addKubeadmBootstrapControllers(manager: Manager, { workload }: CapiShared): void {
   manager.add(kubeadmConfigController({ workload }));
+}
+
+export function addKubeadmControlPlaneControllers(manager: Manager, { contracts, workload }: CapiShared): void {
   manager.add(kubeadmControlPlaneController({ contracts, workload }));
 }

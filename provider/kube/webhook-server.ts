@@ -23,6 +23,8 @@ export type Validator = (req: AdmissionRequest) => string[] | Promise<string[]>;
 
 export interface WebhookServer {
   url: string;
+  /** serves a renewed certificate to new connections */
+  setCertificate(certPem: string, keyPem: string): void;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,9 @@ export type Converter = (objects: KubeObject[], desiredAPIVersion: string) => Pr
 export async function startWebhookServer(o: {
   host: string;
   port: number;
-  certDir: string;
+  /** tls.crt and tls.key from here, or the PEMs themselves */
+  certDir?: string;
+  tls?: { certPem: string; keyPem: string };
   validators: Record<string, Validator>;
   /** serve CRD conversion (ConversionReview v1) at /convert */
   convert?: Converter;
@@ -108,10 +112,13 @@ export async function startWebhookServer(o: {
       });
     });
   }
-  const server: Server = createServer(
-    { cert: readFileSync(join(o.certDir, 'tls.crt')), key: readFileSync(join(o.certDir, 'tls.key')) },
-    app,
-  );
+  const creds = o.tls
+    ? { cert: o.tls.certPem, key: o.tls.keyPem }
+    : o.certDir
+      ? { cert: readFileSync(join(o.certDir, 'tls.crt'), 'utf8'), key: readFileSync(join(o.certDir, 'tls.key'), 'utf8') }
+      : null;
+  if (!creds) throw new Error('the webhook server needs a certificate: certDir or tls');
+  const server: Server = createServer(creds, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
@@ -119,6 +126,7 @@ export async function startWebhookServer(o: {
   const a = server.address() as AddressInfo;
   return {
     url: `https://${o.host.includes(':') ? `[${o.host}]` : o.host}:${a.port}`,
+    setCertificate: (cert, key) => server.setSecureContext({ cert, key }),
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());

@@ -1,7 +1,47 @@
 // The conductor's side of the ironic-python-agent command API: POST /v1/commands/ with
 // {name, params} (sync with wait=true, async otherwise) and GET /v1/commands/ to follow async
 // commands, authenticated with the node's agent token.
+import http from 'node:http';
+import https from 'node:https';
 import { IronicError } from '../errors.js';
+
+/** A running agent: its API URL, its token and, for an https URL, the certificate it sent (agent_verify_ca). */
+export interface AgentRef {
+  url: string;
+  token: string;
+  verifyCa?: string;
+}
+
+interface Reply {
+  status: number;
+  text: string;
+}
+
+/** One HTTP(S) request; an https agent is verified against its own certificate. */
+function send(url: URL, init: { method: string; body?: string; ca?: string; insecure?: boolean; timeoutMs: number }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const req = (secure ? https : http).request(
+      url,
+      {
+        method: init.method,
+        headers: init.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(init.body) } : {},
+        ...(secure ? { ca: init.ca, rejectUnauthorized: !init.insecure, agent: false } : {}),
+        timeout: init.timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${init.timeoutMs / 1000} s`)));
+    req.on('error', reject);
+    if (init.body) req.write(init.body);
+    req.end();
+  });
+}
 
 export interface AgentCommand {
   id: string;
@@ -13,23 +53,27 @@ export interface AgentCommand {
 }
 
 export class AgentClient {
-  constructor(private readonly timeoutMs = 60_000) {}
+  /** insecure: do not verify an https agent (Ironic's [agent]verify_ca = False) */
+  constructor(
+    private readonly timeoutMs = 60_000,
+    private readonly insecure = false,
+  ) {}
 
-  private async call(url: string, init: RequestInit): Promise<unknown> {
-    let res: Response;
+  private async call(agent: AgentRef, url: string, init: { method: string; body?: string }): Promise<unknown> {
+    let res: Reply;
     try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await send(new URL(url), { ...init, ca: agent.verifyCa, insecure: this.insecure, timeoutMs: this.timeoutMs });
     } catch (e) {
       throw new IronicError('AgentError', `Failed to connect to the agent at ${new URL(url).origin}: ${(e as Error).message}`);
     }
-    const text = await res.text();
+    const text = res.text;
     let body: unknown = null;
     try {
       body = text ? JSON.parse(text) : null;
     } catch {
       throw new IronicError('AgentError', `The agent at ${new URL(url).origin} answered HTTP ${res.status} with a body that is not JSON`);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
       const msg =
         (body as { faultstring?: string; message?: string } | null)?.faultstring ??
         (body as { message?: string } | null)?.message ??
@@ -39,21 +83,17 @@ export class AgentClient {
     return body;
   }
 
-  async command(agentUrl: string, token: string, name: string, params: Record<string, unknown>, wait: boolean): Promise<AgentCommand> {
-    const url = `${agentUrl.replace(/\/+$/, '')}/v1/commands/?wait=${wait}&agent_token=${encodeURIComponent(token)}`;
-    const r = (await this.call(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name, params }),
-    })) as AgentCommand;
+  async command(agent: AgentRef, name: string, params: Record<string, unknown>, wait: boolean): Promise<AgentCommand> {
+    const url = `${agent.url.replace(/\/+$/, '')}/v1/commands/?wait=${wait}&agent_token=${encodeURIComponent(agent.token)}`;
+    const r = (await this.call(agent, url, { method: 'POST', body: JSON.stringify({ name, params }) })) as AgentCommand;
     if (wait && r.command_status === 'FAILED')
       throw new IronicError('AgentError', `Agent command ${name} failed: ${errorText(r.command_error)}`);
     return r;
   }
 
-  async list(agentUrl: string, token: string): Promise<AgentCommand[]> {
-    const url = `${agentUrl.replace(/\/+$/, '')}/v1/commands/?agent_token=${encodeURIComponent(token)}`;
-    const r = (await this.call(url, { method: 'GET' })) as { commands?: AgentCommand[] };
+  async list(agent: AgentRef): Promise<AgentCommand[]> {
+    const url = `${agent.url.replace(/\/+$/, '')}/v1/commands/?agent_token=${encodeURIComponent(agent.token)}`;
+    const r = (await this.call(agent, url, { method: 'GET' })) as { commands?: AgentCommand[] };
     return r.commands ?? [];
   }
 }

@@ -19,7 +19,7 @@ import {
   transition,
 } from '../states.js';
 import type { IronicStore } from '../store.js';
-import { AgentClient, type AgentCommand, errorText } from './agent-client.js';
+import { AgentClient, type AgentCommand, type AgentRef, errorText } from './agent-client.js';
 import { type DriverSet, Drivers } from './drivers.js';
 
 export interface ConductorOptions {
@@ -206,15 +206,19 @@ export class Conductor {
     if (stored) node.driver_internal_info.agent_secret_token = stored;
   }
 
-  /** Forgets the running agent (its URL and token) in the task's copy and in the store at once. */
+  /** Forgets the running agent (its URL, token and certificate) in the task's copy and in the store at once. */
   private dropAgent(node: Node): void {
-    delete node.driver_internal_info.agent_secret_token;
-    delete node.driver_internal_info.agent_url;
+    const forget = (d: Record<string, unknown>) => {
+      delete d.agent_secret_token;
+      delete d.agent_url;
+      delete d.agent_verify_ca;
+    };
+    forget(node.driver_internal_info);
     const live = this.store.node(node.uuid);
-    if (!live?.driver_internal_info.agent_secret_token && !live?.driver_internal_info.agent_url) return;
-    const stored = structuredClone(live);
-    delete stored.driver_internal_info.agent_secret_token;
-    delete stored.driver_internal_info.agent_url;
+    const d = live?.driver_internal_info;
+    if (!d?.agent_secret_token && !d?.agent_url && !d?.agent_verify_ca) return;
+    const stored = structuredClone(live as Node);
+    forget(stored.driver_internal_info);
     this.store.putNode(stored);
   }
 
@@ -892,8 +896,16 @@ export class Conductor {
     if (!expected || body.agent_token !== expected) throw new IronicError('NotAuthorized', 'Invalid or missing agent token received.');
     if (typeof body.callback_url !== 'string' || !/^https?:\/\//.test(body.callback_url))
       throw new IronicError('Invalid', 'callback_url must be an http(s) URL');
+    const verifyCa = body.agent_verify_ca;
+    if (verifyCa !== undefined && verifyCa !== null && (typeof verifyCa !== 'string' || !verifyCa.includes('-----BEGIN CERTIFICATE-----')))
+      throw new IronicError('Invalid', 'agent_verify_ca must be a PEM certificate');
+    // an agent's certificate is fixed for its life: a different one is another party, not the agent
+    const known = cur.driver_internal_info.agent_verify_ca;
+    if (typeof known === 'string' && verifyCa && known !== verifyCa)
+      throw new IronicError('Invalid', 'Detected change in ramdisk provided TLS certificate; refusing the heartbeat');
     const node = this.acquire(cur.uuid);
     node.driver_internal_info.agent_url = body.callback_url;
+    if (typeof verifyCa === 'string') node.driver_internal_info.agent_verify_ca = verifyCa;
     node.driver_internal_info.agent_version = body.agent_version ?? null;
     node.driver_internal_info.agent_last_heartbeat = now();
     const st = node.provision_state;
@@ -909,13 +921,16 @@ export class Conductor {
 
   private async continueSteps(node: Node, set: DriverSet, kind: StepKind): Promise<void> {
     const dii = node.driver_internal_info;
-    const url = String(dii.agent_url);
-    const token = String(dii.agent_secret_token);
+    const agent: AgentRef = {
+      url: String(dii.agent_url),
+      token: String(dii.agent_secret_token),
+      verifyCa: typeof dii.agent_verify_ca === 'string' ? dii.agent_verify_ca : undefined,
+    };
     const failType = kind === 'deploy' ? 'deployment' : 'cleaning';
     try {
       let steps = dii[`${kind}_steps`] as PlannedStep[] | undefined;
       if (!steps) {
-        steps = kind === 'deploy' ? this.deployPlan(node) : await this.automatedCleanSteps(node, url, token);
+        steps = kind === 'deploy' ? this.deployPlan(node) : await this.automatedCleanSteps(node, agent);
         dii[`${kind}_steps`] = steps;
         dii[`${kind}_step_index`] = 0;
         dii.step_started = false;
@@ -945,13 +960,13 @@ export class Conductor {
             };
             if (kind === 'deploy' && step.step === 'write_image')
               (params.step as Step).args = { image_info: this.imageInfo(node), configdrive: node.instance_info.configdrive ?? null };
-            await this.agent.command(url, token, `${kind}.execute_${kind}_step`, params, false);
+            await this.agent.command(agent, `${kind}.execute_${kind}_step`, params, false);
             dii.step_started = true;
             this.applyEvent(node, 'wait');
             this.save(node);
             return;
           }
-          const last = lastCommand(await this.agent.list(url, token), `${kind}.execute_${kind}_step`);
+          const last = lastCommand(await this.agent.list(agent), `${kind}.execute_${kind}_step`);
           if (!last || last.command_status === 'RUNNING') {
             this.applyEvent(node, 'wait');
             this.save(node);
@@ -966,7 +981,7 @@ export class Conductor {
           }
         } else {
           this.save(node);
-          await this.conductorDeployStep(node, set, step, url, token);
+          await this.conductorDeployStep(node, set, step, agent);
         }
         dii[`${kind}_step_index`] = idx + 1;
         dii.step_started = false;
@@ -978,12 +993,11 @@ export class Conductor {
     }
   }
 
-  private async automatedCleanSteps(node: Node, url: string, token: string): Promise<PlannedStep[]> {
+  private async automatedCleanSteps(node: Node, agent: AgentRef): Promise<PlannedStep[]> {
     const manual = node.driver_internal_info.clean_steps as PlannedStep[] | undefined;
     if (manual) return manual;
     const r = await this.agent.command(
-      url,
-      token,
+      agent,
       'clean.get_clean_steps',
       { node: agentNodeView(node), ports: this.store.portsOf(node.uuid) },
       true,
@@ -1005,13 +1019,12 @@ export class Conductor {
       .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
   }
 
-  private async conductorDeployStep(node: Node, set: DriverSet, step: PlannedStep, url: string, token: string): Promise<void> {
+  private async conductorDeployStep(node: Node, set: DriverSet, step: PlannedStep, agent: AgentRef): Promise<void> {
     switch (step.step) {
       case 'prepare_instance_boot':
         await this.agent
           .command(
-            url,
-            token,
+            agent,
             'image.install_bootloader',
             { root_uuid: null, efi_system_part_uuid: null, target_boot_mode: node.boot_mode ?? 'uefi' },
             true,
@@ -1023,7 +1036,7 @@ export class Conductor {
         return;
       case 'tear_down_agent':
         // ask the agent to power off (it syncs and shuts down), then make sure through the BMC
-        await this.agent.command(url, token, 'standby.power_off', {}, false).catch(() => null);
+        await this.agent.command(agent, 'standby.power_off', {}, false).catch(() => null);
         await set.power.setPowerState(node, 'power off');
         node.power_state = 'power off';
         this.dropAgent(node);
