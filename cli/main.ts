@@ -113,6 +113,8 @@ export function buildCli(): Command {
     .option('--htpasswd <file>', 'require HTTP Basic auth with bcrypt users from this htpasswd file')
     .option('--tls-cert <file>', 'serve the API over HTTPS with this PEM certificate')
     .option('--tls-key <file>', 'PEM key for --tls-cert')
+    .option('--http-tls', 'serve the HTTP root (iPXE scripts, ISOs, images, config drives) over HTTPS too, with --tls-cert')
+    .option('--metrics', "serve Prometheus metrics at the API's /metrics (behind --htpasswd when given)")
     .option('--sync <mode>', 'durability: normal (survives process kill) or full (also power loss)', 'normal')
     .option('--workers <n>', 'conductor worker pool size', positiveInt, 100)
     .option('--heartbeat-timeout <s>', 'agent heartbeat timeout sent at lookup', positiveInt, 300)
@@ -124,6 +126,7 @@ export function buildCli(): Command {
     .action(async (opts: IronicOptions, cmd: Command) => {
       const log = logger(cmd);
       if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', 2);
+      if (opts.httpTls && !opts.tlsCert) throw new CliError('--http-tls needs --tls-cert and --tls-key', 2);
       if (opts.sync !== 'full' && opts.sync !== 'normal') throw new CliError('--sync must be full or normal', 2);
       lockOrFail(opts.dataDir, '`ferrite ironic`');
       let svc: Awaited<ReturnType<typeof startIronic>>;
@@ -138,6 +141,8 @@ export function buildCli(): Command {
           agentImages: opts.agentImages ? resolve(opts.agentImages) : undefined,
           htpasswdFile: opts.htpasswd,
           tls: opts.tlsCert && opts.tlsKey ? { certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined,
+          httpTls: opts.httpTls,
+          metrics: opts.metrics,
           sync: opts.sync,
           conductor: {
             workers: opts.workers,
@@ -198,6 +203,11 @@ export function buildCli(): Command {
       '--pxe-url <url>',
       "attach the machines to a provisioning network whose DHCP offers this iPXE script (e.g. Ironic's http://127.0.0.1:6180/boot.ipxe)",
     )
+    .option(
+      '--trusted-ca <file>',
+      "a PEM CA the machines' firmware (iPXE) and agent ramdisk trust for HTTPS, e.g. Ironic's (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--backend <kind>', 'what runs the machines: sim (in-process) or libvirt (QEMU VMs); overrides the fleet file')
     .option('--libvirt-uri <uri>', 'libvirt connection for --backend libvirt (default qemu:///system)')
     .action(async (opts: BmcServeOptions, cmd: Command) => {
@@ -208,7 +218,16 @@ export function buildCli(): Command {
         if (missing) throw new CliError(missing);
       }
       lockOrFail(opts.dataDir, '`ferrite bmc serve`');
-      const fleet = new Fleet(resolved, { dataDir: opts.dataDir, log: (o, m) => log.warn(o, m) });
+      const trustedCas = (opts.trustedCa ?? []).map((f) => {
+        try {
+          const pem = readFileSync(f, 'utf8');
+          if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+          return pem;
+        } catch (e) {
+          throw new CliError(`--trusted-ca ${f}: ${(e as Error).message}`);
+        }
+      });
+      const fleet = new Fleet(resolved, { dataDir: opts.dataDir, log: (o, m) => log.warn(o, m), trustedCas });
       let addrs: BmcAddresses[];
       try {
         addrs = await fleet.start();
@@ -352,6 +371,8 @@ interface IronicOptions {
   htpasswd?: string;
   tlsCert?: string;
   tlsKey?: string;
+  httpTls?: boolean;
+  metrics?: boolean;
   sync: 'full' | 'normal';
   workers: number;
   heartbeatTimeout: number;
@@ -373,6 +394,7 @@ interface BmcServeOptions {
   tls: boolean;
   timeScale?: number;
   pxeUrl?: string;
+  trustedCa?: string[];
   backend?: string;
   libvirtUri?: string;
 }

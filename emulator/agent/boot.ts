@@ -23,7 +23,7 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
       if (home) {
         // the conformance harness's boot image: its init reports in, which is the harness's proof of the boot
         ctx.console(`Booting ${what}: kernel started, phoning home to ${home}`);
-        void fetch(home, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]) }).then(
+        void hub.fetch(home, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]) }).then(
           (r) => r.body?.cancel(),
           (e: unknown) => ctx.console(`phone home failed: ${(e as Error).message}`),
         );
@@ -32,7 +32,8 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
       ctx.console(`Booting ${what}: kernel started, no further simulation for this image`);
       return { booted: true, what };
     }
-    await hub.start();
+    const tls = (cmd.get('ipa-api-url') ?? '').startsWith('https://');
+    await (tls ? hub.startTls() : hub.start());
     const bootIf = cmd.get('BOOTIF');
     const agent: SimulatedAgent = new SimulatedAgent(
       ctx.os,
@@ -43,6 +44,8 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
           return hub.url(agent);
         },
         log: (l) => ctx.console(l),
+        fetch: hub.fetch,
+        verifyCa: () => hub.certificatePem,
       },
       AbortSignal.any([ctx.signal, hub.lifetime]),
       hub.faults.get(ctx.machineName) ?? {},
@@ -71,7 +74,7 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
         signal: ctx.signal,
         echo: (l) => ctx.console(l),
         fetch: async (u, signal) => {
-          const res = await fetch(u, { signal });
+          const res = await hub.fetch(u, { signal });
           return { ok: res.ok, status: res.status, body: Buffer.from(await res.arrayBuffer()) };
         },
       });

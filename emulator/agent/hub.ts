@@ -1,12 +1,24 @@
-// One loopback HTTP listener for every simulated agent's command API (as fake-ipa does): the
-// agent's callback URL is http://127.0.0.1:<port>/<agent-id>, under which IPA's routes live.
+// One loopback listener for every simulated agent's command API (as fake-ipa does): the agent's
+// callback URL is http://127.0.0.1:<port>/<agent-id>, under which IPA's routes live. Agents that
+// talk to an https Ironic use IPA's automatic TLS: the hub's second, HTTPS listener with a
+// self-signed certificate the agent sends as agent_verify_ca, so Ironic verifies it.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createCertificateAuthority, signCertificate } from '../../provider/apiserver/pki.js';
 import { AgentCommandError, type AgentFaults, type SimulatedAgent } from './ipa.js';
+import { type TrustedFetch, trustingFetch } from './trust.js';
 
 export class AgentHub {
   private server: http.Server | null = null;
   private starting: Promise<void> | null = null;
+  private tlsServer: https.Server | null = null;
+  private tlsStarting: Promise<void> | null = null;
+  /** the certificate of the HTTPS listener (what an agent sends as agent_verify_ca) */
+  certificatePem: string | null = null;
+  tlsPort = 0;
+  /** fetch for the firmware and agents: trusts the public roots and the CAs given to trust() */
+  fetch: TrustedFetch = trustingFetch([]);
   private readonly agents = new Map<string, SimulatedAgent>();
   private life = new AbortController();
   /** aborted when the hub closes, so no agent outlives the emulator */
@@ -40,7 +52,35 @@ export class AgentHub {
     await this.starting;
   }
 
+  /** Trust these PEM CAs (and the public roots) for HTTPS from now on. */
+  trust(cas: string[]): void {
+    this.fetch = trustingFetch(cas);
+  }
+
+  /** The HTTPS listener, made on first use with a certificate for the hub's address. */
+  async startTls(): Promise<void> {
+    if (this.life.signal.aborted) throw new Error('emulator stopping: no agent can boot');
+    if (this.tlsServer) return;
+    this.tlsStarting ??= (async () => {
+      const ca = await createCertificateAuthority('ironic-python-agent-ca', 1);
+      const leaf = await signCertificate({ ca, cn: 'ironic-python-agent', hosts: [this.host, 'localhost'], server: true });
+      // IPA sends its self-signed certificate; here the leaf's issuer is what verifies it
+      this.certificatePem = ca.certPem;
+      await new Promise<void>((resolve, reject) => {
+        const s = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => void this.handle(req, res));
+        s.once('error', reject);
+        s.listen(0, this.host, () => {
+          this.tlsPort = (s.address() as AddressInfo).port;
+          this.tlsServer = s;
+          resolve();
+        });
+      });
+    })();
+    await this.tlsStarting;
+  }
+
   url(agent: SimulatedAgent): string {
+    if (agent.tls && !this.advertise) return `https://${this.host}:${this.tlsPort}/${agent.id}`;
     return `${this.advertise ?? `http://${this.host}:${this.port}`}/${agent.id}`;
   }
 
@@ -102,15 +142,19 @@ export class AgentHub {
   }
 
   async close(): Promise<void> {
-    const s = this.server;
+    const servers = [this.server, this.tlsServer];
     this.server = null;
+    this.tlsServer = null;
     this.starting = null;
+    this.tlsStarting = null;
     this.agents.clear();
     this.life.abort(new Error('emulator stopping'));
-    if (s)
+    for (const s of servers) {
+      if (!s) continue;
       await new Promise<void>((r) => {
         s.close(() => r());
         s.closeAllConnections();
       });
+    }
   }
 }

@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { readIso } from '../../lib/iso9660.js';
 import type { MachineOs } from '../machine/boot-handlers.js';
 import { type InventoryDisk, NoRootDeviceError, selectRootDevice } from './root-device.js';
+import type { FetchResponse, TrustedFetch } from './trust.js';
 
 export const AGENT_VERSION = '10.0.0';
 /** IPA speaks this API version to Ironic (agent tokens and agent_verify_ca) */
@@ -32,6 +33,12 @@ export interface AgentCommandResult {
   command_result: Record<string, unknown> | null;
 }
 
+/** fetch's own message is "fetch failed": the reason (refused, a certificate it does not trust) is its cause */
+function reason(e: Error): string {
+  const cause = (e as Error & { cause?: Error }).cause;
+  return cause?.message ? `${e.message}: ${cause.message}` : e.message;
+}
+
 export class AgentCommandError extends Error {
   constructor(
     readonly type: string,
@@ -45,6 +52,10 @@ export interface AgentHost {
   /** callback URL base for this agent (the hub's address + agent id) */
   callbackUrl: string;
   log(line: string): void;
+  /** HTTPS with the CAs built into the ramdisk (default: the global fetch) */
+  fetch?: TrustedFetch;
+  /** the certificate of the agent's HTTPS API, sent as agent_verify_ca when the API is https */
+  verifyCa?: () => string | null;
 }
 
 export class SimulatedAgent {
@@ -71,8 +82,17 @@ export class SimulatedAgent {
     return (this.params.get('ipa-api-url') ?? '').replace(/\/+$/, '');
   }
 
+  /** IPA's automatic TLS: an agent of an https Ironic serves its own API over https */
+  get tls(): boolean {
+    return this.apiUrl.startsWith('https://');
+  }
+
+  private fetch(url: string, init?: Parameters<TrustedFetch>[1]): Promise<FetchResponse> {
+    return this.host.fetch ? this.host.fetch(url, init) : (fetch(url, init) as Promise<FetchResponse>);
+  }
+
   private async api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const r = await fetch(`${this.apiUrl}${path}`, {
+    const r = await this.fetch(`${this.apiUrl}${path}`, {
       method,
       headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': API_VERSION },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -118,7 +138,7 @@ export class SimulatedAgent {
       const q = new URLSearchParams({ addresses: this.os.spec.nics.map((n) => n.mac).join(',') });
       const r = await this.api('GET', `/v1/lookup?${q}`).catch((e: Error) => ({
         status: 0,
-        json: { error: e.message } as Record<string, unknown>,
+        json: { error: reason(e) } as Record<string, unknown>,
       }));
       if (r.status === 200) {
         const node = r.json.node as { uuid: string };
@@ -129,7 +149,8 @@ export class SimulatedAgent {
         this.host.log(`ironic-python-agent: lookup succeeded, node ${node.uuid}`);
         break;
       }
-      if (attempt === 0 || attempt % 10 === 0) this.host.log(`ironic-python-agent: lookup failed (HTTP ${r.status}), retrying`);
+      if (attempt === 0 || attempt % 10 === 0)
+        this.host.log(`ironic-python-agent: lookup failed (${r.status ? `HTTP ${r.status}` : r.json.error}), retrying`);
       await this.sleep(Math.min(30_000, 1000 * (attempt + 1)));
     }
     if (!this.token) {
@@ -144,8 +165,9 @@ export class SimulatedAgent {
         callback_url: this.host.callbackUrl,
         agent_token: this.token,
         agent_version: AGENT_VERSION,
-      }).catch((e: Error) => ({ status: 0, json: { error: e.message } }));
-      if (r.status !== 202) this.host.log(`ironic-python-agent: heartbeat answered HTTP ${r.status}`);
+        ...(this.tls && this.host.verifyCa?.() ? { agent_verify_ca: this.host.verifyCa() } : {}),
+      }).catch((e: Error) => ({ status: 0, json: { error: reason(e) } }));
+      if (r.status !== 202) this.host.log(`ironic-python-agent: heartbeat failed (${r.status ? `HTTP ${r.status}` : r.json.error})`);
       // IPA heartbeats at a random 30–60% of the timeout; sooner after a conflict
       const interval = r.status === 409 ? 1000 : this.heartbeatTimeout * 1000 * (0.3 + Math.random() * 0.3);
       await this.sleep(interval);
@@ -231,7 +253,7 @@ export class SimulatedAgent {
   private async inspect(url: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const r = await fetch(url, {
+        const r = await this.fetch(url, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': '1.84' },
           body: JSON.stringify(inspectionData(this.inventory())),
@@ -244,7 +266,7 @@ export class SimulatedAgent {
         this.host.log(`ironic-python-agent: inspection callback answered HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
       } catch (e) {
         if (this.signal.aborted) throw e;
-        this.host.log(`ironic-python-agent: inspection callback failed: ${(e as Error).message}`);
+        this.host.log(`ironic-python-agent: inspection callback failed: ${reason(e as Error)}`);
       }
       await this.sleep(2000 * (attempt + 1));
     }
@@ -394,9 +416,9 @@ export class SimulatedAgent {
         throw new AgentCommandError('ImageDownloadError', `Download of image ${url} failed: ${(e as Error).message}`);
       }
     } else {
-      let r: Response;
+      let r: FetchResponse;
       try {
-        r = await fetch(url, { signal: this.signal });
+        r = await this.fetch(url, { signal: this.signal });
       } catch (e) {
         throw new AgentCommandError('ImageDownloadError', `Download of image ${url} failed: ${(e as Error).message}`);
       }
@@ -430,7 +452,7 @@ export class SimulatedAgent {
     if (!value) return null;
     if (/^https?:\/\//.test(value)) {
       // a checksum file: "<hash>  <file>" lines, or a single hash
-      const r = await fetch(value, { signal: this.signal }).catch(() => null);
+      const r = await this.fetch(value, { signal: this.signal }).catch(() => null);
       if (!r?.ok) throw new AgentCommandError('ImageDownloadError', `Could not download the checksum file ${value}`);
       const file = url.split('/').pop() ?? '';
       const lines = (await r.text())
@@ -486,7 +508,7 @@ export class SimulatedAgent {
   private async configDrive(v: string): Promise<Buffer> {
     let raw: Buffer;
     if (/^https?:\/\//.test(v)) {
-      const r = await fetch(v, { signal: this.signal }).catch(() => null);
+      const r = await this.fetch(v, { signal: this.signal }).catch(() => null);
       if (!r?.ok) throw new AgentCommandError('ConfigDriveError', `Could not download the config drive from ${v}`);
       raw = Buffer.from(await r.arrayBuffer());
     } else raw = Buffer.from(v, 'base64');

@@ -28,6 +28,8 @@ export interface FleetOptions {
   clock?: Clock;
   bootHandlers?: BootHandlers;
   log?: (obj: Record<string, unknown>, msg: string) => void;
+  /** PEM CAs the machines' firmware (iPXE) and agent ramdisk trust for HTTPS, besides the public roots */
+  trustedCas?: string[];
 }
 
 export interface BmcAddresses {
@@ -70,6 +72,7 @@ export class Fleet {
     this.bootHandlers = opts.bootHandlers ?? new BootHandlers();
     this.pxeUrl = config.provisioning?.pxeUrl ?? null;
     for (const m of config.machines) if (m.agentFaults) this.agents.faults.set(m.spec.name, m.agentFaults);
+    if (opts.trustedCas?.length) this.agents.trust(opts.trustedCas);
     this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));
     mkdirSync(this.workDir, { recursive: true });

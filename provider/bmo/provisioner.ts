@@ -247,7 +247,8 @@ export class IronicProvisioner {
       case 'inspect wait':
         return { result: this.wait(node.inspect_interface === 'redfish' ? Math.min(this.o.pollMs, 3000) : this.o.pollMs) };
       case 'inspect failed':
-        if (node.target_provision_state) return { result: this.wait() };
+        // Ironic keeps target_provision_state "manageable" on a failed inspection: it is final, not
+        // in progress (waiting on it left the host in `inspecting` for good)
         return { result: failed(node.last_error ?? 'inspection failed') };
       case 'manageable': {
         const finished = node.inspection_finished_at ? parseIronicTime(node.inspection_finished_at) : null;

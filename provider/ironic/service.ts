@@ -1,7 +1,9 @@
 // One Ironic: the durable store, the conductor, the REST API and the HTTP root that serves iPXE
-// scripts and virtual-media ISOs, started and stopped together (`ferrite ironic`).
+// scripts and virtual-media ISOs (over HTTPS with the API's certificate when asked, as metal3's
+// IRONIC_VMEDIA_TLS_SETUP), started and stopped together (`ferrite ironic`).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +28,10 @@ export interface IronicServiceOptions {
   agentImages?: string;
   htpasswdFile?: string;
   tls?: { certFile: string; keyFile: string };
+  /** serve the HTTP root over HTTPS too, with the API's certificate */
+  httpTls?: boolean;
+  /** Prometheus metrics at the API's /metrics */
+  metrics?: boolean;
   sync?: 'full' | 'normal';
   conductor?: Partial<Omit<ConductorOptions, 'hostname' | 'apiUrl' | 'httpUrl' | 'httpRoot' | 'cacheDir' | 'log'>>;
   log?: Logger;
@@ -57,12 +63,16 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
   files.use((req, res) => {
     res.status(404).type('text/plain').send(`not found: ${req.path}\n`);
   });
-  const httpServer = http.createServer(files);
+  if (opts.httpTls && !opts.tls) throw new Error('an HTTPS HTTP root needs the API certificate (tls)');
+  const httpServer =
+    opts.httpTls && opts.tls
+      ? https.createServer({ cert: readFileSync(opts.tls.certFile, 'utf8'), key: readFileSync(opts.tls.keyFile, 'utf8') }, files)
+      : http.createServer(files);
   await new Promise<void>((res, rej) => {
     httpServer.once('error', rej);
     httpServer.listen(opts.httpPort ?? 6180, host, () => res());
   });
-  const httpUrl = opts.httpUrl ?? `http://${urlHost}:${(httpServer.address() as AddressInfo).port}`;
+  const httpUrl = opts.httpUrl ?? `${opts.httpTls ? 'https' : 'http'}://${urlHost}:${(httpServer.address() as AddressInfo).port}`;
 
   const store = new IronicStore({ path: join(dataDir, 'ironic.sqlite'), synchronous: opts.sync ?? 'normal' });
   let api: IronicApi | null = null;
@@ -82,7 +92,7 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
       cacheDir: join(dataDir, 'cache'),
       log,
     });
-    api = await startIronicApi({ conductor, host, port, publicUrl: opts.publicUrl, auth, tls, log });
+    api = await startIronicApi({ conductor, host, port, publicUrl: opts.publicUrl, auth, tls, log, metrics: opts.metrics });
     // with port 0 the URL (which goes into the agent's kernel parameters) is known only now
     const apiUrl = opts.publicUrl ?? `${scheme}://${urlHost}:${api.port}`;
     conductor.opts.apiUrl = apiUrl;

@@ -2,14 +2,16 @@
 // Ironic, an emulated fleet on its provisioning network, a file server for agent images and disk
 // images, and the operator in-process (optionally with its webhook registered) — plus kubectl
 // and a poll for a host's status.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import bcrypt from 'bcryptjs';
 import pino from 'pino';
 import { installCrds } from '../../cli/crds.js';
 import type { FleetFile } from '../../emulator/fleet/config.js';
-import { loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
+import { createCertificateAuthority, loadOrCreateCredentials, signCertificate } from '../../provider/apiserver/pki.js';
 import { COMPONENTS, type RunningControllers, startControllers, webhookConfigurations } from '../../provider/controllers.js';
+import type { IronicServiceOptions } from '../../provider/ironic/service.js';
 import { KubeClient } from '../../provider/kube/client.js';
 import { urlClient } from '../../provider/kube/webhooks.js';
 import { cleanup, type ExecResult, kubectl, startTestServer } from './apiserver.js';
@@ -36,6 +38,8 @@ export interface BmoStack {
   ironic: Awaited<ReturnType<typeof startTestIronic>>;
   files: Awaited<ReturnType<typeof startFileServer>>;
   op: RunningControllers;
+  /** the CA of Ironic's certificate, with tls */
+  ironicCa?: string;
   client: KubeClient;
   k(args: string[], input?: string): Promise<ExecResult>;
   host(name: string, namespace?: string): Promise<HostView>;
@@ -51,6 +55,12 @@ export async function startBmoStack(o: {
   webhook?: boolean;
   pollMs?: number;
   provisioningLimit?: number;
+  /**
+   * Ironic over HTTPS with a generated CA (its API, and its HTTP root too unless httpRoot is false),
+   * behind Basic auth; the operator trusts the CA, the machines' firmware and agent trust `trust`
+   * ('wrong': a different CA)
+   */
+  tls?: { httpRoot?: boolean; trust?: 'right' | 'wrong'; conductor?: IronicServiceOptions['conductor'] };
 }): Promise<BmoStack> {
   const api = await startTestServer({ inMemory: true });
   await installCrds(api.core);
@@ -59,8 +69,29 @@ export async function startBmoStack(o: {
     '/ipa.initramfs': Buffer.from('agent initramfs'),
     ...o.files,
   });
-  const fleet = await startTestFleet(o.machines, { tls: true });
-  const ironic = await startTestIronic();
+  let ironicTls: { ca: string; auth: [string, string] } | undefined;
+  let ironicOpts: Parameters<typeof startTestIronic>[0] = {};
+  let trustedCas: string[] = [];
+  if (o.tls) {
+    const dir = join(api.dir, 'ironic-tls');
+    mkdirSync(dir, { recursive: true });
+    const ca = await createCertificateAuthority('ironic-ca');
+    const leaf = await signCertificate({ ca, cn: 'ironic', hosts: ['127.0.0.1', 'localhost'], server: true });
+    writeFileSync(join(dir, 'tls.crt'), leaf.certPem);
+    writeFileSync(join(dir, 'tls.key'), leaf.keyPem);
+    writeFileSync(join(dir, 'htpasswd'), `ironic:${bcrypt.hashSync('s3cret', 4)}\n`);
+    ironicTls = { ca: ca.certPem, auth: ['ironic', 's3cret'] };
+    ironicOpts = {
+      tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
+      httpTls: o.tls.httpRoot !== false,
+      htpasswdFile: join(dir, 'htpasswd'),
+      metrics: true,
+      conductor: o.tls.conductor,
+    };
+    trustedCas = [o.tls.trust === 'wrong' ? (await createCertificateAuthority('not-ironic-ca')).certPem : ca.certPem];
+  }
+  const fleet = await startTestFleet(o.machines, { tls: true, trustedCas });
+  const ironic = await startTestIronic(ironicOpts);
   fleet.fleet.setPxeUrl(`${ironic.httpUrl}/boot.ipxe`);
   const client = KubeClient.fromFile(api.kubeconfigPath);
   let webhook: { host: string; port: number; certDir: string } | undefined;
@@ -75,7 +106,9 @@ export async function startBmoStack(o: {
   }
   const op = await startControllers({
     client,
-    ironic: { endpoint: ironic.url },
+    ironic: ironicTls
+      ? { endpoint: ironic.url, caCert: ironicTls.ca, username: ironicTls.auth[0], password: ironicTls.auth[1] }
+      : { endpoint: ironic.url },
     log: pino({ level: process.env.FERRITE_TEST_LOG ?? 'silent' }),
     deployKernelUrl: `${files.url}/ipa.kernel`,
     deployRamdiskUrl: `${files.url}/ipa.initramfs`,
@@ -86,15 +119,10 @@ export async function startBmoStack(o: {
   });
   const k = (args: string[], input?: string) => kubectl(api.kubeconfigPath, args, { input });
   if (o.webhook) {
-    const r = await k(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'List',
-        items: webhookConfigurations(COMPONENTS, urlClient(String(op.webhook?.url), caPem)),
-      }),
-    );
-    if (r.code !== 0) throw new Error(`registering the webhook failed: ${r.stderr}`);
+    for (const w of webhookConfigurations(COMPONENTS, urlClient(String(op.webhook?.url), caPem))) {
+      const r = await k(['apply', '-f', '-'], JSON.stringify(w));
+      if (r.code !== 0) throw new Error(`registering the webhook failed: ${r.stderr}`);
+    }
   }
   const host = (name: string, namespace = 'default') =>
     client.get<HostView & { [k: string]: unknown }>('metal3.io/v1alpha1', 'BareMetalHost', namespace, name);
@@ -102,6 +130,7 @@ export async function startBmoStack(o: {
     api,
     fleet,
     ironic,
+    ironicCa: ironicTls?.ca,
     files,
     op,
     client,

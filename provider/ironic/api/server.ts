@@ -12,6 +12,7 @@ import { errorBody, IronicError } from '../errors.js';
 import { InvalidStateRequested } from '../states.js';
 import type { BasicAuth } from './auth.js';
 import { driverRoutes } from './drivers.js';
+import { mountMetrics } from './metrics.js';
 import { HEADER, MAX_MINOR, MAX_VERSION, MIN_VERSION, requestedMinor } from './microversion.js';
 import { nodeRoutes } from './nodes.js';
 import { portRoutes } from './ports.js';
@@ -27,6 +28,8 @@ export interface IronicApiOptions {
   tls?: { certPem: string; keyPem: string } | null;
   log?: Logger;
   maxBodyBytes?: number;
+  /** serve Prometheus metrics at /metrics */
+  metrics?: boolean;
 }
 
 export interface IronicApi {
@@ -103,6 +106,7 @@ export async function startIronicApi(opts: IronicApiOptions): Promise<IronicApi>
     });
   };
   app.get('/', root);
+  if (opts.metrics) mountMetrics(app, opts.conductor, opts.auth);
 
   // microversion negotiation for everything under /v1
   app.use('/v1', (req, res, next) => {

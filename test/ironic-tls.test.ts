@@ -1,0 +1,126 @@
+// TLS end to end, as metal3's Ironic image offers it: Ironic's API and its HTTP root (iPXE
+// scripts, the agent, images, config drives) over HTTPS with a CA the operator, the machines'
+// firmware and the agent ramdisk trust, Basic auth between the operator and Ironic, the agent's own
+// API over HTTPS verified against the certificate it sends (agent_verify_ca), and /metrics. An agent
+// that does not trust Ironic's certificate refuses it, and the host says so within minutes.
+import assert from 'node:assert/strict';
+import { request } from 'node:https';
+import { after, describe, it } from 'node:test';
+import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { type BmoStack, startBmoStack } from './helpers/bmo.js';
+
+function get(url: string, ca: string, auth?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('TLS between the operator, Ironic, the firmware and the agent', { concurrency: 1, timeout: 600_000 }, () => {
+  const stacks: BmoStack[] = [];
+  after(async () => {
+    for (const s of stacks) await s.close();
+  });
+
+  it('provisions a host with every hop over HTTPS, and the agent API verified by its certificate', { timeout: 300_000 }, async () => {
+    const s = await startBmoStack({ machines: 1, pollMs: 200, tls: {}, files: { '/disk.img': Buffer.alloc(1 << 20, 7) } });
+    stacks.push(s);
+    assert.match(s.ironic.url, /^https:/);
+    assert.match(s.ironic.httpUrl, /^https:/);
+    const r = await s.k(['apply', '-f', '-'], fleetManifests(s.fleet.addrs, { protocol: 'redfish-virtualmedia' }));
+    assert.equal(r.code, 0, r.stderr);
+    const name = s.fleet.addrs[0].name;
+    await s.waitFor(name, (h) => h.status?.provisioning?.state === 'available', 'available', 180_000);
+    const sum = (await import('node:crypto'))
+      .createHash('sha256')
+      .update(Buffer.alloc(1 << 20, 7))
+      .digest('hex');
+    const p = await s.k([
+      'patch',
+      'bmh',
+      name,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { image: { url: `${s.files.url}/disk.img`, checksum: sum, checksumType: 'sha256' }, online: true } }),
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    // the agent is up during deployment: its callback is https and Ironic holds its certificate
+    let sawHttpsAgent = false;
+    const h = await s.waitFor(
+      name,
+      (x) => {
+        const node = [...s.ironic.store.allNodes()][0];
+        const url = node?.driver_internal_info.agent_url;
+        if (
+          typeof url === 'string' &&
+          url.startsWith('https://') &&
+          String(node.driver_internal_info.agent_verify_ca).includes('BEGIN CERTIFICATE')
+        )
+          sawHttpsAgent = true;
+        return x.status?.provisioning?.state === 'provisioned' || Boolean(x.status?.errorType);
+      },
+      'provisioned',
+      180_000,
+    );
+    assert.equal(h.status?.errorType, undefined, JSON.stringify(h.status));
+    assert.equal(h.status?.provisioning?.state, 'provisioned');
+    assert.ok(sawHttpsAgent, 'the agent called back with an https URL and its certificate');
+    // the console shows the iPXE script came over https
+    const m = s.fleet.fleet.machine(name);
+    assert.ok(
+      m?.state.console.some((l) => l.includes('ironic-python-agent https://')),
+      'the agent booted with an https Ironic URL',
+    );
+  });
+
+  it('serves /metrics behind the same Basic auth, over the same TLS', async () => {
+    const s = stacks[0];
+    const caPem = s.ironicCa ?? '';
+    const anon = await get(`${s.ironic.url}/metrics`, caPem);
+    assert.equal(anon.status, 401);
+    const ok = await get(`${s.ironic.url}/metrics`, caPem, 'ironic:s3cret');
+    assert.equal(ok.status, 200);
+    assert.match(ok.text, /ironic_nodes\{provision_state="active",power_state="power on",maintenance="false"\} 1/);
+    assert.match(ok.text, /ironic_api_requests_total\{method="GET",route="\/v1\/nodes",code="200"\} \d+/);
+    // Basic auth guards the API too: a wrong password is refused
+    assert.equal((await get(`${s.ironic.url}/v1/nodes`, caPem, 'ironic:wrong')).status, 401);
+  });
+
+  it('an agent that does not trust the certificate refuses Ironic, and the host shows an inspection error', {
+    timeout: 300_000,
+  }, async () => {
+    // the HTTP root stays plain so the firmware can boot the agent: what is refused is the agent's call to Ironic
+    const s = await startBmoStack({
+      machines: 1,
+      pollMs: 200,
+      tls: { httpRoot: false, trust: 'wrong', conductor: { inspectWaitTimeout: 20 } },
+    });
+    stacks.push(s);
+    const r = await s.k(['apply', '-f', '-'], fleetManifests(s.fleet.addrs, { protocol: 'redfish-virtualmedia' }));
+    assert.equal(r.code, 0, r.stderr);
+    const name = s.fleet.addrs[0].name;
+    const h = await s
+      .waitFor(name, (x) => Boolean(x.status?.errorType), 'an error', 240_000)
+      .catch((e: Error) => {
+        const node = [...s.ironic.store.allNodes()][0];
+        throw new Error(
+          `${e.message.slice(0, 300)}\nironic: ${node?.provision_state} ${node?.last_error}\nconsole:\n${(s.fleet.fleet.machine(name)?.state.console ?? []).slice(-15).join('\n')}`,
+        );
+      });
+    assert.equal(h.status?.errorType, 'inspection error', JSON.stringify(h.status));
+    const consoleLines = s.fleet.fleet.machine(name)?.state.console ?? [];
+    assert.ok(
+      consoleLines.some(
+        (l) => /lookup failed \(fetch failed: .*(certificate|self.signed)/i.test(l) || /inspection callback failed: .*certificate/i.test(l),
+      ),
+      `the agent says why:\n${consoleLines.slice(-15).join('\n')}`,
+    );
+    const node = [...s.ironic.store.allNodes()][0];
+    assert.equal(node.driver_internal_info.agent_url, undefined, 'no agent ever reached Ironic');
+  });
+});
