@@ -53,6 +53,10 @@ export function devCommand(): Command {
     .option('--no-cluster', 'only bring the hosts to available')
     .option('--no-register', 'start the stack only: register no BareMetalHosts (and provision no cluster)')
     .option('--no-controllers', "do not start Ferrite's controllers: run your own (upstream BMO, CAPM3) against the stack")
+    .option(
+      '--ironic-tls',
+      'run Ironic over HTTPS (API and HTTP root) with a generated CA and Basic auth, as deployed; the machines trust the CA',
+    )
     .option('--control-planes <n>', 'control plane machines of the cluster', positiveInt, 1)
     .option('--workers <n>', 'worker machines of the cluster (default: the hosts left)')
     .option('--kubernetes-version <v>', 'Kubernetes version of the cluster', 'v1.36.0')
@@ -73,6 +77,7 @@ export function devCommand(): Command {
         cluster: string | false;
         register: boolean;
         controllers: boolean;
+        ironicTls?: boolean;
         controlPlanes: number;
         workers?: string;
         kubernetesVersion: string;
@@ -108,6 +113,7 @@ export function devCommand(): Command {
           waitTimeoutMs: o.timeout * 1000,
           registerHosts: o.register,
           controllers: o.controllers,
+          ironicTls: o.ironicTls,
           progress: progressPrinter(),
         }).catch((e: unknown) => {
           // a malformed fleet file is the user's input: a usage error (exit 2)
@@ -142,6 +148,11 @@ export function devCommand(): Command {
                   '',
                   "No controllers run (--no-controllers). Upstream's Bare Metal Operator, for one, runs against this stack with:",
                   `  KUBECONFIG=${s.kubeconfig} IRONIC_ENDPOINT=${s.ironicUrl}/v1/ \\`,
+                  ...(o.ironicTls
+                    ? [
+                        `  IRONIC_CACERT_FILE=${resolve(s.dataDir, 'ironic-tls', 'pki', 'ca.crt')} METAL3_AUTH_ROOT_DIR=${resolve(s.dataDir, 'ironic-tls', 'auth')} \\`,
+                      ]
+                    : []),
                   `  DEPLOY_KERNEL_URL=${s.ironicHttpUrl}/${AGENT_KERNEL_PATH} DEPLOY_RAMDISK_URL=${s.ironicHttpUrl}/${AGENT_RAMDISK_PATH} \\`,
                   '  baremetal-operator --webhook-port 0 --metrics-addr 127.0.0.1:8443 --health-addr 127.0.0.1:9440',
                 ]),

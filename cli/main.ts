@@ -115,6 +115,10 @@ export function buildCli(): Command {
     .option('--tls-key <file>', 'PEM key for --tls-cert')
     .option('--http-tls', 'serve the HTTP root (iPXE scripts, ISOs, images, config drives) over HTTPS too, with --tls-cert')
     .option('--metrics', "serve Prometheus metrics at the API's /metrics (behind --htpasswd when given)")
+    .option(
+      '--webserver-verify-ca <file>',
+      'PEM CA to trust when downloading deploy images over HTTPS, e.g. from --http-tls (webserver_verify_ca)',
+    )
     .option('--sync <mode>', 'durability: normal (survives process kill) or full (also power loss)', 'normal')
     .option('--workers <n>', 'conductor worker pool size', positiveInt, 100)
     .option('--heartbeat-timeout <s>', 'agent heartbeat timeout sent at lookup', positiveInt, 300)
@@ -143,6 +147,7 @@ export function buildCli(): Command {
           tls: opts.tlsCert && opts.tlsKey ? { certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined,
           httpTls: opts.httpTls,
           metrics: opts.metrics,
+          webserverVerifyCa: opts.webserverVerifyCa,
           sync: opts.sync,
           conductor: {
             workers: opts.workers,
@@ -373,6 +378,7 @@ interface IronicOptions {
   tlsKey?: string;
   httpTls?: boolean;
   metrics?: boolean;
+  webserverVerifyCa?: string;
   sync: 'full' | 'normal';
   workers: number;
   heartbeatTimeout: number;

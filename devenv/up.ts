@@ -4,6 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import bcrypt from 'bcryptjs';
 import { parseAllDocuments } from 'yaml';
 import { installCrdObjects } from '../cli/crds.js';
 import { defaultFleet, loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
@@ -49,6 +50,8 @@ export interface UpOptions {
   backend?: 'sim' | 'libvirt';
   /** the agent ramdisk for libvirt VMs (scripts/build-vm-images.sh; default .vm-images or $FERRITE_VM_IMAGES) */
   vmImages?: string;
+  /** Ironic over HTTPS (API and HTTP root) with a generated CA and Basic auth, as deployed (docs/deploy.md) */
+  ironicTls?: boolean;
 }
 
 export interface UpResult {
@@ -165,8 +168,13 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   }
   step("starting Ferrite's Ironic");
   const [ironicPort, httpPort] = [await ports.tcp('ironic'), await ports.tcp('ironicHttp')];
-  s.ironicUrl = `http://127.0.0.1:${ironicPort}`;
-  s.ironicHttpUrl = `http://127.0.0.1:${httpPort}`;
+  const tls = o.ironicTls ? await ironicTlsFiles(join(s.dataDir, 'ironic-tls')) : null;
+  const scheme = tls ? 'https' : 'http';
+  s.ironicUrl = `${scheme}://127.0.0.1:${ironicPort}`;
+  s.ironicHttpUrl = `${scheme}://127.0.0.1:${httpPort}`;
+  const ironicTlsArgs = tls
+    ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--http-tls', '--webserver-verify-ca', tls.ca, '--htpasswd', tls.htpasswd, '--metrics']
+    : [];
   await startComponent(
     s,
     'ironic',
@@ -182,6 +190,7 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       String(httpPort),
       '--heartbeat-timeout',
       String(o.heartbeatTimeout),
+      ...ironicTlsArgs,
       ...vmArgs,
     ],
     `${s.ironicUrl}/v1`,
@@ -212,6 +221,7 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       `${s.ironicHttpUrl}/boot.ipxe`,
       '--time-scale',
       String(o.timeScale),
+      ...(tls ? ['--trusted-ca', tls.ca] : []),
       ...(o.backend ? ['--backend', o.backend] : []),
     ],
     // `bmc serve` prints this once every BMC listens (a fleet may have no Redfish BMC at all)
@@ -234,6 +244,7 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       s.kubeconfig,
       '--ironic-url',
       s.ironicUrl,
+      ...(tls ? ['--ironic-cacert', tls.ca, '--ironic-auth-dir', tls.authDir] : []),
       '--metrics-bind-address',
       `127.0.0.1:${metrics}`,
       '--health-probe-bind-address',
@@ -260,6 +271,26 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     for (const w of webhookConfigurations(COMPONENTS, urlClient(webhookUrl, pki.caPem))) await applyObject(client, w);
   }
   writeState(s);
+}
+
+/**
+ * Ironic's CA, certificate (for 127.0.0.1), htpasswd and the operator's credentials, made once in
+ * `dir` and kept, so a resumed environment keeps trusting the same CA.
+ */
+async function ironicTlsFiles(dir: string) {
+  const pki = await loadOrCreateCredentials(dir, ['127.0.0.1'], 'ironic');
+  const files = { ca: join(dir, 'pki', 'ca.crt'), cert: join(dir, 'pki', 'ironic.crt'), key: join(dir, 'pki', 'ironic.key') };
+  // METAL3_AUTH_ROOT_DIR layout: <root>/ironic/{username,password}
+  const authDir = join(dir, 'auth', 'ironic');
+  const htpasswd = join(dir, 'htpasswd');
+  if (!existsSync(htpasswd)) {
+    mkdirSync(authDir, { recursive: true, mode: 0o700 });
+    // the credentials are the generated token: random, and kept with the PKI
+    writeFileSync(join(authDir, 'username'), 'ironic\n');
+    writeFileSync(join(authDir, 'password'), `${pki.token}\n`, { mode: 0o600 });
+    writeFileSync(htpasswd, `ironic:${bcrypt.hashSync(pki.token, 8)}\n`, { mode: 0o600 });
+  }
+  return { ...files, htpasswd, authDir };
 }
 
 /**

@@ -101,14 +101,16 @@ export const RULES: Record<Component, PolicyRule[]> = {
     ...owned('bootstrap.cluster.x-k8s.io', ['kubeadmconfigs', 'kubeadmconfigtemplates']),
     rule('cluster.x-k8s.io', ['clusters', 'machines', 'machinesets', 'machinepools'], READ),
     rule('controlplane.cluster.x-k8s.io', ['kubeadmcontrolplanes'], READ),
-    // bootstrap data Secrets and the cluster certificates
+    // bootstrap data Secrets and the cluster certificates; the ConfigMap that lets one machine run `kubeadm init`
     rule('', ['secrets'], ALL),
-    rule('', ['configmaps'], READ),
+    rule('', ['configmaps'], ALL),
   ],
   'kubeadm-control-plane': [
     ...owned('controlplane.cluster.x-k8s.io', ['kubeadmcontrolplanes', 'kubeadmcontrolplanetemplates']),
     rule('cluster.x-k8s.io', ['clusters', 'clusters/status'], [...READ, 'update', 'patch']),
     rule('cluster.x-k8s.io', ['machines'], ALL),
+    // KCP keeps its control plane conditions on the Machines it owns
+    rule('cluster.x-k8s.io', ['machines/status'], STATUS),
     rule('bootstrap.cluster.x-k8s.io', ['kubeadmconfigs'], ALL),
     rule('infrastructure.cluster.x-k8s.io', ['*'], ALL),
     rule('', ['secrets'], ALL),

@@ -3,6 +3,7 @@
 // process. Bad input: a second `up` on a running environment, `down`/`status` where none runs.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stopPid } from '../devenv/stack.js';
@@ -114,6 +115,21 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     );
     assert.equal(r.code, 1);
     assert.match(r.stderr, /has no tls\.crt/);
+    const noKube: NodeJS.ProcessEnv = { ...process.env };
+    delete noKube.KUBECONFIG;
+    delete noKube.KUBERNETES_SERVICE_HOST;
+    r = await run(process.execPath, [...CLI, 'controllers', '--controllers', 'capm3'], { cwd: ROOT, env: noKube, timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no kubeconfig was given and this is not a pod/);
+    r = await ferrite(['controllers', '--controllers', 'bmo,nope'], 60_000);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown controller set "nope"/);
+    r = await ferrite(
+      ['controllers', '--controllers', 'capm3', '--kubeconfig', join(data, 'apiserver', 'kubeconfig'), '--webhook-cert-secret', 'ns/x'],
+      60_000,
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--webhook-cert-secret needs --webhook-service/);
   });
 
   it('--kubeconfig runs the controllers against an existing cluster (CRDs installed there)', async () => {
@@ -144,6 +160,44 @@ describe('ferrite dev', { concurrency: 1 }, () => {
       }
     } finally {
       apiserver.kill('SIGTERM');
+    }
+  });
+
+  it('--ironic-tls runs Ironic over HTTPS with Basic auth and generated certificates; hosts still reach available', async () => {
+    const data3 = join(dir, 'tls');
+    try {
+      const r = await ferrite(['dev', 'up', '--ironic-tls', '--hosts', '1', '--no-cluster', '--port', '0', '--data-dir', data3], 600_000);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      const url = /Ironic:\s+(https:\/\/\S+)/.exec(r.stdout)?.[1];
+      assert.ok(url, r.stdout);
+      const ca = readFileSync(join(data3, 'ironic-tls', 'pki', 'ca.crt'), 'utf8');
+      const status = (auth?: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpsRequest(
+            `${url}/v1/nodes`,
+            { ca, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal(await status(), 401);
+      const password = readFileSync(join(data3, 'ironic-tls', 'auth', 'ironic', 'password'), 'utf8').trim();
+      assert.equal(await status(`ironic:${password}`), 200);
+      const hosts = await kubectl(join(data3, 'apiserver', 'kubeconfig'), [
+        'get',
+        'bmh',
+        '-n',
+        'metal3',
+        '-o',
+        'jsonpath={.items[*].status.provisioning.state}',
+      ]);
+      assert.equal(hosts.stdout, 'available');
+    } finally {
+      await ferrite(['dev', 'down', '--data-dir', data3], 60_000);
     }
   });
 

@@ -2,11 +2,14 @@
 // clusterctl built from the Go module proxy (scripts/install-clusterctl.sh):
 //  - every component set, rendered by `clusterctl generate yaml`, is accepted by `kubectl apply`;
 //    the kustomize tree in config/ renders the same objects;
-//  - each set's controllers run outside a pod with nothing but their ServiceAccount's token (in-cluster
-//    configuration: token, CA, KUBERNETES_SERVICE_HOST), each in its own process — Ferrite's BMO beside
-//    a separate CAPM3 + IPAM, Cluster API core, kubeadm bootstrap and control plane — keeping their
-//    webhook certificates in Secrets, electing leaders on Leases, serving metrics over HTTPS;
-//  - Ironic runs with TLS on its API and HTTP root and Basic auth, the machines trust its CA;
+//  - each Deployment's container command line (the image's entrypoint is `ferrite`) runs outside a
+//    container: its Secret volumes written out as the kubelet would mount them, its ports moved to free
+//    loopback ones, and the controllers with nothing but their ServiceAccount's token (in-cluster
+//    configuration: token, CA, KUBERNETES_SERVICE_HOST), each set in its own process — Ferrite's BMO
+//    beside a separate CAPM3 + IPAM, Cluster API core, kubeadm bootstrap and control plane — keeping
+//    their webhook certificates in Secrets, electing leaders on Leases, serving metrics over HTTPS;
+//  - Ironic runs from its Deployment with TLS on its API and HTTP root and Basic auth, and the
+//    machines trust its CA;
 //  - 3 hosts become available, and a cluster rendered by `clusterctl generate cluster` from the
 //    local repository reaches Running; no request of any component is refused (the audit log).
 import assert from 'node:assert/strict';
@@ -22,9 +25,18 @@ import { kubeBinaryProblem } from '../devenv/real-kube.js';
 import { freeTcpPort } from '../devenv/stack.js';
 import { createCertificateAuthority, signCertificate } from '../provider/apiserver/pki.js';
 import { KubeClient, type KubeObject } from '../provider/kube/client.js';
-import { SETS, serviceAccount, webhookSecret, webhookService, hasWebhookServer } from '../provider/release/components.js';
+import { hasWebhookServer, SETS, serviceAccount, setLease, webhookSecret } from '../provider/release/components.js';
 import { cleanup, eventually, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
 import { type FerriteProcess, startFerrite } from './helpers/process.js';
+
+interface PodSpec {
+  containers: Array<{
+    args?: string[];
+    env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string } } }>;
+    volumeMounts?: Array<{ name: string; mountPath: string }>;
+  }>;
+  volumes?: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string; path: string }> } }>;
+}
 
 const CLUSTERCTL = join(ROOT, '.peers', 'clusterctl', 'clusterctl');
 const VERSION = `v${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}`;
@@ -52,6 +64,11 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
   let apiPort = '';
   let ironicUrl = '';
   let httpUrl = '';
+  let ironicPort = 0;
+  let httpPort = 0;
+  const rendered = new Map<string, KubeObject[]>();
+  const podRoot = (name: string) => join(dir, 'pods', name);
+  const RENDER_ENV = { PROVISIONING_IP: '127.0.0.1', IRONIC_BIND_IP: '127.0.0.1' };
   const caFile = join(dir, 'ironic-tls', 'ca.crt');
   const metricsPorts = new Map<string, number>();
   const tokens = new Map<string, string>();
@@ -61,6 +78,73 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
       timeoutMs: 120_000,
       env: { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: join(dir, 'xdg'), KUBECONFIG: kubeconfig, ...env },
     });
+
+  /** The machines: the emulator on the provisioning network, trusting Ironic's CA. */
+  async function startBmcs(): Promise<void> {
+    procs.push(
+      await startFerrite(
+        [
+          'bmc',
+          'serve',
+          '--machines',
+          '3',
+          '--data-dir',
+          join(dir, 'bmc'),
+          '--port',
+          String(await freeTcpPort()),
+          '--ipmi-base-port',
+          String(20000 + Math.floor(Math.random() * 20000)),
+          '--pxe-url',
+          `${httpUrl}/boot.ipxe`,
+          '--trusted-ca',
+          caFile,
+          '--time-scale',
+          '10',
+        ],
+        { log: join(dir, 'bmc.log'), ready: /Press Ctrl-C to stop/ },
+      ),
+    );
+  }
+
+  /**
+   * A Deployment's first container as the kubelet would start it, outside a container: the image's
+   * entrypoint is `ferrite`, its Secret volumes are written under `root` (emptyDirs made there), every
+   * absolute path moved under `root` and every port in `ports` rewritten, the namespace fieldRef filled in.
+   */
+  async function podCommand(
+    d: KubeObject,
+    root: string,
+    ports: Array<[string, string]>,
+  ): Promise<{ args: string[]; env: Record<string, string> }> {
+    const pod = (d.spec as { template: { spec: PodSpec } }).template.spec;
+    const c = pod.containers[0];
+    const mounts = (c.volumeMounts ?? []).map((m) => ({ ...m, to: join(root, m.mountPath) }));
+    for (const m of mounts) {
+      mkdirSync(m.to, { recursive: true });
+      const v = (pod.volumes ?? []).find((x) => x.name === m.name);
+      if (!v?.secret) continue;
+      const sec = await admin.get<KubeObject & { data?: Record<string, string> }>(
+        'v1',
+        'Secret',
+        d.metadata?.namespace,
+        v.secret.secretName,
+      );
+      const items = v.secret.items ?? Object.keys(sec.data ?? {}).map((key) => ({ key, path: key }));
+      for (const it of items) writeFileSync(join(m.to, it.path), Buffer.from(sec.data?.[it.key] ?? '', 'base64'));
+    }
+    const map = (v: string) => {
+      let out = v;
+      // an absolute path (a value, or a flag's) is one inside the pod's filesystem
+      out = out.replace(/(^|=)\//, `$1${root}/`);
+      for (const [from, to] of ports) out = out.replace(new RegExp(`([:=])${from}\\b`, 'g'), `$1${to}`);
+      // ":8443" (every interface in a pod) becomes loopback here
+      return out.replace(/=:(\d+)$/, '=127.0.0.1:$1').replace(/=0\.0\.0\.0$/, '=127.0.0.1');
+    };
+    const env: Record<string, string> = {};
+    for (const e of c.env ?? [])
+      env[e.name] = e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace' ? String(d.metadata?.namespace) : map(e.value ?? '');
+    return { args: (c.args ?? []).map(map), env };
+  }
 
   before(async () => {
     const problem = kubeBinaryProblem();
@@ -88,60 +172,15 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
     writeFileSync(join(tlsDir, 'tls.key'), leaf.keyPem);
     writeFileSync(join(tlsDir, 'htpasswd'), `ironic:${bcrypt.hashSync('ironic-password', 5)}\n`);
     const [ip, hp] = [await freeTcpPort(), await freeTcpPort()];
+    ironicPort = ip;
+    httpPort = hp;
     ironicUrl = `https://127.0.0.1:${ip}`;
     httpUrl = `https://127.0.0.1:${hp}`;
-    procs.push(
-      await startFerrite(
-        [
-          'ironic',
-          '--data-dir',
-          join(dir, 'ironic'),
-          '--port',
-          String(ip),
-          '--http-port',
-          String(hp),
-          '--tls-cert',
-          join(tlsDir, 'tls.crt'),
-          '--tls-key',
-          join(tlsDir, 'tls.key'),
-          '--http-tls',
-          '--htpasswd',
-          join(tlsDir, 'htpasswd'),
-          '--metrics',
-          '--heartbeat-timeout',
-          '10',
-        ],
-        { log: join(dir, 'ironic.log'), ready: /Press Ctrl-C to stop/ },
-      ),
-    );
-    // the node image, served from Ironic's HTTP root like any file there
+    // the node image, served from Ironic's HTTP root like any file there (its emptyDir volume)
     const img = Buffer.alloc(8 << 20);
-    mkdirSync(join(dir, 'ironic', 'httpboot', 'images'), { recursive: true });
-    writeFileSync(join(dir, 'ironic', 'httpboot', 'images', IMAGE), img);
+    mkdirSync(join(podRoot('ironic'), 'var', 'lib', 'ironic', 'httpboot', 'images'), { recursive: true });
+    writeFileSync(join(podRoot('ironic'), 'var', 'lib', 'ironic', 'httpboot', 'images', IMAGE), img);
     writeFileSync(join(dir, 'image.sha256'), createHash('sha256').update(img).digest('hex'));
-    procs.push(
-      await startFerrite(
-        [
-          'bmc',
-          'serve',
-          '--machines',
-          '3',
-          '--data-dir',
-          join(dir, 'bmc'),
-          '--port',
-          String(await freeTcpPort()),
-          '--ipmi-base-port',
-          String(20000 + Math.floor(Math.random() * 20000)),
-          '--pxe-url',
-          `${httpUrl}/boot.ipxe`,
-          '--trusted-ca',
-          caFile,
-          '--time-scale',
-          '10',
-        ],
-        { log: join(dir, 'bmc.log'), ready: /Press Ctrl-C to stop/ },
-      ),
-    );
     writeFileSync(
       join(dir, 'clusterctl.yaml'),
       `providers:\n  - name: ferrite\n    type: InfrastructureProvider\n    url: ${join(ROOT, 'release', 'infrastructure-ferrite', VERSION, 'infrastructure-components.yaml')}\n`,
@@ -156,11 +195,17 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
   it('renders every component set with clusterctl and kubectl applies it; config/ renders the same objects', async () => {
     for (const s of SETS) {
       const file = join(ROOT, 'release', releaseDir(s, VERSION), s.file);
-      const r = await clusterctl(['generate', 'yaml', '--from', file], { PROVISIONING_IP: '127.0.0.1' });
+      const r = await clusterctl(['generate', 'yaml', '--from', file], RENDER_ENV);
       assert.equal(r.code, 0, `${s.file}: ${r.stderr}`);
       assert.doesNotMatch(r.stdout, /\$\{/, `${s.file}: every variable is substituted`);
       const a = await k(['apply', '--server-side', '-f', '-'], r.stdout);
       assert.equal(a.code, 0, `kubectl apply of ${s.file}: ${a.stderr}`);
+      rendered.set(
+        s.name,
+        parseAllDocuments(r.stdout)
+          .map((d) => d.toJSON() as KubeObject | null)
+          .filter((o): o is KubeObject => Boolean(o)),
+      );
       const kz = await k(['kustomize', join(ROOT, 'config', s.name, 'default')]);
       assert.equal(kz.code, 0, kz.stderr);
       const ids = (text: string) =>
@@ -173,67 +218,108 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
     }
   });
 
-  it("runs each component set in its own process with only its ServiceAccount's token", { timeout: 600_000 }, async () => {
+  it("runs Ironic's and each controller Deployment's command line, the controllers with only their ServiceAccount's token", {
+    timeout: 600_000,
+  }, async () => {
     const kc = readFileSync(kubeconfig, 'utf8');
     const caData = /certificate-authority-data: (\S+)/.exec(kc)?.[1];
     assert.ok(caData, 'the kubeconfig carries the cluster CA');
+    const bmoSet = SETS.find((s) => s.name === 'bmo');
+    assert.ok(bmoSet);
+    // the Secrets docs/deploy.md has the operator create for Ironic
+    const tlsDir = join(dir, 'ironic-tls');
+    for (const args of [
+      [
+        'create',
+        'secret',
+        'generic',
+        'ferrite-ironic-cert',
+        `--from-file=tls.crt=${join(tlsDir, 'tls.crt')}`,
+        `--from-file=tls.key=${join(tlsDir, 'tls.key')}`,
+        `--from-file=ca.crt=${caFile}`,
+      ],
+      ['create', 'secret', 'generic', 'ferrite-ironic-htpasswd', `--from-file=htpasswd=${join(tlsDir, 'htpasswd')}`],
+      [
+        'create',
+        'secret',
+        'generic',
+        'ferrite-ironic-credentials',
+        '--from-literal=username=ironic',
+        '--from-literal=password=ironic-password',
+      ],
+    ]) {
+      const r = await k([...args, '-n', bmoSet.namespace]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const ironicDeployment = (rendered.get('bmo') ?? []).find((o) => o.kind === 'Deployment' && o.metadata?.name === 'ferrite-bmo-ironic');
+    assert.ok(ironicDeployment, 'the BMO set has an Ironic Deployment');
+    const ironicCmd = await podCommand(ironicDeployment, podRoot('ironic'), [
+      ['6385', String(ironicPort)],
+      ['6180', String(httpPort)],
+    ]);
+    procs.push(
+      await startFerrite(ironicCmd.args, {
+        log: join(dir, 'ironic.log'),
+        ready: /Press Ctrl-C to stop/,
+        env: { ...process.env, ...ironicCmd.env },
+      }),
+    );
+    await startBmcs();
     for (const s of SETS) {
       const t = await k(['create', 'token', serviceAccount(s), '-n', s.namespace, '--duration', '3h']);
       assert.equal(t.code, 0, t.stderr);
       tokens.set(s.name, t.stdout.trim());
-      const root = join(dir, 'sa', s.name);
+      const root = podRoot(s.name);
       const sa = join(root, 'var', 'run', 'secrets', 'kubernetes.io', 'serviceaccount');
       mkdirSync(sa, { recursive: true });
       writeFileSync(join(sa, 'token'), t.stdout.trim());
       writeFileSync(join(sa, 'ca.crt'), Buffer.from(caData, 'base64'));
       writeFileSync(join(sa, 'namespace'), s.namespace);
+      const d = (rendered.get(s.name) ?? []).find(
+        (o) => o.kind === 'Deployment' && o.metadata?.name === `ferrite-${s.name}-controller-manager`,
+      );
+      assert.ok(d, `${s.name} has a manager Deployment`);
       const metrics = await freeTcpPort();
       metricsPorts.set(s.name, metrics);
-      const args = [
-        'controllers',
-        `--controllers=${s.components.join(',')}`,
-        '--leader-elect',
-        `--metrics-bind-address=127.0.0.1:${metrics}`,
-        '--metrics-secure',
-        `--health-probe-bind-address=127.0.0.1:${await freeTcpPort()}`,
-      ];
-      if (hasWebhookServer(s)) {
-        const wp = await freeTcpPort();
-        args.push(
-          '--webhook-host=127.0.0.1',
-          `--webhook-port=${wp}`,
-          `--webhook-cert-secret=${s.namespace}/${webhookSecret(s)}`,
-          `--webhook-service=${s.namespace}/${webhookService(s)}`,
-          // outside the cluster its Service cannot reach this process: the API server calls here instead
-          `--webhook-url=https://127.0.0.1:${wp}`,
-        );
-      }
-      if (s.components.includes('bmo')) {
-        args.push(
-          `--ironic-url=${ironicUrl}`,
-          `--ironic-cacert=${caFile}`,
-          '--ironic-username=ironic',
-          '--ironic-password=ironic-password',
-          `--deploy-kernel-url=${httpUrl}/images/ironic-python-agent.kernel`,
-          `--deploy-ramdisk-url=${httpUrl}/images/ironic-python-agent.initramfs`,
-          '--poll-interval=2',
-          '--error-backoff-base=10',
-        );
-      }
+      const webhookPort = await freeTcpPort();
+      const cmd = await podCommand(d, root, [
+        ['6385', String(ironicPort)],
+        ['6180', String(httpPort)],
+        ['8443', String(metrics)],
+        ['9440', String(await freeTcpPort())],
+        ['9443', String(webhookPort)],
+      ]);
+      // outside the cluster its Service cannot reach this process: the API server calls here instead
+      if (hasWebhookServer(s)) cmd.args.push(`--webhook-url=https://127.0.0.1:${webhookPort}`);
+      // pacing for a test, as dev up sets it
+      if (s.components.includes('bmo')) cmd.args.push('--poll-interval=2', '--error-backoff-base=10');
       const env: NodeJS.ProcessEnv = {
         ...process.env,
+        ...cmd.env,
         KUBERNETES_SERVICE_HOST: apiHost,
         KUBERNETES_SERVICE_PORT: apiPort,
         FERRITE_SERVICEACCOUNT_ROOT: root,
       };
       delete env.KUBECONFIG;
-      procs.push(await startFerrite(args, { log: join(dir, `controllers-${s.name}.log`), ready: /controllers started/, env, timeoutMs: 180_000 }));
+      procs.push(
+        await startFerrite(cmd.args, {
+          log: join(dir, `controllers-${s.name}.log`),
+          ready: /controllers started/,
+          env,
+          timeoutMs: 180_000,
+        }),
+      );
     }
     // every set holds its own Lease, named for its components
     for (const s of SETS) {
       const lease = await eventually(
         async () => {
-          const l = await admin.get<KubeObject & { spec?: { holderIdentity?: string } }>('coordination.k8s.io/v1', 'Lease', s.namespace, `ferrite-${s.components.join('-')}`);
+          const l = await admin.get<KubeObject & { spec?: { holderIdentity?: string } }>(
+            'coordination.k8s.io/v1',
+            'Lease',
+            s.namespace,
+            setLease(s),
+          );
           return l.spec?.holderIdentity ? l : null;
         },
         `the ${s.name} Lease`,
@@ -262,7 +348,7 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
         apiVersion: 'metal3.io/v1alpha1',
         kind: 'BareMetalHost',
         metadata: { name: 'bad', namespace: NS },
-        spec: { bmc: { address: 'nosuchdriver://10.0.0.1', credentialsName: 'x' } },
+        spec: { online: false, bmc: { address: 'nosuchdriver://10.0.0.1', credentialsName: 'x' } },
       }),
     );
     assert.notEqual(bad.code, 0);
@@ -270,15 +356,25 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
   });
 
   it('registers, inspects and makes 3 hosts available through HTTPS Ironic', { timeout: 600_000 }, async () => {
-    const m = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'bmc', 'manifests', '--data-dir', join(dir, 'bmc'), '--namespace', NS], {
-      cwd: ROOT,
-    });
+    const m = await run(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'bmc', 'manifests', '--data-dir', join(dir, 'bmc'), '--namespace', NS],
+      {
+        cwd: ROOT,
+      },
+    );
     assert.equal(m.code, 0, m.stderr);
     const a = await k(['apply', '-f', '-'], m.stdout);
     assert.equal(a.code, 0, a.stderr);
     await eventually(
       async () => {
-        const hosts = (await admin.list<KubeObject & { status?: { provisioning?: { state?: string }; errorMessage?: string } }>('metal3.io/v1alpha1', 'BareMetalHost', NS)).items;
+        const hosts = (
+          await admin.list<KubeObject & { status?: { provisioning?: { state?: string }; errorMessage?: string } }>(
+            'metal3.io/v1alpha1',
+            'BareMetalHost',
+            NS,
+          )
+        ).items;
         const errs = hosts.filter((h) => h.status?.errorMessage).map((h) => `${h.metadata?.name}: ${h.status?.errorMessage}`);
         if (errs.length) throw new Error(errs.join('; '));
         return hosts.length === 3 && hosts.every((h) => h.status?.provisioning?.state === 'available');
@@ -288,7 +384,9 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
     );
   });
 
-  it('renders the cluster template from the local repository with clusterctl; the cluster reaches Running', { timeout: 900_000 }, async () => {
+  it('renders the cluster template from the local repository with clusterctl; the cluster reaches Running', {
+    timeout: 900_000,
+  }, async () => {
     const r = await clusterctl(
       [
         'generate',
@@ -327,7 +425,7 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
     assert.equal(c.status?.phase, 'Provisioned');
   });
 
-  it('serves each manager\'s metrics over HTTPS only to callers RBAC allows', async () => {
+  it("serves each manager's metrics over HTTPS only to callers RBAC allows", async () => {
     const bmo = SETS.find((s) => s.name === 'bmo');
     assert.ok(bmo);
     const url = `https://127.0.0.1:${metricsPorts.get('bmo')}/metrics`;
@@ -335,13 +433,26 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
     // the operator's own token may not read metrics: only a metrics-reader binding grants it
     assert.equal((await httpsGet(url, { token: tokens.get('bmo') })).status, 403);
     assert.equal((await k(['create', 'serviceaccount', 'prometheus', '-n', bmo.namespace])).code, 0);
-    const b = await k(['create', 'clusterrolebinding', 'prometheus-bmo-metrics', '--clusterrole=ferrite-bmo-metrics-reader', `--serviceaccount=${bmo.namespace}:prometheus`]);
+    const b = await k([
+      'create',
+      'clusterrolebinding',
+      'prometheus-bmo-metrics',
+      '--clusterrole=ferrite-bmo-metrics-reader',
+      `--serviceaccount=${bmo.namespace}:prometheus`,
+    ]);
     assert.equal(b.code, 0, b.stderr);
     const t = await k(['create', 'token', 'prometheus', '-n', bmo.namespace]);
-    const ok = await eventually(async () => {
-      const r = await httpsGet(url, { token: t.stdout.trim() });
-      return r.status === 200 ? r : null;
-    }, 'metrics for the reader', 90_000);
+    let last = { status: 0, text: '' };
+    const ok = await eventually(
+      async () => {
+        last = await httpsGet(url, { token: t.stdout.trim() });
+        return last.status === 200 ? last : null;
+      },
+      'metrics for the reader',
+      90_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}: last HTTP ${last.status} ${last.text.slice(0, 300)}`);
+    });
     assert.match(ok.text, /controller_runtime_reconcile_total\{controller="baremetalhost"/);
   });
 

@@ -5,9 +5,9 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type TrustedFetch, trustingFetch } from '../../lib/trusted-fetch.js';
 import { createCertificateAuthority, signCertificate } from '../../provider/apiserver/pki.js';
 import { AgentCommandError, type AgentFaults, type SimulatedAgent } from './ipa.js';
-import { type TrustedFetch, trustingFetch } from './trust.js';
 
 export class AgentHub {
   private server: http.Server | null = null;

@@ -7,9 +7,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { readIso } from '../../lib/iso9660.js';
+import type { FetchResponse, TrustedFetch } from '../../lib/trusted-fetch.js';
 import type { MachineOs } from '../machine/boot-handlers.js';
 import { type InventoryDisk, NoRootDeviceError, selectRootDevice } from './root-device.js';
-import type { FetchResponse, TrustedFetch } from './trust.js';
 
 export const AGENT_VERSION = '10.0.0';
 /** IPA speaks this API version to Ironic (agent tokens and agent_verify_ca) */

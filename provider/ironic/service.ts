@@ -34,6 +34,8 @@ export interface IronicServiceOptions {
   metrics?: boolean;
   sync?: 'full' | 'normal';
   conductor?: Partial<Omit<ConductorOptions, 'hostname' | 'apiUrl' | 'httpUrl' | 'httpRoot' | 'cacheDir' | 'log'>>;
+  /** a PEM CA file trusted when downloading deploy images from a web server (Ironic's own HTTP root under httpTls) */
+  webserverVerifyCa?: string;
   log?: Logger;
 }
 
@@ -90,6 +92,7 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
       httpUrl,
       httpRoot,
       cacheDir: join(dataDir, 'cache'),
+      webserverCas: opts.webserverVerifyCa ? [readFileSync(opts.webserverVerifyCa, 'utf8')] : opts.conductor?.webserverCas,
       log,
     });
     api = await startIronicApi({ conductor, host, port, publicUrl: opts.publicUrl, auth, tls, log, metrics: opts.metrics });

@@ -191,5 +191,5 @@ async function servingCertificate(certDir: string | undefined, host: string): Pr
   if (certDir) return { cert: readFileSync(join(certDir, 'tls.crt'), 'utf8'), key: readFileSync(join(certDir, 'tls.key'), 'utf8') };
   const ca = await createCertificateAuthority('ferrite-metrics-ca', 1);
   const leaf = await signCertificate({ ca, cn: 'ferrite-metrics', hosts: ['localhost', host], server: true });
-  return { cert: leaf.certPem + ca.certPem, key: leaf.keyPem };
+  return { cert: `${leaf.certPem.trimEnd()}\n${ca.certPem.trimEnd()}\n`, key: leaf.keyPem };
 }

@@ -59,11 +59,13 @@ export function metricsAuthorizer(client: KubeClient, ttlMs = 60_000) {
       return;
     }
     const verb = req.method === 'GET' || req.method === 'HEAD' ? 'get' : req.method.toLowerCase();
-    const key = `${createHash('sha256').update(m[1]).digest('hex')} ${verb} ${req.path}`;
+    // mounted with app.use('/metrics', …), req.path is relative to the mount: the URL asked for is originalUrl
+    const path = req.originalUrl.split('?')[0];
+    const key = `${createHash('sha256').update(m[1]).digest('hex')} ${verb} ${path}`;
     let d = cache.get(key);
     if (!d || d.until < Date.now()) {
       try {
-        d = await decide(m[1], req.path, verb);
+        d = await decide(m[1], path, verb);
       } catch (e) {
         // the API server could not be asked: refuse without caching, the next scrape asks again
         res

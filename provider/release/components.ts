@@ -5,7 +5,7 @@
 // (`${VAR:=default}`), so `clusterctl init` and `kubectl apply` (after envsubst) both work.
 import { crdFor } from '../api/crdgen.js';
 import { kinds } from '../api/index.js';
-import { type Component, CRD_GROUPS, conversionCrdNames, leaseName, webhookConfigurations } from '../controllers.js';
+import { COMPONENTS, type Component, CRD_GROUPS, conversionCrdNames, leaseName, webhookConfigurations } from '../controllers.js';
 import type { KubeObject } from '../kube/client.js';
 import { COMMON_RULES, LEADER_ELECTION_RULES, METRICS_READER_RULES, type PolicyRule, RULES, webhookCertRules } from '../rbac.js';
 
@@ -260,7 +260,9 @@ function ironicObjects(s: ComponentSet): KubeObject[] {
                   '--http-url=https://${PROVISIONING_IP}:6180',
                   '--tls-cert=/certs/ironic/tls.crt',
                   '--tls-key=/certs/ironic/tls.key',
+                  '--http-tls',
                   '--htpasswd=/auth/htpasswd',
+                  '--webserver-verify-ca=/certs/ironic/ca.crt',
                   '--metrics',
                 ],
                 ports: [
@@ -346,7 +348,7 @@ export function setObjects(s: ComponentSet): Record<'namespace' | 'crd' | 'rbac'
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: `${p}-controller-manager-metrics-service`, namespace: s.namespace, labels: labels(s) },
+        metadata: { name: `${p}-metrics`, namespace: s.namespace, labels: labels(s) },
         spec: { selector: labels(s), ports: [{ name: 'https', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }] },
       },
     ],
@@ -356,4 +358,4 @@ export function setObjects(s: ComponentSet): Record<'namespace' | 'crd' | 'rbac'
 }
 
 /** The lease each set's replicas elect on (documented in docs/deploy.md). */
-export const setLease = (s: ComponentSet) => leaseName(s.components);
+export const setLease = (s: ComponentSet) => leaseName(COMPONENTS.filter((c) => s.components.includes(c)));

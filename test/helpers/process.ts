@@ -20,7 +20,12 @@ export async function startFerrite(
   o: { log: string; ready: RegExp; env?: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<FerriteProcess> {
   const fd = openSync(o.log, 'a');
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: o.env ?? process.env, stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env: o.env ?? process.env,
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
   closeSync(fd);
   const output = () => {
     try {

@@ -3,8 +3,10 @@
 // bounded worker pool; the agent's heartbeats drive deploy and clean steps forward from the
 // *wait states; periodic tasks sync power state and fail callbacks that never came. On start it
 // takes over: reservations are cleared and work that was mid-flight fails the way Ironic's does.
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { type TrustedFetch, trustingFetch } from '../../../lib/trusted-fetch.js';
 import type { BootEnv, RamdiskPurpose } from '../drivers/boot.js';
 import { describe, IronicError, nodeLocked, notFound } from '../errors.js';
 import { buildConfigDrive, type ConfigDriveSpec, validateConfigDrive } from '../images/configdrive.js';
@@ -28,6 +30,8 @@ export interface ConductorOptions {
   httpUrl: string;
   httpRoot: string;
   cacheDir: string;
+  /** PEM CAs the conductor trusts when it downloads deploy images from a web server ([conductor]webserver_verify_ca) */
+  webserverCas?: string[];
   workers: number;
   /** seconds the agent may go between heartbeats (sent to it at lookup) */
   heartbeatTimeout: number;
@@ -97,6 +101,11 @@ export class Conductor {
   readonly opts: ConductorOptions;
   readonly drivers: Drivers;
   private readonly agent = new AgentClient();
+  private webserverFetchCache?: TrustedFetch;
+  private get webserverFetch(): TrustedFetch {
+    this.webserverFetchCache ??= trustingFetch(this.opts.webserverCas ?? []);
+    return this.webserverFetchCache;
+  }
   private readonly log: Logger;
   private busy = 0;
   private readonly running = new Set<Promise<void>>();
@@ -324,6 +333,7 @@ export class Conductor {
       httpUrl: this.opts.httpUrl,
       httpRoot: this.opts.httpRoot,
       cacheDir: this.opts.cacheDir,
+      fetch: this.webserverFetch,
       management: set.management,
       ports: this.store.portsOf(node.uuid),
     };

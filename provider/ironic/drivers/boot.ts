@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildIso } from '../../../lib/iso9660.js';
+import { type FetchResponse, type TrustedFetch, trustingFetch } from '../../../lib/trusted-fetch.js';
 import { IronicError } from '../errors.js';
 import type { Node, Port } from '../model.js';
 import type { ManagementInterface } from './interfaces.js';
@@ -24,6 +25,8 @@ export interface BootEnv {
   httpUrl: string;
   httpRoot: string;
   cacheDir: string;
+  /** fetch for deploy images: trusts the web server's CA (Ironic's [conductor]webserver_verify_ca) */
+  fetch?: TrustedFetch;
   management: ManagementInterface;
   ports: Port[];
 }
@@ -134,7 +137,7 @@ export class VirtualMediaBoot implements BootInterface {
     if (infoStr(node, 'deploy_iso'))
       throw new IronicError('InvalidParameterValue', 'driver_info/deploy_iso is not supported yet: use deploy_kernel and deploy_ramdisk');
     const { kernel, ramdisk } = deployImages(node);
-    const [k, r] = await Promise.all([cached(kernel, env.cacheDir), cached(ramdisk, env.cacheDir)]);
+    const [k, r] = await Promise.all([cached(kernel, env.cacheDir, env.fetch), cached(ramdisk, env.cacheDir, env.fetch)]);
     const params = kernelParams(node, purpose, env, ['boot_method=vmedia']);
     const grub = `set default=0\nset timeout=5\nmenuentry "${purpose}" {\n  linux /vmlinuz ${params}\n  initrd /initrd\n}\n`;
     const isolinux = `default boot\nlabel boot\n  kernel /vmlinuz\n  append initrd=/initrd ${params}\n`;
@@ -249,7 +252,7 @@ async function bootableIso(label: string, files: Array<{ path: string; data: Buf
 }
 
 /** Downloads a deploy image once into the cache (by URL hash); file:// and plain paths are read in place. */
-async function cached(url: string, cacheDir: string): Promise<Buffer> {
+async function cached(url: string, cacheDir: string, get: TrustedFetch = trustingFetch([])): Promise<Buffer> {
   if (url.startsWith('file://') || url.startsWith('/')) {
     const p = url.startsWith('file://') ? new URL(url).pathname : url;
     try {
@@ -260,11 +263,12 @@ async function cached(url: string, cacheDir: string): Promise<Buffer> {
   }
   const path = join(cacheDir, createHash('sha256').update(url).digest('hex'));
   if (existsSync(path)) return readFileSync(path);
-  let res: Response;
+  let res: FetchResponse;
   try {
-    res = await fetch(url);
+    res = await get(url);
   } catch (e) {
-    throw new IronicError('ImageError', `Failed to download deploy image ${url}: ${(e as Error).message}`);
+    const cause = (e as Error & { cause?: Error }).cause?.message;
+    throw new IronicError('ImageError', `Failed to download deploy image ${url}: ${(e as Error).message}${cause ? `: ${cause}` : ''}`);
   }
   if (!res.ok) throw new IronicError('ImageError', `Failed to download deploy image ${url}: HTTP ${res.status}`);
   const data = Buffer.from(await res.arrayBuffer());

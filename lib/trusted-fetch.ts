@@ -1,7 +1,8 @@
-// What the simulated firmware (iPXE) and agent ramdisk trust for HTTPS: the public roots plus the
-// CAs the operator built into them (`bmc serve --trusted-ca`, as metal3 bakes Ironic's CA into the
-// IPA image and iPXE). Node's global fetch cannot take extra CAs, so requests go through undici's
-// fetch with an agent that carries them.
+// fetch that trusts given PEM CAs besides the public roots: what the simulated firmware (iPXE) and
+// agent ramdisk trust (the CAs built into them, as metal3 bakes Ironic's CA into the IPA image and
+// iPXE: `bmc serve --trusted-ca`), and what Ironic verifies its own web server with
+// (`ironic --webserver-verify-ca`). Node's global fetch cannot take extra CAs, so requests go
+// through undici's fetch with an agent that carries them.
 import { rootCertificates } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 
