@@ -2,7 +2,7 @@
 // clusterctl built from the Go module proxy (scripts/install-clusterctl.sh):
 //  - every component set, rendered by `clusterctl generate yaml`, is accepted by `kubectl apply`;
 //    the kustomize tree in config/ renders the same objects;
-//  - each Deployment's container command line (the image's entrypoint is `ferrite`) runs outside a
+//  - each Deployment's container command line runs with the image's entrypoint (dist/cli/main.js) outside a
 //    container: its Secret volumes written out as the kubelet would mount them, its ports moved to free
 //    loopback ones, and the controllers with nothing but their ServiceAccount's token (in-cluster
 //    configuration: token, CA, KUBERNETES_SERVICE_HOST), each set in its own process — Ferrite's BMO
@@ -262,6 +262,7 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
         log: join(dir, 'ironic.log'),
         ready: /Press Ctrl-C to stop/,
         env: { ...process.env, ...ironicCmd.env },
+        built: true,
       }),
     );
     await startBmcs();
@@ -307,6 +308,7 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
           ready: /controllers started/,
           env,
           timeoutMs: 180_000,
+          built: true,
         }),
       );
     }

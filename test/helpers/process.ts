@@ -2,7 +2,7 @@
 // (so etcd and kube-apiserver under `kube serve` go with it), its output kept in a log file, ready
 // when a line matches, and always stopped (SIGTERM, then SIGKILL) by stop().
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './apiserver.js';
 
@@ -14,13 +14,16 @@ export interface FerriteProcess {
 }
 
 const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
+/** what the container images run (their entrypoint is `node /app/dist/cli/main.js`) */
+const BUILT = join(ROOT, 'dist', 'cli', 'main.js');
 
 export async function startFerrite(
   args: string[],
-  o: { log: string; ready: RegExp; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  o: { log: string; ready: RegExp; env?: NodeJS.ProcessEnv; timeoutMs?: number; built?: boolean },
 ): Promise<FerriteProcess> {
+  if (o.built && !existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build`);
   const fd = openSync(o.log, 'a');
-  const child = spawn(process.execPath, [...CLI, ...args], {
+  const child = spawn(process.execPath, o.built ? [BUILT, ...args] : [...CLI, ...args], {
     cwd: ROOT,
     env: o.env ?? process.env,
     stdio: ['ignore', fd, fd],
