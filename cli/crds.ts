@@ -1,6 +1,5 @@
 // `ferrite crds generate`: writes crds/*.yaml from the TypeScript API types (never hand-edited).
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import YAML from 'yaml';
 import { crdFor } from '../provider/api/crdgen.js';
 import { converters, kinds } from '../provider/api/index.js';

@@ -39,7 +39,8 @@ export function renderRelease(version: string): Map<string, string> {
     const folders = Object.entries(groups).filter(([, objs]) => objs.length > 0);
     for (const [folder, objs] of folders) {
       const names = objs.map(fileName);
-      objs.forEach((o, i) => files.set(join('config', s.name, folder, names[i]), HEADER + YAML.stringify(o, { lineWidth: 0 })));
+      for (const [i, o] of objs.entries())
+        files.set(join('config', s.name, folder, names[i]), HEADER + YAML.stringify(o, { lineWidth: 0 }));
       files.set(
         join('config', s.name, folder, 'kustomization.yaml'),
         HEADER + YAML.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),

@@ -62,7 +62,6 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
   let admin: KubeClient;
   let apiHost = '';
   let apiPort = '';
-  let ironicUrl = '';
   let httpUrl = '';
   let ironicPort = 0;
   let httpPort = 0;
@@ -174,7 +173,6 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
     const [ip, hp] = [await freeTcpPort(), await freeTcpPort()];
     ironicPort = ip;
     httpPort = hp;
-    ironicUrl = `https://127.0.0.1:${ip}`;
     httpUrl = `https://127.0.0.1:${hp}`;
     // the node image, served from Ironic's HTTP root like any file there (its emptyDir volume)
     const img = Buffer.alloc(8 << 20);
