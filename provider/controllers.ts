@@ -24,16 +24,6 @@ export const COMPONENTS = ['bmo', 'ipam', 'capm3', 'capi', 'kubeadm-bootstrap', 
 const ALIASES: Record<string, Component[]> = { kubeadm: ['kubeadm-bootstrap', 'kubeadm-control-plane'], all: [...COMPONENTS] };
 export type Component = (typeof COMPONENTS)[number];
 
-/** What each component is, for --help and the release manifests. */
-export const COMPONENT_TITLES: Record<Component, string> = {
-  bmo: 'Bare Metal Operator (BareMetalHost and its companions)',
-  ipam: 'Metal3 IP Address Manager (IPPool)',
-  capm3: 'Cluster API Provider Metal3 (Metal3Cluster, Metal3Machine, Metal3Data, Metal3Remediation)',
-  capi: 'Cluster API core (Cluster, Machine, MachineSet, MachineDeployment, MachineHealthCheck)',
-  'kubeadm-bootstrap': 'Cluster API kubeadm bootstrap provider (KubeadmConfig)',
-  'kubeadm-control-plane': 'Cluster API kubeadm control plane provider (KubeadmControlPlane)',
-};
-
 export const WEBHOOKS: Record<Component, WebhookDef[]> = {
   bmo: BMO_WEBHOOKS,
   ipam: [],
@@ -57,17 +47,20 @@ export function webhookConfigurations(
     .map((c) => validatingWebhookConfiguration(`ferrite-${c}-validating-webhook-configuration`, WEBHOOKS[c], client, annotations));
 }
 
-/** Parses `bmo,capm3`: known names, no repeats, in COMPONENTS order. */
+/** Parses `bmo,capm3` (or the aliases `kubeadm`, `all`): known names, in COMPONENTS order. */
 export function parseComponents(v: string): Component[] {
   const names = v
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
   if (names.length === 0) throw new Error(`name at least one of ${COMPONENTS.join(', ')}`);
+  const wanted = new Set<string>();
   for (const n of names) {
-    if (!(COMPONENTS as readonly string[]).includes(n)) throw new Error(`unknown controller set "${n}" (known: ${COMPONENTS.join(', ')})`);
+    const set = ALIASES[n] ?? ((COMPONENTS as readonly string[]).includes(n) ? [n] : null);
+    if (!set) throw new Error(`unknown controller set "${n}" (known: ${COMPONENTS.join(', ')}; kubeadm for both kubeadm ones; all)`);
+    for (const c of set) wanted.add(c);
   }
-  return COMPONENTS.filter((c) => names.includes(c));
+  return COMPONENTS.filter((c) => wanted.has(c));
 }
 
 /** The API groups whose CRDs each component owns (and converts, for multi-version kinds). */
