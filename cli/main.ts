@@ -337,11 +337,11 @@ export function buildCli(): Command {
     .description(
       'Write config/ (kustomize), release/ (clusterctl local repository: components, metadata.yaml, cluster-template.yaml) and clusterctl-settings.json from the sources (with --check, fail if they are out of date)',
     )
-    .option('--root <dir>', 'checkout to write into', root)
+    .option('--root <dir>', 'checkout to write into (default: the one this ferrite runs from)')
     .option('--version <v>', 'release version', `v${pkg.version}`)
     .option('--check', 'do not write; exit 1 if any file differs')
-    .action((opts: { root: string; version: string; check?: boolean }) => {
-      const stale = generateRelease(opts.root, opts.version, opts.check === true);
+    .action((opts: { root?: string; version: string; check?: boolean }) => {
+      const stale = generateRelease(opts.root ?? root, opts.version, opts.check === true);
       if (opts.check && stale.length) {
         throw new CliError(
           `the release manifests are out of date (${stale.slice(0, 5).join(', ')}${stale.length > 5 ? `, … ${stale.length} files` : ''}): run \`npm run release\``,
