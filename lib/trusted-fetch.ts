@@ -4,7 +4,6 @@
 // (`ironic --webserver-verify-ca`). Node's global fetch cannot take extra CAs, so requests go
 // through undici's fetch with an agent that carries them.
 import { rootCertificates } from 'node:tls';
-import { Agent, fetch as undiciFetch } from 'undici';
 
 export interface FetchInit {
   method?: string;
@@ -23,9 +22,19 @@ export interface FetchResponse {
 
 export type TrustedFetch = (url: string, init?: FetchInit) => Promise<FetchResponse>;
 
-/** fetch that trusts the public roots and these PEM CAs (the global fetch when there are none). */
+/**
+ * fetch that trusts the public roots and these PEM CAs (the global fetch when there are none).
+ * undici loads on first use: the agent ramdisk's single-file bundle (scripts/build-vm-images.sh)
+ * never needs it, and its CommonJS cannot be evaluated inside an ESM bundle.
+ */
 export function trustingFetch(cas: string[]): TrustedFetch {
   if (cas.length === 0) return (url, init) => fetch(url, init) as Promise<FetchResponse>;
-  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ...cas] } });
-  return (url, init) => undiciFetch(url, { ...init, dispatcher }) as unknown as Promise<FetchResponse>;
+  let client: Promise<TrustedFetch> | null = null;
+  return (url, init) => {
+    client ??= import('undici').then(({ Agent, fetch: undiciFetch }) => {
+      const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ...cas] } });
+      return (u: string, i?: FetchInit) => undiciFetch(u, { ...i, dispatcher }) as unknown as Promise<FetchResponse>;
+    });
+    return client.then((f) => f(url, init));
+  };
 }

@@ -6,7 +6,6 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type TrustedFetch, trustingFetch } from '../../lib/trusted-fetch.js';
-import { createCertificateAuthority, signCertificate } from '../../provider/apiserver/pki.js';
 import { AgentCommandError, type AgentFaults, type SimulatedAgent } from './ipa.js';
 
 export class AgentHub {
@@ -62,6 +61,8 @@ export class AgentHub {
     if (this.life.signal.aborted) throw new Error('emulator stopping: no agent can boot');
     if (this.tlsServer) return;
     this.tlsStarting ??= (async () => {
+      // loaded on first use: the agent ramdisk's bundle never serves TLS and should not carry the PKI code
+      const { createCertificateAuthority, signCertificate } = await import('../../provider/apiserver/pki.js');
       const ca = await createCertificateAuthority('ironic-python-agent-ca', 1);
       const leaf = await signCertificate({ ca, cn: 'ironic-python-agent', hosts: [this.host, 'localhost'], server: true });
       // IPA sends its self-signed certificate; here the leaf's issuer is what verifies it
