@@ -25,15 +25,19 @@ for t in busybox cpio gzip mkfs.vfat syslinux mcopy sfdisk; do
 done
 [ -r "$kernel" ] || { echo "build-vm-images: no kernel at $kernel: run scripts/install-vm.sh" >&2; exit 1; }
 
-# rebuild only when an input changed: the kernel, this script, the agent's sources
-stamp=$( (echo "$kver"; sha256sum "$0"; cat "$root"/emulator/agent/*.ts "$root"/emulator/agent/vm/*.ts "$root"/lib/iso9660.ts | sha256sum) | sha256sum | cut -c1-16)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# the agent as one file first (a second): whatever it imports, from any folder, is in its hash
+(cd "$root" && npx --no-install esbuild emulator/agent/vm/main.ts --bundle --platform=node --format=esm --target=node20 \
+  --outfile="$work/agent.mjs" --log-level=warning)
+
+# rebuild only when an input changed: the kernel, this script, the agent bundle
+stamp=$( (echo "$kver"; sha256sum "$0"; sha256sum < "$work/agent.mjs") | sha256sum | cut -c1-16)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -f "$out/os.img" ]; then
   echo "build-vm-images: $out is up to date"
   exit 0
 fi
 mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # a root with busybox and the kernel modules a q35 VM needs (virtio disks and NICs, ISO 9660)
 base_root() {
@@ -81,8 +85,7 @@ for lib in $(ldd "$ar/usr/bin/node" | awk '/=> \// {print $3} /^\s*\/lib/ {print
   mkdir -p "$ar$(dirname "$lib")"; cp -L "$lib" "$ar$lib"
 done
 mkdir -p "$ar/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$ar/lib64/"
-(cd "$root" && npx --no-install esbuild emulator/agent/vm/main.ts --bundle --platform=node --format=esm --target=node20 \
-  --outfile="$ar/opt/ferrite/agent.mjs" --log-level=warning)
+cp "$work/agent.mjs" "$ar/opt/ferrite/agent.mjs"
 cat > "$ar/init" <<EOF2
 $common_init
 echo "ferrite-agent-ramdisk: \$(uname -r), \$(grep MemTotal /proc/meminfo)"
