@@ -26,7 +26,9 @@ function send(url: URL, init: { method: string; body?: string; ca?: string; inse
       {
         method: init.method,
         headers: init.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(init.body) } : {},
-        ...(secure ? { ca: init.ca, rejectUnauthorized: !init.insecure, agent: false } : {}),
+        // a connection per call, as before with fetch: no pooled socket the agent's side may have closed
+        agent: false,
+        ...(secure ? { ca: init.ca, rejectUnauthorized: !init.insecure } : {}),
         timeout: init.timeoutMs,
       },
       (res) => {
