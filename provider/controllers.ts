@@ -42,9 +42,15 @@ export function webhookConfigurations(
   client: (def: WebhookDef) => ClientConfig,
   annotations?: Record<string, string>,
 ): KubeObject[] {
+  const names = webhookConfigurationNames(components);
   return components
     .filter((c) => WEBHOOKS[c].length > 0)
-    .map((c) => validatingWebhookConfiguration(`ferrite-${c}-validating-webhook-configuration`, WEBHOOKS[c], client, annotations));
+    .map((c, i) => validatingWebhookConfiguration(names[i], WEBHOOKS[c], client, annotations));
+}
+
+/** The names of those configurations. */
+export function webhookConfigurationNames(components: readonly Component[]): string[] {
+  return components.filter((c) => WEBHOOKS[c].length > 0).map((c) => `ferrite-${c}-validating-webhook-configuration`);
 }
 
 /** Parses `bmo,capm3` (or the aliases `kubeadm`, `all`): known names, in COMPONENTS order. */
@@ -177,7 +183,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
         client: o.client,
         secret: w.certSecret,
         service: w.service,
-        webhookConfigurations: webhookConfigurations(components, () => ({ url: '' })).map((x) => String(x.metadata?.name)),
+        webhookConfigurations: webhookConfigurationNames(components),
         crds: conversionCrdNames(components),
         url: w.url,
         log: o.log,

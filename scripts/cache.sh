@@ -24,3 +24,10 @@ link_cache() {
 
 # stamp_ok FILE KEY: true when FILE holds KEY (the inputs of a build did not change)
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+# need_go WHO: stop with a clear message when Go is missing (the peers are built from the Go module proxy)
+need_go() {
+  command -v go >/dev/null 2>&1 && return 0
+  echo "$1: go is required (Debian: apt-get install golang-go)" >&2
+  exit 1
+}

@@ -19,10 +19,7 @@ out=$FERRITE_CACHE/peers/clusterctl
 work=$FERRITE_CACHE/clusterctl-build
 mkdir -p "$out" "$work"
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-clusterctl: go is required (Debian: apt-get install golang-go)" >&2
-  exit 1
-fi
+need_go install-clusterctl
 want="clusterctl=$CAPI_VERSION $(go env GOVERSION)"
 if stamp_ok "$out/.ferrite-stamp" "$want" && [ -x "$out/clusterctl" ]; then
   echo "clusterctl: $out/clusterctl ($CAPI_VERSION; cached)"

@@ -21,10 +21,7 @@ out=$FERRITE_CACHE/peers/kube
 work=$FERRITE_CACHE/kube-build
 mkdir -p "$out" "$work"
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-kube: go is required (Debian: apt-get install golang-go)" >&2
-  exit 1
-fi
+need_go install-kube
 export GOFLAGS=-mod=mod
 staging_version=v0.${KUBE_VERSION#v1.}
 

@@ -3,11 +3,10 @@
 // process. Bad input: a second `up` on a running environment, `down`/`status` where none runs.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stopPid } from '../devenv/stack.js';
-import { cleanup, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
+import { cleanup, httpsGet, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
 
 const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
 const ferrite = (args: string[], timeoutMs = 300_000) => run(process.execPath, [...CLI, ...args], { cwd: ROOT, timeoutMs });
@@ -171,19 +170,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
       const url = /Ironic:\s+(https:\/\/\S+)/.exec(r.stdout)?.[1];
       assert.ok(url, r.stdout);
       const ca = readFileSync(join(data3, 'ironic-tls', 'pki', 'ca.crt'), 'utf8');
-      const status = (auth?: string) =>
-        new Promise<number>((resolve, reject) => {
-          const req = httpsRequest(
-            `${url}/v1/nodes`,
-            { ca, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} },
-            (res) => {
-              res.resume();
-              resolve(res.statusCode ?? 0);
-            },
-          );
-          req.on('error', reject);
-          req.end();
-        });
+      const status = async (basic?: string) => (await httpsGet(`${url}/v1/nodes`, { ca, basic })).status;
       assert.equal(await status(), 401);
       const password = readFileSync(join(data3, 'ironic-tls', 'auth', 'ironic', 'password'), 'utf8').trim();
       assert.equal(await status(`ironic:${password}`), 200);

@@ -4,22 +4,10 @@
 // API over HTTPS verified against the certificate it sends (agent_verify_ca), and /metrics. An agent
 // that does not trust Ironic's certificate refuses it, and the host says so within minutes.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, describe, it } from 'node:test';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { httpsGet } from './helpers/apiserver.js';
 import { type BmoStack, startBmoStack } from './helpers/bmo.js';
-
-function get(url: string, ca: string, auth?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('TLS between the operator, Ironic, the firmware and the agent', { concurrency: 1, timeout: 600_000 }, () => {
   const stacks: BmoStack[] = [];
@@ -81,14 +69,14 @@ describe('TLS between the operator, Ironic, the firmware and the agent', { concu
   it('serves /metrics behind the same Basic auth, over the same TLS', async () => {
     const s = stacks[0];
     const caPem = s.ironicCa ?? '';
-    const anon = await get(`${s.ironic.url}/metrics`, caPem);
+    const anon = await httpsGet(`${s.ironic.url}/metrics`, { ca: caPem });
     assert.equal(anon.status, 401);
-    const ok = await get(`${s.ironic.url}/metrics`, caPem, 'ironic:s3cret');
+    const ok = await httpsGet(`${s.ironic.url}/metrics`, { ca: caPem, basic: 'ironic:s3cret' });
     assert.equal(ok.status, 200);
     assert.match(ok.text, /ironic_nodes\{provision_state="active",power_state="power on",maintenance="false"\} 1/);
     assert.match(ok.text, /ironic_api_requests_total\{method="GET",route="\/v1\/nodes",code="200"\} \d+/);
     // Basic auth guards the API too: a wrong password is refused
-    assert.equal((await get(`${s.ironic.url}/v1/nodes`, caPem, 'ironic:wrong')).status, 401);
+    assert.equal((await httpsGet(`${s.ironic.url}/v1/nodes`, { ca: caPem, basic: 'ironic:wrong' })).status, 401);
   });
 
   it('an agent that does not trust the certificate refuses Ironic, and the host shows an inspection error', {

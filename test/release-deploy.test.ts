@@ -15,7 +15,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
@@ -23,10 +22,10 @@ import { parseAllDocuments } from 'yaml';
 import { releaseDir } from '../cli/release.js';
 import { kubeBinaryProblem } from '../devenv/real-kube.js';
 import { freeTcpPort } from '../devenv/stack.js';
-import { createCertificateAuthority, signCertificate } from '../provider/apiserver/pki.js';
+import { createServingCertificate } from '../provider/apiserver/pki.js';
 import { KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { hasWebhookServer, SETS, serviceAccount, setLease, webhookSecret } from '../provider/release/components.js';
-import { cleanup, eventually, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
+import { cleanup, eventually, httpsGet, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
 import { type FerriteProcess, startFerrite } from './helpers/process.js';
 
 interface PodSpec {
@@ -42,18 +41,6 @@ const CLUSTERCTL = join(ROOT, '.peers', 'clusterctl', 'clusterctl');
 const VERSION = `v${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}`;
 const NS = 'metal3';
 const IMAGE = 'UBUNTU_24.04_NODE_IMAGE_K8S_v1.36.0-raw.img';
-
-function httpsGet(url: string, o: { token?: string } = {}): Promise<{ status: number; text: string }> {
-  return new Promise((resolve) => {
-    const req = request(url, { rejectUnauthorized: false, headers: o.token ? { authorization: `Bearer ${o.token}` } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', (e) => resolve({ status: 0, text: e.message }));
-    req.end();
-  });
-}
 
 describe('the release deployed on a real kube-apiserver', { concurrency: 1, timeout: 2_400_000 }, () => {
   const dir = tempDir('ferrite-release-');
@@ -164,8 +151,8 @@ describe('the release deployed on a real kube-apiserver', { concurrency: 1, time
     // Ironic's TLS and Basic auth, as docs/deploy.md makes them
     const tlsDir = join(dir, 'ironic-tls');
     mkdirSync(tlsDir, { recursive: true });
-    const ca = await createCertificateAuthority('ironic-ca');
-    const leaf = await signCertificate({ ca, cn: 'ironic', hosts: ['127.0.0.1', 'localhost'], server: true });
+    const leaf = await createServingCertificate('ironic', ['127.0.0.1', 'localhost']);
+    const ca = { certPem: leaf.caPem };
     writeFileSync(caFile, ca.certPem);
     writeFileSync(join(tlsDir, 'tls.crt'), leaf.certPem);
     writeFileSync(join(tlsDir, 'tls.key'), leaf.keyPem);

@@ -62,11 +62,10 @@ export class AgentHub {
     if (this.tlsServer) return;
     this.tlsStarting ??= (async () => {
       // loaded on first use: the agent ramdisk's bundle never serves TLS and should not carry the PKI code
-      const { createCertificateAuthority, signCertificate } = await import('../../provider/apiserver/pki.js');
-      const ca = await createCertificateAuthority('ironic-python-agent-ca', 1);
-      const leaf = await signCertificate({ ca, cn: 'ironic-python-agent', hosts: [this.host, 'localhost'], server: true });
+      const { createServingCertificate } = await import('../../provider/apiserver/pki.js');
+      const leaf = await createServingCertificate('ironic-python-agent', [this.host, 'localhost']);
       // IPA sends its self-signed certificate; here the leaf's issuer is what verifies it
-      this.certificatePem = ca.certPem;
+      this.certificatePem = leaf.caPem;
       await new Promise<void>((resolve, reject) => {
         const s = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => void this.handle(req, res));
         s.once('error', reject);

@@ -196,6 +196,20 @@ export async function signCertificate(o: {
   return { certPem: cert.toString('pem'), keyPem: pemKey(await subtle.exportKey('pkcs8', keys.privateKey)) };
 }
 
+/**
+ * A new CA (named `<cn>-ca`: a leaf whose subject equals its issuer's would read as self-signed)
+ * and a serving certificate it signs for these hosts.
+ */
+export async function createServingCertificate(
+  cn: string,
+  hosts: string[],
+  years = 1,
+): Promise<{ caPem: string; caKeyPem: string; certPem: string; keyPem: string }> {
+  const ca = await createCertificateAuthority(`${cn}-ca`, years);
+  const leaf = await signCertificate({ ca, cn, hosts, server: true, years });
+  return { caPem: ca.certPem, caKeyPem: ca.keyPem, certPem: leaf.certPem, keyPem: leaf.keyPem };
+}
+
 /** A kubeconfig that authenticates with a client certificate (what kubeadm writes as admin.conf). */
 export function clientCertKubeconfig(o: {
   server: string;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import pino, { type Logger } from 'pino';
-import { createCertificateAuthority, signCertificate } from '../apiserver/pki.js';
+import { createServingCertificate } from '../apiserver/pki.js';
 import type { KubeClient } from './client.js';
 import { Controller, type ControllerSpec, type GVK } from './controller.js';
 import { EventRecorder } from './events.js';
@@ -189,7 +189,6 @@ export class Manager {
 /** tls.crt/tls.key from a directory, or a self-signed pair for this host made in memory. */
 async function servingCertificate(certDir: string | undefined, host: string): Promise<{ cert: string; key: string }> {
   if (certDir) return { cert: readFileSync(join(certDir, 'tls.crt'), 'utf8'), key: readFileSync(join(certDir, 'tls.key'), 'utf8') };
-  const ca = await createCertificateAuthority('ferrite-metrics-ca', 1);
-  const leaf = await signCertificate({ ca, cn: 'ferrite-metrics', hosts: ['localhost', host], server: true });
-  return { cert: `${leaf.certPem.trimEnd()}\n${ca.certPem.trimEnd()}\n`, key: leaf.keyPem };
+  const c = await createServingCertificate('ferrite-metrics', ['localhost', host]);
+  return { cert: `${c.certPem.trimEnd()}\n${c.caPem.trimEnd()}\n`, key: c.keyPem };
 }

@@ -5,7 +5,15 @@
 // (`${VAR:=default}`), so `clusterctl init` and `kubectl apply` (after envsubst) both work.
 import { crdFor } from '../api/crdgen.js';
 import { kinds } from '../api/index.js';
-import { COMPONENTS, type Component, CRD_GROUPS, conversionCrdNames, leaseName, webhookConfigurations } from '../controllers.js';
+import {
+  COMPONENTS,
+  type Component,
+  CRD_GROUPS,
+  conversionCrdNames,
+  leaseName,
+  webhookConfigurationNames,
+  webhookConfigurations,
+} from '../controllers.js';
 import type { KubeObject } from '../kube/client.js';
 import { COMMON_RULES, LEADER_ELECTION_RULES, METRICS_READER_RULES, type PolicyRule, RULES, webhookCertRules } from '../rbac.js';
 
@@ -102,19 +110,14 @@ export const setWebhookConfigurations = (s: ComponentSet) =>
   webhookConfigurations(s.components, (d) => ({ service: { namespace: s.namespace, name: webhookService(s), path: d.path, port: 443 } }));
 
 export function hasWebhookServer(s: ComponentSet): boolean {
-  return setWebhookConfigurations(s).length > 0 || conversionCrds(s).length > 0;
+  return webhookConfigurationNames(s.components).length > 0 || conversionCrds(s).length > 0;
 }
 
 /** The ClusterRole rules of a set's manager: what its components do, and keeping its webhook certificate. */
 export function managerRules(s: ComponentSet): PolicyRule[] {
   const rules = [...COMMON_RULES, ...s.components.flatMap((c) => RULES[c])];
   if (hasWebhookServer(s)) {
-    rules.push(
-      ...webhookCertRules(
-        setWebhookConfigurations(s).map((w) => String(w.metadata?.name)),
-        conversionCrds(s),
-      ),
-    );
+    rules.push(...webhookCertRules(webhookConfigurationNames(s.components), conversionCrds(s)));
   }
   return rules;
 }

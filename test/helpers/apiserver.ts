@@ -117,6 +117,25 @@ export function http(
   });
 }
 
+/**
+ * One HTTPS GET: verified against `ca` when given (else not verified), with a bearer token or Basic
+ * credentials ("user:password"); a connection error is status 0 with its message as the text.
+ */
+export function httpsGet(url: string, o: { ca?: string; token?: string; basic?: string } = {}): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = {};
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.basic) headers.authorization = `Basic ${Buffer.from(o.basic).toString('base64')}`;
+  return new Promise((resolve) => {
+    const req = request(url, { headers, ...(o.ca ? { ca: o.ca } : { rejectUnauthorized: false }) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', (e) => resolve({ status: 0, text: e.message }));
+    req.end();
+  });
+}
+
 /** Polls fn until it returns something truthy (a falsy answer or a throw is "not yet"), which it resolves with. */
 export async function eventually<T>(
   fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,

@@ -9,7 +9,7 @@ import bcrypt from 'bcryptjs';
 import pino from 'pino';
 import { installCrds } from '../../cli/crds.js';
 import type { FleetFile } from '../../emulator/fleet/config.js';
-import { createCertificateAuthority, loadOrCreateCredentials, signCertificate } from '../../provider/apiserver/pki.js';
+import { createCertificateAuthority, createServingCertificate, loadOrCreateCredentials } from '../../provider/apiserver/pki.js';
 import { COMPONENTS, type RunningControllers, startControllers, webhookConfigurations } from '../../provider/controllers.js';
 import type { IronicServiceOptions } from '../../provider/ironic/service.js';
 import { KubeClient } from '../../provider/kube/client.js';
@@ -75,8 +75,8 @@ export async function startBmoStack(o: {
   if (o.tls) {
     const dir = join(api.dir, 'ironic-tls');
     mkdirSync(dir, { recursive: true });
-    const ca = await createCertificateAuthority('ironic-ca');
-    const leaf = await signCertificate({ ca, cn: 'ironic', hosts: ['127.0.0.1', 'localhost'], server: true });
+    const leaf = await createServingCertificate('ironic', ['127.0.0.1', 'localhost']);
+    const ca = { certPem: leaf.caPem };
     writeFileSync(join(dir, 'tls.crt'), leaf.certPem);
     writeFileSync(join(dir, 'tls.key'), leaf.keyPem);
     writeFileSync(join(dir, 'htpasswd'), `ironic:${bcrypt.hashSync('s3cret', 4)}\n`);

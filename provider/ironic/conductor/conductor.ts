@@ -101,11 +101,8 @@ export class Conductor {
   readonly opts: ConductorOptions;
   readonly drivers: Drivers;
   private readonly agent = new AgentClient();
-  private webserverFetchCache?: TrustedFetch;
-  private get webserverFetch(): TrustedFetch {
-    this.webserverFetchCache ??= trustingFetch(this.opts.webserverCas ?? []);
-    return this.webserverFetchCache;
-  }
+  /** deploy-image downloads, trusting the web server's CA */
+  private readonly webserverFetch: TrustedFetch;
   private readonly log: Logger;
   private busy = 0;
   private readonly running = new Set<Promise<void>>();
@@ -121,6 +118,7 @@ export class Conductor {
   ) {
     this.opts = opts;
     this.log = opts.log ?? pino({ level: 'silent' });
+    this.webserverFetch = trustingFetch(opts.webserverCas ?? []);
     this.drivers = new Drivers({
       powerTimeoutS: opts.powerStateChangeTimeout,
       requestTimeoutMs: opts.bmcRequestTimeoutMs,
