@@ -30,6 +30,12 @@ it('keeps a token the agent looked up before the deploy task saved its wait stat
     assert.throws(() => c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: 'stale' }), {
       reason: 'NotAuthorized',
     });
+    // agent_verify_ca must be a PEM certificate; a refused heartbeat records nothing
+    assert.throws(
+      () => c.heartbeat(node.uuid, { callback_url: 'https://127.0.0.1:1/a', agent_token: tokens[0], agent_verify_ca: 'not a certificate' }),
+      { reason: 'Invalid' },
+    );
+    assert.equal(store.node(node.uuid)?.driver_internal_info.agent_verify_ca, undefined);
     // the looked-up token is the one the conductor expects
     c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: tokens[0] });
     // the agent cannot be reached there, so the deploy fails; a second deploy boots a new agent
