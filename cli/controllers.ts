@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { COMPONENTS, type Component, parseComponents, startControllers } from '../provider/controllers.js';
 import { KubeClient } from '../provider/kube/client.js';
-import { positive } from './parse.js';
+import { nonNegativeInt, positive } from './parse.js';
 
 export interface ControllersFlags {
   controllers: Component[];
@@ -40,6 +40,7 @@ export interface ControllersFlags {
   deployIsoUrl?: string;
   pollInterval: number;
   errorBackoffBase: number;
+  maxProvisioningRetries: number;
 }
 
 const nsName = (v: string) => {
@@ -129,6 +130,12 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
     )
     .option('--poll-interval <s>', 'seconds between looks at a busy Ironic node (upstream: 10)', positive, 10)
     .option('--error-backoff-base <s>', 'errorCount backoff unit in seconds (upstream: 60)', positive, 60)
+    .option(
+      '--max-provisioning-retries <n>',
+      'failed provisionings of one image before a host stops retrying it; 0: no limit',
+      nonNegativeInt,
+      5,
+    )
     .action(run);
 }
 
@@ -176,6 +183,7 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     deployIsoUrl: f.deployIsoUrl,
     pollMs: f.pollInterval * 1000,
     errorBackoffBaseMs: f.errorBackoffBase * 1000,
+    maxProvisioningRetries: f.maxProvisioningRetries,
     provisioningLimit: f.provisioningLimit,
     maxConcurrentReconciles: f.maxConcurrentReconciles,
     metricsBindAddress: f.metricsBindAddress === '0' ? undefined : f.metricsBindAddress,

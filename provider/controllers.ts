@@ -103,6 +103,8 @@ export interface ControllersOptions {
   pollMs?: number;
   provisioningLimit?: number;
   errorBackoffBaseMs?: number;
+  /** failed provisionings of one image before a host stops retrying it (0: no limit; default 5) */
+  maxProvisioningRetries?: number;
   maxConcurrentReconciles?: number;
   metricsBindAddress?: string;
   /** serve /metrics over HTTPS, callers authenticated by TokenReview and authorized by SubjectAccessReview */
@@ -160,6 +162,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
     addBmoControllers(manager, {
       provisioner,
       errorBackoffBaseMs: o.errorBackoffBaseMs,
+      maxProvisioningRetries: o.maxProvisioningRetries,
       maxConcurrentReconciles: o.maxConcurrentReconciles,
     });
   }

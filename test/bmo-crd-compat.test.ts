@@ -28,10 +28,9 @@ const snapshot = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'upstrea
 const KNOWN: Record<string, Record<string, string>> = {
   'BareMetalHost/v1alpha1': {
     '.spec.inspectionMode': "Ferrite's operator also takes `fast` (out-of-band inspection through the BMC, without booting the agent)",
-    '.status.provisioningFailCount':
-      "Ferrite's operator counts failed provisioning attempts here (issue 21 will fold it into errorCount as upstream does)",
-    '.status.lastAttemptedImage':
-      "Ferrite's operator records the image of the last attempt, so a changed spec.image re-arms a failed provisioning (issue 21)",
+    // the facts are v0.13.2's; both fields came upstream in v0.14.0-rc.0 with the same names and meaning
+    '.status.provisioningFailCount': 'upstream since v0.14.0-rc.0: failed provisionings of the current image (--max-provisioning-retries)',
+    '.status.lastAttemptedImage': 'upstream since v0.14.0-rc.0: the image of the last attempt, so a new image starts the count over',
     '.status.lastAttemptedImage.': 'as above',
     // kubebuilder writes `enum: [true, false]` for these booleans; a boolean takes nothing else anyway
     '.spec.firmware.sriovEnabled': 'upstream spells the boolean as an enum of true and false',

@@ -41,6 +41,7 @@ export interface HostControllerOptions {
   errorBackoffBaseMs?: number;
   /** requeue of hosts in a steady state (upstream: 60 s) */
   steadyStateMs?: number;
+  /** failed provisionings of one image before the host stops retrying it (upstream's --max-provisioning-retries); 0: no limit */
   maxProvisioningRetries?: number;
   maxConcurrentReconciles?: number;
   random?: () => number;
@@ -74,6 +75,25 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
   const backoff = (count: number) => Math.round(2 ** Math.min(count, 9) * (o.errorBackoffBaseMs ?? 60_000) * (1 - random() * 0.5));
   const steady = o.steadyStateMs ?? 60_000;
   const maxRetries = o.maxProvisioningRetries ?? 5;
+  /**
+   * When a failed provisioning may be retried, per host. Kept in memory, as controller-runtime
+   * keeps a requeue: a restarted controller retries at once (errorCount, hence the next backoff,
+   * survives in status). A spec or credentials change since the failure retries at once too.
+   */
+  const retryAt = new Map<string, { at: number; generation: number; credentials: string }>();
+  const hostKey = (h: BareMetalHost) => `${h.metadata.namespace}/${h.metadata.name}`;
+  const credentialsVersion = (h: BareMetalHost) => String(h.status?.triedCredentials?.credentialsVersion ?? '');
+  /**
+   * ms until this attempt's failed provisioning may be retried (≤ 0: now); null when this attempt
+   * has not failed (an error carried over from the previous attempt does not count)
+   */
+  const retryWait = (h: BareMetalHost): number | null => {
+    const due = retryAt.get(hostKey(h));
+    if (!due) return null;
+    return due.generation === h.metadata.generation && due.credentials === credentialsVersion(h) ? due.at - Date.now() : 0;
+  };
+  const retryLimitReached = (h: BareMetalHost) =>
+    maxRetries > 0 && (h.status?.provisioningFailCount ?? 0) >= maxRetries && sameJson(h.status?.lastAttemptedImage, h.spec.image);
 
   const st = (h: BareMetalHost): BareMetalHostStatus => {
     h.status ??= {};
@@ -139,9 +159,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
             pendingUpdates(i.hfc).length > 0
           );
         case 'provisionRequested':
-          return Boolean(
-            h.spec.online && (h.spec.image?.url || h.spec.customDeploy?.method) && (s.provisioningFailCount ?? 0) < maxRetries,
-          );
+          return Boolean(h.spec.online && (h.spec.image?.url || h.spec.customDeploy?.method) && !retryLimitReached(h));
         case 'imageChanged': {
           const want = h.spec.image?.url ? h.spec.image : undefined;
           const have = state(h) === 'provisioning' ? s.lastAttemptedImage : s.provisioning?.image;
@@ -152,6 +170,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
             !sameJson(h.spec.customDeploy, s.provisioning?.customDeploy ?? (state(h) === 'provisioning' ? h.spec.customDeploy : undefined))
           );
         }
+        case 'retryDue':
+          return s.errorType === 'provisioning error' && (retryWait(h) ?? 1) <= 0;
         case 'deleting':
           return isDeleting(h);
       }
@@ -244,6 +264,15 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       const h = i.host;
       const node = i.node ?? (await refreshNode(i));
       if (!node) return { kind: 'continue' };
+      if (state(h) === 'available' && h.spec.online && retryLimitReached(h)) {
+        // the host stays available and says why it does not provision (upstream's message)
+        const n = h.status?.provisioningFailCount ?? 0;
+        const msg = `provisioning failed ${n} times, retry limit (${maxRetries}) reached; change image or reset provisioningFailCount to retry`;
+        if (h.status?.errorMessage !== msg) {
+          recordFailure(i, 'provisioning error', msg);
+          i.events.push(['Warning', 'ProvisioningError', msg]);
+        }
+      }
       if (state(h) === 'provisioned' || state(h) === 'externally provisioned') {
         const r = await prov.adopt(node);
         if (r.kind !== 'done') return fromProv(r, 'provisioned registration error');
@@ -288,8 +317,14 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
           'ProvisioningComplete',
           `Image provisioning completed for ${h.spec.image?.url ?? h.spec.customDeploy?.method}`,
         ]);
-      } else if (r.kind === 'failed') {
-        s.provisioningFailCount = (s.provisioningFailCount ?? 0) + 1;
+      } else if (r.kind === 'failed' && h.spec.image?.url) {
+        // upstream's wording: which image failed, then Ironic's last_error
+        const checksum = h.spec.image.checksum ? `, checksum: ${h.spec.image.checksum}` : '';
+        return {
+          kind: 'failed',
+          errorType: 'provisioning error',
+          message: `Image provisioning failed (url: ${h.spec.image.url}${checksum}): ${r.message}`,
+        };
       }
       return fromProv(r, 'provisioning error');
     },
@@ -310,7 +345,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (r.kind === 'done') {
         s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), image: { url: '' }, customDeploy: undefined };
         // the next provisioning of this host starts afresh: an image tried before is not "changed" into
-        delete s.lastAttemptedImage;
+        // (unless this deprovisioning undoes a failure: the retry count belongs to that image)
+        if (!(s.errorType === 'provisioning error' && (s.provisioningFailCount ?? 0) > 0)) delete s.lastAttemptedImage;
         history(h, 'deprovision', 'end');
         i.events.push(['Normal', 'DeprovisioningComplete', 'Image deprovisioning completed']);
       }
@@ -485,7 +521,10 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
 
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
     const found = await getOrNull<BareMetalHost>(ctx.client, BMH, req.namespace, req.name);
-    if (!found) return undefined;
+    if (!found) {
+      retryAt.delete(`${req.namespace}/${req.name}`);
+      return undefined;
+    }
     const host = found;
     const original = structuredClone(host);
     host.metadata.annotations ??= {};
@@ -613,6 +652,23 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       i.hfc = await getOrNull<HostFirmwareComponents>(ctx.client, HFC, host.metadata.namespace, host.metadata.name);
     }
 
+    if (
+      cur === 'available' &&
+      (host.status?.provisioningFailCount ?? 0) > 0 &&
+      !sameJson(host.spec.image, host.status?.lastAttemptedImage)
+    ) {
+      // a new image (or none) starts over: the failures counted were the old image's
+      const s = st(host);
+      s.provisioningFailCount = 0;
+      delete s.lastAttemptedImage;
+      if (s.errorType === 'provisioning error') clearError(host);
+    }
+    if (cur === 'provisioning' && host.status?.errorType === 'provisioning error' && !isDeleting(host)) {
+      // a failed provisioning is shown for its backoff before the retry (retryDue) undoes it
+      const wait = retryWait(host) ?? 0;
+      if (wait > 0 && !guards(i)('imageChanged')) return save({ requeueAfterMs: wait });
+    }
+
     // pre-action transitions (spec-driven)
     const before = nextState(cur, 'before', guards(i));
     if (before !== null && !(isDeleting(host) && before !== 'deleting')) {
@@ -624,6 +680,10 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
         if (hist) hist.end = hist.end ?? nowIso();
       }
       if (before === 'registering' && (host.status?.operationalStatus ?? 'discovered') === 'discovered') st(host).operationalStatus = 'OK';
+      if (cur === 'provisioning' && before === 'deprovisioning' && host.status?.errorType === 'provisioning error') {
+        st(host).provisioningFailCount = (host.status.provisioningFailCount ?? 0) + 1;
+        retryAt.delete(hostKey(host));
+      }
       setState(i, before);
       return save({ requeueAfterMs: 1 });
     }
@@ -653,7 +713,10 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
           i.events.push(['Normal', 'Deleted', 'Host deleted from the provisioner']);
           return save(undefined);
         }
-        clearError(host);
+        // a deprovisioning that undoes a failed provisioning keeps its error until a retry succeeds
+        const retrying =
+          cur === 'deprovisioning' && host.status?.errorType === 'provisioning error' && (host.status.provisioningFailCount ?? 0) > 0;
+        if (!retrying) clearError(host);
         if (to) {
           setState(i, to);
           cur = to;
@@ -672,7 +735,14 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
         if (!again) i.events.push(['Warning', eventReasonFor(outcome.errorType), outcome.message]);
         const to = nextState(cur, 'failed', guards(i));
         if (to) setState(i, to);
-        return save({ requeueAfterMs: to ? 1 : backoff(host.status?.errorCount ?? 1) });
+        const delay = backoff(host.status?.errorCount ?? 1);
+        if (cur === 'provisioning' && outcome.errorType === 'provisioning error')
+          retryAt.set(hostKey(host), {
+            at: Date.now() + delay,
+            generation: host.metadata.generation ?? 0,
+            credentials: credentialsVersion(host),
+          });
+        return save({ requeueAfterMs: to ? 1 : delay });
       }
     }
   }

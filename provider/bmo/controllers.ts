@@ -30,6 +30,7 @@ export const BMO_WEBHOOKS: WebhookDef[] = [
 export interface BmoOptions {
   provisioner: IronicProvisioner;
   errorBackoffBaseMs?: number;
+  maxProvisioningRetries?: number;
   maxConcurrentReconciles?: number;
 }
 
@@ -40,6 +41,7 @@ export function addBmoControllers(manager: Manager, o: BmoOptions): void {
   const spec = hostController({
     provisioner,
     errorBackoffBaseMs: o.errorBackoffBaseMs,
+    maxProvisioningRetries: o.maxProvisioningRetries,
     maxConcurrentReconciles: o.maxConcurrentReconciles,
   });
   const hosts = manager.informer(BMH);

@@ -21,7 +21,8 @@ describe('BareMetalHost state table', () => {
     assert.equal(nextState('available', 'before', only('provisionRequested')), 'provisioning');
     assert.equal(nextState('available', 'before', only('inspectRequested', 'provisionRequested')), 'inspecting', 're-inspection first');
     assert.equal(nextState('provisioning', 'complete', only()), 'provisioned');
-    assert.equal(nextState('provisioning', 'failed', only()), 'deprovisioning');
+    assert.equal(nextState('provisioning', 'failed', only()), null, 'a failed provisioning waits out its backoff in provisioning');
+    assert.equal(nextState('provisioning', 'before', only('retryDue')), 'deprovisioning', 'then it is undone and retried');
     assert.equal(nextState('provisioned', 'before', only('imageChanged')), 'deprovisioning');
     assert.equal(nextState('deprovisioning', 'complete', only()), 'available');
     assert.equal(nextState('deprovisioning', 'complete', only('deleting')), 'powering off before delete');

@@ -39,6 +39,8 @@ export type Guard =
   | 'prepareNeeded'
   | 'provisionRequested'
   | 'imageChanged'
+  /** a failed provisioning's backoff is over (or the spec or credentials changed since) */
+  | 'retryDue'
   | 'deleting';
 
 export interface Transition {
@@ -85,8 +87,9 @@ export const TRANSITIONS: Transition[] = [
   t('available', 'before', 'prepareNeeded', 'preparing'),
   t('available', 'before', 'provisionRequested', 'provisioning'),
   t('provisioning', 'before', 'imageChanged', 'deprovisioning'),
+  // a failed provisioning stays in provisioning (errorType shown) for its backoff, then is undone and retried
+  t('provisioning', 'before', 'retryDue', 'deprovisioning'),
   t('provisioning', 'complete', 'always', 'provisioned'),
-  t('provisioning', 'failed', 'always', 'deprovisioning'),
   t('provisioned', 'before', 'imageChanged', 'deprovisioning'),
   t('externally provisioned', 'before', 'notExternallyProvisioned', 'provisioned'),
   t('deprovisioning', 'complete', 'deleting', 'powering off before delete'),

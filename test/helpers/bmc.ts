@@ -109,7 +109,13 @@ export function ipmitool(port: number, args: string[], o: { user?: string; passw
 }
 
 /** A loopback HTTP server serving `files` (path → bytes); records every request it sees. */
-export async function startFileServer(files: Record<string, Buffer>): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+export async function startFileServer(files: Record<string, Buffer>): Promise<{
+  url: string;
+  requests: string[];
+  /** serves (or, with null, stops serving) a file from now on */
+  put(path: string, body: Buffer | null): void;
+  close(): Promise<void>;
+}> {
   const requests: string[] = [];
   const srv = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
@@ -126,6 +132,10 @@ export async function startFileServer(files: Record<string, Buffer>): Promise<{ 
   return {
     url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
     requests,
+    put(path, body) {
+      if (body) files[path] = body;
+      else delete files[path];
+    },
     close: () => new Promise<void>((r) => srv.close(() => r())),
   };
 }

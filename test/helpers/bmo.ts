@@ -25,6 +25,9 @@ export interface HostView {
     operationalStatus?: string;
     errorType?: string;
     errorMessage?: string;
+    errorCount?: number;
+    provisioningFailCount?: number;
+    lastAttemptedImage?: { url?: string };
     poweredOn?: boolean;
     hardware?: { cpu?: { count?: number; model?: string; arch?: string }; hostname?: string };
     operationHistory?: { inspect?: { start?: string; end?: string | null } };
@@ -55,6 +58,7 @@ export async function startBmoStack(o: {
   webhook?: boolean;
   pollMs?: number;
   provisioningLimit?: number;
+  maxProvisioningRetries?: number;
   /**
    * Ironic over HTTPS with a generated CA (its API, and its HTTP root too unless httpRoot is false),
    * behind Basic auth; the operator trusts the CA, the machines' firmware and agent trust `trust`
@@ -115,6 +119,7 @@ export async function startBmoStack(o: {
     pollMs: o.pollMs ?? 300,
     errorBackoffBaseMs: 1000,
     provisioningLimit: o.provisioningLimit,
+    maxProvisioningRetries: o.maxProvisioningRetries,
     webhook,
   });
   const k = (args: string[], input?: string) => kubectl(api.kubeconfigPath, args, { input });
