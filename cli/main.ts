@@ -122,6 +122,11 @@ export function buildCli(): Command {
     .option('--sync <mode>', 'durability: normal (survives process kill) or full (also power loss)', 'normal')
     .option('--workers <n>', 'conductor worker pool size', positiveInt, 100)
     .option('--heartbeat-timeout <s>', 'agent heartbeat timeout sent at lookup', positiveInt, 300)
+    .option(
+      '--heartbeat-deadline <s>',
+      'seconds of silence after which an agent that had called in counts as gone and its wait fails (0: never; default 2 × heartbeat timeout, ≥ 30)',
+      nonNegativeInt,
+    )
     .option('--deploy-callback-timeout <s>', "seconds in 'wait call-back' before deploy fails", positiveInt, 1800)
     .option('--clean-callback-timeout <s>', "seconds in 'clean wait' before cleaning fails", positiveInt, 1800)
     .option('--inspect-wait-timeout <s>', "seconds in 'inspect wait' before inspection fails", positiveInt, 1800)
@@ -152,6 +157,7 @@ export function buildCli(): Command {
           conductor: {
             workers: opts.workers,
             heartbeatTimeout: opts.heartbeatTimeout,
+            heartbeatDeadline: opts.heartbeatDeadline,
             deployCallbackTimeout: opts.deployCallbackTimeout,
             cleanCallbackTimeout: opts.cleanCallbackTimeout,
             inspectWaitTimeout: opts.inspectWaitTimeout,
@@ -382,6 +388,7 @@ interface IronicOptions {
   sync: 'full' | 'normal';
   workers: number;
   heartbeatTimeout: number;
+  heartbeatDeadline?: number;
   deployCallbackTimeout: number;
   cleanCallbackTimeout: number;
   inspectWaitTimeout: number;

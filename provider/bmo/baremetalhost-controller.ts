@@ -341,7 +341,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       }
       const node = i.node ?? (await refreshNode(i));
       if (!node) return { kind: 'complete' };
-      const r = await prov.deprovision(h, node);
+      const r = await prov.deprovision(h, node, s.errorType === 'provisioning error');
       if (r.kind === 'done') {
         s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), image: { url: '' }, customDeploy: undefined };
         // the next provisioning of this host starts afresh: an image tried before is not "changed" into
@@ -753,6 +753,13 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     eventSource: { component: 'metal3-baremetal-controller', reportingController: 'metal3.io/baremetal-controller', nameByReason: true },
     for: BMH,
     maxConcurrentReconciles: o.maxConcurrentReconciles ?? 20,
+    // upstream's updateEventHandler: a status-only write (ours) does not reconcile again; the
+    // result's requeue does, so a failure's backoff holds
+    updatePredicate: (a, b) =>
+      a.metadata?.generation !== b.metadata?.generation ||
+      a.metadata?.deletionTimestamp !== b.metadata?.deletionTimestamp ||
+      !semanticEqual(a.metadata?.finalizers ?? [], b.metadata?.finalizers ?? []) ||
+      !semanticEqual(a.metadata?.annotations ?? {}, b.metadata?.annotations ?? {}),
     reconcile,
     // a Secret change reaches the hosts that use it (wired by the operator, which knows the cache);
     // a HostFirmwareSettings change reaches its host (same name)

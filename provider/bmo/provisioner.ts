@@ -371,12 +371,18 @@ export class IronicProvisioner {
     return this.provState(patched, 'active', extra);
   }
 
-  async deprovision(h: BareMetalHost, node: IronicNode): Promise<ProvResult> {
+  /**
+   * Undeploys and cleans. A failed cleaning (or undeploy) is reported first, so the host shows it
+   * for a backoff; the next call, with restartOnFailure (the host now shows `provisioning error`),
+   * retries it — upstream's order.
+   */
+  async deprovision(h: BareMetalHost, node: IronicNode, restartOnFailure: boolean): Promise<ProvResult> {
     switch (node.provision_state) {
       case 'active':
       case 'deploy failed':
       case 'wait call-back':
       case 'error': {
+        if (node.provision_state === 'error' && !restartOnFailure) return failed(node.last_error || 'Deprovisioning failed');
         const automated = h.spec.automatedCleaningMode !== 'disabled';
         if (node.automated_clean !== automated) {
           const p = await this.patch(node, [{ op: 'add', path: '/automated_clean', value: automated }]);
@@ -385,6 +391,7 @@ export class IronicProvisioner {
         return this.provState(node, 'deleted');
       }
       case 'clean failed':
+        if (!restartOnFailure) return failed(`Cleaning failed: ${node.last_error ?? ''}`);
         if (node.maintenance) await this.c.request('DELETE', `/v1/nodes/${node.uuid}/maintenance`);
         return this.provState(node, 'manage');
       case 'manageable':

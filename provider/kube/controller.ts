@@ -43,6 +43,12 @@ export interface ControllerSpec {
   /** Other kinds mapped to requests by a function. */
   watches?: Array<GVK & { map: (o: KubeObject) => Request[] }>;
   maxConcurrentReconciles?: number;
+  /**
+   * Which updates of the reconciled kind reconcile it (all by default). A periodic resync always
+   * does. Upstream's BMO, for one, ignores updates that change neither the generation, the
+   * finalizers nor the annotations: its own status writes must not cut its backoff short.
+   */
+  updatePredicate?: (oldObj: KubeObject, newObj: KubeObject) => boolean;
   /** whom this controller's Events name as their source (the manager's name otherwise) */
   eventSource?: EventSource;
   reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined>;
@@ -75,7 +81,11 @@ export class Controller {
     const primary = deps.informer(spec.for);
     const enqueue = (o: KubeObject) => this.queue.add(toKey({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }));
     // level-based: any change (or a resync) reconciles the object again
-    primary.on('add', enqueue).on('update', enqueue).on('delete', enqueue);
+    const pred = spec.updatePredicate;
+    const onUpdate = (o: KubeObject, old?: KubeObject) => {
+      if (!pred || !old || o === old || pred(old, o)) enqueue(o);
+    };
+    primary.on('add', enqueue).on('update', onUpdate).on('delete', enqueue);
     for (const owned of spec.owns ?? []) {
       const toOwner = (o: KubeObject) => {
         for (const ref of o.metadata?.ownerReferences ?? []) {

@@ -5,10 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IronicStore } from '../store.js';
-import { Conductor, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
+import { Conductor, type ConductorOptions, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
 
 /** Runs `fn` with a started conductor and its store; stops and removes both afterwards. */
-export async function withConductor(fn: (c: Conductor, store: IronicStore) => Promise<void>): Promise<void> {
+export async function withConductor(
+  fn: (c: Conductor, store: IronicStore) => Promise<void>,
+  opts: Partial<ConductorOptions> = {},
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ferrite-conductor-'));
   const store = new IronicStore({ path: join(dir, 'ironic.sqlite') });
   const c = new Conductor(store, {
@@ -19,6 +22,7 @@ export async function withConductor(fn: (c: Conductor, store: IronicStore) => Pr
     httpUrl: 'http://127.0.0.1:1',
     httpRoot: join(dir, 'http'),
     cacheDir: join(dir, 'cache'),
+    ...opts,
   });
   try {
     c.start();

@@ -1,0 +1,135 @@
+// Inspection: out of band through the BMC (redfish), or in band by booting the agent, whose
+// inventory comes back through /v1/continue_inspection and is matched to its node by MAC, or by
+// BMC address when the machine has no port yet (as Ironic's lookup does).
+
+import { describe, IronicError } from '../errors.js';
+import { type Node, newPort, now } from '../model.js';
+import type { Conductor } from './conductor.js';
+import type { DriverSet } from './drivers.js';
+
+export async function startInspection(c: Conductor, node: Node, set: DriverSet): Promise<void> {
+  try {
+    if (node.inspect_interface === 'fake') {
+      node.inspection_finished_at = now();
+      c.applyEvent(node, 'done');
+      c.save(node);
+      return;
+    }
+    if (node.inspect_interface === 'redfish') {
+      const hw = await set.inspect.inspect(node);
+      applyInventoryProperties(node, hw.properties);
+      for (const mac of hw.macs) ensurePort(c, node, mac);
+      node.power_state = await set.power.getPowerState(node).catch(() => node.power_state);
+      node.inspection_finished_at = now();
+      c.applyEvent(node, 'done');
+      c.save(node);
+      return;
+    }
+    // agent: boot the ramdisk; the agent posts its inventory to /v1/continue_inspection
+    await c.bootAgent(node, set, 'inspect');
+    c.applyEvent(node, 'wait');
+    c.save(node);
+  } catch (e) {
+    await c.tearDownAgent(node, set).catch(() => {});
+    c.fail(node, 'inspection', `Failed to inspect hardware. Reason: ${describe(e)}`);
+  }
+}
+
+export function applyInventoryProperties(node: Node, p: { cpus?: number; memory_mb?: number; local_gb?: number; cpu_arch?: string }): void {
+  for (const [k, v] of Object.entries(p)) if (v !== undefined) node.properties[k] = v;
+}
+
+export function ensurePort(c: Conductor, node: Node, mac: string, pxe = true): void {
+  const m = mac.toLowerCase();
+  const existing = c.store.portByAddress(m);
+  if (existing) return;
+  c.store.putPort(newPort({ address: m, node_uuid: node.uuid, pxe_enabled: pxe }));
+}
+
+/** POST /v1/continue_inspection from the agent: finds the node by MAC or BMC address and completes inspection. */
+export function continueInspection(c: Conductor, body: Record<string, unknown>, nodeUuid: string | null): { uuid: string; node: Node } {
+  const inv = body.inventory as Record<string, unknown> | undefined;
+  if (!inv || typeof inv !== 'object') throw new IronicError('Invalid', 'Inventory is required for inspection data');
+  const ifaces = (inv.interfaces ?? []) as Array<Record<string, unknown>>;
+  if (!Array.isArray(ifaces) || ifaces.length === 0)
+    throw new IronicError('Invalid', 'At least one interface is required in the inventory');
+  const macs = ifaces.map((i) => String(i.mac_address ?? '').toLowerCase()).filter(Boolean);
+  let n: Node | undefined;
+  if (nodeUuid) n = c.store.node(nodeUuid);
+  if (!n)
+    for (const mac of macs) {
+      const p = c.store.portByAddress(mac);
+      if (p) {
+        n = c.store.node(p.node_uuid);
+        break;
+      }
+    }
+  if (!n && typeof inv.bmc_address === 'string' && !['', '0.0.0.0'].includes(inv.bmc_address)) {
+    // by BMC address as Ironic's lookup does: the address's host exactly (never a substring:
+    // 10.0.0.1 is not 10.0.0.10), among the nodes waiting for inspection data; two is ambiguous
+    const want = String(inv.bmc_address).toLowerCase();
+    const hits = [...c.store.allNodes()].filter(
+      (x) => ['inspect wait', 'inspecting'].includes(x.provision_state) && bmcHosts(x).includes(want),
+    );
+    if (hits.length > 1)
+      throw new IronicError(
+        'Conflict',
+        `The inspection data matches ${hits.length} nodes by BMC address ${want} (${hits.map((x) => x.uuid).join(', ')}) and none by MAC: refusing to guess`,
+      );
+    n = hits[0];
+  }
+  if (!n) throw new IronicError('NotFound', `No node matched the inspection data (MACs ${macs.join(', ')})`);
+  if (n.provision_state !== 'inspect wait' && n.provision_state !== 'inspecting')
+    throw new IronicError('InvalidState', `Node ${n.uuid} is in state "${n.provision_state}", not waiting for inspection data`);
+  const node = c.acquire(n.uuid);
+  const set = c.drivers.forNode(node);
+  const pluginData: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (k !== 'inventory') pluginData[k] = v;
+  pluginData.all_interfaces = Object.fromEntries(
+    ifaces.map((i) => [
+      String(i.name),
+      { ...i, pxe_enabled: i.mac_address === (inv.boot as { pxe_interface?: string } | undefined)?.pxe_interface },
+    ]),
+  );
+  node.inventory = { inventory: inv, plugin_data: pluginData };
+  const cpu = inv.cpu as { count?: number; architecture?: string } | undefined;
+  const mem = inv.memory as { physical_mb?: number } | undefined;
+  const disks = ((inv.disks ?? []) as Array<{ size?: number }>).map((d) => Number(d.size ?? 0)).filter((s) => s > 4 * 2 ** 30);
+  applyInventoryProperties(node, {
+    cpus: cpu?.count,
+    cpu_arch: cpu?.architecture,
+    memory_mb: mem?.physical_mb,
+    local_gb: disks.length ? Math.floor(Math.min(...disks) / 2 ** 30) - 1 : undefined,
+  });
+  // Ironic's default ports hook: a port for the interface the machine PXE-booted from
+  const pxeMac = String((inv.boot as { pxe_interface?: string } | undefined)?.pxe_interface ?? macs[0]).toLowerCase();
+  for (const mac of macs) if (mac === pxeMac) ensurePort(c, node, mac);
+  c.save(node);
+  c.spawn(node, 'inspection', async (x) => {
+    try {
+      await c.tearDownAgent(x, set);
+      x.inspection_finished_at = now();
+      c.applyEvent(x, 'done');
+      c.save(x);
+    } catch (e) {
+      c.fail(x, 'inspection', `Failed to finish inspection: ${describe(e)}`);
+    }
+  });
+  return { uuid: node.uuid, node };
+}
+
+/** The host part of every BMC address in a node's driver_info (ipmi_address, redfish_address, …). */
+function bmcHosts(n: Node): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(n.driver_info)) {
+    if (!k.endsWith('_address') || typeof v !== 'string' || !v) continue;
+    let host = v;
+    try {
+      host = new URL(v.includes('://') ? v : `x://${v}`).hostname;
+    } catch {
+      // not a URL: the value is the host
+    }
+    out.push(host.replace(/^\[|\]$/g, '').toLowerCase());
+  }
+  return out;
+}
