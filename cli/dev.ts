@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { type ClusterResult, provisionCluster } from '../devenv/cluster.js';
 import { COMPONENTS, componentAlive, readState, stateFile, stopStack } from '../devenv/stack.js';
-import { devUp } from '../devenv/up.js';
+import { devUp, IRONIC_AUTH_DIR } from '../devenv/up.js';
 import { FleetError } from '../emulator/fleet/config.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { KubeClient } from '../provider/kube/client.js';
@@ -139,7 +139,7 @@ export function devCommand(): Command {
             `Ferrite dev environment is up (${r.hosts.length} hosts${cluster ? `, cluster ${o.cluster} with ${cluster.nodes.length} Ready Nodes` : ''}, ${((Date.now() - started) / 1000).toFixed(1)}s)`,
             `  kubeconfig:  ${s.kubeconfig}`,
             ...(cluster ? [`  cluster ${o.cluster}: ${cluster.endpoint}, kubeconfig ${cluster.kubeconfig}`] : []),
-            `  Ironic:      ${s.ironicUrl}`,
+            `  Ironic:      ${s.ironicUrl} (Basic auth: ${resolve(s.dataDir, IRONIC_AUTH_DIR, 'ironic')}/{username,password})`,
             `  Redfish:     ${s.redfishUrl}`,
             `  logs:        ${resolve(s.dataDir, 'logs')}`,
             ...(o.controllers
@@ -148,11 +148,8 @@ export function devCommand(): Command {
                   '',
                   "No controllers run (--no-controllers). Upstream's Bare Metal Operator, for one, runs against this stack with:",
                   `  KUBECONFIG=${s.kubeconfig} IRONIC_ENDPOINT=${s.ironicUrl}/v1/ \\`,
-                  ...(o.ironicTls
-                    ? [
-                        `  IRONIC_CACERT_FILE=${resolve(s.dataDir, 'ironic-tls', 'pki', 'ca.crt')} METAL3_AUTH_ROOT_DIR=${resolve(s.dataDir, 'ironic-tls', 'auth')} \\`,
-                      ]
-                    : []),
+                  `  METAL3_AUTH_ROOT_DIR=${resolve(s.dataDir, IRONIC_AUTH_DIR)} \\`,
+                  ...(o.ironicTls ? [`  IRONIC_CACERT_FILE=${resolve(s.dataDir, 'ironic-tls', 'pki', 'ca.crt')} \\`] : []),
                   `  DEPLOY_KERNEL_URL=${s.ironicHttpUrl}/${AGENT_KERNEL_PATH} DEPLOY_RAMDISK_URL=${s.ironicHttpUrl}/${AGENT_RAMDISK_PATH} \\`,
                   '  baremetal-operator --webhook-port 0 --metrics-addr 127.0.0.1:8443 --health-addr 127.0.0.1:9440',
                 ]),
@@ -168,6 +165,8 @@ export function devCommand(): Command {
               : [
                   `  kubectl patch bmh -n ${s.namespace} ${r.hosts[0] ?? 'node-0'} --type merge -p '{"spec":{"image":{"url":"http://…/image.qcow2","checksum":"…"}}}'`,
                 ]),
+            `  OS_ENDPOINT=${s.ironicUrl} OS_AUTH_TYPE=http_basic OS_USERNAME=ironic OS_PASSWORD=$(cat ${resolve(s.dataDir, IRONIC_AUTH_DIR, 'ironic', 'password')}) \\`,
+            `    ${o.ironicTls ? `OS_CACERT=${resolve(s.dataDir, 'ironic-tls', 'pki', 'ca.crt')} ` : ''}baremetal node list`,
             `  ferrite dev status --data-dir ${o.dataDir}`,
             `  ferrite dev down --data-dir ${o.dataDir}`,
             '',

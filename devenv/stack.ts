@@ -225,10 +225,20 @@ export async function startComponent(
 }
 
 /** kill -9 (or SIGTERM) a component, then start it again with the flags it had. */
-export async function restartComponent(s: StackState, name: ComponentName, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+export async function restartComponent(
+  s: StackState,
+  name: ComponentName,
+  signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL',
+  downForMs = 0,
+  say: (what: string) => void = () => {},
+): Promise<void> {
   const c = s.components[name];
   if (!c) throw new StackError('NotRunning', `${name} is not part of this environment`);
   await stopPid(c.pid, signal);
+  if (downForMs > 0) {
+    say(`${name} stopped; down for ${downForMs / 1000}s`);
+    await sleep(downForMs);
+  }
   await startComponent(s, name, c.args, c.health, name === 'apiserver' && s.realKube ? 180_000 : 60_000);
 }
 

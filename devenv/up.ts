@@ -1,7 +1,8 @@
 // `ferrite dev up`: brings the stack up in order (API server → Ironic → BMC emulator →
 // controllers), registers the fleet as BareMetalHosts with their Secrets, and reports progress
 // until every host is available (or one fails).
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
@@ -169,11 +170,12 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   step("starting Ferrite's Ironic");
   const [ironicPort, httpPort] = [await ports.tcp('ironic'), await ports.tcp('ironicHttp')];
   const tls = o.ironicTls ? await ironicTlsFiles(join(s.dataDir, 'ironic-tls')) : null;
+  const auth = ironicAuthFiles(join(s.dataDir, IRONIC_AUTH_DIR));
   const scheme = tls ? 'https' : 'http';
   s.ironicUrl = `${scheme}://127.0.0.1:${ironicPort}`;
   s.ironicHttpUrl = `${scheme}://127.0.0.1:${httpPort}`;
   const ironicTlsArgs = tls
-    ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--http-tls', '--webserver-verify-ca', tls.ca, '--htpasswd', tls.htpasswd, '--metrics']
+    ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--http-tls', '--webserver-verify-ca', tls.ca, '--metrics']
     : [];
   await startComponent(
     s,
@@ -190,6 +192,11 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       String(httpPort),
       '--heartbeat-timeout',
       String(o.heartbeatTimeout),
+      // Ironic's minute, sped up with the machines (a lost machine is noticed by two syncs in a row)
+      '--power-sync-interval',
+      String(Math.max(15, Math.round(60 / o.timeScale))),
+      '--htpasswd',
+      auth.htpasswd,
       ...ironicTlsArgs,
       ...vmArgs,
     ],
@@ -244,7 +251,9 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       s.kubeconfig,
       '--ironic-url',
       s.ironicUrl,
-      ...(tls ? ['--ironic-cacert', tls.ca, '--ironic-auth-dir', tls.authDir] : []),
+      '--ironic-auth-dir',
+      auth.userDir,
+      ...(tls ? ['--ironic-cacert', tls.ca] : []),
       '--metrics-bind-address',
       `127.0.0.1:${metrics}`,
       '--health-probe-bind-address',
@@ -274,23 +283,34 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
 }
 
 /**
- * Ironic's CA, certificate (for 127.0.0.1), htpasswd and the operator's credentials, made once in
- * `dir` and kept, so a resumed environment keeps trusting the same CA.
+ * Ironic's CA and certificate (for 127.0.0.1), made once in `dir` and kept, so a resumed
+ * environment keeps trusting the same CA.
  */
 async function ironicTlsFiles(dir: string) {
-  const pki = await loadOrCreateCredentials(dir, ['127.0.0.1'], 'ironic');
-  const files = { ca: join(dir, 'pki', 'ca.crt'), cert: join(dir, 'pki', 'ironic.crt'), key: join(dir, 'pki', 'ironic.key') };
-  // METAL3_AUTH_ROOT_DIR layout: <root>/ironic/{username,password}
-  const authDir = join(dir, 'auth', 'ironic');
+  await loadOrCreateCredentials(dir, ['127.0.0.1'], 'ironic');
+  return { ca: join(dir, 'pki', 'ca.crt'), cert: join(dir, 'pki', 'ironic.crt'), key: join(dir, 'pki', 'ironic.key') };
+}
+
+/** Where dev up keeps Ironic's Basic-auth credentials, in METAL3_AUTH_ROOT_DIR's layout. */
+export const IRONIC_AUTH_DIR = 'ironic-auth';
+
+/**
+ * Ironic's Basic-auth credentials, as metal3 deploys it: a random password made once and kept
+ * (a resumed environment keeps it), `<dir>/ironic/{username,password}` for the operator
+ * (METAL3_AUTH_ROOT_DIR's layout) and `<dir>/htpasswd` (bcrypt) for Ironic.
+ */
+export function ironicAuthFiles(dir: string): { htpasswd: string; userDir: string; username: string; password: string } {
+  const userDir = join(dir, 'ironic');
   const htpasswd = join(dir, 'htpasswd');
-  if (!existsSync(htpasswd)) {
-    mkdirSync(authDir, { recursive: true, mode: 0o700 });
-    // the credentials are the generated token: random, and kept with the PKI
-    writeFileSync(join(authDir, 'username'), 'ironic\n');
-    writeFileSync(join(authDir, 'password'), `${pki.token}\n`, { mode: 0o600 });
-    writeFileSync(htpasswd, `ironic:${bcrypt.hashSync(pki.token, 8)}\n`, { mode: 0o600 });
+  if (!existsSync(htpasswd) || !existsSync(join(userDir, 'password'))) {
+    mkdirSync(userDir, { recursive: true, mode: 0o700 });
+    const password = randomBytes(24).toString('base64url');
+    writeFileSync(join(userDir, 'username'), 'ironic\n');
+    writeFileSync(join(userDir, 'password'), `${password}\n`, { mode: 0o600 });
+    writeFileSync(htpasswd, `ironic:${bcrypt.hashSync(password, 8)}\n`, { mode: 0o600 });
   }
-  return { ...files, htpasswd, authDir };
+  const read = (f: string) => readFileSync(join(userDir, f), 'utf8').trim();
+  return { htpasswd, userDir, username: read('username'), password: read('password') };
 }
 
 /**

@@ -96,7 +96,9 @@ export const stepSchema = z
       .object({
         machine: z.string().optional(),
         clusterMachine: z.string().optional().describe('a label selector: the host of the first (by name) Cluster API Machine it selects'),
-        type: z.enum(['power-cut', 'disk-failure']),
+        type: z
+          .enum(['power-cut', 'disk-failure', 'os-crash'])
+          .describe('os-crash: what the machine runs (the agent, the OS) dies and it hangs powered on'),
       })
       .strict()
       .refine((f) => Boolean(f.machine) !== Boolean(f.clusterMachine), 'a fault names exactly one of machine or clusterMachine')
@@ -105,6 +107,7 @@ export const stepSchema = z
       .object({
         component: z.enum(['apiserver', 'ironic', 'bmc', 'controllers']),
         signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL'),
+        downFor: duration.optional().describe('how long the component stays down before it starts again (default: at once)'),
       })
       .strict()
       .optional(),
@@ -155,9 +158,14 @@ export const scenarioSchema = z
         timeScale: z.number().positive().default(10),
         heartbeatTimeout: z.number().int().positive().default(3),
         pollInterval: z.number().positive().default(1),
+        stallTimeout: duration
+          .default(240_000)
+          .describe(
+            'the run fails when a BareMetalHost sits this long in a state that should move on (provisioning, inspecting, …) with no errorType and no change; 0 turns the check off',
+          ),
       })
       .strict()
-      .default({ namespace: 'default', timeScale: 10, heartbeatTimeout: 3, pollInterval: 1 }),
+      .default({ namespace: 'default', timeScale: 10, heartbeatTimeout: 3, pollInterval: 1, stallTimeout: 240_000 }),
     vars: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'variable names are upper case'), z.string()).default({}),
     files: z
       .array(

@@ -16,6 +16,7 @@ import { applyObject, devUp, ensureNamespace, fleetAddresses } from '../devenv/u
 import { destroyFleetDomains } from '../emulator/fleet/fleet.js';
 import { FleetStore } from '../emulator/fleet/store.js';
 import { Rng } from '../emulator/machine/rng.js';
+import { DISK_FAILURE_ACTION, OS_CRASH_ACTION, POWER_CUT_ACTION } from '../emulator/redfish/faults.js';
 import { IpmiClient } from '../lib/ipmi/client.js';
 import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { Informer } from '../provider/kube/informer.js';
@@ -203,6 +204,9 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       watchers.push(inf);
     }
 
+    const stall = await watchStalls(client, sc.settings.stallTimeout);
+    watchers.push(stall.informer);
+
     for (const [i, m] of sc.manifests.entries()) await applySource(client, m, loaded.dir, vars, ns, `manifests[${i}]`);
     report.setup.durationMs = at();
 
@@ -239,7 +243,15 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
         const resolved = substituteAll(step, vars, `steps[${i}]`);
         r.name = step.name ?? stepTitle(resolved);
         say(`[${i + 1}/${sc.steps.length}] ${r.name}`);
-        await runStep(resolved, { client, state, vars, ns, dir: loaded.dir, tl, where: `steps[${i}]` });
+        const abort = new AbortController();
+        try {
+          await Promise.race([
+            runStep(resolved, { client, state, vars, ns, dir: loaded.dir, tl, where: `steps[${i}]`, signal: abort.signal }),
+            stall.failed,
+          ]);
+        } finally {
+          abort.abort();
+        }
         r.status = 'passed';
       } catch (e) {
         r.error = (e as Error).message;
@@ -294,6 +306,8 @@ interface StepCtx {
   dir: string;
   tl: (what: string) => void;
   where: string;
+  /** the step was given up (a stalled host failed the run): stop polling */
+  signal: AbortSignal;
 }
 
 async function runStep(step: Step, c: StepCtx): Promise<void> {
@@ -302,7 +316,7 @@ async function runStep(step: Step, c: StepCtx): Promise<void> {
   if (step.sleep) return void (await sleep(step.sleep));
   if (step.restart) {
     c.tl(`${step.restart.signal} ${step.restart.component}`);
-    await restartComponent(c.state, step.restart.component, step.restart.signal);
+    await restartComponent(c.state, step.restart.component, step.restart.signal, step.restart.downFor ?? 0, (w) => c.tl(w));
     c.tl(`${step.restart.component} healthy again`);
     return;
   }
@@ -409,9 +423,77 @@ async function runStep(step: Step, c: StepCtx): Promise<void> {
           `timed out after ${w.timeout / 1000}s waiting for ${describeMatch(w)}; ${lastError ? `still: ${lastError}` : ''}`,
         );
       }
+      if (c.signal.aborted) return;
       await sleep(250);
     }
   }
+}
+
+/** BareMetalHost states a host must move on from, by itself or with an errorType saying why not. */
+const MOVING_STATES = new Set([
+  'registering',
+  'match profile',
+  'inspecting',
+  'preparing',
+  'provisioning',
+  'deprovisioning',
+  'powering off before delete',
+  'deleting',
+]);
+
+/**
+ * The run's watchdog for silent hangs: a BareMetalHost that sits in a moving state with no
+ * errorType and no change to its state, error or power for `boundMs` fails the run, naming it.
+ * (A host may be slow; it must never be silently stuck.) A paused host is left alone.
+ */
+async function watchStalls(client: KubeClient, boundMs: number): Promise<{ informer: Informer; failed: Promise<never> }> {
+  const informer = new Informer(client, KNOWN.BareMetalHost, 'BareMetalHost');
+  const last = new Map<string, { sig: string; since: number }>();
+  type Bmh = KubeObject & {
+    status?: {
+      provisioning?: { state?: string };
+      errorType?: string;
+      errorCount?: number;
+      operationalStatus?: string;
+      poweredOn?: boolean;
+    };
+  };
+  const key = (o: KubeObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+  const record = (o: Bmh) => {
+    const s = o.status ?? {};
+    const sig = JSON.stringify([s.provisioning?.state, s.errorType, s.errorCount, s.operationalStatus, s.poweredOn]);
+    if (last.get(key(o))?.sig !== sig) last.set(key(o), { sig, since: Date.now() });
+  };
+  informer
+    .on('add', record)
+    .on('update', record)
+    .on('delete', (o) => last.delete(key(o)));
+  await informer.start();
+  const failed = new Promise<never>((_, reject) => {
+    if (boundMs <= 0) return;
+    const t = setInterval(() => {
+      if (informer.isStopped) return clearInterval(t);
+      for (const o of informer.list() as Bmh[]) {
+        const st = o.status?.provisioning?.state ?? '';
+        const seen = last.get(key(o));
+        if (!seen || !MOVING_STATES.has(st) || o.status?.errorType || 'baremetalhost.metal3.io/paused' in (o.metadata?.annotations ?? {}))
+          continue;
+        const ms = Date.now() - seen.since;
+        if (ms < boundMs) continue;
+        clearInterval(t);
+        reject(
+          new ScenarioError(
+            `BareMetalHost ${key(o)} sat in "${st}" for ${Math.round(ms / 1000)}s with no errorType and no change (operationalStatus ${o.status?.operationalStatus ?? 'unset'}): a silent hang`,
+          ),
+        );
+        return;
+      }
+    }, 2000);
+    t.unref();
+  });
+  // nobody may be racing it when it fires (between steps): that is not an unhandled rejection
+  failed.catch(() => {});
+  return { informer, failed };
 }
 
 async function waitGone(
@@ -573,10 +655,6 @@ function serveFiles(files: Map<string, Buffer>): Promise<{ url: string; close():
   );
 }
 
-/**
- * A power cut: Redfish machines take the emulator's OEM power-cut action; a machine with only
- * an IPMI BMC is cut with Chassis Control "power down" (the BMC has no gentler or harsher way).
- */
 /** The BMC emulator persists each machine's console with its state: read it from there, whatever the BMC protocol. */
 async function waitConsole(
   s: StackState,
@@ -609,16 +687,21 @@ async function waitConsole(
   }
 }
 
+/**
+ * A fault on a machine, through the emulator's OEM actions on its Redfish system: a power cut, a
+ * failed boot disk, an OS crash. A machine with only an IPMI BMC can only have its power cut,
+ * with Chassis Control "power down" (the BMC has no gentler or harsher way).
+ */
 async function powerCut(
   s: StackState,
   machine: string,
   tl: (w: string) => void,
-  type: 'power-cut' | 'disk-failure' = 'power-cut',
+  type: 'power-cut' | 'disk-failure' | 'os-crash' = 'power-cut',
 ): Promise<void> {
   const a = fleetAddresses(s).addrs.find((x) => x.name === machine);
   if (!a) throw new ScenarioError(`no machine named ${machine} in the fleet`);
-  if (type === 'disk-failure' && !a.redfish && !a.redfishVirtualMedia)
-    throw new ScenarioError(`disk-failure needs a Redfish BMC; ${machine} has none`);
+  if (type !== 'power-cut' && !a.redfish && !a.redfishVirtualMedia)
+    throw new ScenarioError(`${type} needs a Redfish BMC; ${machine} has none`);
   if (!a.redfish && !a.redfishVirtualMedia && a.ipmi) {
     const u = new URL(a.ipmi);
     const c = new IpmiClient({ host: u.hostname, port: Number(u.port || 623), username: a.username, password: a.password });
@@ -632,7 +715,7 @@ async function powerCut(
     return;
   }
   // the system's own Redfish URL, without the BMO scheme prefix (redfish+https:// → https://)
-  const action = type === 'disk-failure' ? 'Ferrite.DiskFailure' : 'Ferrite.PowerCut';
+  const action = { 'power-cut': POWER_CUT_ACTION, 'disk-failure': DISK_FAILURE_ACTION, 'os-crash': OS_CRASH_ACTION }[type];
   const url = `${String(a.redfish ?? a.redfishVirtualMedia).replace(/^[a-z-]+\+/, '')}/Actions/Oem/${action}`;
   const status = await new Promise<number>((res, rej) => {
     const req = (url.startsWith('https:') ? httpsRequest : http.request)(

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stopPid } from '../devenv/stack.js';
 import { cleanup, httpsGet, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
+import { baremetal, haveBaremetal } from './helpers/ironic.js';
 
 const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
 const ferrite = (args: string[], timeoutMs = 300_000) => run(process.execPath, [...CLI, ...args], { cwd: ROOT, timeoutMs });
@@ -42,6 +43,29 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     for (const l of ready) assert.match(l, /^test1-\S+\s+Ready\s/);
     for (const c of ['apiserver', 'ironic', 'bmc', 'controllers']) {
       assert.ok(readFileSync(join(data, 'logs', `${c}.log`), 'utf8').length > 0, `${c} logs to its file`);
+    }
+  });
+
+  it("Ironic wants Basic auth: no credentials is 401; the baremetal CLI with dev up's credentials lists the nodes", async () => {
+    const state = JSON.parse(readFileSync(join(data, 'dev.json'), 'utf8')) as { ironicUrl: string };
+    const anon = await fetch(`${state.ironicUrl}/v1/nodes`);
+    assert.equal(anon.status, 401, 'a local process without credentials cannot touch the nodes');
+    const power = await fetch(`${state.ironicUrl}/v1/nodes/metal3~node-0/states/power`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ target: 'power off' }),
+    });
+    assert.equal(power.status, 401, 'nor power a provisioned workload node off');
+    const password = readFileSync(join(data, 'ironic-auth', 'ironic', 'password'), 'utf8').trim();
+    assert.ok(password.length >= 24, 'a generated password');
+    const authed = await fetch(`${state.ironicUrl}/v1/nodes`, {
+      headers: { authorization: `Basic ${Buffer.from(`ironic:${password}`).toString('base64')}` },
+    });
+    assert.equal(authed.status, 200);
+    if (haveBaremetal) {
+      const r = await baremetal(state.ironicUrl, ['node', 'list', '-f', 'value', '-c', 'Name'], { auth: ['ironic', password] });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n').sort(), ['metal3~node-0', 'metal3~node-1', 'metal3~node-2']);
     }
   });
 
@@ -172,7 +196,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
       const ca = readFileSync(join(data3, 'ironic-tls', 'pki', 'ca.crt'), 'utf8');
       const status = async (basic?: string) => (await httpsGet(`${url}/v1/nodes`, { ca, basic })).status;
       assert.equal(await status(), 401);
-      const password = readFileSync(join(data3, 'ironic-tls', 'auth', 'ironic', 'password'), 'utf8').trim();
+      const password = readFileSync(join(data3, 'ironic-auth', 'ironic', 'password'), 'utf8').trim();
       assert.equal(await status(`ironic:${password}`), 200);
       const hosts = await kubectl(join(data3, 'apiserver', 'kubeconfig'), [
         'get',

@@ -72,7 +72,6 @@ describe("upstream's Bare Metal Operator on Ferrite's stack", { concurrency: 1, 
     imageSum = createHash('sha256').update(img).digest('hex');
     const [metrics, health] = [await freeTcpPort(), await freeTcpPort()];
     metricsUrl = `https://127.0.0.1:${metrics}/metrics`;
-    mkdirSync(join(dir, 'no-auth'), { recursive: true });
     const fd = openSync(bmoLog, 'a');
     bmo = spawn(BMO, ['--webhook-port', '0', '--metrics-addr', `127.0.0.1:${metrics}`, '--health-addr', `127.0.0.1:${health}`], {
       cwd: dir,
@@ -83,8 +82,8 @@ describe("upstream's Bare Metal Operator on Ferrite's stack", { concurrency: 1, 
         IRONIC_ENDPOINT: env('IRONIC_ENDPOINT'),
         DEPLOY_KERNEL_URL: env('DEPLOY_KERNEL_URL'),
         DEPLOY_RAMDISK_URL: env('DEPLOY_RAMDISK_URL'),
-        // no auth files: Ferrite's dev Ironic takes no credentials
-        METAL3_AUTH_ROOT_DIR: join(dir, 'no-auth'),
+        // dev up's Ironic wants Basic auth: the operator reads the credentials dev up made
+        METAL3_AUTH_ROOT_DIR: env('METAL3_AUTH_ROOT_DIR'),
       },
     });
     const ns = await kubectl(kc, ['create', 'namespace', NS]);

@@ -652,6 +652,22 @@ export class Machine extends EventEmitter {
     this.changed('disk');
   }
 
+  /**
+   * The running OS (or agent) dies and the machine hangs, powered on: a kernel panic. Whatever it
+   * ran stops answering; only a reset or a power cycle brings the machine back.
+   */
+  crashOs(): boolean {
+    if (this.state.power !== 'On' || !this.state.running) return false;
+    const was = this.state.running;
+    this.jobAbort.abort(new Error('kernel panic'));
+    this.jobAbort = new AbortController();
+    this.console(`Kernel panic - not syncing: Fatal exception (was running ${was})`);
+    this.event('Critical', 'OsCrashed', `The operating system stopped: ${was}`, [was]);
+    this.state.running = null;
+    this.changed('boot');
+    return true;
+  }
+
   /** A failed boot disk: what was installed no longer boots. */
   failBootDisk(): void {
     if (this.state.installedImage) this.state.installedImage = { ...this.state.installedImage, bootable: false };

@@ -61,6 +61,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.cache.get(`${namespace ?? ''}/${name}`);
   }
 
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   list(): T[] {
     return [...this.cache.values()];
   }
