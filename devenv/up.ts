@@ -195,6 +195,12 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       // Ironic's minute, sped up with the machines (a lost machine is noticed by two syncs in a row)
       '--power-sync-interval',
       String(Math.max(15, Math.round(60 / o.timeScale))),
+      // an agent that never calls in (its machine lost its boot with a BMC restart, say) fails the
+      // wait after Ironic's half hour, sped up likewise but never under a minute
+      ...['--deploy-callback-timeout', '--clean-callback-timeout', '--inspect-wait-timeout'].flatMap((f) => [
+        f,
+        String(Math.max(60, Math.round(900 / o.timeScale))),
+      ]),
       '--htpasswd',
       auth.htpasswd,
       ...ironicTlsArgs,

@@ -87,9 +87,10 @@ function walk(
     // annotations (@odata.*, @Redfish.*) describe the payload; they are not settable properties
     if (k.startsWith('@') || k.includes('@')) continue;
     const path = prefix ? `${prefix}/${k}` : k;
-    const s = spec[k];
+    // own keys only: "constructor" or "hasOwnProperty" in a body are unknown properties, not Object's
+    const s = Object.hasOwn(spec, k) ? spec[k] : undefined;
     if (s === undefined) {
-      const exists = current !== undefined && k in current;
+      const exists = current !== undefined && Object.hasOwn(current, k);
       problems.push({ messageId: exists ? 'PropertyNotWritable' : 'PropertyUnknown', args: [path], property: path });
       continue;
     }
@@ -106,7 +107,13 @@ function walk(
       problems.push({ messageId: 'PropertyValueTypeError', args: [JSON.stringify(v), path], property: path });
       continue;
     }
-    const sub = walk(v as Record<string, unknown>, s, current?.[k] as Record<string, unknown> | undefined, path, problems);
+    const sub = walk(
+      v as Record<string, unknown>,
+      s,
+      (current && Object.hasOwn(current, k) ? current[k] : undefined) as Record<string, unknown> | undefined,
+      path,
+      problems,
+    );
     if (Object.keys(sub).length) out[k] = sub;
   }
   return out;

@@ -13,7 +13,13 @@ const PARAMS = ['ImageURI', 'TransferProtocol', 'Targets', 'Username', 'Password
 
 /** The version an image carries: the last x.y[.z] in its file name, else the old version + 1. */
 export function versionFromImage(uri: string, current: string): string {
-  const name = decodeURIComponent(new URL(uri).pathname.split('/').pop() ?? '');
+  const last = new URL(uri).pathname.split('/').pop() ?? '';
+  let name = last;
+  try {
+    name = decodeURIComponent(last);
+  } catch {
+    // a malformed %-escape: the name as written
+  }
   const found = name.match(/\d+\.\d+(?:\.\d+)*/g);
   if (found?.length) return found[found.length - 1];
   const parts = current.split('.').map(Number);

@@ -3,11 +3,20 @@
 // A rule that does not compile (e.g. it calls a Kubernetes function we lack) is rejected when the
 // CRD is created, so a rule is never silently skipped.
 import { Environment } from '@marcbachmann/cel-js';
+import {
+  estimateCost,
+  overBudget,
+  PER_CALL_LIMIT,
+  RUNTIME_CEL_COST_BUDGET,
+  STATIC_CRD_COST_LIMIT,
+  schemaShape,
+  valueShape,
+} from './cel-cost.js';
 import type { StatusCause } from './errors.js';
 import { Re2SyntaxError, re2, re2Find, re2FindAll, re2Test, withRe2Matches } from './re2.js';
 import type { JSONSchemaProps } from './registry.js';
 
-type Program = (ctx: Record<string, unknown>) => unknown;
+type Program = ((ctx: Record<string, unknown>) => unknown) & { ast?: unknown };
 
 function makeEnv(): Environment {
   const env = new Environment({
@@ -94,6 +103,59 @@ export function checkRules(schema: JSONSchemaProps | undefined, path: string): S
   return out;
 }
 
+/**
+ * Prices every rule against the sizes its schema allows, as kube-apiserver does when a CRD is
+ * created: a rule over the per-call limit, or rules whose total (each counted once per element of
+ * the lists and maps above it) is over the CRD limit, are refused. Call after checkRules.
+ */
+export function checkRuleCosts(schema: JSONSchemaProps | undefined, path: string): StatusCause[] {
+  const out: StatusCause[] = [];
+  const priced: Array<{ field: string; cost: number }> = [];
+  let total = 0;
+  const visitCost = (s: JSONSchemaProps | undefined, p: string, times: number) => {
+    if (!s) return;
+    const shape = schemaShape(s);
+    for (const [i, r] of (s['x-kubernetes-validations'] ?? []).entries()) {
+      let cost = 0;
+      try {
+        cost = estimateCost(compileRule(r.rule).ast, { self: shape, oldSelf: shape });
+        if (r.messageExpression) cost += estimateCost(compileRule(r.messageExpression).ast, { self: shape, oldSelf: shape });
+      } catch {
+        continue; // checkRules reports what does not compile
+      }
+      const field = `${p}.x-kubernetes-validations[${i}].rule`;
+      if (cost > PER_CALL_LIMIT)
+        out.push({
+          reason: 'FieldValueForbidden',
+          field,
+          message: `Forbidden: estimated rule cost exceeds budget by factor of ${overBudget(cost, PER_CALL_LIMIT)} (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)`,
+        });
+      total += cost * times;
+      priced.push({ field, cost: cost * times });
+    }
+    for (const [k, sub] of Object.entries(s.properties ?? {})) visitCost(sub, `${p}.properties[${k}]`, times);
+    if (s.items) visitCost(s.items, `${p}.items`, times * Math.max(1, shape.size));
+    if (typeof s.additionalProperties === 'object')
+      visitCost(s.additionalProperties, `${p}.additionalProperties`, times * Math.max(1, shape.size));
+  };
+  visitCost(schema, path, 1);
+  if (total > STATIC_CRD_COST_LIMIT) {
+    out.push({
+      reason: 'FieldValueForbidden',
+      field: path,
+      message: `Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of ${overBudget(total, STATIC_CRD_COST_LIMIT)}`,
+    });
+    for (const x of priced)
+      if (x.cost > STATIC_CRD_COST_LIMIT / 100)
+        out.push({
+          reason: 'FieldValueForbidden',
+          field: x.field,
+          message: 'Forbidden: contributed to estimated rule & messageExpression cost total exceeding cost limit',
+        });
+  }
+  return out;
+}
+
 export function walkSchema(s: JSONSchemaProps | undefined, path: string, fn: (s: JSONSchemaProps, p: string) => void): void {
   if (!s) return;
   fn(s, path);
@@ -124,19 +186,45 @@ function toCel(v: unknown, s: JSONSchemaProps | undefined): unknown {
 /** Evaluates every rule in the schema against obj (and old, for transition rules). */
 export function evaluateRules(schema: JSONSchemaProps | undefined, obj: unknown, old: unknown, path: string[] = []): StatusCause[] {
   const out: StatusCause[] = [];
-  visit(schema, obj, old, path, out);
+  visit(schema, obj, old, path, out, { left: RUNTIME_CEL_COST_BUDGET, stopped: false });
   return out;
+}
+
+/** What is left of a request's CEL cost budget; stopped once a limit was hit (no further rule runs). */
+interface Budget {
+  left: number;
+  stopped: boolean;
 }
 
 function fieldPath(path: string[]): string {
   return path.join('').replace(/^\./, '');
 }
 
-function visit(s: JSONSchemaProps | undefined, v: unknown, old: unknown, path: string[], out: StatusCause[]): void {
-  if (!s || v === undefined || v === null) return;
+function visit(s: JSONSchemaProps | undefined, v: unknown, old: unknown, path: string[], out: StatusCause[], budget: Budget): void {
+  if (!s || v === undefined || v === null || budget.stopped) return;
   for (const r of s['x-kubernetes-validations'] ?? []) {
     const usesOld = /\boldSelf\b/.test(r.rule);
     if (usesOld && (old === undefined || old === null)) continue; // transition rules need an old value
+    // priced over the actual sizes before it runs: nothing interrupts a running rule
+    let cost = 0;
+    try {
+      cost = estimateCost(compileRule(r.rule).ast, { self: valueShape(v), oldSelf: valueShape(old) });
+    } catch {
+      // reported below, where the rule is evaluated
+    }
+    if (cost > PER_CALL_LIMIT || cost > budget.left) {
+      budget.stopped = true;
+      out.push({
+        reason: 'FieldValueInvalid',
+        field: fieldPath(path) || '<root>',
+        message:
+          cost > PER_CALL_LIMIT
+            ? `Invalid value: "${typeName(v)}": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: ${r.rule}`
+            : `Invalid value: "${typeName(v)}": validation failed due to running out of cost budget, no further validation rules will be run`,
+      });
+      return;
+    }
+    budget.left -= cost;
     let ok: unknown;
     try {
       ok = compileRule(r.rule)({ self: toCel(v, s), oldSelf: toCel(old, s) });
@@ -167,13 +255,13 @@ function visit(s: JSONSchemaProps | undefined, v: unknown, old: unknown, path: s
     }
   }
   if (Array.isArray(v)) {
-    for (const [i, x] of v.entries()) visit(s.items, x, undefined, [...path, `[${i}]`], out);
+    for (const [i, x] of v.entries()) visit(s.items, x, undefined, [...path, `[${i}]`], out, budget);
   } else if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     const oo = old && typeof old === 'object' && !Array.isArray(old) ? (old as Record<string, unknown>) : undefined;
     for (const [k, x] of Object.entries(o)) {
       const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
-      visit(sub, x, oo?.[k], [...path, s.properties?.[k] ? `.${k}` : `[${k}]`], out);
+      visit(sub, x, oo?.[k], [...path, s.properties?.[k] ? `.${k}` : `[${k}]`], out, budget);
     }
   }
 }

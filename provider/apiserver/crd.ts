@@ -1,6 +1,6 @@
 // CustomResourceDefinition handling: validation of the CRD itself and its translation into a
 // served resource.
-import { checkRules, walkSchema } from './cel.js';
+import { checkRuleCosts, checkRules, walkSchema } from './cel.js';
 import type { StatusCause } from './errors.js';
 import { re2 } from './re2.js';
 import { ALL_VERBS, type JSONSchemaProps, ownStoreId, type PrinterColumn, type ResourceDef, type VersionDef } from './registry.js';
@@ -107,7 +107,9 @@ export function validateCrd(crd: Obj): StatusCause[] {
       });
     const err = checkSchemaCompiles(schema);
     if (err) causes.push({ reason: 'FieldValueInvalid', field: `${p}.schema.openAPIV3Schema`, message: `Invalid value: "object": ${err}` });
-    causes.push(...checkRules(schema, `${p}.schema.openAPIV3Schema`));
+    const ruleErrors = checkRules(schema, `${p}.schema.openAPIV3Schema`);
+    causes.push(...ruleErrors);
+    if (!ruleErrors.length) causes.push(...checkRuleCosts(schema, `${p}.schema.openAPIV3Schema`));
     // patterns are RE2, as kube-apiserver compiles them
     walkSchema(schema, `${p}.schema.openAPIV3Schema`, (s, at) => {
       if (typeof s.pattern !== 'string') return;
@@ -167,7 +169,8 @@ export function crdToResource(crd: Obj): ResourceDef {
 
 /** The status kube-apiserver's CRD controllers would write: names accepted, established. */
 export function crdStatus(crd: Obj, now: string): Obj {
-  const spec = crd.spec as CrdSpec;
+  // runs before validation: the spec may be missing or anything at all
+  const spec = (crd.spec && typeof crd.spec === 'object' ? crd.spec : {}) as CrdSpec;
   const prev = ((crd.status as Obj | undefined)?.storedVersions as string[] | undefined) ?? [];
   const storage = (spec.versions ?? []).find((v) => v.storage)?.name;
   const stored = storage && !prev.includes(storage) ? [...prev, storage] : prev;

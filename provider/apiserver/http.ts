@@ -727,6 +727,13 @@ export function buildApp(o: HttpOptions): RequestListener {
 
   return (req, res) => {
     const path = pathOf(req);
+    try {
+      decodeURIComponent(path);
+    } catch {
+      // a malformed %-escape: Go's URL parser refuses the request line, so kube-apiserver answers 400
+      sendJSON(res, 400, errors.badRequest(`invalid URL escape in ${JSON.stringify(path.slice(0, 200))}`).toStatus());
+      return;
+    }
     const certOk = o.clientCertAuth === true && (req.socket as import('node:tls').TLSSocket).authorized === true;
     const t = path.startsWith('/api/') || path.startsWith('/apis/') ? resolve(path) : undefined;
     if (o.token && !PUBLIC_PATHS.has(path) && !certOk && req.headers.authorization !== `Bearer ${o.token}`) {

@@ -81,6 +81,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
    * survives in status). A spec or credentials change since the failure retries at once too.
    */
   const retryAt = new Map<string, { at: number; generation: number; credentials: string }>();
+  /** when a failed undeploy or cleaning, once shown, is started over (per host; in memory like retryAt) */
+  const deprovisionRetryAt = new Map<string, number>();
   const hostKey = (h: BareMetalHost) => `${h.metadata.namespace}/${h.metadata.name}`;
   const credentialsVersion = (h: BareMetalHost) => String(h.status?.triedCredentials?.credentialsVersion ?? '');
   /**
@@ -341,7 +343,16 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       }
       const node = i.node ?? (await refreshNode(i));
       if (!node) return { kind: 'complete' };
-      const r = await prov.deprovision(h, node, s.errorType === 'provisioning error');
+      const failure = prov.deprovisionFailure(node);
+      if (failure === null) deprovisionRetryAt.delete(hostKey(h));
+      else {
+        // shown first, for its backoff, then started over
+        const due = deprovisionRetryAt.get(hostKey(h));
+        if (due === undefined) return { kind: 'failed', errorType: 'provisioning error', message: failure };
+        if (due > Date.now()) return { kind: 'continue', delayMs: due - Date.now() };
+        deprovisionRetryAt.delete(hostKey(h));
+      }
+      const r = await prov.deprovision(h, node);
       if (r.kind === 'done') {
         s.provisioning = { ...(s.provisioning ?? { ID: node.uuid }), image: { url: '' }, customDeploy: undefined };
         // the next provisioning of this host starts afresh: an image tried before is not "changed" into
@@ -523,6 +534,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     const found = await getOrNull<BareMetalHost>(ctx.client, BMH, req.namespace, req.name);
     if (!found) {
       retryAt.delete(`${req.namespace}/${req.name}`);
+      deprovisionRetryAt.delete(`${req.namespace}/${req.name}`);
       return undefined;
     }
     const host = found;
@@ -736,6 +748,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
         const to = nextState(cur, 'failed', guards(i));
         if (to) setState(i, to);
         const delay = backoff(host.status?.errorCount ?? 1);
+        if (cur === 'deprovisioning') deprovisionRetryAt.set(hostKey(host), Date.now() + delay);
         if (cur === 'provisioning' && outcome.errorType === 'provisioning error')
           retryAt.set(hostKey(host), {
             at: Date.now() + delay,

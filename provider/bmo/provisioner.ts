@@ -371,18 +371,23 @@ export class IronicProvisioner {
     return this.provState(patched, 'active', extra);
   }
 
+  /** What a node that failed its undeploy or cleaning reports (upstream's wording), or null. */
+  deprovisionFailure(node: IronicNode): string | null {
+    if (node.provision_state === 'clean failed') return `Cleaning failed: ${node.last_error ?? ''}`;
+    if (node.provision_state === 'error') return node.last_error || 'Deprovisioning failed';
+    return null;
+  }
+
   /**
-   * Undeploys and cleans. A failed cleaning (or undeploy) is reported first, so the host shows it
-   * for a backoff; the next call, with restartOnFailure (the host now shows `provisioning error`),
-   * retries it — upstream's order.
+   * Undeploys and cleans; a node that failed either is started over (the caller first shows the
+   * failure for a backoff: upstream's restartOnFailure).
    */
-  async deprovision(h: BareMetalHost, node: IronicNode, restartOnFailure: boolean): Promise<ProvResult> {
+  async deprovision(h: BareMetalHost, node: IronicNode): Promise<ProvResult> {
     switch (node.provision_state) {
       case 'active':
       case 'deploy failed':
       case 'wait call-back':
       case 'error': {
-        if (node.provision_state === 'error' && !restartOnFailure) return failed(node.last_error || 'Deprovisioning failed');
         const automated = h.spec.automatedCleaningMode !== 'disabled';
         if (node.automated_clean !== automated) {
           const p = await this.patch(node, [{ op: 'add', path: '/automated_clean', value: automated }]);
@@ -391,7 +396,6 @@ export class IronicProvisioner {
         return this.provState(node, 'deleted');
       }
       case 'clean failed':
-        if (!restartOnFailure) return failed(`Cleaning failed: ${node.last_error ?? ''}`);
         if (node.maintenance) await this.c.request('DELETE', `/v1/nodes/${node.uuid}/maintenance`);
         return this.provState(node, 'manage');
       case 'manageable':

@@ -61,7 +61,7 @@ export function driverRoutes(app: Express, ctx: Ctx): void {
     '/v1/drivers/:name',
     h((req, res) => {
       const name = String(req.params.name);
-      if (!HARDWARE_TYPES[name])
+      if (!Object.hasOwn(HARDWARE_TYPES, name))
         throw new IronicError('DriverNotFound', `Could not find the following driver(s) or hardware type(s): ${name}.`);
       res.json(render(name, minorOf(req), ctx.base(req), true));
     }),
@@ -70,9 +70,9 @@ export function driverRoutes(app: Express, ctx: Ctx): void {
     '/v1/drivers/:name/properties',
     h((req, res) => {
       const name = String(req.params.name);
-      if (!HARDWARE_TYPES[name])
+      if (!Object.hasOwn(HARDWARE_TYPES, name))
         throw new IronicError('DriverNotFound', `Could not find the following driver(s) or hardware type(s): ${name}.`);
-      res.json(PROPERTIES[name] ?? {});
+      res.json(Object.hasOwn(PROPERTIES, name) ? PROPERTIES[name] : {});
     }),
   );
 }
