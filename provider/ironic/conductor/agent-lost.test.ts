@@ -3,22 +3,15 @@
 // instead of waiting out the 30-minute callback timeout. A machine that is on keeps waiting.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { newNode } from '../model.js';
-import { until, withConductor } from './test-conductor.js';
+import { putWaitingNode, until, withConductor } from './test-conductor.js';
 
 it('fails deploy, clean and inspect waits whose machine is powered off on two power syncs in a row', async () => {
   await withConductor(async (c, store) => {
     const put = (name: string, provision_state: string, power_state: string) =>
-      store.putNode(
-        newNode({
-          driver: 'fake-hardware',
-          name,
-          deploy_interface: 'direct',
-          provision_state: provision_state as never,
-          power_state: power_state as never,
-          driver_internal_info: { agent_last_heartbeat: '2026-01-01T00:00:00.000000' },
-        }),
-      );
+      putWaitingNode(store, name, provision_state, {
+        power_state: power_state as never,
+        driver_internal_info: { agent_last_heartbeat: '2026-01-01T00:00:00.000000' },
+      });
     const deploy = put('deploy', 'wait call-back', 'power off');
     const clean = put('clean', 'clean wait', 'power off');
     const inspect = put('inspect', 'inspect wait', 'power off');

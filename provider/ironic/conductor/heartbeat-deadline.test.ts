@@ -4,8 +4,7 @@
 // nor any agent right after a conductor restart (nobody could have reached a dead conductor).
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { newNode } from '../model.js';
-import { until, withConductor } from './test-conductor.js';
+import { putWaitingNode, until, withConductor } from './test-conductor.js';
 
 const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString().replace('Z', '+00:00');
 
@@ -13,20 +12,14 @@ it('fails a wait whose agent is silent past the deadline, with when it was last 
   await withConductor(
     async (c, store) => {
       const put = (name: string, provision_state: string, heartbeatAgo: number | null, url = true) =>
-        store.putNode(
-          newNode({
-            driver: 'fake-hardware',
-            name,
-            deploy_interface: 'direct',
-            provision_state: provision_state as never,
-            provision_updated_at: ago(120),
-            power_state: 'power on',
-            driver_internal_info: {
-              ...(heartbeatAgo === null ? {} : { agent_last_heartbeat: ago(heartbeatAgo) }),
-              ...(url ? { agent_url: 'http://127.0.0.1:1' } : {}),
-            },
-          }),
-        );
+        putWaitingNode(store, name, provision_state, {
+          provision_updated_at: ago(120),
+          power_state: 'power on',
+          driver_internal_info: {
+            ...(heartbeatAgo === null ? {} : { agent_last_heartbeat: ago(heartbeatAgo) }),
+            ...(url ? { agent_url: 'http://127.0.0.1:1' } : {}),
+          },
+        });
       const silentDeploy = put('silent-deploy', 'wait call-back', 90);
       const silentClean = put('silent-clean', 'clean wait', 45);
       const beating = put('beating', 'clean wait', 5);

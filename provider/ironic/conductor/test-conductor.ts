@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Node, newNode } from '../model.js';
 import { IronicStore } from '../store.js';
 import { Conductor, type ConductorOptions, DEFAULT_CONDUCTOR_OPTIONS } from './conductor.js';
 
@@ -32,6 +33,13 @@ export async function withConductor(
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Stores a fake-hardware node with the direct deploy interface, waiting in `provision_state` (as an agent's wait would). */
+export function putWaitingNode(store: IronicStore, name: string, provision_state: string, fields: Partial<Node> = {}): Node {
+  const n = newNode({ driver: 'fake-hardware', name, deploy_interface: 'direct', provision_state: provision_state as never, ...fields });
+  store.putNode(n);
+  return n;
 }
 
 /** Polls `fn` every 10 ms for up to 3 s. */
