@@ -40,6 +40,7 @@ export const FERRITE_MESSAGES: Record<string, { message: string; args: number; s
   PowerStateChanged: { message: 'Power state changed to %1.', args: 1, severity: 'OK' },
   PowerLost: { message: 'The system lost power.', args: 0, severity: 'Critical' },
   DriveFailed: { message: 'The boot drive failed.', args: 0, severity: 'Critical' },
+  OsCrashed: { message: 'The operating system stopped: %1.', args: 1, severity: 'Critical' },
   PowerRestored: { message: 'Power restored after the emulator restarted; the system boots again.', args: 0, severity: 'Warning' },
   BootCompleted: { message: 'Booted from %1 (%2).', args: 2, severity: 'OK' },
   NoBootableDevice: { message: 'No bootable device found.', args: 0, severity: 'Warning' },
