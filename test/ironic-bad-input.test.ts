@@ -247,6 +247,18 @@ describe('Ironic: bad input and broken peers', () => {
     assert.equal(deep.status, 400, deep.text);
   });
 
+  it("names of Object's own properties are no drivers: 'constructor' and '__proto__' are unknown drivers, not 500s", async () => {
+    for (const name of ['constructor', '__proto__']) {
+      const create = await ironicRequest(ironic.url, 'POST', '/v1/nodes', JSON.stringify({ driver: name }), {
+        'Content-Type': 'application/json',
+      });
+      assert.ok(create.status >= 400 && create.status < 500, `${name}: ${create.status} ${create.text}`);
+      assert.match(faultOf(create), new RegExp(`No conductor service registered which supports driver ${name}`));
+      const show = await api(ironic.url, 'GET', `/v1/drivers/${name}`);
+      assert.equal(show.status, 404, show.text);
+    }
+  });
+
   it('the baremetal CLI reports a failed deploy with the reason', {
     skip: haveBaremetal ? false : 'run scripts/install-peers.sh first',
   }, async () => {

@@ -1,8 +1,7 @@
 // /v1/drivers: the hardware types this conductor serves, with their default and enabled
 // interfaces (1.30+) as Ironic reports them.
 import type { Express } from 'express';
-import { HARDWARE_TYPES, INTERFACE_KINDS } from '../drivers/interfaces.js';
-import { IronicError } from '../errors.js';
+import { HARDWARE_TYPES, hardwareType, INTERFACE_KINDS } from '../drivers/interfaces.js';
 import { link } from './render.js';
 import { type Ctx, h, minorOf } from './server.js';
 
@@ -33,7 +32,7 @@ const PROPERTIES: Record<string, Record<string, string>> = {
 export function driverRoutes(app: Express, ctx: Ctx): void {
   const host = ctx.conductor.opts.hostname;
   const render = (name: string, minor: number, base: string, detail: boolean) => {
-    const t = HARDWARE_TYPES[name];
+    const t = hardwareType(name);
     const out: Record<string, unknown> = {
       name,
       hosts: [host],
@@ -61,8 +60,6 @@ export function driverRoutes(app: Express, ctx: Ctx): void {
     '/v1/drivers/:name',
     h((req, res) => {
       const name = String(req.params.name);
-      if (!Object.hasOwn(HARDWARE_TYPES, name))
-        throw new IronicError('DriverNotFound', `Could not find the following driver(s) or hardware type(s): ${name}.`);
       res.json(render(name, minorOf(req), ctx.base(req), true));
     }),
   );
@@ -70,8 +67,7 @@ export function driverRoutes(app: Express, ctx: Ctx): void {
     '/v1/drivers/:name/properties',
     h((req, res) => {
       const name = String(req.params.name);
-      if (!Object.hasOwn(HARDWARE_TYPES, name))
-        throw new IronicError('DriverNotFound', `Could not find the following driver(s) or hardware type(s): ${name}.`);
+      hardwareType(name); // DriverNotFound for a name that is not one
       res.json(Object.hasOwn(PROPERTIES, name) ? PROPERTIES[name] : {});
     }),
   );

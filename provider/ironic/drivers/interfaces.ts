@@ -125,7 +125,8 @@ export const HARDWARE_TYPES: Record<string, HardwareType> = {
 };
 
 export function hardwareType(driver: string): HardwareType {
-  const t = HARDWARE_TYPES[driver];
+  // own keys only: "constructor" or "__proto__" name no hardware type
+  const t = Object.hasOwn(HARDWARE_TYPES, driver) ? HARDWARE_TYPES[driver] : undefined;
   if (!t) throw new IronicError('DriverNotFound', `Could not find the following driver(s) or hardware type(s): ${driver}.`);
   return t;
 }
