@@ -46,6 +46,7 @@ export function installAgentBoot(handlers: BootHandlers, net: ProvisioningNetwor
         log: (l) => ctx.console(l),
         fetch: hub.fetch,
         verifyCa: () => hub.certificatePem,
+        bmcAddress: hub.bmcAddresses.get(ctx.machineName),
       },
       AbortSignal.any([ctx.signal, hub.lifetime]),
       hub.faults.get(ctx.machineName) ?? {},

@@ -26,6 +26,8 @@ export class AgentHub {
   }
   /** faults injected per machine name; read when an agent boots */
   readonly faults = new Map<string, AgentFaults>();
+  /** per machine name: the address its BMC reports in band (what `ipmitool lan print` shows the agent) */
+  readonly bmcAddresses = new Map<string, string>();
   port = 0;
 
   constructor(

@@ -56,6 +56,8 @@ export interface AgentHost {
   fetch?: TrustedFetch;
   /** the certificate of the agent's HTTPS API, sent as agent_verify_ca when the API is https */
   verifyCa?: () => string | null;
+  /** the BMC's LAN address as the machine sees it in band (IPA's bmc_address); unknown when absent */
+  bmcAddress?: string;
 }
 
 export class SimulatedAgent {
@@ -233,8 +235,9 @@ export class SimulatedAgent {
         hctl: `${i}:0:0:0`,
         by_path: `/dev/disk/by-path/pci-0000:00:1f.2-ata-${i + 1}`,
       })),
-      bmc_address: '0.0.0.0',
-      bmc_v6address: '::/0',
+      // IPA reads both from `ipmitool lan print` / `lan6 print`; "unset" is 0.0.0.0 and ::/0
+      bmc_address: this.host.bmcAddress && !this.host.bmcAddress.includes(':') ? this.host.bmcAddress : '0.0.0.0',
+      bmc_v6address: this.host.bmcAddress?.includes(':') ? this.host.bmcAddress : '::/0',
       system_vendor: {
         product_name: s.model,
         serial_number: s.serial,

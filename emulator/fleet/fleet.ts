@@ -71,7 +71,12 @@ export class Fleet {
     this.clock = opts.clock ?? new ScaledClock(config.timeScale);
     this.bootHandlers = opts.bootHandlers ?? new BootHandlers();
     this.pxeUrl = config.provisioning?.pxeUrl ?? null;
-    for (const m of config.machines) if (m.agentFaults) this.agents.faults.set(m.spec.name, m.agentFaults);
+    for (const m of config.machines) {
+      if (m.agentFaults) this.agents.faults.set(m.spec.name, m.agentFaults);
+      // the BMC's own LAN address, which the agent reports so Ironic can find a node without ports
+      const bmcIp = m.protocols.includes('ipmi') ? config.ipmi.listenIp : config.redfish.listenIp;
+      if (bmcIp && bmcIp !== '0.0.0.0' && bmcIp !== '::') this.agents.bmcAddresses.set(m.spec.name, bmcIp);
+    }
     if (opts.trustedCas?.length) this.agents.trust(opts.trustedCas);
     this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));

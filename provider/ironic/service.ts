@@ -12,7 +12,7 @@ import pino, { type Logger } from 'pino';
 import { BasicAuth } from './api/auth.js';
 import { type IronicApi, startIronicApi } from './api/server.js';
 import { Conductor, type ConductorOptions, DEFAULT_CONDUCTOR_OPTIONS } from './conductor/conductor.js';
-import { IPXE_MASTER } from './drivers/boot.js';
+import { AGENT_IMAGES, IPXE_MASTER, inspectorIpxe } from './drivers/boot.js';
 import { IronicStore } from './store.js';
 
 export interface IronicServiceOptions {
@@ -99,6 +99,7 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
     // with port 0 the URL (which goes into the agent's kernel parameters) is known only now
     const apiUrl = opts.publicUrl ?? `${scheme}://${urlHost}:${api.port}`;
     conductor.opts.apiUrl = apiUrl;
+    writeFileSync(join(httpRoot, 'inspector.ipxe'), inspectorIpxe(apiUrl));
     conductor.start();
     log.info({ api: apiUrl, http: httpUrl, nodes: store.nodeCount }, 'ironic started');
     const c = conductor;
@@ -129,8 +130,8 @@ export async function startIronic(opts: IronicServiceOptions): Promise<IronicSer
 }
 
 /** Where upstream's Ironic image serves the agent (…/images/ironic-python-agent.{kernel,initramfs}). */
-export const AGENT_KERNEL_PATH = 'images/ironic-python-agent.kernel';
-export const AGENT_RAMDISK_PATH = 'images/ironic-python-agent.initramfs';
+export const AGENT_KERNEL_PATH = AGENT_IMAGES.kernel;
+export const AGENT_RAMDISK_PATH = AGENT_IMAGES.ramdisk;
 
 /**
  * The emulator's simulated firmware boots "the agent" by fetching whatever kernel and ramdisk

@@ -54,33 +54,10 @@ export function continueInspection(c: Conductor, body: Record<string, unknown>, 
   if (!Array.isArray(ifaces) || ifaces.length === 0)
     throw new IronicError('Invalid', 'At least one interface is required in the inventory');
   const macs = ifaces.map((i) => String(i.mac_address ?? '').toLowerCase()).filter(Boolean);
-  let n: Node | undefined;
-  if (nodeUuid) n = c.store.node(nodeUuid);
-  if (!n)
-    for (const mac of macs) {
-      const p = c.store.portByAddress(mac);
-      if (p) {
-        n = c.store.node(p.node_uuid);
-        break;
-      }
-    }
-  if (!n && typeof inv.bmc_address === 'string' && !['', '0.0.0.0'].includes(inv.bmc_address)) {
-    // by BMC address as Ironic's lookup does: the address's host exactly (never a substring:
-    // 10.0.0.1 is not 10.0.0.10), among the nodes waiting for inspection data; two is ambiguous
-    const want = String(inv.bmc_address).toLowerCase();
-    const hits = [...c.store.allNodes()].filter(
-      (x) => ['inspect wait', 'inspecting'].includes(x.provision_state) && bmcHosts(x).includes(want),
-    );
-    if (hits.length > 1)
-      throw new IronicError(
-        'Conflict',
-        `The inspection data matches ${hits.length} nodes by BMC address ${want} (${hits.map((x) => x.uuid).join(', ')}) and none by MAC: refusing to guess`,
-      );
-    n = hits[0];
-  }
-  if (!n) throw new IronicError('NotFound', `No node matched the inspection data (MACs ${macs.join(', ')})`);
-  if (n.provision_state !== 'inspect wait' && n.provision_state !== 'inspecting')
-    throw new IronicError('InvalidState', `Node ${n.uuid} is in state "${n.provision_state}", not waiting for inspection data`);
+  const bmcs = [inv.bmc_address, inv.bmc_v6address]
+    .filter((a): a is string => typeof a === 'string' && !['', '0.0.0.0', '::/0', '::'].includes(a))
+    .map((a) => a.toLowerCase());
+  const n = lookupInspectedNode(c, nodeUuid, macs, bmcs);
   const node = c.acquire(n.uuid);
   const set = c.drivers.forNode(node);
   const pluginData: Record<string, unknown> = {};
@@ -116,6 +93,58 @@ export function continueInspection(c: Conductor, body: Record<string, unknown>, 
     }
   });
   return { uuid: node.uuid, node };
+}
+
+const WAITING = ['inspect wait', 'inspecting'];
+
+/**
+ * Which node posted this inventory, as Ironic's inspection lookup decides: the UUID if the agent
+ * knows it, then the MACs (ports), then the BMC address among nodes waiting for inspection — a
+ * node found by MAC must also match its BMC, and several nodes behind one BMC address (Redfish
+ * hosts sharing a manager) can only be told apart by ports. Unlike Ironic, loopback BMC addresses
+ * count: the emulator's BMCs live there.
+ */
+export function lookupInspectedNode(c: Conductor, nodeUuid: string | null, macs: string[], bmcs: string[]): Node {
+  let n: Node | undefined;
+  if (nodeUuid) {
+    n = c.store.node(nodeUuid);
+    if (!n) throw new IronicError('NotFound', `Node ${nodeUuid} could not be found`);
+  }
+  const byMac = new Set<string>();
+  for (const mac of macs) {
+    const p = c.store.portByAddress(mac);
+    if (p) byMac.add(p.node_uuid);
+  }
+  if (byMac.size > 1)
+    throw new IronicError('NotFound', `The MAC addresses ${macs.join(', ')} belong to ${byMac.size} nodes (${[...byMac].join(', ')})`);
+  if (byMac.size === 1) {
+    const found = c.store.node([...byMac][0]);
+    if (n && found && found.uuid !== n.uuid)
+      throw new IronicError('NotFound', `Node ${n.uuid} does not own the MAC addresses ${macs.join(', ')}: node ${found.uuid} does`);
+    n = found ?? n;
+  }
+  if (n && !WAITING.includes(n.provision_state))
+    throw new IronicError('NotFound', `Node ${n.uuid} is in state "${n.provision_state}", not waiting for inspection data`);
+  if (bmcs.length) {
+    const byBmc = [...c.store.allNodes()].filter((x) => WAITING.includes(x.provision_state) && bmcHosts(x).some((h) => bmcs.includes(h)));
+    if (n && byBmc.length && !byBmc.some((x) => x.uuid === n?.uuid))
+      throw new IronicError(
+        'NotFound',
+        `Node ${n.uuid} matches the MAC addresses but not the BMC address ${bmcs.join(', ')}, which belongs to ${byBmc.map((x) => x.uuid).join(', ')}: are its ports on the wrong node?`,
+      );
+    if (!n && byBmc.length > 1)
+      throw new IronicError(
+        'NotFound',
+        `${byBmc.length} nodes waiting for inspection (${byBmc.map((x) => x.uuid).join(', ')}) share the BMC address ${bmcs.join(', ')} and none has a port for the MAC addresses ${macs.join(', ')}: ports must be created to tell them apart`,
+      );
+    if (!n) n = byBmc[0];
+  }
+  if (!n)
+    throw new IronicError(
+      'NotFound',
+      `No node waiting for inspection matches the MAC addresses ${macs.join(', ')}${bmcs.length ? ` or the BMC address ${bmcs.join(', ')}` : ''}`,
+    );
+  return n;
 }
 
 /** The host part of every BMC address in a node's driver_info (ipmi_address, redfish_address, …). */

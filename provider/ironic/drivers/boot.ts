@@ -73,12 +73,39 @@ function writeAtomic(path: string, data: string | Buffer): void {
 }
 
 export const IPXE_MASTER = `#!ipxe
-# Ferrite's iPXE entry point: hand each machine the script written for its MAC
-chain pxelinux.cfg/\${mac:hexhyp} || goto no_config
+# Ferrite's iPXE entry point: hand each machine the script written for its MAC; a MAC Ironic
+# has no script for boots the agent to inspect itself (unmanaged inspection, as metal3's
+# ironic-image does), so a node enrolled without ports can still be found and inspected
+chain pxelinux.cfg/\${mac:hexhyp} || goto inspector
+:inspector
+chain inspector.ipxe || goto no_config
 :no_config
 echo No provisioning configuration for \${mac}: the machine is not being deployed, cleaned or inspected
 exit
 `;
+
+/** The fallback of IPXE_MASTER: the agent Ironic serves itself, told to post its inventory. */
+export function inspectorIpxe(apiUrl: string): string {
+  const params = [
+    `ipa-api-url=${apiUrl}`,
+    `ipa-inspection-callback-url=${apiUrl}/v1/continue_inspection`,
+    `BOOTIF=\${mac}`,
+    'initrd=ramdisk',
+    DEFAULT_APPEND,
+  ];
+  return [
+    '#!ipxe',
+    '# unmanaged inspection: a machine with no script of its own',
+    `echo No script for \${mac}: booting the agent for unmanaged inspection`,
+    `kernel ${AGENT_IMAGES.kernel} ${params.join(' ')}`,
+    `initrd --name ramdisk ${AGENT_IMAGES.ramdisk}`,
+    'boot',
+    '',
+  ].join('\n');
+}
+
+/** Where Ironic's HTTP root serves the agent, as upstream's Ironic image does. */
+export const AGENT_IMAGES = { kernel: 'images/ironic-python-agent.kernel', ramdisk: 'images/ironic-python-agent.initramfs' };
 
 export class IpxeBoot implements BootInterface {
   validate(node: Node): void {
