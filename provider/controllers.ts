@@ -210,7 +210,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
       tls,
       convert: crdConverter(o.client),
       metrics: manager.metrics,
-      validators: Object.fromEntries(defs.map((d) => [d.path, validator(d)])),
+      validators: Object.fromEntries(defs.map((d) => [d.path, validator(d, o.client)])),
     });
     // a renewal (or a replica's newer certificate) is picked up within hours, long before expiry
     if (renew) {

@@ -1,8 +1,9 @@
 // Ferrite's metal3.io CRDs field by field beside upstream's Bare Metal Operator's: every upstream
 // field exists with the same type, enum, default, format and required-ness, and Ferrite has no
 // field upstream lacks — except the differences listed below, each with its reason. The upstream
-// facts are a snapshot (test/fixtures/upstream-bmo-crd-facts.json, no descriptions); refresh it
-// with `node scripts/upstream-crd-facts.mjs VERSION`.
+// facts are a snapshot of upstream's main (test/fixtures/upstream-bmo-crd-facts.json, no
+// descriptions; its `source` names the commit); refresh it with
+// `node scripts/upstream-crd-facts.mjs --git CLONE COMMIT` (or `… VERSION` for a release).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,11 +28,6 @@ const snapshot = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'upstrea
 // path → why Ferrite differs (a prefix ending in `.` covers everything under it)
 const KNOWN: Record<string, Record<string, string>> = {
   'BareMetalHost/v1alpha1': {
-    '.spec.inspectionMode': "Ferrite's operator also takes `fast` (out-of-band inspection through the BMC, without booting the agent)",
-    // the facts are v0.13.2's; both fields came upstream in v0.14.0-rc.0 with the same names and meaning
-    '.status.provisioningFailCount': 'upstream since v0.14.0-rc.0: failed provisionings of the current image (--max-provisioning-retries)',
-    '.status.lastAttemptedImage': 'upstream since v0.14.0-rc.0: the image of the last attempt, so a new image starts the count over',
-    '.status.lastAttemptedImage.': 'as above',
     // kubebuilder writes `enum: [true, false]` for these booleans; a boolean takes nothing else anyway
     '.spec.firmware.sriovEnabled': 'upstream spells the boolean as an enum of true and false',
     '.spec.firmware.virtualizationEnabled': 'as above',

@@ -136,6 +136,10 @@ export class SimulatedAgent {
     const inspectUrl = this.params.get('ipa-inspection-callback-url');
     if (this.faults.crash === 'before-lookup') return this.crash('before lookup');
     if (inspectUrl) await this.inspect(inspectUrl);
+    // IPA's ipa-lookup-timeout (300 s): an agent no node claims gives up — a machine that booted
+    // the inspection fallback while its node is not waiting for it must not poll Ironic forever
+    const lookupTimeout = Number(this.params.get('ipa-lookup-timeout') ?? 300);
+    const lookupUntil = Date.now() + (Number.isFinite(lookupTimeout) && lookupTimeout > 0 ? lookupTimeout : 300) * 1000;
     for (let attempt = 0; ; attempt++) {
       const q = new URLSearchParams({ addresses: this.os.spec.nics.map((n) => n.mac).join(',') });
       const r = await this.api('GET', `/v1/lookup?${q}`).catch((e: Error) => ({
@@ -150,6 +154,10 @@ export class SimulatedAgent {
         this.heartbeatTimeout = Number(cfg.heartbeat_timeout ?? 300);
         this.host.log(`ironic-python-agent: lookup succeeded, node ${node.uuid}`);
         break;
+      }
+      if (Date.now() >= lookupUntil) {
+        this.host.log(`ironic-python-agent: no node claimed this agent within ${lookupTimeout} s (ipa-lookup-timeout); exiting`);
+        return;
       }
       if (attempt === 0 || attempt % 10 === 0)
         this.host.log(`ironic-python-agent: lookup failed (${r.status ? `HTTP ${r.status}` : r.json.error}), retrying`);

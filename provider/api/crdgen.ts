@@ -42,12 +42,16 @@ export const CONVERSION_WEBHOOK = { namespace: 'ferrite-system', name: 'ferrite-
 
 const SAFE = 9007199254740991;
 
+/** `.meta({ [REQUIRED_WITH_DEFAULT]: true })` on a defaulted field keeps it in its parent's required list. */
+export const REQUIRED_WITH_DEFAULT = 'x-ferrite-required';
+
 /** Turns zod's JSON Schema into a Kubernetes structural schema. */
 export function toStructural(s: unknown): JSONSchemaProps {
   if (Array.isArray(s)) return s.map(toStructural) as unknown as JSONSchemaProps;
   if (s === null || typeof s !== 'object') return s as JSONSchemaProps;
   const src = s as Obj;
   const out: Obj = {};
+  const extraRequired: string[] = [];
   for (const [k, v] of Object.entries(src)) {
     if (k === '$schema' || k === 'propertyNames' || k === 'id' || k === '$id') continue;
     if ((k === 'minimum' && v === -SAFE) || (k === 'maximum' && v === SAFE)) continue;
@@ -58,7 +62,15 @@ export function toStructural(s: unknown): JSONSchemaProps {
     }
     if (k === 'properties') {
       const props: Obj = {};
-      for (const [pk, pv] of Object.entries(v as Obj)) props[pk] = toStructural(pv);
+      for (const [pk, pv] of Object.entries(v as Obj)) {
+        props[pk] = toStructural(pv);
+        // a field with a default is optional to zod's input schema, but kubebuilder can still
+        // require it (the server defaults it before validating): REQUIRED_WITH_DEFAULT says so
+        if ((props[pk] as Obj)[REQUIRED_WITH_DEFAULT]) {
+          delete (props[pk] as Obj)[REQUIRED_WITH_DEFAULT];
+          extraRequired.push(pk);
+        }
+      }
       // an empty struct has no properties at all: kube-apiserver drops an empty map, so the CRD
       // would not read back as applied
       if (Object.keys(props).length) out.properties = props;
@@ -66,6 +78,7 @@ export function toStructural(s: unknown): JSONSchemaProps {
     }
     out[k] = typeof v === 'object' ? toStructural(v) : v;
   }
+  if (extraRequired.length) out.required = [...new Set([...((src.required as string[] | undefined) ?? []), ...extraRequired])];
   // zod renders a nullable scalar as `type: [T, "null"]`: Kubernetes has one type per schema and
   // spells the rest `nullable: true` (a real kube-apiserver refuses the array outright)
   if (Array.isArray(src.type)) {

@@ -14,10 +14,12 @@ import { BareMetalHostKind } from './metal3.io/v1alpha1/baremetalhost.js';
 import { FirmwareSchemaKind, HostFirmwareComponentsKind, HostFirmwareSettingsKind } from './metal3.io/v1alpha1/firmware.js';
 import { HostClaimKind, HostDeployPolicyKind, HostUpdatePolicyKind } from './metal3.io/v1alpha1/host-claim.js';
 import { BMCEventSubscriptionKind, DataImageKind, HardwareDataKind, PreprovisioningImageKind } from './metal3.io/v1alpha1/host-data.js';
+import { BareMetalSwitchKind, HostNetworkAttachmentKind } from './metal3.io/v1alpha1/host-network.js';
 import { type ConversionContext, groupConverters } from './versioning.js';
 
 export const kinds: KindDefinition[] = [
   BareMetalHostKind,
+  BareMetalSwitchKind,
   BMCEventSubscriptionKind,
   DataImageKind,
   FirmwareSchemaKind,
@@ -26,6 +28,7 @@ export const kinds: KindDefinition[] = [
   HostDeployPolicyKind,
   HostFirmwareComponentsKind,
   HostFirmwareSettingsKind,
+  HostNetworkAttachmentKind,
   HostUpdatePolicyKind,
   PreprovisioningImageKind,
   IPPoolKind,

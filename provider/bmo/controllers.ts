@@ -1,7 +1,10 @@
 // The Bare Metal Operator tier: the BareMetalHost reconciler and its companions (firmware
 // settings and components, BMC event subscriptions, DataImages) on one manager, and the
 // BareMetalHost validating webhook.
+
+import { isDeepStrictEqual } from 'node:util';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import type { HostNetworkAttachment } from '../api/metal3.io/v1alpha1/host-network.js';
 import type { KubeObject } from '../kube/client.js';
 import type { Manager } from '../kube/manager.js';
 import type { WebhookDef } from '../kube/webhooks.js';
@@ -11,7 +14,7 @@ import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
 import { hostFirmwareComponentsController } from './hostfirmwarecomponents-controller.js';
 import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
 import type { IronicProvisioner } from './provisioner.js';
-import { validateHost, validateHostUpdate } from './validation.js';
+import { attachmentUsers, validateHost, validateHostUpdate, validateNetworkAttachment } from './validation.js';
 
 export const BMO_WEBHOOKS: WebhookDef[] = [
   {
@@ -23,6 +26,30 @@ export const BMO_WEBHOOKS: WebhookDef[] = [
     validate: (o, old) => {
       const h = o as unknown as BareMetalHost;
       return old ? validateHostUpdate(old as unknown as BareMetalHost, h) : validateHost(h);
+    },
+  },
+  {
+    // a switchport configuration in use cannot change or go away: the switch ports already carry it
+    name: 'hostnetworkattachment.metal3.io',
+    path: '/validate-metal3-io-v1alpha1-hostnetworkattachment',
+    group: 'metal3.io',
+    version: 'v1alpha1',
+    resource: 'hostnetworkattachments',
+    operations: ['CREATE', 'UPDATE', 'DELETE'],
+    validate: async (o, old, ctx) => {
+      const a = o as unknown as HostNetworkAttachment;
+      if (ctx.operation !== 'DELETE') {
+        const errs = validateNetworkAttachment(a);
+        if (errs.length || ctx.operation === 'CREATE') return errs;
+        if (isDeepStrictEqual((old as unknown as HostNetworkAttachment).spec, a.spec)) return [];
+      }
+      if (!ctx.client) return [];
+      const hosts = (await ctx.client.list<BareMetalHost & KubeObject>('metal3.io/v1alpha1', 'BareMetalHost')).items;
+      const users = attachmentUsers(a, hosts);
+      if (!users.length) return [];
+      return ctx.operation === 'DELETE'
+        ? [`cannot delete attachment while referenced by BMH interfaces: ${users.join(', ')}`]
+        : [`HostNetworkAttachment spec is immutable while referenced by BMH interfaces: ${users.join(', ')}`];
     },
   },
 ];

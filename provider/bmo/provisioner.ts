@@ -621,6 +621,12 @@ export function instanceInfo(h: BareMetalHost): Json {
 function rootDeviceHints(h: BareMetalHost): Json | undefined {
   const r = h.spec.rootDeviceHints;
   if (!r) return undefined;
+  const out = hintMap(r);
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Root device hints in Ironic's operator syntax (a software RAID member disk is chosen the same way). */
+function hintMap(r: NonNullable<BareMetalHost['spec']['rootDeviceHints']>): Json {
   const out: Json = {};
   if (r.deviceName) out[r.deviceName.startsWith('/dev/disk/by-path/') ? 'by_path' : 'name'] = `s== ${r.deviceName}`;
   if (r.hctl) out.hctl = `s== ${r.hctl}`;
@@ -632,7 +638,7 @@ function rootDeviceHints(h: BareMetalHost): Json | undefined {
   if (r.wwnWithExtension) out.wwn_with_extension = `s== ${r.wwnWithExtension}`;
   if (r.wwnVendorExtension) out.wwn_vendor_extension = `s== ${r.wwnVendorExtension}`;
   if (r.rotational !== undefined) out.rotational = r.rotational ? 'true' : 'false';
-  return Object.keys(out).length ? out : undefined;
+  return out;
 }
 
 function logicalDisks(h: BareMetalHost): Json[] {
@@ -642,18 +648,21 @@ function logicalDisks(h: BareMetalHost): Json[] {
       size_gb: v.sizeGibibytes ?? 'MAX',
       raid_level: v.level,
       ...(v.name ? { volume_name: v.name } : {}),
-      is_root_volume: i === 0,
+      is_root_volume: i === 0 && !h.spec.rootDeviceHints,
       ...(v.rotational !== undefined ? { disk_type: v.rotational ? 'hdd' : 'ssd' } : {}),
       ...(v.numberOfPhysicalDisks ? { number_of_physical_disks: v.numberOfPhysicalDisks } : {}),
       ...(v.controller ? { controller: v.controller } : {}),
       ...(v.physicalDisks?.length ? { physical_disks: v.physicalDisks } : {}),
     }));
   }
+  // the root volume is the one marked so; without a mark the first, unless root device hints choose
+  const marked = raid?.softwareRAIDVolumes?.some((v) => v.rootVolume);
   return (raid?.softwareRAIDVolumes ?? []).map((v, i) => ({
     size_gb: v.sizeGibibytes ?? 'MAX',
     raid_level: v.level,
     controller: 'software',
-    is_root_volume: i === 0,
+    is_root_volume: marked ? Boolean(v.rootVolume) : i === 0 && !h.spec.rootDeviceHints,
+    ...(v.physicalDisks?.length ? { physical_disks: v.physicalDisks.map(hintMap) } : {}),
   }));
 }
 

@@ -1,6 +1,7 @@
 // BareMetalHost admission rules, as upstream's validating webhook applies them, with its messages.
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import { ErrorTypes, OperationalStatuses } from '../api/metal3.io/v1alpha1/baremetalhost.js';
+import type { HostNetworkAttachment } from '../api/metal3.io/v1alpha1/host-network.js';
 import { type BmcAccess, bmcAccess } from './bmc-access.js';
 import { BmoError } from './errors.js';
 
@@ -39,7 +40,15 @@ export function validateHost(h: BareMetalHost): string[] {
         );
       }
     });
+    const roots = (raid.softwareRAIDVolumes ?? []).filter((v) => v.rootVolume).length;
+    if (roots > 1) errs.push('softwareRAIDVolumes[*].rootVolume can only be set once');
+    if (roots === 1 && spec.rootDeviceHints)
+      errs.push('softwareRAIDVolumes[*].rootVolume and rootDeviceHints can not be set at the same time');
+    raid.softwareRAIDVolumes?.forEach((v, i) => {
+      if (v.rootVolume && v.level !== '1') errs.push(`softwareRAIDVolumes[${i}] with rootVolume set must use RAID level 1`);
+    });
   }
+  errs.push(...validateNetworkInterfaces(spec.networkInterfaces ?? []));
   if (access) {
     if (raid?.hardwareRAIDVolumes?.length && access.raid === 'no-raid')
       errs.push(`BMC driver ${access.type} does not support configuring RAID`);
@@ -61,6 +70,21 @@ export function validateHost(h: BareMetalHost): string[] {
   }
   if (spec.image) errs.push(...validateImage(spec.image));
   errs.push(...validateAnnotations(h));
+  return errs;
+}
+
+function validateNetworkInterfaces(ifaces: NonNullable<BareMetalHost['spec']['networkInterfaces']>): string[] {
+  const errs: string[] = [];
+  const seen = new Set<string>();
+  ifaces.forEach((f, i) => {
+    if (!f.name && !f.macAddress) errs.push(`networkInterfaces[${i}]: must specify either name or macAddress`);
+    else if (f.name && f.macAddress) errs.push(`networkInterfaces[${i}]: name and macAddress are mutually exclusive`);
+    else {
+      const key = String(f.name || f.macAddress);
+      if (seen.has(key.toLowerCase())) errs.push(`networkInterfaces[${i}]: duplicate interface selector for "${key}"`);
+      seen.add(key.toLowerCase());
+    }
+  });
   return errs;
 }
 
@@ -142,4 +166,42 @@ export function validateHostUpdate(old: BareMetalHost, h: BareMetalHost): string
     errs.push(`externallyProvisioned can only be enabled when in Available state, currently in ${oldState ?? ''}`);
   }
   return errs;
+}
+
+/** HostNetworkAttachment admission, as upstream's webhook: VLAN entries, access ports without tagged VLANs. */
+export function validateNetworkAttachment(a: HostNetworkAttachment): string[] {
+  const errs: string[] = [];
+  const spec = a.spec ?? ({} as HostNetworkAttachment['spec']);
+  if ((spec.mode ?? 'access') === 'access' && spec.allowedVLANs?.length) errs.push('allowedVLANs cannot be specified for access mode');
+  spec.allowedVLANs?.forEach((entry, i) => {
+    const why = vlanEntryProblem(entry);
+    if (why) errs.push(`allowedVLANs[${i}] "${entry}": ${why}`);
+  });
+  return errs;
+}
+
+function vlanEntryProblem(entry: string): string | null {
+  const [from, to] = entry.split(/-(.*)/s, 2);
+  const id = (s: string) => (/^\d+$/.test(s) ? Number(s) : Number.NaN);
+  const start = id(from);
+  if (Number.isNaN(start)) return `invalid VLAN ID: ${from}`;
+  if (start < 1 || start > 4094) return `VLAN ID ${start} out of range 1-4094`;
+  if (to === undefined) return null;
+  const end = id(to);
+  if (Number.isNaN(end)) return `invalid range end: ${to}`;
+  if (end < 1 || end > 4094) return `VLAN ID ${end} out of range 1-4094`;
+  if (start >= end) return `range start (${start}) must be less than end (${end})`;
+  return null;
+}
+
+/** The host interfaces that use an attachment, as `namespace/host[interface]` (upstream's wording). */
+export function attachmentUsers(a: { metadata: { name: string; namespace?: string } }, hosts: BareMetalHost[]): string[] {
+  const out: string[] = [];
+  for (const h of hosts)
+    for (const f of h.spec?.networkInterfaces ?? []) {
+      const ref = f.hostNetworkAttachment;
+      if (ref?.name === a.metadata.name && (ref.namespace || h.metadata.namespace) === a.metadata.namespace)
+        out.push(`${h.metadata.namespace}/${h.metadata.name}[${f.name || f.macAddress}]`);
+    }
+  return out;
 }

@@ -1,7 +1,7 @@
 // Validating webhooks as data: the path controller-runtime would serve, the kind it guards and the
 // check. The same definitions feed the webhook server, the ValidatingWebhookConfiguration `dev up`
 // registers by URL, and the release manifests, which reach the webhook through a Service.
-import type { KubeObject } from './client.js';
+import type { KubeClient, KubeObject } from './client.js';
 import type { AdmissionRequest, Validator } from './webhook-server.js';
 
 export interface WebhookDef {
@@ -12,7 +12,15 @@ export interface WebhookDef {
   /** the version the API server sends (matchPolicy Equivalent converts to it) */
   version: string;
   resource: string;
-  validate(o: KubeObject, old?: KubeObject): string[];
+  /** the operations the API server sends (CREATE and UPDATE when absent); on DELETE `o` is the object going away */
+  operations?: Array<'CREATE' | 'UPDATE' | 'DELETE'>;
+  validate(o: KubeObject, old: KubeObject | undefined, ctx: WebhookContext): string[] | Promise<string[]>;
+}
+
+/** What a validation may look at besides the object: the cluster, through the controllers' client. */
+export interface WebhookContext {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  client?: KubeClient;
 }
 
 export type ClientConfig =
@@ -20,11 +28,15 @@ export type ClientConfig =
   | { service: { name: string; namespace: string; path?: string }; caBundle?: string };
 
 /** The handler the webhook server mounts at def.path: deletes pass, the namespace is filled in from the request. */
-export function validator(def: WebhookDef): Validator {
+export function validator(def: WebhookDef, client?: KubeClient): Validator {
+  const ops = def.operations ?? ['CREATE', 'UPDATE'];
   return (r: AdmissionRequest) => {
-    if (r.operation === 'DELETE' || !r.object) return [];
-    const o = { ...r.object, metadata: { ...r.object.metadata, namespace: r.object.metadata?.namespace ?? r.namespace ?? 'default' } };
-    return def.validate(o, r.operation === 'UPDATE' ? r.oldObject : undefined);
+    const op = r.operation as WebhookContext['operation'];
+    if (!ops.includes(op)) return [];
+    const subject = op === 'DELETE' ? r.oldObject : r.object;
+    if (!subject) return [];
+    const o = { ...subject, metadata: { ...subject.metadata, namespace: subject.metadata?.namespace ?? r.namespace ?? 'default' } };
+    return def.validate(o, op === 'UPDATE' ? r.oldObject : undefined, { operation: op, client });
   };
 }
 
@@ -50,7 +62,9 @@ export function validatingWebhookConfiguration(
       timeoutSeconds: 10,
       matchPolicy: 'Equivalent',
       clientConfig: client(d),
-      rules: [{ apiGroups: [d.group], apiVersions: [d.version], operations: ['CREATE', 'UPDATE'], resources: [d.resource] }],
+      rules: [
+        { apiGroups: [d.group], apiVersions: [d.version], operations: d.operations ?? ['CREATE', 'UPDATE'], resources: [d.resource] },
+      ],
     })),
   };
 }

@@ -1,7 +1,7 @@
 // BareMetalHost (metal3.io/v1alpha1): field names, enums and defaults follow upstream's
 // apis/metal3.io/v1alpha1/baremetalhost_types.go so upstream manifests apply unchanged.
 import { z } from 'zod';
-import type { KindDefinition } from '../../crdgen.js';
+import { type KindDefinition, REQUIRED_WITH_DEFAULT } from '../../crdgen.js';
 
 export const secretRef = z
   .object({
@@ -102,6 +102,11 @@ const raid = z.object({
   softwareRAIDVolumes: z
     .array(
       z.object({
+        rootVolume: z
+          .boolean()
+          .default(false)
+          .optional()
+          .describe('Install the image onto this volume (one volume at most, RAID-1, and not together with rootDeviceHints).'),
         sizeGibibytes: z.number().int().min(0).optional().describe("The volume's size in GiB; the rest of the disks when empty."),
         level: z.enum(['0', '1', '1+0']).describe('The software RAID level.'),
         physicalDisks: z
@@ -306,6 +311,40 @@ export const BareMetalHostSpec = z.object({
     .enum(['disabled', 'agent', 'fast'])
     .optional()
     .describe('agent: boot the agent to inspect; fast: read what the BMC reports, without booting; disabled: no inspection.'),
+  networkInterfaces: z
+    .array(
+      z.object({
+        name: z
+          .string()
+          .regex(/^[a-zA-Z0-9._-]+$/)
+          .optional()
+          .describe("The NIC's name as inspection found it (HardwareData); give this or macAddress, not both."),
+        macAddress: z
+          .string()
+          .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/)
+          .optional()
+          .describe("The NIC's MAC as inspection found it; give this or name, not both."),
+        hostNetworkAttachment: z
+          .object({
+            name: z.string().max(253).optional().describe('The HostNetworkAttachment to apply to the switch port.'),
+            namespace: z.string().max(63).optional().describe("Its namespace (the host's when empty)."),
+          })
+          .optional()
+          .describe('The switchport configuration for the port this NIC is cabled to.'),
+        switchPort: z
+          .object({
+            switchID: z
+              .string()
+              .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/)
+              .describe("The switch's management MAC (a BareMetalSwitch's macAddress)."),
+            portID: z.string().describe('The port as the switch names it (Ethernet1/5, ge-0/0/3, …).'),
+          })
+          .optional()
+          .describe('Where the NIC is cabled, when LLDP cannot tell (it overrides what inspection saw).'),
+      }),
+    )
+    .optional()
+    .describe('Switch-side configuration per NIC: which HostNetworkAttachment the port it is cabled to gets.'),
 });
 
 export const BareMetalHostStatus = z.object({
@@ -321,7 +360,13 @@ export const BareMetalHostStatus = z.object({
     .default(0)
     .optional()
     .describe('Failed attempts in a row (the retry backoff grows with it); 0 after a success.'),
-  provisioningFailCount: z.number().int().optional().describe('Failed provisioning attempts in a row.'),
+  provisioningFailCount: z
+    .number()
+    .int()
+    .default(0)
+    .meta({ [REQUIRED_WITH_DEFAULT]: true })
+    .optional()
+    .describe('Failed provisioning attempts of the current image in a row (--max-provisioning-retries stops them).'),
   lastUpdated: z.string().meta({ format: 'date-time' }).optional().describe('When the status last changed.'),
   hardwareProfile: z.string().optional().describe('Deprecated; kept for old manifests.'),
   hardware: hardwareDetails.optional().describe("What inspection found (also in the host's HardwareData)."),
@@ -353,7 +398,7 @@ export const BareMetalHostStatus = z.object({
     })
     .optional()
     .describe("When the host's last operations started and ended."),
-  lastAttemptedImage: image.partial().optional().describe('The image of the last provisioning attempt (failed or not).'),
+  lastAttemptedImage: image.optional().describe('The image of the last provisioning attempt (failed or not).'),
   conditions: z
     .array(condition)
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })

@@ -1,0 +1,176 @@
+// Upstream's newer BareMetalHost API through kubectl and Ferrite's webhook: spec.networkInterfaces
+// with HostNetworkAttachments and BareMetalSwitches apply as upstream's samples do; the operator's
+// admission rules refuse what upstream's refuses (an interface named twice or both ways, a second
+// or non-RAID-1 root volume, an access port with tagged VLANs, a reversed VLAN range); an
+// attachment a host uses can neither change nor go away; and the root volume reaches Ironic.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import YAML from 'yaml';
+import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { type BmoStack, startBmoStack } from './helpers/bmo.js';
+
+const host = (name: string, spec: Record<string, unknown>) =>
+  YAML.stringify({
+    apiVersion: 'metal3.io/v1alpha1',
+    kind: 'BareMetalHost',
+    metadata: { name, namespace: 'default' },
+    spec: { online: false, bmc: { address: 'redfish://127.0.0.1:1/redfish/v1/Systems/x', credentialsName: 'nope' }, ...spec },
+  });
+
+const attachment = (name: string, spec: Record<string, unknown>) =>
+  YAML.stringify({ apiVersion: 'metal3.io/v1alpha1', kind: 'HostNetworkAttachment', metadata: { name, namespace: 'default' }, spec });
+
+describe('BareMetalHost networking and software RAID root volumes', { concurrency: 1, timeout: 300_000 }, () => {
+  let s: BmoStack;
+  before(async () => {
+    s = await startBmoStack({ machines: 1, webhook: true });
+  });
+  after(() => s?.close());
+
+  it("applies upstream's networking kinds and a host that uses them; kubectl explain describes them", async () => {
+    const docs = [
+      YAML.stringify({
+        apiVersion: 'metal3.io/v1alpha1',
+        kind: 'BareMetalSwitch',
+        metadata: { name: 'tor-1', namespace: 'default' },
+        spec: { address: '192.0.2.10', macAddress: '52:54:00:00:00:aa', deviceType: 'netmiko_arista_eos', credentials: { name: 'tor-1' } },
+      }),
+      attachment('prov', { mode: 'trunk', nativeVLAN: 10, allowedVLANs: ['100', '200-210'], mtu: 9000 }),
+      host('networked', {
+        networkInterfaces: [
+          { name: 'enp1s0', hostNetworkAttachment: { name: 'prov' }, switchPort: { switchID: '52:54:00:00:00:aa', portID: 'Ethernet1/5' } },
+          { macAddress: '52:54:00:12:34:56', hostNetworkAttachment: { name: 'prov' } },
+        ],
+      }),
+    ];
+    const r = await s.k(['apply', '-f', '-'], docs.join('---\n'));
+    assert.equal(r.code, 0, r.stderr);
+    const sw = await s.k(['get', 'bms', 'tor-1', '-o', 'jsonpath={.spec.driver}']);
+    assert.equal(sw.stdout, 'generic-switch', "the driver is defaulted as upstream's CRD does");
+    const plain = await s.k(['apply', '-f', '-'], attachment('plain', { nativeVLAN: 20 }));
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal((await s.k(['get', 'hostnetworkattachment', 'plain', '-o', 'jsonpath={.spec.mode}'])).stdout, 'access');
+    const ex = await s.k(['explain', 'baremetalhost.spec.networkInterfaces.switchPort']);
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.match(ex.stdout, /switchID.*\n.*management MAC/s);
+    const refused = await s.k(['apply', '-f', '-'], attachment('bad-vlan', { mode: 'trunk', nativeVLAN: 5000 }));
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /nativeVLAN.*should be less than or equal to 4094/);
+  });
+
+  it("refuses interfaces and root volumes upstream's webhook refuses, with its messages", async () => {
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      [
+        'both',
+        { networkInterfaces: [{ name: 'eth0', macAddress: '52:54:00:12:34:56' }] },
+        /networkInterfaces\[0\]: name and macAddress are mutually exclusive/,
+      ],
+      [
+        'neither',
+        { networkInterfaces: [{ hostNetworkAttachment: { name: 'prov' } }] },
+        /networkInterfaces\[0\]: must specify either name or macAddress/,
+      ],
+      [
+        'twice',
+        { networkInterfaces: [{ name: 'eth0' }, { name: 'ETH0' }] },
+        /networkInterfaces\[1\]: duplicate interface selector for "ETH0"/,
+      ],
+      [
+        'two-roots',
+        {
+          raid: {
+            softwareRAIDVolumes: [
+              { level: '1', rootVolume: true },
+              { level: '1', rootVolume: true },
+            ],
+          },
+        },
+        /softwareRAIDVolumes\[\*\]\.rootVolume can only be set once/,
+      ],
+      [
+        'root-and-hints',
+        { rootDeviceHints: { deviceName: '/dev/sda' }, raid: { softwareRAIDVolumes: [{ level: '1', rootVolume: true }] } },
+        /rootVolume and rootDeviceHints can not be set at the same time/,
+      ],
+      [
+        'root-raid0',
+        { raid: { softwareRAIDVolumes: [{ level: '1' }, { level: '0', rootVolume: true }] } },
+        /softwareRAIDVolumes\[1\] with rootVolume set must use RAID level 1/,
+      ],
+    ];
+    for (const [name, spec, why] of cases) {
+      const r = await s.k(['apply', '-f', '-'], host(name, spec));
+      assert.notEqual(r.code, 0, `${name} was accepted`);
+      assert.match(r.stderr, why, name);
+    }
+    for (const [name, spec, why] of [
+      ['access-tagged', { mode: 'access', nativeVLAN: 10, allowedVLANs: ['100'] }, /allowedVLANs cannot be specified for access mode/],
+      [
+        'reversed',
+        { mode: 'trunk', nativeVLAN: 10, allowedVLANs: ['300-200'] },
+        /allowedVLANs\[0\] "300-200": range start \(300\) must be less than end \(200\)/,
+      ],
+      ['too-high', { mode: 'hybrid', nativeVLAN: 10, allowedVLANs: ['4095'] }, /VLAN ID 4095 out of range 1-4094/],
+    ] as const) {
+      const r = await s.k(['apply', '-f', '-'], attachment(name, spec));
+      assert.notEqual(r.code, 0, `${name} was accepted`);
+      assert.match(r.stderr, why, name);
+    }
+  });
+
+  it('keeps an attachment a host uses: no spec change, no deletion, until the host lets go', async () => {
+    const change = await s.k(['patch', 'hostnetworkattachment', 'prov', '--type', 'merge', '-p', '{"spec":{"mtu":1500}}']);
+    assert.notEqual(change.code, 0);
+    assert.match(
+      change.stderr,
+      /spec is immutable while referenced by BMH interfaces: default\/networked\[enp1s0\], default\/networked\[52:54:00:12:34:56\]/,
+    );
+    const labelled = await s.k(['label', 'hostnetworkattachment', 'prov', 'tier=edge']);
+    assert.equal(labelled.code, 0, 'metadata may still change');
+    const del = await s.k(['delete', 'hostnetworkattachment', 'prov', '--wait=false']);
+    assert.notEqual(del.code, 0);
+    assert.match(del.stderr, /cannot delete attachment while referenced by BMH interfaces: default\/networked\[enp1s0\]/);
+    assert.equal(
+      (await s.k(['patch', 'bmh', 'networked', '--type', 'json', '-p', '[{"op":"remove","path":"/spec/networkInterfaces"}]'])).code,
+      0,
+    );
+    const after = await s.k(['delete', 'hostnetworkattachment', 'prov', '--wait=false']);
+    assert.equal(after.code, 0, after.stderr);
+  });
+
+  it("gives Ironic's target RAID configuration the volume marked rootVolume as its root volume", async () => {
+    const docs = YAML.parseAllDocuments(fleetManifests(s.fleet.addrs, { protocol: 'redfish-virtualmedia' })).map((d) => d.toJS());
+    const bmh = docs.find((d) => d.kind === 'BareMetalHost');
+    bmh.spec.raid = {
+      softwareRAIDVolumes: [
+        { level: '1', sizeGibibytes: 10 },
+        { level: '1', rootVolume: true },
+      ],
+    };
+    const r = await s.k(['apply', '-f', '-'], docs.map((d) => YAML.stringify(d)).join('---\n'));
+    assert.equal(r.code, 0, r.stderr);
+    const name = String(bmh.metadata.name);
+    // preparing sets the target first; the RAID build itself is another matter (see the README's limits)
+    const h = await s.waitFor(
+      name,
+      (x) => Boolean(x.status?.provisioning?.ID) && x.status?.provisioning?.state === 'preparing',
+      'preparing',
+      120_000,
+    );
+    const target = () =>
+      (s.ironic.conductor.store.node(String(h.status?.provisioning?.ID))?.target_raid_config as {
+        logical_disks?: Array<{ is_root_volume?: boolean; size_gb?: unknown; controller?: string }>;
+      }) ?? {};
+    const until = Date.now() + 60_000;
+    while (!target().logical_disks && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    const disks = target().logical_disks;
+    assert.deepEqual(
+      disks?.map((d) => [d.size_gb, d.controller, d.is_root_volume]),
+      [
+        [10, 'software', false],
+        ['MAX', 'software', true],
+      ],
+    );
+    assert.equal((await s.k(['delete', 'bmh', name, '--wait=false'])).code, 0);
+  });
+});
