@@ -10,6 +10,7 @@ import { readIso } from '../../lib/iso9660.js';
 import type { FetchResponse, TrustedFetch } from '../../lib/trusted-fetch.js';
 import type { MachineOs } from '../machine/boot-handlers.js';
 import { type InventoryDisk, NoRootDeviceError, selectRootDevice } from './root-device.js';
+import { planSoftwareRaid, SoftwareRaidError, softwareRaidRoot } from './software-raid.js';
 
 export const AGENT_VERSION = '10.0.0';
 /** IPA speaks this API version to Ironic (agent tokens and agent_verify_ca) */
@@ -368,6 +369,9 @@ export class SimulatedAgent {
             os.eraseDisks();
           } else if (step.interface === 'raid') {
             await os.clock.sleep(1000, this.signal);
+            const result = this.softwareRaidStep(step.step, p.node as { uuid?: string; target_raid_config?: unknown } | undefined);
+            this.host.log(`ironic-python-agent: clean step ${step.interface}.${step.step} done`);
+            return { clean_result: result, clean_step: step };
           } else throw new AgentCommandError('InvalidCommandParamsError', `Unknown clean step ${step.interface}.${step.step}`);
           this.host.log(`ironic-python-agent: clean step ${step.interface}.${step.step} done`);
           return { clean_result: null, clean_step: step };
@@ -480,14 +484,43 @@ export class SimulatedAgent {
     return { algo: a, value: value.toLowerCase() };
   }
 
+  /** The agent's RAID interface: software RAID only (hardware RAID is the BMC's). */
+  private softwareRaidStep(step: string, node: { uuid?: string; target_raid_config?: unknown } | undefined): unknown {
+    const raid = this.os.softwareRaid;
+    if (!raid) throw new AgentCommandError('SoftwareRAIDError', 'Software RAID is not supported on this machine');
+    if (step === 'delete_configuration') {
+      raid.set([]);
+      return null;
+    }
+    if (step !== 'create_configuration') throw new AgentCommandError('InvalidCommandParamsError', `Unknown clean step raid.${step}`);
+    try {
+      const volumes = planSoftwareRaid(String(node?.uuid ?? ''), node?.target_raid_config, this.inventory().disks as InventoryDisk[]);
+      raid.set(volumes);
+      this.host.log(
+        `ironic-python-agent: software RAID ${volumes.map((v) => `${v.name} (RAID-${v.level} on ${v.members.join(', ')})`).join(', ')} created`,
+      );
+      return node?.target_raid_config ?? null;
+    } catch (e) {
+      if (e instanceof SoftwareRaidError) throw new AgentCommandError('SoftwareRAIDError', e.message);
+      throw e;
+    }
+  }
+
   private async writeImage(info: Record<string, unknown>, configdrive: string | null): Promise<Record<string, unknown>> {
     if (!info) throw new AgentCommandError('InvalidCommandParamsError', 'image_info is required for write_image');
     const url = String(((info.urls as string[] | undefined) ?? [])[0] ?? '');
     if (!url) throw new AgentCommandError('InvalidCommandParamsError', 'image_info has no URL');
     // the install device first, as IPA does: hints that match no disk fail before any download
-    let device: InventoryDisk;
+    let device: { name: string };
+    const md = this.os.softwareRaid?.list() ?? [];
+    const hints = info.root_device as Record<string, unknown> | null;
+    const disks = this.inventory().disks as InventoryDisk[];
     try {
-      device = selectRootDevice(this.inventory().disks as InventoryDisk[], info.root_device as Record<string, unknown> | null);
+      // with software RAID, IPA picks the root volume even over hints (warning), else chooses among
+      // the md devices and disks not in a volume marked as no root
+      device = md.length ? { name: softwareRaidRoot(md, disks, hints) } : selectRootDevice(disks, hints);
+      if (md.some((v) => v.rootVolume) && hints && Object.keys(hints).length)
+        this.host.log(`ironic-python-agent: both root device hints and a RAID root volume are defined; using ${device.name}`);
     } catch (e) {
       if (e instanceof NoRootDeviceError) throw new AgentCommandError('DeviceNotFound', e.message);
       throw e;

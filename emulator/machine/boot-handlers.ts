@@ -1,7 +1,7 @@
 // What runs after firmware picks a boot device. The Ironic and cluster issues plug in the agent
 // and the installed OS here; until then the defaults only record what a real machine would show.
 import type { Clock } from './clock.js';
-import type { BootMode, BootTarget, MachineSpec, VirtualMediaState } from './model.js';
+import type { BootMode, BootTarget, MachineSpec, SoftwareRaidState, VirtualMediaState } from './model.js';
 
 /** What software running on the machine (the agent, the installed OS) can do to its hardware. */
 export interface MachineOs {
@@ -12,6 +12,12 @@ export interface MachineOs {
    * for an OS whose disk is real (the agent ramdisk in a VM). */
   writeImage(url: string, bytes: number, signal: AbortSignal, configDrive: Buffer | null, data?: Buffer, disk?: string): Promise<void>;
   eraseDisks(): void;
+  /** Linux software RAID on the disks, where the machine can hold it (not a VM's real disks) */
+  softwareRaid?: {
+    list(): SoftwareRaidState[];
+    /** replaces whatever md devices exist with these */
+    set(volumes: SoftwareRaidState[]): void;
+  };
   /** the config drive partition written with the installed image, if any */
   configDrive(): Buffer | null;
   /** the OS asks for power off / reboot (ACPI from inside) */

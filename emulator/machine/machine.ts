@@ -27,6 +27,7 @@ import {
   type LogEntry,
   type MachineSpec,
   type MachineState,
+  type SoftwareRaidState,
   type VirtualMediaState,
   type VolumeState,
 } from './model.js';
@@ -127,6 +128,10 @@ export class Machine extends EventEmitter {
       clock: env.clock,
       writeImage: (url, bytes, signal, configDrive, _data, disk) => this.writeImage(url, bytes, signal, configDrive, disk),
       eraseDisks: () => this.eraseDisks(),
+      softwareRaid: {
+        list: () => structuredClone(this.state.softwareRaid ?? []),
+        set: (v) => this.setSoftwareRaid(v),
+      },
       configDrive: () => this.configDrive(),
       shutdown: () => this.reset('ForceOff'),
       reboot: () => this.reset('ForceRestart'),
@@ -624,7 +629,12 @@ export class Machine extends EventEmitter {
 
   /** Simulates writing `bytes` of an image at the disk's speed (`diskName`, else the first), then records it. */
   async writeImage(url: string, bytes: number, signal?: AbortSignal, configDrive: Buffer | null = null, diskName?: string): Promise<void> {
-    const disk = diskName ? this.spec.disks.find((d) => devPath(d.name) === devPath(diskName)) : this.spec.disks[0];
+    const md = diskName ? this.state.softwareRaid?.find((v) => v.name === devPath(diskName)) : undefined;
+    const disk = md
+      ? { name: md.name, sizeBytes: md.sizeBytes, writeMBps: Math.min(...this.memberDisks(md).map((d) => d.writeMBps)) }
+      : diskName
+        ? this.spec.disks.find((d) => devPath(d.name) === devPath(diskName))
+        : this.spec.disks[0];
     if (!disk)
       throw new MachineError(
         diskName ? 'InvalidValue' : 'NotSupported',
@@ -632,8 +642,8 @@ export class Machine extends EventEmitter {
       );
     if (bytes > disk.sizeBytes)
       throw new MachineError('InvalidValue', `image of ${bytes} bytes does not fit the ${disk.sizeBytes}-byte disk`);
-    // the old contents are gone as soon as writing starts
-    this.eraseDisks();
+    // the old contents are gone as soon as writing starts (an md device it is written to stays)
+    this.dropImage();
     await this.env.clock.sleep((bytes / (disk.writeMBps * 1e6)) * 1000, signal);
     const cdPath = join(this.env.mediaDir, this.uuid, 'configdrive.iso');
     if (configDrive) {
@@ -674,10 +684,38 @@ export class Machine extends EventEmitter {
     this.changed('disk');
   }
 
+  /** Wipes what the disks hold. Software RAID members are left alone, as IPA's erase steps skip them. */
   eraseDisks(): void {
+    this.dropImage();
+  }
+
+  private dropImage(): void {
     const cd = this.state.installedImage?.configDrive;
     if (cd) rmSync(cd, { force: true });
     this.state.installedImage = null;
+    this.changed('disk');
+  }
+
+  private memberDisks(md: SoftwareRaidState): MachineSpec['disks'] {
+    return this.spec.disks.filter((d) => md.members.some((p) => p.startsWith(devPath(d.name))));
+  }
+
+  private setSoftwareRaid(volumes: SoftwareRaidState[]): void {
+    for (const v of volumes) {
+      if (!/^\/dev\/md\d+$/.test(v.name)) throw new MachineError('InvalidValue', `${v.name} is not an md device name`);
+      const disks = this.memberDisks(v);
+      if (disks.length !== v.members.length)
+        throw new MachineError('InvalidValue', `${v.name}: a member partition is on no disk of this machine`);
+    }
+    // whatever was installed was on the old layout
+    this.dropImage();
+    this.state.softwareRaid = structuredClone(volumes);
+    if (volumes.length)
+      this.event(
+        'OK',
+        'SoftwareRaidCreated',
+        `Software RAID ${volumes.map((v) => `${v.name} (RAID-${v.level}, ${v.sizeBytes} bytes)`).join(', ')} created`,
+      );
     this.changed('disk');
   }
 

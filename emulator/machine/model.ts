@@ -93,6 +93,18 @@ export interface VolumeState {
   drives: string[];
 }
 
+/** A Linux software RAID (md) device the agent built from partitions on the machine's disks. */
+export interface SoftwareRaidState {
+  /** /dev/md0, /dev/md1, … */
+  name: string;
+  level: string;
+  sizeBytes: number;
+  /** the member partitions, e.g. /dev/sda1 */
+  members: string[];
+  /** the target configuration's is_root_volume, as the agent that built it recorded it */
+  rootVolume?: boolean;
+}
+
 export interface LogEntry {
   id: number;
   created: string;
@@ -126,6 +138,8 @@ export interface MachineState {
   indicatorLed: IndicatorLed;
   firmware: FirmwareSpec[];
   volumes: VolumeState[];
+  /** software RAID devices (absent in state saved before they existed) */
+  softwareRaid?: SoftwareRaidState[];
   /** what the simulated disk holds, written by the machine-side agent (Ironic issue) */
   installedImage: { url: string; bootable: boolean; writtenAt: string; bytes?: number; configDrive?: string | null; disk?: string } | null;
   /** what is running now (set by the boot that succeeded; cleared at power-off) */

@@ -45,6 +45,7 @@ export interface IronicNode {
   boot_interface: string;
   inspect_interface: string;
   deploy_interface: string;
+  raid_interface?: string;
   inspection_finished_at: string | null;
   reservation: string | null;
   /** ≥ 1.109: the BMC's view of the hardware (OK, Warning, Critical) */
@@ -297,6 +298,15 @@ export class IronicProvisioner {
       case 'manageable': {
         if (!start) return { result: done, started: false };
         if (startRaid && steps.some((x) => x.interface === 'raid')) {
+          const sw = h.spec.raid?.softwareRAIDVolumes;
+          if (sw?.length && sw[0].level !== '1')
+            return { result: failed('the level in first volume of software raid must be RAID1'), started: false };
+          // software RAID is built by the agent; hardware RAID by the BMC's interface (upstream's CheckRAIDInterface)
+          const want = sw !== undefined && sw !== null ? 'agent' : bmcAccess(h.spec.bmc?.address ?? '').raid;
+          if (node.raid_interface !== want) {
+            const patched = await this.patch(node, [{ op: 'add', path: '/raid_interface', value: want }]);
+            if (!patched) return { result: this.wait(Math.min(this.o.pollMs, 3000)), started: false };
+          }
           await this.c.request('PUT', `/v1/nodes/${node.uuid}/states/raid`, { logical_disks: logicalDisks(h) });
         }
         const r = await this.provState(node, 'clean', { clean_steps: steps });
@@ -674,6 +684,13 @@ function raidCleanSteps(h: BareMetalHost): Json[] {
       ? [{ interface: 'raid', step: 'delete_configuration' }]
       : [];
   }
+  // software RAID: the agent also wipes the old md superblocks before building (upstream's steps)
+  if (raid.softwareRAIDVolumes?.length)
+    return [
+      { interface: 'raid', step: 'delete_configuration' },
+      { interface: 'deploy', step: 'erase_devices_metadata' },
+      { interface: 'raid', step: 'create_configuration' },
+    ];
   return [
     { interface: 'raid', step: 'delete_configuration' },
     { interface: 'raid', step: 'create_configuration' },

@@ -42,6 +42,8 @@ export function agentNodeView(node: Node): Record<string, unknown> {
     name: node.name,
     properties: node.properties,
     instance_info: { ...node.instance_info, configdrive: node.instance_info.configdrive ? '******' : undefined },
+    // the agent's RAID interface builds from it
+    target_raid_config: node.target_raid_config,
     driver_internal_info: {},
   };
 }
@@ -105,6 +107,13 @@ export async function continueSteps(c: Conductor, node: Node, set: DriverSet, ki
           if (kind === 'clean') await set.boot.cleanUpRamdisk(node, c.bootEnv(node, set)).catch(() => {});
           c.fail(node, failType, msg);
           return;
+        }
+        // the agent's RAID interface records what it built (Ironic's agent RAID step callbacks)
+        if (step.interface === 'raid' && kind === 'clean') {
+          const built = (last.command_result as { clean_result?: unknown } | null)?.clean_result;
+          if (step.step === 'create_configuration' && built && typeof built === 'object')
+            node.raid_config = built as Record<string, unknown>;
+          if (step.step === 'delete_configuration') node.raid_config = {};
         }
       } else {
         c.save(node);
