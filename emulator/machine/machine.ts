@@ -715,6 +715,7 @@ export class Machine extends EventEmitter {
         'OK',
         'SoftwareRaidCreated',
         `Software RAID ${volumes.map((v) => `${v.name} (RAID-${v.level}, ${v.sizeBytes} bytes)`).join(', ')} created`,
+        [volumes.map((v) => v.name).join(', ')],
       );
     this.changed('disk');
   }

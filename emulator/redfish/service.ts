@@ -52,6 +52,7 @@ export const FERRITE_MESSAGES: Record<string, { message: string; args: number; s
   VolumeDeleted: { message: 'Volume %1 deleted.', args: 1, severity: 'OK' },
   FirmwareUpdated: { message: 'Firmware %1 updated to %2.', args: 2, severity: 'OK' },
   ImageWritten: { message: 'Image %1 written to disk.', args: 1, severity: 'OK' },
+  SoftwareRaidCreated: { message: 'Software RAID %1 created.', args: 1, severity: 'OK' },
   BootOverrideExpired: { message: 'IPMI boot flags expired after 60 seconds without a chassis control command.', args: 0, severity: 'OK' },
   BmcReset: { message: 'BMC reset requested.', args: 0, severity: 'OK' },
   InternalError: { message: 'Internal error.', args: 0, severity: 'Critical' },
