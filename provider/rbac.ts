@@ -52,9 +52,23 @@ export const LEADER_ELECTION_RULES: PolicyRule[] = [
 
 export const RULES: Record<Component, PolicyRule[]> = {
   bmo: [
-    ...owned('metal3.io', ['baremetalhosts', 'bmceventsubscriptions', 'dataimages', 'hostfirmwaresettings', 'hostfirmwarecomponents']),
+    ...owned('metal3.io', [
+      'baremetalhosts',
+      'bmceventsubscriptions',
+      'dataimages',
+      'hostfirmwaresettings',
+      'hostfirmwarecomponents',
+      'hostclaims',
+    ]),
     rule('metal3.io', ['firmwareschemas', 'hardwaredata'], ALL),
-    rule('metal3.io', ['preprovisioningimages', 'hostupdatepolicies', 'hostdeploypolicies', 'hostclaims'], READ),
+    // HostClaims are bound within the namespaces HostDeployPolicies open (matched by their labels);
+    // the HostNetworkAttachment webhook reads the hosts that use an attachment
+    rule(
+      'metal3.io',
+      ['preprovisioningimages', 'hostupdatepolicies', 'hostdeploypolicies', 'hostnetworkattachments', 'baremetalswitches'],
+      READ,
+    ),
+    rule('', ['namespaces'], ['get']),
     // BMC credentials and user/network/meta data; BMO labels the Secrets it uses so its cache sees them
     rule('', ['secrets'], [...READ, 'update', 'patch']),
   ],

@@ -11,10 +11,11 @@ import type { WebhookDef } from '../kube/webhooks.js';
 import { BMH, hostController } from './baremetalhost-controller.js';
 import { BES, bmcEventSubscriptionController } from './bmceventsubscription-controller.js';
 import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
+import { type HostClaim, hostClaimController } from './hostclaim-controller.js';
 import { hostFirmwareComponentsController } from './hostfirmwarecomponents-controller.js';
 import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
 import type { IronicProvisioner } from './provisioner.js';
-import { attachmentUsers, validateHost, validateHostUpdate, validateNetworkAttachment } from './validation.js';
+import { attachmentUsers, validateHost, validateHostClaim, validateHostUpdate, validateNetworkAttachment } from './validation.js';
 
 export const BMO_WEBHOOKS: WebhookDef[] = [
   {
@@ -27,6 +28,14 @@ export const BMO_WEBHOOKS: WebhookDef[] = [
       const h = o as unknown as BareMetalHost;
       return old ? validateHostUpdate(old as unknown as BareMetalHost, h) : validateHost(h);
     },
+  },
+  {
+    name: 'hostclaim.metal3.io',
+    path: '/validate-metal3-io-v1alpha1-hostclaim',
+    group: 'metal3.io',
+    version: 'v1alpha1',
+    resource: 'hostclaims',
+    validate: (o) => validateHostClaim(o as HostClaim),
   },
   {
     // a switchport configuration in use cannot change or go away: the switch ports already carry it
@@ -120,4 +129,5 @@ export function addBmoControllers(manager: Manager, o: BmoOptions): void {
   // only hosts that have a DataImage wake its controller
   images.watches = [{ ...BMH, map: (h) => (imageCache.get(h.metadata?.namespace, String(h.metadata?.name)) ? [ref(h)] : []) }];
   manager.add(images);
+  manager.add(hostClaimController());
 }

@@ -2,8 +2,10 @@
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import { ErrorTypes, OperationalStatuses } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import type { HostNetworkAttachment } from '../api/metal3.io/v1alpha1/host-network.js';
+import { labelValueProblems, qualifiedNameProblems } from '../kube/names.js';
 import { type BmcAccess, bmcAccess } from './bmc-access.js';
 import { BmoError } from './errors.js';
+import type { HostClaim } from './hostclaim-controller.js';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -102,6 +104,20 @@ function validateImage(img: NonNullable<BareMetalHost['spec']['image']>): string
   return errs;
 }
 
+const isRebootAnnotation = (k: string) => k === 'reboot.metal3.io' || k.startsWith('reboot.metal3.io/');
+
+function rebootAnnotationProblems(v: string): string[] {
+  if (!v) return [];
+  try {
+    const a = JSON.parse(v) as { mode?: string };
+    return ['hard', 'soft', '', undefined].includes(a.mode)
+      ? []
+      : ['invalid mode in the reboot.metal3.io annotation, allowed are "hard", "soft" or ""'];
+  } catch (e) {
+    return [`failed to unmarshal the data from the reboot.metal3.io annotation: ${(e as Error).message}`];
+  }
+}
+
 function validateAnnotations(h: BareMetalHost): string[] {
   const errs: string[] = [];
   const disabled = h.spec?.inspectionMode === 'disabled' || h.metadata.annotations?.['inspect.metal3.io'] === 'disabled';
@@ -118,14 +134,8 @@ function validateAnnotations(h: BareMetalHost): string[] {
       } catch (e) {
         errs.push(`error decoding status annotation: ${(e as Error).message}`);
       }
-    } else if ((k === 'reboot.metal3.io' || k.startsWith('reboot.metal3.io/')) && v) {
-      try {
-        const a = JSON.parse(v) as { mode?: string };
-        if (!['hard', 'soft', '', undefined].includes(a.mode))
-          errs.push('invalid mode in the reboot.metal3.io annotation, allowed are "hard", "soft" or ""');
-      } catch (e) {
-        errs.push(`failed to unmarshal the data from the reboot.metal3.io annotation: ${(e as Error).message}`);
-      }
+    } else if (isRebootAnnotation(k)) {
+      errs.push(...rebootAnnotationProblems(v));
     } else if (k === 'inspect.metal3.io' && v !== '' && v !== 'disabled') {
       errs.push('invalid value for the inspect.metal3.io annotation, allowed are "disabled" or ""');
     } else if (k === 'inspect.metal3.io/hardwaredetails' && v) {
@@ -204,4 +214,46 @@ export function attachmentUsers(a: { metadata: { name: string; namespace?: strin
         out.push(`${h.metadata.namespace}/${h.metadata.name}[${f.name || f.macAddress}]`);
     }
   return out;
+}
+
+/** HostClaim admission, as upstream's webhook: selector keys, values and operators; reboot annotations; the image. */
+export function validateHostClaim(c: HostClaim): string[] {
+  const errs: string[] = [];
+  const sel = c.spec?.hostSelector ?? {};
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
+    for (const m of qualifiedNameProblems(k)) errs.push(`${k}=${v}: ${m}`);
+    for (const m of labelValueProblems(v)) errs.push(`${k}=${v}: ${m}`);
+  }
+  (sel.matchExpressions ?? []).forEach((r, i) => {
+    const n = i + 1;
+    for (const m of qualifiedNameProblems(r.key)) errs.push(`matchExpr ${n}: ${m}`);
+    const values = r.values ?? [];
+    const valueErrs = (v: string) => labelValueProblems(v).map((m) => `matchExpr ${n} (value "${v}"): ${m}`);
+    switch (r.operator) {
+      case '=':
+      case '==':
+      case '!=':
+        if (values.length !== 1)
+          errs.push(`matchExpr ${n}: exactly one value for operator ${r.operator} in match expression on label key ${r.key}`);
+        else errs.push(...valueErrs(values[0]));
+        break;
+      case 'in':
+      case 'notin':
+        if (!values.length)
+          errs.push(`matchExpr ${n}: At least one value in list for operator ${r.operator} in match expression on label key ${r.key}`);
+        for (const v of values) errs.push(...valueErrs(v));
+        break;
+      case 'exists':
+      case '!':
+        if (values.length)
+          errs.push(`matchExpr ${n}: values not authorized for operator ${r.operator} in match expression on label key ${r.key}`);
+        break;
+      default:
+        errs.push(`matchExpr ${n}: invalid operation ${r.operator} in match expression on label key ${r.key}`);
+    }
+  });
+  for (const [k, v] of Object.entries(c.metadata.annotations ?? {})) if (isRebootAnnotation(k)) errs.push(...rebootAnnotationProblems(v));
+  const image = (c.spec as { image?: BareMetalHost['spec']['image'] } | undefined)?.image;
+  if (image) errs.push(...validateImage(image));
+  return errs;
 }

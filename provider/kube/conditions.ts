@@ -40,3 +40,31 @@ export function setCondition(
 export function removeCondition(conds: Condition[] | undefined, type: string): Condition[] {
   return (conds ?? []).filter((c) => c.type !== type);
 }
+
+/**
+ * A summary of `types` as Cluster API's default merge strategy computes it (util/conditions'
+ * NewSummaryCondition): False when any is False, else Unknown when any is Unknown or missing, else
+ * True; IssuesReported / UnknownReported / InfoReported; the message lists `* Type: message` for
+ * the conditions behind the status (info ones only when all is well, and only with a message).
+ */
+export function summarize(conds: Condition[] | undefined, types: string[]): Pick<Condition, 'status' | 'reason' | 'message'> {
+  const inScope = types.map(
+    (t) =>
+      getCondition(conds, t) ?? { type: t, status: 'Unknown' as const, reason: 'NotYetReported', message: 'Condition not yet reported' },
+  );
+  const status = inScope.some((c) => c.status === 'False') ? 'False' : inScope.some((c) => c.status === 'Unknown') ? 'Unknown' : 'True';
+  const reason = status === 'False' ? 'IssuesReported' : status === 'Unknown' ? 'UnknownReported' : 'InfoReported';
+  const lines: string[] = [];
+  for (const c of inScope) {
+    if (c.status === 'True' && (status !== 'True' || !c.message)) continue;
+    lines.push(`* ${c.type}:${c.message ? indentIfMultiline(c.message) : ` ${c.reason}`}`);
+  }
+  return { status, reason, message: lines.join('\n') };
+}
+
+function indentIfMultiline(m: string): string {
+  if (!m.includes('\n') && !/^\s*\* /.test(m)) return ` ${m}`;
+  const lines = m.split('\n');
+  const bullets = lines.every((l) => /^\s*\* /.test(l));
+  return `\n${lines.map((l) => (bullets ? `  ${l}` : /^\s*\* /.test(l) ? `    ${l}` : `  * ${l}`)).join('\n')}`;
+}
