@@ -65,9 +65,11 @@ export const RULES: Record<Component, PolicyRule[]> = {
     // the HostNetworkAttachment webhook reads the hosts that use an attachment
     rule(
       'metal3.io',
-      ['preprovisioningimages', 'hostupdatepolicies', 'hostdeploypolicies', 'hostnetworkattachments', 'baremetalswitches'],
+      ['preprovisioningimages', 'hostdeploypolicies', 'hostnetworkattachments', 'baremetalswitches'],
       READ,
     ),
+    // a HostUpdatePolicy gets its host as owner
+    rule('metal3.io', ['hostupdatepolicies'], [...READ, 'update', 'patch']),
     rule('', ['namespaces'], ['get']),
     // BMC credentials and user/network/meta data; BMO labels the Secrets it uses so its cache sees them
     rule('', ['secrets'], [...READ, 'update', 'patch']),

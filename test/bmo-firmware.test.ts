@@ -3,6 +3,7 @@
 // Valid=False, and applies a valid change by manual cleaning (bios.apply_configuration) — seen
 // on the emulated machine's BIOS, not only in the status.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
@@ -17,6 +18,8 @@ type Hfs = {
     conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number }>;
   };
 };
+
+const DISK = Buffer.alloc(1024 * 1024, 9);
 
 describe('HostFirmwareSettings', { concurrency: 1 }, () => {
   let s: BmoStack;
@@ -39,7 +42,11 @@ describe('HostFirmwareSettings', { concurrency: 1 }, () => {
   const cond = (h: Hfs, t: string) => h.status?.conditions?.find((c) => c.type === t);
 
   before(async () => {
-    s = await startBmoStack({ machines: 1, pollMs: 200, files: { '/bios-2.5.0.bin': Buffer.alloc(64 * 1024, 1) } });
+    s = await startBmoStack({
+      machines: 1,
+      pollMs: 200,
+      files: { '/bios-2.5.0.bin': Buffer.alloc(64 * 1024, 1), '/disk.img': DISK },
+    });
     const r = await s.k(['apply', '-f', '-'], fleetManifests(s.fleet.addrs, { protocol: 'redfish-virtualmedia' }));
     assert.equal(r.code, 0, r.stderr);
     await s.waitFor(s.fleet.addrs[0].name, (h) => h.status?.provisioning?.state === 'available', 'available');
@@ -182,5 +189,50 @@ describe('HostFirmwareSettings', { concurrency: 1 }, () => {
     assert.deepEqual(h.status?.updates, updates);
     const fw = s.fleet.fleet.machines[0].state.firmware.find((f) => /bios/i.test(f.id));
     assert.equal(fw?.version, '2.5.0', 'the emulated BIOS firmware was flashed');
+  });
+
+  it('a provisioned host with a HostUpdatePolicy (onReboot) gets a BIOS change through servicing when rebooted', async () => {
+    const name = s.fleet.addrs[0].name;
+    const image = { url: `${s.files.url}/disk.img`, checksum: createHash('sha256').update(DISK).digest('hex'), checksumType: 'sha256' };
+    assert.equal((await s.k(['patch', 'bmh', name, '--type', 'merge', '-p', JSON.stringify({ spec: { image } })])).code, 0);
+    await s.waitFor(
+      name,
+      (h) => h.status?.provisioning?.state === 'provisioned' && h.status.poweredOn === true,
+      'provisioned and on',
+      180_000,
+    );
+    const hup = {
+      apiVersion: 'metal3.io/v1alpha1',
+      kind: 'HostUpdatePolicy',
+      metadata: { name, namespace: 'default' },
+      spec: { firmwareSettings: 'onReboot' },
+    };
+    assert.equal((await s.k(['apply', '-f', '-'], JSON.stringify(hup))).code, 0);
+    assert.equal(
+      (await s.k(['patch', 'hfs', name, '--type', 'merge', '-p', '{"spec":{"settings":{"ProcVirtualization":"Enabled"}}}'])).code,
+      0,
+    );
+    await waitHfs(
+      name,
+      (h) => cond(h, 'ChangeDetected')?.status === 'True' && cond(h, 'Valid')?.status === 'True',
+      'a valid change detected',
+    );
+    await sleep(1500);
+    assert.equal(s.fleet.fleet.machines[0].state.bios.attributes.ProcVirtualization, 'Disabled', 'nothing applies while the host runs');
+    assert.equal((await s.k(['annotate', 'bmh', name, 'reboot.metal3.io='])).code, 0);
+    await s.waitFor(name, (h) => h.status?.operationalStatus === 'servicing', 'servicing', 60_000);
+    const after = await s.waitFor(
+      name,
+      (h) =>
+        h.status?.operationalStatus === 'OK' && h.status.poweredOn === true && !('reboot.metal3.io' in (h.metadata?.annotations ?? {})),
+      'serviced and back on',
+      120_000,
+    );
+    assert.equal(after.status?.provisioning?.state, 'provisioned');
+    assert.equal(s.fleet.fleet.machines[0].state.bios.attributes.ProcVirtualization, 'Enabled', 'the BMC BIOS setting changed');
+    const owners = (
+      await s.k(['get', 'hostupdatepolicy', name, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}'])
+    ).stdout;
+    assert.equal(owners, `BareMetalHost/${name}`);
   });
 });

@@ -22,6 +22,8 @@ import { HFS, type HostFirmwareSettings, pendingSettings } from './hostfirmwares
 import { IronicHttpError } from './ironic-client.js';
 import type { IronicNode, IronicProvisioner, ProvResult } from './provisioner.js';
 
+const HUP = { apiVersion: 'metal3.io/v1alpha1', kind: 'HostUpdatePolicy' };
+
 export const BMH = { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost' };
 export const FINALIZER = 'baremetalhost.metal3.io';
 export const A = {
@@ -390,6 +392,11 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       delete h.metadata.annotations?.[A.reboot];
       reboot.suffixless = false;
     }
+    // a provisioned host that is off on its way back on may be serviced first (HostUpdatePolicy)
+    if ((provisioned && !poweredOn && h.spec.online) || s.operationalStatus === 'servicing' || s.errorType === 'servicing error') {
+      const serviced = await serviceIfNeeded(i, node);
+      if (serviced) return serviced;
+    }
     const want = Boolean(h.spec.online) && !reboot.suffixless && !reboot.held;
     if (want === poweredOn && node.target_power_state === null) return { kind: 'continue', delayMs: steady };
     if (want === poweredOn) return { kind: 'continue', delayMs: 3000 };
@@ -406,6 +413,73 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (!i.events.some((e) => e[1] === (want ? 'PowerOn' : 'PowerOff'))) i.events.push(['Normal', want ? 'PowerOn' : 'PowerOff', msg]);
     }
     return fromProv(r, 'power management error');
+  }
+
+  /**
+   * Servicing (upstream's doServiceIfNeeded): with a HostUpdatePolicy of the host's name saying
+   * `onReboot`, pending HostFirmwareSettings and HostFirmwareComponents changes are applied through
+   * Ironic's servicing while the host is off; the host shows operationalStatus `servicing` (and
+   * `servicing error` on failure, retried with backoff) and powers on once it is done.
+   */
+  async function serviceIfNeeded(i: Info, node: IronicNode): Promise<Outcome | undefined> {
+    const h = i.host;
+    const s = st(h);
+    const hup = await getOrNull<KubeObject & { spec?: { firmwareSettings?: string; firmwareUpdates?: string } }>(
+      i.client,
+      HUP,
+      h.metadata.namespace,
+      h.metadata.name,
+    );
+    if (hup && !(hup.metadata?.ownerReferences ?? []).some((r) => r.uid === h.metadata.uid)) {
+      // the policy belongs to its host (upstream's acquireHostUpdatePolicy)
+      const owned = structuredClone(hup);
+      owned.metadata = {
+        ...owned.metadata,
+        ownerReferences: [...(hup.metadata?.ownerReferences ?? []), { apiVersion: BMH.apiVersion, kind: BMH.kind, name: h.metadata.name, uid: String(h.metadata.uid) }],
+      };
+      await patchObject(i.client, hup, owned);
+    }
+    let bios: Record<string, string> = {};
+    let updates: ReturnType<typeof pendingUpdates> = [];
+    let hfc: HostFirmwareComponents | null = null;
+    let specified = false;
+    if (hup?.spec?.firmwareSettings === 'onReboot') {
+      const hfs = await getOrNull<HostFirmwareSettings>(i.client, HFS, h.metadata.namespace, h.metadata.name);
+      bios = pendingSettings(hfs);
+      specified = Object.keys(hfs?.spec?.settings ?? {}).length > 0;
+    }
+    if (hup?.spec?.firmwareUpdates === 'onReboot') {
+      hfc = await getOrNull<HostFirmwareComponents>(i.client, HFC, h.metadata.namespace, h.metadata.name);
+      updates = pendingUpdates(hfc);
+      specified ||= (hfc?.spec?.updates?.length ?? 0) > 0;
+    }
+    const changes = Object.keys(bios).length > 0 || updates.length > 0;
+    if (!changes && s.operationalStatus !== 'servicing' && s.errorType !== 'servicing error') return undefined;
+    if (s.operationalStatus !== 'servicing' && s.errorType !== 'servicing error') {
+      // shown before Ironic is asked, as upstream yields here first
+      s.operationalStatus = 'servicing';
+      i.events.push(['Normal', 'ServicingStarted', 'Applying firmware changes while the host is off']);
+      return { kind: 'continue', delayMs: 1 };
+    }
+    const r = await prov.service(node, { bios, firmware: updates, changes, specified, restartOnFailure: s.errorType === 'servicing error' });
+    if (r.result.kind === 'failed') {
+      if (s.provisioning) delete s.provisioning.firmware;
+      return { kind: 'failed', errorType: 'servicing error', message: r.result.message };
+    }
+    if (s.errorType) {
+      s.errorType = '';
+      s.errorMessage = '';
+    }
+    s.operationalStatus = 'servicing';
+    if (r.started && updates.length && hfc) {
+      // recorded when the flash starts, as in preparing: it must not start twice
+      await patchObject(i.client, hfc, { ...hfc, status: { ...(hfc.status ?? {}), updates: hfc.spec?.updates ?? [] } });
+    }
+    if (r.result.kind === 'wait') return { kind: 'continue', delayMs: r.result.delayMs };
+    s.operationalStatus = 'OK';
+    s.errorCount = 0;
+    i.events.push(['Normal', 'ServicingComplete', 'Firmware changes applied']);
+    return { kind: 'continue', delayMs: 1000 };
   }
 
   async function attachDataImage(i: Info, node: IronicNode): Promise<Outcome | undefined> {
@@ -776,7 +850,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     reconcile,
     // a Secret change reaches the hosts that use it (wired by the operator, which knows the cache);
     // a HostFirmwareSettings change reaches its host (same name)
-    watches: [HFS, HFC].map((k) => ({
+    watches: [HFS, HFC, HUP].map((k) => ({
       ...k,
       map: (o: KubeObject) => [{ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) }],
     })),

@@ -268,6 +268,58 @@ export class IronicProvisioner {
     }
   }
 
+  /** BIOS settings that differ from what Ironic reads now, and firmware updates, as Ironic steps. */
+  private async firmwareSteps(node: IronicNode, bios: Record<string, string>, firmware: Array<{ component: string; url: string }>): Promise<Json[]> {
+    const steps: Json[] = [];
+    if (Object.keys(bios).length) {
+      const current = (await this.firmwareSettings(node.uuid)).settings;
+      const changes = Object.entries(bios)
+        .filter(([k, v]) => current[k] !== v)
+        .map(([name, value]) => ({ name, value }));
+      if (changes.length) steps.push({ interface: 'bios', step: 'apply_configuration', args: { settings: changes } });
+    }
+    if (firmware.length) steps.push({ interface: 'firmware', step: 'update', args: { settings: firmware } });
+    return steps;
+  }
+
+  /**
+   * Servicing a provisioned host (upstream's Service): firmware settings and updates applied while
+   * it is off for a reboot, through Ironic's `service` with service steps. `changes` = the host has
+   * pending changes, `specified` = it has any firmware spec at all (a servicing whose spec went
+   * away is aborted), `restartOnFailure` = a failed servicing is started over.
+   */
+  async service(
+    node: IronicNode,
+    o: { bios: Record<string, string>; firmware: Array<{ component: string; url: string }>; changes: boolean; specified: boolean; restartOnFailure: boolean },
+  ): Promise<{ result: ProvResult; started: boolean }> {
+    const start = async (changes: boolean): Promise<{ result: ProvResult; started: boolean }> => {
+      if (!changes) return { result: done, started: false };
+      const steps = await this.firmwareSteps(node, o.bios, o.firmware);
+      if (!steps.length) return { result: done, started: true };
+      const r = await this.provState(node, 'service', { service_steps: steps });
+      return { result: r, started: r.kind === 'wait' };
+    };
+    switch (node.provision_state) {
+      case 'service failed':
+        if (!o.specified) return { result: await this.provState(node, 'abort'), started: false };
+        if (!o.restartOnFailure) return { result: failed(node.last_error ?? 'servicing failed'), started: false };
+        if (node.maintenance) {
+          await this.c.request('DELETE', `/v1/nodes/${node.uuid}/maintenance`);
+          return { result: this.wait(), started: false };
+        }
+        return start(true);
+      case 'active':
+        return start(o.changes);
+      case 'servicing':
+        return { result: this.wait(Math.max(this.o.pollMs, 5000)), started: false };
+      case 'service wait':
+        if (!o.specified) return { result: await this.provState(node, 'abort'), started: false };
+        return { result: this.wait(Math.max(this.o.pollMs, 5000)), started: false };
+      default:
+        return { result: failed(`have unexpected ironic node state ${node.provision_state}`), started: false };
+    }
+  }
+
   /**
    * Manual cleaning for RAID and BIOS settings; `start` = the RAID spec changed since the last
    * prepare, `bios` = the settings HostFirmwareSettings asks for. Only BIOS values that differ from
@@ -280,16 +332,8 @@ export class IronicProvisioner {
     bios: Record<string, string> = {},
     firmware: Array<{ component: string; url: string }> = [],
   ): Promise<{ result: ProvResult; started: boolean }> {
-    let biosStep: Json | undefined;
-    if (Object.keys(bios).length && (node.provision_state === 'manageable' || node.provision_state === 'available')) {
-      const current = (await this.firmwareSettings(node.uuid)).settings;
-      const changes = Object.entries(bios)
-        .filter(([k, v]) => current[k] !== v)
-        .map(([name, value]) => ({ name, value }));
-      if (changes.length) biosStep = { interface: 'bios', step: 'apply_configuration', args: { settings: changes } };
-    }
-    const fwStep: Json[] = firmware.length ? [{ interface: 'firmware', step: 'update', args: { settings: firmware } }] : [];
-    const steps = [...(startRaid ? raidCleanSteps(h) : []), ...(biosStep ? [biosStep] : []), ...fwStep];
+    const fw = ['manageable', 'available'].includes(node.provision_state) ? await this.firmwareSteps(node, bios, firmware) : [];
+    const steps = [...(startRaid ? raidCleanSteps(h) : []), ...fw];
     const start = steps.length > 0;
     switch (node.provision_state) {
       case 'available':
