@@ -435,7 +435,10 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       const owned = structuredClone(hup);
       owned.metadata = {
         ...owned.metadata,
-        ownerReferences: [...(hup.metadata?.ownerReferences ?? []), { apiVersion: BMH.apiVersion, kind: BMH.kind, name: h.metadata.name, uid: String(h.metadata.uid) }],
+        ownerReferences: [
+          ...(hup.metadata?.ownerReferences ?? []),
+          { apiVersion: BMH.apiVersion, kind: BMH.kind, name: h.metadata.name, uid: String(h.metadata.uid) },
+        ],
       };
       await patchObject(i.client, hup, owned);
     }
@@ -461,7 +464,13 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       i.events.push(['Normal', 'ServicingStarted', 'Applying firmware changes while the host is off']);
       return { kind: 'continue', delayMs: 1 };
     }
-    const r = await prov.service(node, { bios, firmware: updates, changes, specified, restartOnFailure: s.errorType === 'servicing error' });
+    const r = await prov.service(node, {
+      bios,
+      firmware: updates,
+      changes,
+      specified,
+      restartOnFailure: s.errorType === 'servicing error',
+    });
     if (r.result.kind === 'failed') {
       if (s.provisioning) delete s.provisioning.firmware;
       return { kind: 'failed', errorType: 'servicing error', message: r.result.message };

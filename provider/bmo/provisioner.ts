@@ -269,7 +269,11 @@ export class IronicProvisioner {
   }
 
   /** BIOS settings that differ from what Ironic reads now, and firmware updates, as Ironic steps. */
-  private async firmwareSteps(node: IronicNode, bios: Record<string, string>, firmware: Array<{ component: string; url: string }>): Promise<Json[]> {
+  private async firmwareSteps(
+    node: IronicNode,
+    bios: Record<string, string>,
+    firmware: Array<{ component: string; url: string }>,
+  ): Promise<Json[]> {
     const steps: Json[] = [];
     if (Object.keys(bios).length) {
       const current = (await this.firmwareSettings(node.uuid)).settings;
@@ -290,7 +294,13 @@ export class IronicProvisioner {
    */
   async service(
     node: IronicNode,
-    o: { bios: Record<string, string>; firmware: Array<{ component: string; url: string }>; changes: boolean; specified: boolean; restartOnFailure: boolean },
+    o: {
+      bios: Record<string, string>;
+      firmware: Array<{ component: string; url: string }>;
+      changes: boolean;
+      specified: boolean;
+      restartOnFailure: boolean;
+    },
   ): Promise<{ result: ProvResult; started: boolean }> {
     const start = async (changes: boolean): Promise<{ result: ProvResult; started: boolean }> => {
       if (!changes) return { result: done, started: false };
