@@ -38,6 +38,7 @@ export interface ControllersFlags {
   deployKernelUrl?: string;
   deployRamdiskUrl?: string;
   deployIsoUrl?: string;
+  buildPreprovImage?: boolean;
   pollInterval: number;
   errorBackoffBase: number;
   maxProvisioningRetries: number;
@@ -128,6 +129,11 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
       'agent ISO for driver_info/deploy_iso on virtual-media BMCs, instead of the kernel and ramdisk (DEPLOY_ISO_URL)',
       process.env.DEPLOY_ISO_URL,
     )
+    .option(
+      '--build-preprov-image',
+      'give each host its agent image through a PreprovisioningImage (from the --deploy-* URLs, per architecture from DEPLOY_*_URL_<ARCH> or DEPLOY_*_BY_ARCH)',
+      false,
+    )
     .option('--poll-interval <s>', 'seconds between looks at a busy Ironic node (upstream: 10)', positive, 10)
     .option('--error-backoff-base <s>', 'errorCount backoff unit in seconds (upstream: 60)', positive, 60)
     .option(
@@ -181,6 +187,7 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     deployKernelUrl: f.deployKernelUrl,
     deployRamdiskUrl: f.deployRamdiskUrl,
     deployIsoUrl: f.deployIsoUrl,
+    buildPreprovImage: f.buildPreprovImage,
     pollMs: f.pollInterval * 1000,
     errorBackoffBaseMs: f.errorBackoffBase * 1000,
     maxProvisioningRetries: f.maxProvisioningRetries,

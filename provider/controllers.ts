@@ -100,6 +100,8 @@ export interface ControllersOptions {
   deployKernelUrl?: string;
   deployRamdiskUrl?: string;
   deployIsoUrl?: string;
+  /** upstream's --build-preprov-image: hosts get their agent image through PreprovisioningImages */
+  buildPreprovImage?: boolean;
   pollMs?: number;
   provisioningLimit?: number;
   errorBackoffBaseMs?: number;
@@ -164,6 +166,9 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
       errorBackoffBaseMs: o.errorBackoffBaseMs,
       maxProvisioningRetries: o.maxProvisioningRetries,
       maxConcurrentReconciles: o.maxConcurrentReconciles,
+      preprovisioningImages: o.buildPreprovImage
+        ? { isoUrl: o.deployIsoUrl, kernelUrl: o.deployKernelUrl, ramdiskUrl: o.deployRamdiskUrl, env: process.env }
+        : undefined,
     });
   }
   if (has('ipam')) addIpamControllers(manager);

@@ -59,11 +59,12 @@ export const RULES: Record<Component, PolicyRule[]> = {
       'hostfirmwaresettings',
       'hostfirmwarecomponents',
       'hostclaims',
+      'preprovisioningimages',
     ]),
     rule('metal3.io', ['firmwareschemas', 'hardwaredata'], ALL),
     // HostClaims are bound within the namespaces HostDeployPolicies open (matched by their labels);
     // the HostNetworkAttachment webhook reads the hosts that use an attachment
-    rule('metal3.io', ['preprovisioningimages', 'hostdeploypolicies', 'hostnetworkattachments', 'baremetalswitches'], READ),
+    rule('metal3.io', ['hostdeploypolicies', 'hostnetworkattachments', 'baremetalswitches'], READ),
     // a HostUpdatePolicy gets its host as owner
     rule('metal3.io', ['hostupdatepolicies'], [...READ, 'update', 'patch']),
     rule('', ['namespaces'], ['get']),

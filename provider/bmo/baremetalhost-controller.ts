@@ -20,9 +20,14 @@ import { ACTIONS, type Guard, type HostState, MAX_DELETE_FAILURES, nextState, ON
 import { HFC, type HostFirmwareComponents, pendingUpdates } from './hostfirmwarecomponents-controller.js';
 import { HFS, type HostFirmwareSettings, pendingSettings } from './hostfirmwaresettings-controller.js';
 import { IronicHttpError } from './ironic-client.js';
-import type { IronicNode, IronicProvisioner, ProvResult } from './provisioner.js';
+import { PPI, type PreprovisioningImage } from './preprovisioningimage-controller.js';
+import type { AgentImage, IronicNode, IronicProvisioner, ProvResult } from './provisioner.js';
 
 const HUP = { apiVersion: 'metal3.io/v1alpha1', kind: 'HostUpdatePolicy' };
+/** on the host's PreprovisioningImage, so it is not deleted while the host may still boot it */
+export const PPI_HOST_FINALIZER = 'baremetalhost.metal3.io/preprovisioningImage';
+/** how long a host waits for its PreprovisioningImage before it reports that as its error */
+const PPI_WAIT_MS = 5 * 60_000;
 
 export const BMH = { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost' };
 export const FINALIZER = 'baremetalhost.metal3.io';
@@ -47,6 +52,8 @@ export interface HostControllerOptions {
   maxProvisioningRetries?: number;
   maxConcurrentReconciles?: number;
   random?: () => number;
+  /** upstream's --build-preprov-image: the agent image comes from the host's PreprovisioningImage */
+  buildPreprovImage?: boolean;
 }
 
 interface Info {
@@ -586,13 +593,118 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     i.creds = creds;
   }
 
+  /**
+   * The host's PreprovisioningImage, created or updated to what the host needs (upstream's
+   * getPreprovImage): null where the state needs no agent image, 'waiting' until the image is
+   * ready for this spec, an error when it cannot be built.
+   */
+  async function preprovisioningImage(i: Info): Promise<AgentImage | null | 'waiting' | { error: string }> {
+    const h = i.host;
+    const s = st(h);
+    const cur = state(h);
+    if (['registering', 'deleting', 'powering off before delete', ''].includes(cur)) return null;
+    if ((cur === 'provisioned' || cur === 'externally provisioned') && s.operationalStatus !== 'servicing') return null;
+    if (cur === 'deprovisioning' && h.spec.automatedCleaningMode === 'disabled') return null;
+    if (cur === 'inspecting' && h.spec.inspectionMode === 'fast') return null;
+    const formats = prov.preprovisioningImageFormats(bmcAccess(h.spec.bmc?.address ?? ''));
+    if (!formats.length) return { error: 'no acceptable formats for preprovisioning image' };
+    const spec = {
+      ...(h.spec.preprovisioningNetworkDataName ? { networkDataName: h.spec.preprovisioningNetworkDataName } : {}),
+      architecture: h.spec.architecture || h.status?.hardware?.cpu?.arch || '',
+      acceptFormats: formats,
+    };
+    const found = await getOrNull<PreprovisioningImage>(i.client, PPI, h.metadata.namespace, h.metadata.name);
+    if (!found) {
+      await i.client.create({
+        ...PPI,
+        metadata: {
+          name: h.metadata.name,
+          namespace: h.metadata.namespace,
+          ...(h.metadata.labels ? { labels: h.metadata.labels } : {}),
+          finalizers: [PPI_HOST_FINALIZER],
+          ownerReferences: [
+            {
+              apiVersion: BMH.apiVersion,
+              kind: BMH.kind,
+              name: h.metadata.name,
+              uid: String(h.metadata.uid),
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        spec,
+      } as KubeObject);
+      return 'waiting';
+    }
+    const img = found;
+    const usable = () =>
+      img.status?.imageUrl && img.status.format
+        ? {
+            format: img.status.format,
+            imageUrl: img.status.imageUrl,
+            kernelUrl: img.status.kernelUrl,
+            extraKernelParams: img.status.extraKernelParams,
+          }
+        : null;
+    if (isDeleting(img)) return img.metadata.finalizers?.includes(PPI_HOST_FINALIZER) ? (usable() ?? 'waiting') : 'waiting';
+    const want = structuredClone(img);
+    addFinalizer(want, PPI_HOST_FINALIZER);
+    // the host's labels are copied onto its image (an empty map is no labels: the server drops it)
+    if (Object.keys(h.metadata.labels ?? {}).length) want.metadata.labels = { ...(img.metadata.labels ?? {}), ...h.metadata.labels };
+    want.spec = spec;
+    if (
+      !sameJson(want.metadata.finalizers, img.metadata.finalizers) ||
+      !sameJson(want.metadata.labels, img.metadata.labels) ||
+      !sameJson(want.spec, img.spec)
+    ) {
+      await patchObject(i.client, img, want);
+      return 'waiting';
+    }
+    // available: built for this architecture, in a format the host takes, with the current network data
+    const st_ = img.status ?? {};
+    const error = st_.conditions?.find((c) => c.type === 'Error' && c.status === 'True');
+    if (error) return { error: error.message };
+    // a host never waits silently: an image nobody builds (no image provider running, or one
+    // that never gets there) becomes the host's error after a while
+    const ready = st_.conditions?.find((c) => c.type === 'Ready');
+    const since = Date.parse(ready?.lastTransitionTime ?? String(img.metadata.creationTimestamp ?? '')) || Date.now();
+    const waiting = () =>
+      Date.now() - since < PPI_WAIT_MS
+        ? ('waiting' as const)
+        : {
+            error: ready
+              ? `PreprovisioningImage ${h.metadata.namespace}/${h.metadata.name} not ready for ${PPI_WAIT_MS / 60_000} minutes: ${ready.message || ready.reason}`
+              : `PreprovisioningImage ${h.metadata.namespace}/${h.metadata.name} has no status after ${PPI_WAIT_MS / 60_000} minutes: no image provider answers it (the controllers need --deploy-kernel-url and --deploy-ramdisk-url, or --deploy-iso-url)`,
+          };
+    if ((st_.architecture ?? '') !== spec.architecture || !st_.format || !formats.includes(st_.format)) return waiting();
+    if ((st_.networkData?.name ?? '') !== (spec.networkDataName ?? '')) return waiting();
+    if (spec.networkDataName) {
+      const secret = await getOrNull<KubeObject>(
+        i.client,
+        { apiVersion: 'v1', kind: 'Secret' },
+        h.metadata.namespace,
+        spec.networkDataName,
+      );
+      if (!secret || st_.networkData?.version !== secret.metadata?.resourceVersion) return waiting();
+    }
+    return usable() ?? waiting();
+  }
+
   /** Register (or re-register) with Ironic; undefined when registration is done. */
   async function ensureRegistered(i: Info): Promise<Outcome | undefined> {
     const h = i.host;
     const s = st(h);
     const first = !s.goodCredentials?.credentialsVersion;
     if (first && !s.operationHistory?.register?.start) history(h, 'register', 'start');
-    const r = await prov.register(h, i.creds as BmcCredentials, i.credsChanged);
+    let image: AgentImage | undefined;
+    if (o.buildPreprovImage) {
+      const got = await preprovisioningImage(i);
+      if (got === 'waiting') return { kind: 'continue', delayMs: 10_000 };
+      if (got && 'error' in got) return { kind: 'failed', errorType: 'registration error', message: got.error };
+      image = got ?? undefined;
+    }
+    const r = await prov.register(h, i.creds as BmcCredentials, i.credsChanged, image);
     if (r.node) i.node = r.node;
     if (r.node && s.provisioning?.ID !== r.node.uuid) s.provisioning = { ...(s.provisioning ?? { ID: '' }), ID: r.node.uuid };
     if (r.result.kind === 'failed') {
@@ -804,6 +916,13 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       case 'complete': {
         const to = nextState(cur, 'complete', guards(i));
         if (cur === 'deleting') {
+          // the PreprovisioningImage may go with its host now (garbage collected as the host's dependent)
+          const ppi = await getOrNull<PreprovisioningImage>(ctx.client, PPI, host.metadata.namespace, host.metadata.name);
+          if (ppi?.metadata.finalizers?.includes(PPI_HOST_FINALIZER)) {
+            const released = structuredClone(ppi);
+            removeFinalizer(released, PPI_HOST_FINALIZER);
+            await patchObject(ctx.client, ppi, released);
+          }
           removeFinalizer(host, FINALIZER);
           i.events.push(['Normal', 'Deleted', 'Host deleted from the provisioner']);
           return save(undefined);

@@ -14,6 +14,7 @@ import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
 import { type HostClaim, hostClaimController } from './hostclaim-controller.js';
 import { hostFirmwareComponentsController } from './hostfirmwarecomponents-controller.js';
 import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
+import { EnvImageProvider, type ImageSources, PPI, preprovisioningImageController } from './preprovisioningimage-controller.js';
 import type { IronicProvisioner } from './provisioner.js';
 import { attachmentUsers, validateHost, validateHostClaim, validateHostUpdate, validateNetworkAttachment } from './validation.js';
 
@@ -68,6 +69,8 @@ export interface BmoOptions {
   errorBackoffBaseMs?: number;
   maxProvisioningRetries?: number;
   maxConcurrentReconciles?: number;
+  /** --build-preprov-image: where the default image provider finds the agent images */
+  preprovisioningImages?: ImageSources;
 }
 
 const ref = (o: KubeObject) => ({ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) });
@@ -79,7 +82,10 @@ export function addBmoControllers(manager: Manager, o: BmoOptions): void {
     errorBackoffBaseMs: o.errorBackoffBaseMs,
     maxProvisioningRetries: o.maxProvisioningRetries,
     maxConcurrentReconciles: o.maxConcurrentReconciles,
+    buildPreprovImage: Boolean(o.preprovisioningImages),
   });
+  // a host's PreprovisioningImage (owned by it) wakes the host when its status changes
+  if (o.preprovisioningImages) spec.owns = [...(spec.owns ?? []), PPI];
   const hosts = manager.informer(BMH);
   // a Secret change reaches every host whose BMC credentials or config data it holds
   spec.watches = [
@@ -130,4 +136,7 @@ export function addBmoControllers(manager: Manager, o: BmoOptions): void {
   images.watches = [{ ...BMH, map: (h) => (imageCache.get(h.metadata?.namespace, String(h.metadata?.name)) ? [ref(h)] : []) }];
   manager.add(images);
   manager.add(hostClaimController());
+  const provider = o.preprovisioningImages ? new EnvImageProvider(o.preprovisioningImages) : null;
+  // as upstream, the image controller starts only when there is an image to give
+  if (provider?.enabled) manager.add(preprovisioningImageController({ provider }));
 }

@@ -14,6 +14,16 @@ export type ProvResult =
   | { kind: 'wait'; delayMs: number }
   | { kind: 'failed'; message: string };
 
+/** The agent image a PreprovisioningImage names. */
+export interface AgentImage {
+  format: 'iso' | 'initrd';
+  imageUrl: string;
+  kernelUrl?: string;
+  extraKernelParams?: string;
+}
+
+const DEPLOY_KEYS = ['deploy_iso', 'deploy_kernel', 'deploy_ramdisk', 'kernel_append_params'];
+
 export interface ProvisionerOptions {
   client: IronicClient;
   deployKernelUrl?: string;
@@ -135,12 +145,26 @@ export class IronicProvisioner {
    * boots ISOs over virtual media and DEPLOY_ISO_URL is set (OpenStack Ironic without an ESP image
    * cannot build one itself), else the kernel and ramdisk.
    */
-  private deployImage(access: BmcAccess): Record<string, string> {
+  private deployImage(access: BmcAccess, image?: AgentImage): Record<string, string> {
+    if (image) {
+      // from the host's PreprovisioningImage (upstream's setDeployImage)
+      const params: Record<string, string> = image.extraKernelParams
+        ? { kernel_append_params: `%default% ${image.extraKernelParams}` }
+        : {};
+      if (image.format === 'iso' && access.isoPreprovisioning) return { deploy_iso: image.imageUrl, ...params };
+      if (image.format === 'initrd' && image.kernelUrl)
+        return { deploy_kernel: image.kernelUrl, deploy_ramdisk: image.imageUrl, ...params };
+    }
     if (this.o.deployIsoUrl && access.isoPreprovisioning) return { deploy_iso: this.o.deployIsoUrl };
     return {
       ...(this.o.deployKernelUrl ? { deploy_kernel: this.o.deployKernelUrl } : {}),
       ...(this.o.deployRamdiskUrl ? { deploy_ramdisk: this.o.deployRamdiskUrl } : {}),
     };
+  }
+
+  /** What a host's PreprovisioningImage may be (upstream's PreprovisioningImageFormats): an ISO where the BMC boots one, an initrd where a kernel is configured. */
+  preprovisioningImageFormats(access: BmcAccess): Array<'iso' | 'initrd'> {
+    return [...(access.isoPreprovisioning ? (['iso'] as const) : []), ...(this.o.deployKernelUrl ? (['initrd'] as const) : [])];
   }
 
   /**
@@ -151,11 +175,13 @@ export class IronicProvisioner {
     h: BareMetalHost,
     creds: BmcCredentials,
     credsChanged: boolean,
+    image?: AgentImage,
   ): Promise<{ result: ProvResult; node?: IronicNode; access?: BmcAccess }> {
     const access = bmcAccess(h.spec.bmc?.address ?? '');
+    const deploy = this.deployImage(access, image);
     const driverInfo: Record<string, string | boolean> = {
       ...access.driverInfo(creds, h.spec.bmc?.disableCertificateVerification),
-      ...this.deployImage(access),
+      ...deploy,
     };
     let node = await this.findNode(h);
     if (!node) {
@@ -186,7 +212,11 @@ export class IronicProvisioner {
         if (isIronicStatus(e, 400)) return { result: failed(`Failed to create node: ${(e as Error).message}`), access };
         throw e;
       }
-    } else if (credsChanged || node.driver_info[addressKey(access)] !== driverInfo[addressKey(access)]) {
+    } else if (
+      credsChanged ||
+      node.driver_info[addressKey(access)] !== driverInfo[addressKey(access)] ||
+      DEPLOY_KEYS.some((k) => (node?.driver_info[k] ?? undefined) !== (deploy[k] ?? undefined))
+    ) {
       const patched = await this.patch(node, [{ op: 'add', path: '/driver_info', value: driverInfo }]);
       if (!patched) return { result: this.wait(3000), node, access };
       node = patched;

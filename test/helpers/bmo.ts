@@ -59,6 +59,8 @@ export async function startBmoStack(o: {
   pollMs?: number;
   provisioningLimit?: number;
   maxProvisioningRetries?: number;
+  /** hosts get their agent image through PreprovisioningImages (--build-preprov-image) */
+  buildPreprovImage?: boolean;
   /**
    * Ironic over HTTPS with a generated CA (its API, and its HTTP root too unless httpRoot is false),
    * behind Basic auth; the operator trusts the CA, the machines' firmware and agent trust `trust`
@@ -120,6 +122,7 @@ export async function startBmoStack(o: {
     errorBackoffBaseMs: 1000,
     provisioningLimit: o.provisioningLimit,
     maxProvisioningRetries: o.maxProvisioningRetries,
+    buildPreprovImage: o.buildPreprovImage,
     webhook,
   });
   const k = (args: string[], input?: string) => kubectl(api.kubeconfigPath, args, { input });
