@@ -4,9 +4,11 @@
 // missing network data Secret is an error on the image and on the host until it appears; the
 // image goes when its host does.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { buildIso } from '../lib/iso9660.js';
 import { PPI, type PreprovisioningImage } from '../provider/bmo/preprovisioningimage-controller.js';
 import { getOrNull } from '../provider/kube/read.js';
 import { eventually } from './helpers/apiserver.js';
@@ -115,5 +117,53 @@ describe('PreprovisioningImage', { concurrency: 1, timeout: 600_000 }, () => {
     const name = s.fleet.addrs[0].name;
     assert.equal((await s.k(['delete', 'bmh', name, '--timeout=120s'])).code, 0);
     await eventually(async () => (await ppi(name)) === null, 'the image deleted', 60_000);
+  });
+});
+
+describe('a prebuilt agent ISO (deploy_iso)', { concurrency: 1, timeout: 600_000 }, () => {
+  let s: BmoStack;
+  const disk = Buffer.alloc(1024 * 1024, 4);
+  before(async () => {
+    s = await startBmoStack({
+      machines: 1,
+      buildPreprovImage: true,
+      pollMs: 200,
+      files: { '/disk.img': disk },
+      // an agent ISO that knows its Ironic, as an image builder would make it
+      deployIso: (ironic) =>
+        buildIso('IPA_ISO', [
+          { path: 'vmlinuz', data: Buffer.from('prebuilt agent kernel') },
+          { path: 'initrd', data: Buffer.from('prebuilt agent initramfs') },
+          {
+            path: 'boot/grub/grub.cfg',
+            data: Buffer.from(`menuentry "ipa" {\n  linux /vmlinuz ipa-api-url=${ironic} boot_method=vmedia\n  initrd /initrd\n}\n`),
+          },
+        ]),
+    });
+  });
+  after(() => s?.close());
+
+  it('a virtual-media host gets the ISO through its PreprovisioningImage, and Ironic boots it as it is', async () => {
+    const docs = YAML.parseAllDocuments(fleetManifests(s.fleet.addrs, { protocol: 'redfish-virtualmedia' })).map((d) => d.toJS());
+    const bmh = docs.find((d) => d.kind === 'BareMetalHost');
+    // the prebuilt ISO carries no inspection callback: this host skips inspection
+    bmh.metadata.annotations = { 'inspect.metal3.io': 'disabled' };
+    assert.equal((await s.k(['apply', '-f', '-'], docs.map((d) => YAML.stringify(d)).join('---\n'))).code, 0);
+    const name = String(bmh.metadata.name);
+    await s.waitFor(name, (x) => x.status?.provisioning?.state === 'available', 'available', 180_000);
+    const p = await getOrNull<PreprovisioningImage>(s.client, PPI, 'default', name);
+    assert.equal(p?.status?.format, 'iso');
+    assert.equal(p?.status?.imageUrl, `${s.files.url}/ipa.iso`);
+    const image = { url: `${s.files.url}/disk.img`, checksum: createHash('sha256').update(disk).digest('hex'), checksumType: 'sha256' };
+    assert.equal((await s.k(['patch', 'bmh', name, '--type', 'merge', '-p', JSON.stringify({ spec: { image } })])).code, 0);
+    const h = await s.waitFor(name, (x) => x.status?.provisioning?.state === 'provisioned', 'provisioned', 180_000);
+    const node = s.ironic.conductor.store.node(String(h.status?.provisioning?.ID));
+    assert.equal(node?.driver_info.deploy_iso, `${s.files.url}/ipa.iso`);
+    const m = s.fleet.fleet.machines[0];
+    assert.equal(m.state.installedImage?.url, image.url, 'the agent from the prebuilt ISO wrote the image');
+    assert.ok(
+      m.state.console.some((l) => l.includes(`Booting virtual media`) && l.includes('ironic-python-agent')),
+      'the machine booted the agent from the CD',
+    );
   });
 });

@@ -61,6 +61,8 @@ export async function startBmoStack(o: {
   maxProvisioningRetries?: number;
   /** hosts get their agent image through PreprovisioningImages (--build-preprov-image) */
   buildPreprovImage?: boolean;
+  /** a prebuilt agent ISO, served at /ipa.iso and given as --deploy-iso-url (built once Ironic's URL is known) */
+  deployIso?: (ironicUrl: string) => Buffer;
   /**
    * Ironic over HTTPS with a generated CA (its API, and its HTTP root too unless httpRoot is false),
    * behind Basic auth; the operator trusts the CA, the machines' firmware and agent trust `trust`
@@ -98,6 +100,7 @@ export async function startBmoStack(o: {
   }
   const fleet = await startTestFleet(o.machines, { tls: true, trustedCas });
   const ironic = await startTestIronic(ironicOpts);
+  if (o.deployIso) files.put('/ipa.iso', o.deployIso(ironic.url));
   fleet.fleet.setPxeUrl(`${ironic.httpUrl}/boot.ipxe`);
   const client = KubeClient.fromFile(api.kubeconfigPath);
   let webhook: { host: string; port: number; certDir: string } | undefined;
@@ -118,6 +121,7 @@ export async function startBmoStack(o: {
     log: pino({ level: process.env.FERRITE_TEST_LOG ?? 'silent' }),
     deployKernelUrl: `${files.url}/ipa.kernel`,
     deployRamdiskUrl: `${files.url}/ipa.initramfs`,
+    deployIsoUrl: o.deployIso ? `${files.url}/ipa.iso` : undefined,
     pollMs: o.pollMs ?? 300,
     errorBackoffBaseMs: 1000,
     provisioningLimit: o.provisioningLimit,

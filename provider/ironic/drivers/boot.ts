@@ -161,8 +161,18 @@ export class VirtualMediaBoot implements BootInterface {
   async prepareRamdisk(node: Node, purpose: RamdiskPurpose, env: BootEnv): Promise<void> {
     if (!env.management.insertMedia)
       throw new IronicError('UnsupportedDriverExtension', `Node ${node.uuid}'s management interface has no virtual media`);
-    if (infoStr(node, 'deploy_iso'))
-      throw new IronicError('InvalidParameterValue', 'driver_info/deploy_iso is not supported yet: use deploy_kernel and deploy_ramdisk');
+    const prebuilt = infoStr(node, 'deploy_iso');
+    if (prebuilt) {
+      // a prebuilt agent ISO goes in as it is (Ironic: "custom configuration will not be
+      // available"): it must know its way to Ironic itself; Ironic serves a copy from its HTTP
+      // root, as with [deploy]ramdisk_image_download_source = local
+      const iso = await cached(prebuilt, env.cacheDir, env.fetch);
+      mkdirSync(join(env.httpRoot, 'redfish'), { recursive: true });
+      writeAtomic(this.isoPath(node, env), iso);
+      await env.management.insertMedia(node, `${env.httpUrl}/redfish/boot-${node.uuid}.iso`);
+      await env.management.setBootDevice(node, 'cdrom', false);
+      return;
+    }
     const { kernel, ramdisk } = deployImages(node);
     const [k, r] = await Promise.all([cached(kernel, env.cacheDir, env.fetch), cached(ramdisk, env.cacheDir, env.fetch)]);
     const params = kernelParams(node, purpose, env, ['boot_method=vmedia']);
