@@ -93,6 +93,11 @@ describe('Cluster API with CAPM3 on emulated hosts', { concurrency: 1 }, () => {
       const phases = out.stdout.split(/\s+/).filter(Boolean);
       return phases.length === 3 && phases.every((p) => p === 'Running');
     });
+    // kubectl's CLUSTER column of Metal3Machines (the cluster-name label the Machine controller sets)
+    const table = (await k(['get', '-n', 'metal3', 'm3m'])).stdout.trim().split('\n');
+    const col = table[0].split(/\s{2,}/).indexOf('CLUSTER');
+    assert.ok(col > 0, `a CLUSTER column: ${table[0]}`);
+    for (const row of table.slice(1)) assert.equal(row.split(/\s{2,}/)[col], 'test1', row);
     const secret = await k(['get', '-n', 'metal3', 'secret', 'test1-kubeconfig', '-o', 'jsonpath={.data.value}']);
     assert.equal(secret.code, 0, secret.stderr);
     const kc = join(s.api.dir, 'test1.kubeconfig');

@@ -4,14 +4,15 @@ import type { PrinterColumn } from './registry.js';
 type Obj = Record<string, unknown>;
 
 /**
- * Evaluates the JSONPaths CRD printer columns use: .a.b, .a[0].b, .a['x.y'], and the filter Cluster
+ * Evaluates the JSONPaths CRD printer columns use: .a.b, .a[0].b, .a['x.y'], .a.x\.y, and the filter Cluster
  * API's columns rely on, .status.conditions[?(@.type=="Ready")].status (the first match, as
  * kubectl prints a filtered column).
  */
 export function jsonPathValue(obj: unknown, path: string): unknown {
   type Seg = { key: string } | { filter: { field: string; value: string } };
   const segs: Seg[] = [];
-  const re = /\.([^.[\]]+)|\[(\d+)\]|\['([^']+)'\]|\["([^"]+)"\]|\[\?\(@\.([\w.-]+)\s*==\s*(["'])(.*?)\6\)\]/g;
+  // a dotted name may escape its own dots (\.), as in .metadata.labels.cluster\.x-k8s\.io/cluster-name
+  const re = /\.((?:\\.|[^.[\]\\])+)|\[(\d+)\]|\['([^']+)'\]|\["([^"]+)"\]|\[\?\(@\.([\w.-]+)\s*==\s*(["'])(.*?)\6\)\]/g;
   let m: RegExpExecArray | null;
   let consumed = 0;
   // biome-ignore lint/suspicious/noAssignInExpressions: a regex scan loop
@@ -19,7 +20,7 @@ export function jsonPathValue(obj: unknown, path: string): unknown {
     if (m.index !== consumed) return undefined;
     consumed = re.lastIndex;
     if (m[5] !== undefined) segs.push({ filter: { field: m[5], value: m[7] } });
-    else segs.push({ key: m[1] ?? m[2] ?? m[3] ?? m[4] });
+    else segs.push({ key: m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? m[4]) });
   }
   if (consumed !== path.length) return undefined;
   let cur: unknown = obj;
