@@ -19,7 +19,11 @@ describe('printer column JSONPath', () => {
     assert.equal(jsonPathValue(o, '.status.phase'), 'Running');
     assert.equal(jsonPathValue(o, '.status.conditions[1].type'), 'Available');
     assert.equal(jsonPathValue(o, ".metadata.labels['cluster.x-k8s.io/cluster-name']"), 'test1');
-    assert.equal(jsonPathValue(o, '.metadata.labels.cluster\\.x-k8s\\.io/cluster-name'), 'test1', 'escaped dots, as CAPM3 writes its column');
+    assert.equal(
+      jsonPathValue(o, '.metadata.labels.cluster\\.x-k8s\\.io/cluster-name'),
+      'test1',
+      'escaped dots, as CAPM3 writes its column',
+    );
   });
 
   it('filters a list as Cluster API columns do', () => {
