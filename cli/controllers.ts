@@ -39,6 +39,10 @@ export interface ControllersFlags {
   deployRamdiskUrl?: string;
   deployIsoUrl?: string;
   buildPreprovImage?: boolean;
+  ironicNetworking?: boolean;
+  switchConfigsSecret?: string;
+  switchCredentialsSecret?: string;
+  switchCredentialsPath?: string;
   pollInterval: number;
   errorBackoffBase: number;
   maxProvisioningRetries: number;
@@ -134,6 +138,26 @@ export function controllersCommand(run: (flags: ControllersFlags, cmd: Command) 
       'give each host its agent image through a PreprovisioningImage (from the --deploy-* URLs, per architecture from DEPLOY_*_URL_<ARCH> or DEPLOY_*_BY_ARCH)',
       false,
     )
+    .option(
+      '--ironic-networking',
+      "render BareMetalSwitches into Ironic's networking-generic-switch configuration (IRONIC_NETWORKING_ENABLED)",
+      process.env.IRONIC_NETWORKING_ENABLED === 'true',
+    )
+    .option(
+      '--switch-configs-secret <name>',
+      'the Secret for switch-configs.conf (IRONIC_SWITCH_CONFIGS_SECRET)',
+      process.env.IRONIC_SWITCH_CONFIGS_SECRET,
+    )
+    .option(
+      '--switch-credentials-secret <name>',
+      "the Secret for switches' SSH keys (IRONIC_SWITCH_CREDENTIALS_SECRET)",
+      process.env.IRONIC_SWITCH_CREDENTIALS_SECRET,
+    )
+    .option(
+      '--switch-credentials-path <dir>',
+      'where Ironic mounts that Secret (IRONIC_SWITCH_CREDENTIALS_PATH)',
+      process.env.IRONIC_SWITCH_CREDENTIALS_PATH,
+    )
     .option('--poll-interval <s>', 'seconds between looks at a busy Ironic node (upstream: 10)', positive, 10)
     .option('--error-backoff-base <s>', 'errorCount backoff unit in seconds (upstream: 60)', positive, 60)
     .option(
@@ -150,6 +174,13 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
   const components = f.controllers ?? [...COMPONENTS];
   const bmo = components.includes('bmo');
   if (bmo && !f.ironicUrl) throw new Error('--ironic-url (or IRONIC_ENDPOINT) is required to run the bmo controllers');
+  if (f.ironicNetworking)
+    for (const [flag, v, env] of [
+      ['--switch-configs-secret', f.switchConfigsSecret, 'IRONIC_SWITCH_CONFIGS_SECRET'],
+      ['--switch-credentials-secret', f.switchCredentialsSecret, 'IRONIC_SWITCH_CREDENTIALS_SECRET'],
+      ['--switch-credentials-path', f.switchCredentialsPath, 'IRONIC_SWITCH_CREDENTIALS_PATH'],
+    ])
+      if (!v) throw new Error(`${flag} (or ${env}) is required with --ironic-networking`);
   let username = f.ironicUsername;
   let password = f.ironicPassword;
   if (f.ironicAuthDir && username === undefined) {
@@ -188,6 +219,13 @@ export async function runControllers(f: ControllersFlags, log: Logger, stopped: 
     deployRamdiskUrl: f.deployRamdiskUrl,
     deployIsoUrl: f.deployIsoUrl,
     buildPreprovImage: f.buildPreprovImage,
+    switchNetworking: f.ironicNetworking
+      ? {
+          configsSecret: String(f.switchConfigsSecret),
+          credentialsSecret: String(f.switchCredentialsSecret),
+          credentialsPath: String(f.switchCredentialsPath),
+        }
+      : undefined,
     pollMs: f.pollInterval * 1000,
     errorBackoffBaseMs: f.errorBackoffBase * 1000,
     maxProvisioningRetries: f.maxProvisioningRetries,

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { converters, kinds } from './api/index.js';
 import { contextFromCrds } from './api/versioning.js';
+import type { SwitchNetworkingOptions } from './bmo/baremetalswitch-controller.js';
 import { addBmoControllers, BMO_WEBHOOKS } from './bmo/controllers.js';
 import { IronicClient, type IronicClientOptions } from './bmo/ironic-client.js';
 import { IronicProvisioner } from './bmo/provisioner.js';
@@ -102,6 +103,8 @@ export interface ControllersOptions {
   deployIsoUrl?: string;
   /** upstream's --build-preprov-image: hosts get their agent image through PreprovisioningImages */
   buildPreprovImage?: boolean;
+  /** IRONIC_NETWORKING_ENABLED: BareMetalSwitches rendered into Ironic's switch configuration Secrets */
+  switchNetworking?: SwitchNetworkingOptions;
   pollMs?: number;
   provisioningLimit?: number;
   errorBackoffBaseMs?: number;
@@ -166,6 +169,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
       errorBackoffBaseMs: o.errorBackoffBaseMs,
       maxProvisioningRetries: o.maxProvisioningRetries,
       maxConcurrentReconciles: o.maxConcurrentReconciles,
+      switchNetworking: o.switchNetworking,
       preprovisioningImages: o.buildPreprovImage
         ? { isoUrl: o.deployIsoUrl, kernelUrl: o.deployKernelUrl, ramdiskUrl: o.deployRamdiskUrl, env: process.env }
         : undefined,

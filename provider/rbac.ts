@@ -64,12 +64,15 @@ export const RULES: Record<Component, PolicyRule[]> = {
     rule('metal3.io', ['firmwareschemas', 'hardwaredata'], ALL),
     // HostClaims are bound within the namespaces HostDeployPolicies open (matched by their labels);
     // the HostNetworkAttachment webhook reads the hosts that use an attachment
-    rule('metal3.io', ['hostdeploypolicies', 'hostnetworkattachments', 'baremetalswitches'], READ),
+    rule('metal3.io', ['hostdeploypolicies', 'hostnetworkattachments'], READ),
     // a HostUpdatePolicy gets its host as owner
     rule('metal3.io', ['hostupdatepolicies'], [...READ, 'update', 'patch']),
     rule('', ['namespaces'], ['get']),
+    // BareMetalSwitches report Valid; their configuration goes into Secrets the operator writes
+    rule('metal3.io', ['baremetalswitches'], READ),
+    rule('metal3.io', ['baremetalswitches/status'], STATUS),
     // BMC credentials and user/network/meta data; BMO labels the Secrets it uses so its cache sees them
-    rule('', ['secrets'], [...READ, 'update', 'patch']),
+    rule('', ['secrets'], [...READ, 'create', 'update', 'patch']),
   ],
   ipam: [
     ...owned('ipam.metal3.io', ['ippools', 'ipclaims', 'ipaddresses']),

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
+import { eventually } from './helpers/apiserver.js';
 import { type BmoStack, startBmoStack } from './helpers/bmo.js';
 
 const host = (name: string, spec: Record<string, unknown>) =>
@@ -24,7 +25,15 @@ const attachment = (name: string, spec: Record<string, unknown>) =>
 describe('BareMetalHost networking and software RAID root volumes', { concurrency: 1, timeout: 300_000 }, () => {
   let s: BmoStack;
   before(async () => {
-    s = await startBmoStack({ machines: 1, webhook: true });
+    s = await startBmoStack({
+      machines: 1,
+      webhook: true,
+      switchNetworking: {
+        configsSecret: 'ironic-switch-configs',
+        credentialsSecret: 'ironic-switch-keys',
+        credentialsPath: '/etc/ironic/switches',
+      },
+    });
   });
   after(() => s?.close());
 
@@ -183,5 +192,72 @@ describe('BareMetalHost networking and software RAID root volumes', { concurrenc
     await s.waitFor(name, (x) => x.status?.provisioning?.state === 'provisioned', 'provisioned', 180_000);
     assert.equal(m.state.installedImage?.disk, '/dev/md1', 'the image went to the root volume, not md0 or a raw disk');
     assert.equal(m.state.softwareRaid?.length, 2, 'the RAID survived the deploy');
+  });
+
+  it("renders the switches into Ironic's networking-generic-switch configuration, and says which cannot be", async () => {
+    const secretData = async (name: string) =>
+      JSON.parse((await s.k(['get', 'secret', name, '-o', 'jsonpath={.data}'])).stdout || '{}') as Record<string, string>;
+    const valid = async (name: string) =>
+      JSON.parse((await s.k(['get', 'bms', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Valid")]}'])).stdout || '{}') as {
+        status?: string;
+        reason?: string;
+        message?: string;
+      };
+    // tor-1 (from the first test) names a Secret that does not exist yet
+    const missing = await eventually(
+      async () => ((await valid('tor-1')).reason === 'CredentialError' ? valid('tor-1') : null),
+      'tor-1 invalid',
+      30_000,
+    );
+    assert.equal(missing.message, 'credentials secret default/tor-1 not found');
+    const docs = [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'tor-1', namespace: 'default' },
+        stringData: { username: 'admin', password: 's3cret' },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'tor-2', namespace: 'default' },
+        stringData: { username: 'netops', 'ssh-privatekey': 'KEY DATA' },
+      },
+      {
+        apiVersion: 'metal3.io/v1alpha1',
+        kind: 'BareMetalSwitch',
+        metadata: { name: 'tor-2', namespace: 'default' },
+        spec: {
+          address: 'tor-2.example',
+          port: 2222,
+          macAddress: '52:54:00:00:00:bb',
+          deviceType: 'netmiko_cisco_ios',
+          credentials: { name: 'tor-2' },
+        },
+      },
+    ];
+    assert.equal((await s.k(['apply', '-f', '-'], docs.map((d) => YAML.stringify(d)).join('---\n'))).code, 0);
+    for (const n of ['tor-1', 'tor-2']) await eventually(async () => (await valid(n)).status === 'True', `${n} valid`, 30_000);
+    const conf = Buffer.from((await secretData('ironic-switch-configs'))['switch-configs.conf'] ?? '', 'base64').toString();
+    assert.match(
+      conf,
+      /\[switch:tor-1\]\naddress=192\.0\.2\.10\nmac_address=52:54:00:00:00:aa\ndriver_type=generic-switch\ndevice_type=netmiko_arista_eos\nusername=admin\npassword=s3cret\n/,
+    );
+    assert.match(
+      conf,
+      /\[switch:tor-2\]\naddress=tor-2\.example\nmac_address=52:54:00:00:00:bb\nport=2222\n.*key_file=\/etc\/ironic\/switches\/52-54-00-00-00-bb\.key\n/s,
+    );
+    assert.ok(conf.indexOf('[switch:tor-1]') < conf.indexOf('[switch:tor-2]'), 'sorted by name');
+    const keys = await secretData('ironic-switch-keys');
+    assert.equal(Buffer.from(keys['52-54-00-00-00-bb.key'] ?? '', 'base64').toString(), 'KEY DATA');
+    assert.equal((await s.k(['delete', 'bms', 'tor-2'])).code, 0);
+    await eventually(
+      async () => {
+        const c = Buffer.from((await secretData('ironic-switch-configs'))['switch-configs.conf'] ?? '', 'base64').toString();
+        return !c.includes('tor-2') && c.includes('[switch:tor-1]');
+      },
+      'tor-2 gone from the configuration',
+      30_000,
+    );
   });
 });

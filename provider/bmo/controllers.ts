@@ -9,6 +9,7 @@ import type { KubeObject } from '../kube/client.js';
 import type { Manager } from '../kube/manager.js';
 import type { WebhookDef } from '../kube/webhooks.js';
 import { BMH, hostController } from './baremetalhost-controller.js';
+import { bareMetalSwitchController, type SwitchNetworkingOptions } from './baremetalswitch-controller.js';
 import { BES, bmcEventSubscriptionController } from './bmceventsubscription-controller.js';
 import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
 import { type HostClaim, hostClaimController } from './hostclaim-controller.js';
@@ -71,6 +72,7 @@ export interface BmoOptions {
   maxConcurrentReconciles?: number;
   /** --build-preprov-image: where the default image provider finds the agent images */
   preprovisioningImages?: ImageSources;
+  switchNetworking?: SwitchNetworkingOptions;
 }
 
 const ref = (o: KubeObject) => ({ namespace: String(o.metadata?.namespace), name: String(o.metadata?.name) });
@@ -136,6 +138,7 @@ export function addBmoControllers(manager: Manager, o: BmoOptions): void {
   images.watches = [{ ...BMH, map: (h) => (imageCache.get(h.metadata?.namespace, String(h.metadata?.name)) ? [ref(h)] : []) }];
   manager.add(images);
   manager.add(hostClaimController());
+  if (o.switchNetworking) manager.add(bareMetalSwitchController(o.switchNetworking));
   const provider = o.preprovisioningImages ? new EnvImageProvider(o.preprovisioningImages) : null;
   // as upstream, the image controller starts only when there is an image to give
   if (provider?.enabled) manager.add(preprovisioningImageController({ provider }));

@@ -61,6 +61,8 @@ export async function startBmoStack(o: {
   maxProvisioningRetries?: number;
   /** hosts get their agent image through PreprovisioningImages (--build-preprov-image) */
   buildPreprovImage?: boolean;
+  /** BareMetalSwitches rendered into Ironic's switch configuration Secrets (IRONIC_NETWORKING_ENABLED) */
+  switchNetworking?: { configsSecret: string; credentialsSecret: string; credentialsPath: string };
   /** a prebuilt agent ISO, served at /ipa.iso and given as --deploy-iso-url (built once Ironic's URL is known) */
   deployIso?: (ironicUrl: string) => Buffer;
   /**
@@ -127,6 +129,7 @@ export async function startBmoStack(o: {
     provisioningLimit: o.provisioningLimit,
     maxProvisioningRetries: o.maxProvisioningRetries,
     buildPreprovImage: o.buildPreprovImage,
+    switchNetworking: o.switchNetworking,
     webhook,
   });
   const k = (args: string[], input?: string) => kubectl(api.kubeconfigPath, args, { input });
