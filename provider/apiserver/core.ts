@@ -3,6 +3,7 @@
 // validation, managedFields and server-side apply. The HTTP layer and the garbage collector
 // both go through here, so every write obeys the same rules.
 import { randomUUID } from 'node:crypto';
+import { dns1123SubdomainProblems } from '../kube/names.js';
 import { Admission, type Operation } from './admission.js';
 import { builtinResources } from './builtins.js';
 import { convertByWebhook } from './conversion.js';
@@ -40,7 +41,6 @@ export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
 // kube-apiserver's maxRetryWhenPatchConflicts
 const PATCH_ATTEMPTS = 5;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function isObj(v: unknown): v is Obj {
@@ -79,7 +79,6 @@ function specPart(o: Obj, statusSub: boolean): string {
 /** Namespaces kube-apiserver refuses to delete (NamespaceLifecycle's immortal namespaces). */
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
-const SUBDOMAIN_RE = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
 const LABEL_RE = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 
 /** Why a name is not a DNS subdomain (or, for namespaces, a DNS label), in apimachinery's words; null when it is. */
@@ -91,10 +90,7 @@ function nameProblem(name: string, label: boolean): string | null {
       return `a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '${LABEL_RE}')`;
     return null;
   }
-  if (name.length > 253) return 'must be no more than 253 characters';
-  if (!DNS_SUBDOMAIN.test(name))
-    return `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${SUBDOMAIN_RE}')`;
-  return null;
+  return dns1123SubdomainProblems(name)[0] ?? null;
 }
 
 // kube-apiserver keeps metadata.generation for custom resources and for the built-in kinds whose
