@@ -3,12 +3,12 @@
 // validation, managedFields and server-side apply. The HTTP layer and the garbage collector
 // both go through here, so every write obeys the same rules.
 import { randomUUID } from 'node:crypto';
-import { dns1123SubdomainProblems } from '../kube/names.js';
+import { dns1123SubdomainProblems, labelValueProblems, qualifiedNameProblems } from '../kube/names.js';
 import { Admission, type Operation } from './admission.js';
 import { builtinResources } from './builtins.js';
 import { convertByWebhook } from './conversion.js';
 import { crdStatus, crdToResource, validateCrd } from './crd.js';
-import { ApiError, errors, RacedWriteError } from './errors.js';
+import { ApiError, errors, RacedWriteError, type StatusCause } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { gvString, Registry, type ResourceDef, type VersionDef } from './registry.js';
 import { applyDefaults, prune, validate } from './schema.js';
@@ -75,6 +75,12 @@ function specPart(o: Obj, statusSub: boolean): string {
   const { metadata: _m, status, ...rest } = o;
   return JSON.stringify(statusSub ? rest : { ...rest, status });
 }
+
+/** the label every Namespace carries with its own name */
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** kube-apiserver's TotalAnnotationSizeLimitB: keys and values together */
+const ANNOTATIONS_LIMIT = 256 * 1024;
 
 /** Namespaces kube-apiserver refuses to delete (NamespaceLifecycle's immortal namespaces). */
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
@@ -251,7 +257,8 @@ export class ApiCore {
     // RBAC objects and core Events are validated as path segments (kubeadm's "kubeadm:get-nodes", an
     // Event named after its object "Host-0.17f8…"), as kube-apiserver does; events.k8s.io Events are
     // DNS subdomains, reported as the internal (group-less) Event
-    if (def.group === 'rbac.authorization.k8s.io' || (def.plural === 'events' && def.group === '')) {
+    const rbacOrCoreEvent = def.group === 'rbac.authorization.k8s.io' || (def.plural === 'events' && def.group === '');
+    if (rbacOrCoreEvent) {
       if (name === '.' || name === '..' || /[/%]/.test(name)) {
         throw errors.invalid(def.kind, def.group, name, [
           {
@@ -261,23 +268,23 @@ export class ApiCore {
           },
         ]);
       }
-    } else {
-      const problem = nameProblem(name, def.kind === 'Namespace');
-      const group = def.plural === 'events' && def.group === 'events.k8s.io' ? '' : def.group;
-      if (problem)
-        throw errors.invalid(def.kind, group, name, [
-          { reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": ${problem}` },
-        ]);
     }
+    // every metadata problem at once, as kube-apiserver lists them: the name, then labels and annotations
+    const group = def.plural === 'events' && def.group === 'events.k8s.io' ? '' : def.group;
+    const causes: StatusCause[] = [];
+    const problem = rbacOrCoreEvent ? null : nameProblem(name, def.kind === 'Namespace');
+    if (problem) causes.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": ${problem}` });
     const labels = m.labels;
     if (labels !== undefined && (!isObj(labels) || Object.values(labels).some((v) => typeof v !== 'string'))) {
-      throw errors.invalid(def.kind, def.group, name, [
+      throw errors.invalid(def.kind, group, name, [
+        ...causes,
         { reason: 'FieldValueTypeInvalid', field: 'metadata.labels', message: 'Invalid value: labels must be a map of string to string' },
       ]);
     }
     const ann = m.annotations;
     if (ann !== undefined && (!isObj(ann) || Object.values(ann).some((v) => typeof v !== 'string'))) {
-      throw errors.invalid(def.kind, def.group, name, [
+      throw errors.invalid(def.kind, group, name, [
+        ...causes,
         {
           reason: 'FieldValueTypeInvalid',
           field: 'metadata.annotations',
@@ -285,6 +292,30 @@ export class ApiCore {
         },
       ]);
     }
+    // label keys and values, annotation keys: apimachinery's rules and words (ValidateLabels,
+    // ValidateAnnotations); a Namespace's own name label counts (a 64-character name fails twice)
+    const bad = (field: string, value: string, msg: string) =>
+      causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${msg}` });
+    const checked =
+      def.kind === 'Namespace'
+        ? { ...((labels as Record<string, string> | undefined) ?? {}), [NAMESPACE_NAME_LABEL]: name }
+        : ((labels as Record<string, string> | undefined) ?? {});
+    for (const [k, v] of Object.entries(checked)) {
+      for (const msg of qualifiedNameProblems(k, 'label key')) bad('metadata.labels', k, msg);
+      for (const msg of labelValueProblems(v)) bad('metadata.labels', v, msg);
+    }
+    let annotationBytes = 0;
+    for (const [k, v] of Object.entries((ann as Record<string, string> | undefined) ?? {})) {
+      for (const msg of qualifiedNameProblems(k.toLowerCase())) bad('metadata.annotations', k, msg);
+      annotationBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+    }
+    if (annotationBytes > ANNOTATIONS_LIMIT)
+      causes.push({
+        reason: 'FieldValueTooLong',
+        field: 'metadata.annotations',
+        message: `Too long: may not be more than ${ANNOTATIONS_LIMIT} bytes`,
+      });
+    if (causes.length) throw errors.invalid(def.kind, group, name, causes);
     if (m.finalizers !== undefined && (!Array.isArray(m.finalizers) || m.finalizers.some((f) => typeof f !== 'string'))) {
       throw errors.invalid(def.kind, def.group, name, [
         { reason: 'FieldValueTypeInvalid', field: 'metadata.finalizers', message: 'Invalid value: finalizers must be a list of strings' },
@@ -617,7 +648,7 @@ export class ApiCore {
     if (def.kind === 'Namespace' && def.group === '') {
       // the NamespaceDefaultLabelName admission: every namespace carries its own name as a label
       const m = meta(o);
-      m.labels = { ...(isObj(m.labels) ? m.labels : {}), 'kubernetes.io/metadata.name': String(m.name) };
+      m.labels = { ...(isObj(m.labels) ? m.labels : {}), [NAMESPACE_NAME_LABEL]: String(m.name) };
     }
     if (def.kind === 'CustomResourceDefinition') o.status = crdStatus(o, nowISO());
   }

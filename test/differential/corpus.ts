@@ -489,6 +489,41 @@ export function corpus(): Case[] {
       body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
       compare: 'status-only',
     }),
+    // label and annotation keys and values (apimachinery's ValidateLabels / ValidateAnnotations)
+    ...(
+      [
+        ['key-space', { labels: { 'bad key!': 'x' } }],
+        ['key-prefix', { labels: { 'Example.COM/app': 'x' } }],
+        ['key-empty-prefix', { labels: { '/app': 'x' } }],
+        ['key-two-slashes', { labels: { 'a/b/c': 'x' } }],
+        ['key-long', { labels: { [`k${'x'.repeat(63)}`]: 'x' } }],
+        ['value-dash', { labels: { app: '-x' } }],
+        ['value-long', { labels: { app: 'v'.repeat(64) } }],
+        ['value-empty', { labels: { app: '' } }],
+        ['several', { labels: { 'bad key!': '-x', good: 'ok' } }],
+        ['annotation-key', { annotations: { 'not a key': 'v' } }],
+        ['annotation-upper', { annotations: { 'Example.com/Key': 'v' } }],
+        ['annotations-too-big', { annotations: { big: 'x'.repeat(256 * 1024) } }],
+      ] as const
+    ).map(([id, m], i) =>
+      c('metadata', id, {
+        method: 'POST',
+        path: `/api/v1/namespaces/${NS}/configmaps`,
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `meta-${i}`, ...m } },
+        // errors are compared whole; an accepted object by its labels
+        compare: (j) => (j as { metadata?: { labels?: unknown } }).metadata?.labels ?? null,
+      }),
+    ),
+    c('metadata', 'name-long', {
+      method: 'POST',
+      path: `/api/v1/namespaces/${NS}/configmaps`,
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'n'.repeat(254) } },
+    }),
+    c('metadata', 'namespace-name-long', {
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n'.repeat(64) } },
+    }),
     ...kinds.flatMap(kindCases),
     // null pruning and defaulting in a CRD
     c('schema', 'null-pruned', {
