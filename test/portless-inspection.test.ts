@@ -1,7 +1,8 @@
 // A BareMetalHost behind IPMI with no bootMACAddress: Ironic enrolls a node without ports, so
 // it has no iPXE script to hand that machine; the machine falls through Ironic's boot.ipxe to
 // inspector.ipxe (unmanaged inspection), the agent posts its inventory with the BMC's address,
-// Ironic finds the node by it and makes the port — and the host then deploys like any other.
+// Ironic finds the node by it and makes the port — and the host then deploys like any other. Two
+// such hosts inspect at once: the emulator's BMCs share 127.0.0.1, and the port tells them apart.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -16,13 +17,17 @@ describe('inspection of a host without bootMACAddress', { concurrency: 1, timeou
 
   before(async () => {
     s = await startBmoStack({
-      machines: { machines: [{ name: 'portless', protocols: ['ipmi'] }] },
+      machines: {
+        machines: [
+          { name: 'portless', protocols: ['ipmi'] },
+          { name: 'portless-b', protocols: ['ipmi'] },
+        ],
+      },
       pollMs: 200,
       files: { '/disk.img': disk },
     });
     const docs = YAML.parseAllDocuments(fleetManifests(s.fleet.addrs, { protocol: 'ipmi' })).map((d) => d.toJS());
-    const bmh = docs.find((d) => d.kind === 'BareMetalHost');
-    delete bmh.spec.bootMACAddress;
+    for (const bmh of docs.filter((d) => d.kind === 'BareMetalHost')) delete bmh.spec.bootMACAddress;
     const r = await s.k(['apply', '-f', '-'], docs.map((d) => YAML.stringify(d)).join('---\n'));
     assert.equal(r.code, 0, r.stderr);
   });
@@ -30,6 +35,7 @@ describe('inspection of a host without bootMACAddress', { concurrency: 1, timeou
 
   it('is inspected through unmanaged inspection, found by its BMC address, and reaches available', async () => {
     const h = await s.waitFor('portless', (x) => x.status?.provisioning?.state === 'available', 'available', 180_000);
+    await s.waitFor('portless-b', (x) => x.status?.provisioning?.state === 'available', 'available', 180_000);
     const m = s.fleet.fleet.machines.find((x) => x.spec.name === 'portless');
     assert.ok(m);
     const mac = m.spec.nics[0].mac.toLowerCase();
@@ -57,6 +63,6 @@ describe('inspection of a host without bootMACAddress', { concurrency: 1, timeou
     const p = JSON.stringify({ spec: { image: { url: `${s.files.url}/disk.img`, checksum: sha, checksumType: 'sha256' } } });
     assert.equal((await s.k(['patch', 'bmh', 'portless', '--type', 'merge', '-p', p])).code, 0);
     await s.waitFor('portless', (x) => x.status?.provisioning?.state === 'provisioned', 'provisioned', 180_000);
-    assert.equal(s.fleet.fleet.machines[0].state.installedImage?.url, `${s.files.url}/disk.img`);
+    assert.equal(s.fleet.fleet.machines.find((m) => m.spec.name === 'portless')?.state.installedImage?.url, `${s.files.url}/disk.img`);
   });
 });

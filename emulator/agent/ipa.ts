@@ -61,6 +61,9 @@ export interface AgentHost {
   bmcAddress?: string;
 }
 
+/** an IPv6 BMC address, bare or as [v6]:port (IPv4 ones may carry :port on the emulator) */
+const isV6 = (a: string) => a.startsWith('[') || (a.match(/:/g)?.length ?? 0) > 1;
+
 export class SimulatedAgent {
   readonly id = randomUUID();
   token: string | null = null;
@@ -245,8 +248,8 @@ export class SimulatedAgent {
         by_path: `/dev/disk/by-path/pci-0000:00:1f.2-ata-${i + 1}`,
       })),
       // IPA reads both from `ipmitool lan print` / `lan6 print`; "unset" is 0.0.0.0 and ::/0
-      bmc_address: this.host.bmcAddress && !this.host.bmcAddress.includes(':') ? this.host.bmcAddress : '0.0.0.0',
-      bmc_v6address: this.host.bmcAddress?.includes(':') ? this.host.bmcAddress : '::/0',
+      bmc_address: this.host.bmcAddress && !isV6(this.host.bmcAddress) ? this.host.bmcAddress : '0.0.0.0',
+      bmc_v6address: this.host.bmcAddress && isV6(this.host.bmcAddress) ? this.host.bmcAddress : '::/0',
       system_vendor: {
         product_name: s.model,
         serial_number: s.serial,

@@ -74,8 +74,9 @@ export class Fleet {
     for (const m of config.machines) {
       if (m.agentFaults) this.agents.faults.set(m.spec.name, m.agentFaults);
       // the BMC's own LAN address, which the agent reports so Ironic can find a node without ports
-      const bmcIp = m.protocols.includes('ipmi') ? config.ipmi.listenIp : config.redfish.listenIp;
-      if (bmcIp && bmcIp !== '0.0.0.0' && bmcIp !== '::') this.agents.bmcAddresses.set(m.spec.name, bmcIp);
+      // (an IPMI BMC's is set once its port is known, in start())
+      const bmcIp = config.redfish.listenIp;
+      if (!m.protocols.includes('ipmi') && bmcIp && bmcIp !== '0.0.0.0' && bmcIp !== '::') this.agents.bmcAddresses.set(m.spec.name, bmcIp);
     }
     if (opts.trustedCas?.length) this.agents.trust(opts.trustedCas);
     this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
@@ -199,6 +200,10 @@ export class Fleet {
         log: this.opts.log,
       });
       await s.start();
+      // the emulator's BMCs share one IP, so a BMC off IPMI's 623 is told apart by its port: the
+      // simulated agent reports ip:port where IPA would report the IP alone
+      const ip = this.config.ipmi.listenIp;
+      if (ip !== '0.0.0.0' && ip !== '::') this.agents.bmcAddresses.set(m.spec.name, s.port === 623 ? ip : joinHostPort(ip, s.port));
       this.ipmi.push(s);
       this.ipmiByMachine.set(m, s);
     }

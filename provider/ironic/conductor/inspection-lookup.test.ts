@@ -44,5 +44,13 @@ it('matches inspection data by exact BMC host among inspecting nodes, and refuse
       "a port on the wrong node is not trusted over the BMC's address",
     );
     assert.equal(c.continueInspection(data('fd00::5'), null).uuid, six.uuid, 'bmc_v6address counts');
+    // the emulator's BMCs share an IP: a reported port tells them apart (ipmi_port, 623 by default)
+    put('port-a', { ipmi_address: '10.0.0.40', ipmi_port: 6230 });
+    const portB = put('port-b', { ipmi_address: '10.0.0.40', ipmi_port: '6231' });
+    assert.throws(() => c.continueInspection(data('10.0.0.40'), null), /2 nodes waiting for inspection/);
+    assert.equal(c.continueInspection(data('10.0.0.40:6231'), null).uuid, portB.uuid);
+    const redfishB = put('rf-b', { redfish_address: 'https://10.0.0.50:8001/redfish/v1/Systems/2' });
+    put('rf-a', { redfish_address: 'https://10.0.0.50:8000/redfish/v1/Systems/1' });
+    assert.equal(c.continueInspection(data('10.0.0.50:8001'), null).uuid, redfishB.uuid, 'a Redfish URL’s port counts too');
   });
 });

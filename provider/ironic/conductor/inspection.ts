@@ -126,7 +126,8 @@ export function lookupInspectedNode(c: Conductor, nodeUuid: string | null, macs:
   if (n && !WAITING.includes(n.provision_state))
     throw new IronicError('NotFound', `Node ${n.uuid} is in state "${n.provision_state}", not waiting for inspection data`);
   if (bmcs.length) {
-    const byBmc = [...c.store.allNodes()].filter((x) => WAITING.includes(x.provision_state) && bmcHosts(x).some((h) => bmcs.includes(h)));
+    const reported = bmcs.map(parseReported);
+    const byBmc = [...c.store.allNodes()].filter((x) => WAITING.includes(x.provision_state) && bmcMatches(x, reported));
     if (n && byBmc.length && !byBmc.some((x) => x.uuid === n?.uuid))
       throw new IronicError(
         'NotFound',
@@ -147,18 +148,41 @@ export function lookupInspectedNode(c: Conductor, nodeUuid: string | null, macs:
   return n;
 }
 
-/** The host part of every BMC address in a node's driver_info (ipmi_address, redfish_address, …). */
-function bmcHosts(n: Node): string[] {
-  const out: string[] = [];
+interface BmcEndpoint {
+  host: string;
+  port?: number;
+}
+
+/** A reported BMC address: an IP (as IPA reports it), or host:port / [v6]:port (Ferrite's emulated BMCs). */
+function parseReported(a: string): BmcEndpoint {
+  const v6 = /^\[(.+)\]:(\d+)$/.exec(a);
+  if (v6) return { host: v6[1].toLowerCase(), port: Number(v6[2]) };
+  const v4 = /^([^:]+):(\d+)$/.exec(a);
+  if (v4) return { host: v4[1].toLowerCase(), port: Number(v4[2]) };
+  return { host: a.replace(/^\[|\]$/g, '').toLowerCase() };
+}
+
+const DEFAULT_PORTS: Record<string, number> = { 'https:': 443, 'http:': 80 };
+
+/** Every BMC address in a node's driver_info (ipmi_address with ipmi_port, redfish_address, …), with its port. */
+function bmcEndpoints(n: Node): BmcEndpoint[] {
+  const out: BmcEndpoint[] = [];
   for (const [k, v] of Object.entries(n.driver_info)) {
     if (!k.endsWith('_address') || typeof v !== 'string' || !v) continue;
-    let host = v;
-    try {
-      host = new URL(v.includes('://') ? v : `x://${v}`).hostname;
-    } catch {
-      // not a URL: the value is the host
+    if (v.includes('://')) {
+      try {
+        const u = new URL(v.replace(/^[a-z-]+\+(https?):/, '$1:'));
+        out.push({ host: u.hostname.replace(/^\[|\]$/g, '').toLowerCase(), port: u.port ? Number(u.port) : DEFAULT_PORTS[u.protocol] });
+        continue;
+      } catch {
+        // not a URL after all: the value is the host
+      }
     }
-    out.push(host.replace(/^\[|\]$/g, '').toLowerCase());
+    const port = k === 'ipmi_address' ? Number(n.driver_info.ipmi_port ?? 623) : undefined;
+    out.push({ host: v.replace(/^\[|\]$/g, '').toLowerCase(), ...(Number.isFinite(port) ? { port } : {}) });
   }
   return out;
 }
+
+const bmcMatches = (n: Node, reported: BmcEndpoint[]) =>
+  bmcEndpoints(n).some((e) => reported.some((r) => r.host === e.host && (r.port === undefined || r.port === e.port)));
