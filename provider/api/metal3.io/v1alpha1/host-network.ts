@@ -75,7 +75,6 @@ export const BareMetalSwitchKind: KindDefinition = {
         { name: 'Device Type', type: 'string', jsonPath: '.spec.deviceType', description: 'The switch operating system' },
         { name: 'Address', type: 'string', jsonPath: '.spec.address', description: 'Where the switch is reached' },
         { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status', description: 'Whether it is usable' },
-        age,
       ],
     },
   ],
