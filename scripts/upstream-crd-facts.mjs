@@ -55,14 +55,22 @@ function facts(s, path, required, out) {
   if (s.items && typeof s.items === 'object') facts(s.items, `${path}[]`, s.items.required ?? [], out);
 }
 
-const out = { source, kinds: {} };
+const out = { source, kinds: {}, columns: {}, shortNames: {} };
 for (const [, text] of crdFiles) {
   const crd = YAML.parse(text);
   for (const v of crd.spec.versions) {
     const fields = {};
     facts(v.schema.openAPIV3Schema, '', v.schema.openAPIV3Schema.required ?? [], fields);
     out.kinds[`${crd.spec.names.kind}/${v.name}`] = fields;
+    // kubectl get's columns: name, JSONPath, type, priority
+    out.columns[`${crd.spec.names.kind}/${v.name}`] = (v.additionalPrinterColumns ?? []).map((c) => [
+      c.name,
+      c.jsonPath,
+      c.type,
+      c.priority ?? 0,
+    ]);
   }
+  out.shortNames[crd.spec.names.kind] = crd.spec.names.shortNames ?? [];
 }
 const file = join(root, 'test', 'fixtures', 'upstream-bmo-crd-facts.json');
 writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);

@@ -23,6 +23,8 @@ interface Fact {
 
 const snapshot = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'upstream-bmo-crd-facts.json'), 'utf8')) as {
   kinds: Record<string, Record<string, Fact>>;
+  columns: Record<string, Array<[string, string, string, number]>>;
+  shortNames: Record<string, string[]>;
 };
 
 // path → why Ferrite differs (a prefix ending in `.` covers everything under it)
@@ -94,6 +96,30 @@ describe("metal3.io CRDs match upstream's field by field", () => {
       assert.deepEqual(problems, []);
     });
   }
+
+  it("kubectl get shows upstream's columns and takes upstream's short names, for every kind", () => {
+    const problems: string[] = [];
+    for (const [key, up] of Object.entries(snapshot.columns)) {
+      const [kind, version] = key.split('/');
+      const k = kinds.find((x) => x.group === 'metal3.io' && x.kind === kind);
+      const crd = k
+        ? (crdFor(k) as { spec: { versions: Array<{ name: string; additionalPrinterColumns?: Array<Record<string, unknown>> }> } })
+        : null;
+      const mine = (crd?.spec.versions.find((v) => v.name === version)?.additionalPrinterColumns ?? []).map((c) => [
+        c.name,
+        c.jsonPath,
+        c.type,
+        c.priority ?? 0,
+      ]);
+      if (!isDeepStrictEqual(mine, up)) problems.push(`${key}: upstream ${JSON.stringify(up)}, Ferrite ${JSON.stringify(mine)}`);
+    }
+    for (const [kind, up] of Object.entries(snapshot.shortNames)) {
+      const mine = kinds.find((x) => x.group === 'metal3.io' && x.kind === kind)?.shortNames ?? [];
+      if (!isDeepStrictEqual(mine, up))
+        problems.push(`${kind} short names: upstream ${JSON.stringify(up)}, Ferrite ${JSON.stringify(mine)}`);
+    }
+    assert.deepEqual(problems, []);
+  });
 
   it('every listed difference still differs', () => {
     const stale: string[] = [];
