@@ -367,7 +367,8 @@ function machineSpec(m: MachineInput, seed: number | string): MachineSpec {
       serial: d.serial ?? rng.serial('S'),
       wwn: d.wwn ?? `0x5000${rng.bytes(6).toString('hex')}`,
       model: type === 'nvme' ? 'Ferrite NVMe SSD' : type === 'hdd' ? 'Ferrite HDD 7200' : 'Ferrite SATA SSD',
-      writeMBps: (d.writeMBps ?? type === 'hdd') ? 180 : type === 'nvme' ? 2000 : 500,
+      // a given speed is kept (an operator-precedence slip once turned every given value into 180)
+      writeMBps: d.writeMBps ?? (type === 'hdd' ? 180 : type === 'nvme' ? 2000 : 500),
     };
   });
   const t: Timings = { ...DEFAULT_TIMINGS, ...m.timings };
