@@ -79,7 +79,11 @@ export class Fleet {
       if (!m.protocols.includes('ipmi') && bmcIp && bmcIp !== '0.0.0.0' && bmcIp !== '::') this.agents.bmcAddresses.set(m.spec.name, bmcIp);
     }
     if (opts.trustedCas?.length) this.agents.trust(opts.trustedCas);
-    this.store = opts.dataDir ? new FleetStore(opts.dataDir) : null;
+    this.store = opts.dataDir
+      ? new FleetStore(opts.dataDir, (uuid, e) =>
+          opts.log?.({ machine: uuid, err: e.message }, 'saving the machine state failed; retrying'),
+        )
+      : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));
     mkdirSync(this.workDir, { recursive: true });
     this.workloadClusters = new WorkloadClusters(join(this.workDir, 'workload-clusters'), this.clock, opts.log);

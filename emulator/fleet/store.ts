@@ -3,6 +3,7 @@
 // process killed mid-write leaves the previous complete state, never a torn file. Settings
 // (power, boot, media, BIOS, …) are written before the change is acknowledged; console and event
 // logs are batched.
+
 import {
   closeSync,
   existsSync,
@@ -16,6 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { processAlive } from '../../lib/dir-lock.js';
 import type { MachineState } from '../machine/model.js';
 import { FleetError, type ResolvedFleet } from './config.js';
 
@@ -56,7 +58,11 @@ export class FleetStore {
   private readonly pending = new Set<string>();
   private source: ((uuid: string) => MachineState | undefined) | null = null;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    /** told when a batched save fails (it is retried a second later) */
+    private readonly onSaveError?: (uuid: string, e: Error) => void,
+  ) {
     this.fleetPath = join(dir, 'fleet.json');
     this.machinesDir = join(dir, 'machines');
   }
@@ -75,8 +81,11 @@ export class FleetStore {
     if (!existsSync(this.machinesDir)) return out;
     for (const f of readdirSync(this.machinesDir)) {
       if (f.includes('.tmp-')) {
-        // a write that never reached its rename: the previous file is still complete
-        rmSync(join(this.machinesDir, f), { force: true });
+        // a write that never reached its rename (the previous file is still complete) — unless its
+        // writer is alive and mid-write: a reader (a scenario's console step) must not pull the
+        // file from under a running emulator's rename
+        const pid = Number(f.slice(f.lastIndexOf('.tmp-') + 5));
+        if (!Number.isInteger(pid) || pid === process.pid || !processAlive(pid)) rmSync(join(this.machinesDir, f), { force: true });
         continue;
       }
       if (!f.endsWith('.json')) continue;
@@ -117,7 +126,18 @@ export class FleetStore {
     this.timer = null;
     for (const uuid of [...this.pending]) {
       this.pending.delete(uuid);
-      this.write(uuid);
+      try {
+        this.write(uuid);
+      } catch (e) {
+        // a batched save (console, event log) runs from a timer: failing must not take every BMC
+        // down with it — keep the machine pending and try again in a second
+        this.onSaveError?.(uuid, e as Error);
+        this.pending.add(uuid);
+      }
+    }
+    if (this.pending.size && !this.timer) {
+      this.timer = setTimeout(() => this.flush(), 1000);
+      this.timer.unref();
     }
   }
 }
