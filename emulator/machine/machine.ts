@@ -643,7 +643,7 @@ export class Machine extends EventEmitter {
     if (bytes > disk.sizeBytes)
       throw new MachineError('InvalidValue', `image of ${bytes} bytes does not fit the ${disk.sizeBytes}-byte disk`);
     // the old contents are gone as soon as writing starts (an md device it is written to stays)
-    this.dropImage();
+    this.eraseDisks();
     await this.env.clock.sleep((bytes / (disk.writeMBps * 1e6)) * 1000, signal);
     const cdPath = join(this.env.mediaDir, this.uuid, 'configdrive.iso');
     if (configDrive) {
@@ -686,10 +686,6 @@ export class Machine extends EventEmitter {
 
   /** Wipes what the disks hold. Software RAID members are left alone, as IPA's erase steps skip them. */
   eraseDisks(): void {
-    this.dropImage();
-  }
-
-  private dropImage(): void {
     const cd = this.state.installedImage?.configDrive;
     if (cd) rmSync(cd, { force: true });
     this.state.installedImage = null;
@@ -708,7 +704,7 @@ export class Machine extends EventEmitter {
         throw new MachineError('InvalidValue', `${v.name}: a member partition is on no disk of this machine`);
     }
     // whatever was installed was on the old layout
-    this.dropImage();
+    this.eraseDisks();
     this.state.softwareRaid = structuredClone(volumes);
     if (volumes.length)
       this.event(

@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import { re2Test } from '../apiserver/re2.js';
 import { KubeApiError, type KubeObject } from '../kube/client.js';
-import { type Condition, isTrue, setCondition, summarize } from '../kube/conditions.js';
+import { type Condition, condition, isTrue, summarize } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { patchObject } from '../kube/patch-helper.js';
@@ -127,28 +127,10 @@ export function hostClaimController(): ControllerSpec {
     if (!found) return undefined;
     const claim = found;
     const original = structuredClone(claim);
-    const cond = (type: string, ok: boolean, reason: string, message = '') => {
-      claim.status = {
-        ...(claim.status ?? {}),
-        conditions: setCondition(claim.status?.conditions, {
-          type,
-          status: ok ? 'True' : 'False',
-          reason,
-          message,
-          ...(claim.metadata.generation !== undefined ? { observedGeneration: Number(claim.metadata.generation) } : {}),
-        }),
-      };
-    };
+    const cond = (type: string, ok: boolean, reason: string, message = '') => condition(claim, type, ok, reason, message);
     const save = async (res?: Result) => {
       const s = summarize(claim.status?.conditions, ['Associated', 'Synchronized', 'Provisioned']);
-      claim.status = {
-        ...(claim.status ?? {}),
-        conditions: setCondition(claim.status?.conditions, {
-          type: 'Ready',
-          ...s,
-          ...(claim.metadata.generation !== undefined ? { observedGeneration: Number(claim.metadata.generation) } : {}),
-        }),
-      };
+      condition(claim, 'Ready', s.status === 'Unknown' ? 'Unknown' : s.status === 'True', s.reason, s.message);
       await patchObject(ctx.client, original, claim, { fieldManager: FIELD_MANAGER });
       return res;
     };

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { crdApiVersion } from '../api/versioning.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
-import { type Condition, setCondition } from '../kube/conditions.js';
+import type { Condition } from '../kube/conditions.js';
 import type { GVK } from '../kube/controller.js';
 import { getOrNull } from '../kube/read.js';
 import { CapiError } from './errors.js';
@@ -117,27 +117,6 @@ export function isPaused(cluster: KubeObject | null, o: KubeObject): boolean {
   return obj((cluster as Obj | null)?.spec).paused === true;
 }
 
-/** Sets a metav1 condition on o.status.conditions, stamped with the object's generation. */
-export function condition(
-  o: KubeObject & { status?: { conditions?: Condition[] } },
-  type: string,
-  ok: boolean | 'Unknown',
-  reason: string,
-  message = '',
-): void {
-  const status = ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False';
-  o.status = {
-    ...(o.status ?? {}),
-    conditions: setCondition(o.status?.conditions, {
-      type,
-      status,
-      reason,
-      message,
-      ...(o.metadata?.generation !== undefined ? { observedGeneration: Number(o.metadata.generation) } : {}),
-    }),
-  };
-}
-
 export function conditionTrue(o: unknown, type: string): boolean {
   const conds = obj(obj(o).status).conditions;
   return Array.isArray(conds) && (conds as Condition[]).some((c) => c.type === type && c.status === 'True');
@@ -192,6 +171,7 @@ export function labelSelectorString(sel: { matchLabels?: Record<string, string> 
 
 /** Does a label set satisfy a LabelSelector (matchLabels and matchExpressions, either operator spelling)? */
 export { matchesSelectorObject as matchesSelector } from '../apiserver/selectors.js';
+export { condition } from '../kube/conditions.js';
 
 export async function listIn<T extends KubeObject>(
   client: KubeClient,

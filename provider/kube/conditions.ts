@@ -1,5 +1,7 @@
 // Conditions as Kubernetes and Cluster API use them: one entry per type; lastTransitionTime
 // changes only when the status flips, so watchers can tell a transition from a refresh.
+import type { KubeObject } from './client.js';
+
 export interface Condition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
@@ -67,4 +69,25 @@ function indentIfMultiline(m: string): string {
   const lines = m.split('\n');
   const bullets = lines.every((l) => /^\s*\* /.test(l));
   return `\n${lines.map((l) => (bullets ? `  ${l}` : /^\s*\* /.test(l) ? `    ${l}` : `  * ${l}`)).join('\n')}`;
+}
+
+/** Sets a condition on o.status.conditions, stamped with the object's generation. */
+export function condition(
+  o: KubeObject & { status?: { conditions?: Condition[] } },
+  type: string,
+  ok: boolean | 'Unknown',
+  reason: string,
+  message = '',
+): void {
+  const status = ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False';
+  o.status = {
+    ...(o.status ?? {}),
+    conditions: setCondition(o.status?.conditions, {
+      type,
+      status,
+      reason,
+      message,
+      ...(o.metadata?.generation !== undefined ? { observedGeneration: Number(o.metadata.generation) } : {}),
+    }),
+  };
 }

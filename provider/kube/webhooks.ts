@@ -27,9 +27,14 @@ export type ClientConfig =
   | { url: string; caBundle?: string }
   | { service: { name: string; namespace: string; path?: string }; caBundle?: string };
 
-/** The handler the webhook server mounts at def.path: deletes pass, the namespace is filled in from the request. */
+const operationsOf = (def: WebhookDef) => def.operations ?? ['CREATE', 'UPDATE'];
+
+/**
+ * The handler the webhook server mounts at def.path: operations the definition does not guard
+ * pass, a DELETE is judged on the object going away, the namespace is filled in from the request.
+ */
 export function validator(def: WebhookDef, client?: KubeClient): Validator {
-  const ops = def.operations ?? ['CREATE', 'UPDATE'];
+  const ops = operationsOf(def);
   return (r: AdmissionRequest) => {
     const op = r.operation as WebhookContext['operation'];
     if (!ops.includes(op)) return [];
@@ -62,9 +67,7 @@ export function validatingWebhookConfiguration(
       timeoutSeconds: 10,
       matchPolicy: 'Equivalent',
       clientConfig: client(d),
-      rules: [
-        { apiGroups: [d.group], apiVersions: [d.version], operations: d.operations ?? ['CREATE', 'UPDATE'], resources: [d.resource] },
-      ],
+      rules: [{ apiGroups: [d.group], apiVersions: [d.version], operations: operationsOf(d), resources: [d.resource] }],
     })),
   };
 }

@@ -161,18 +161,19 @@ export class VirtualMediaBoot implements BootInterface {
   async prepareRamdisk(node: Node, purpose: RamdiskPurpose, env: BootEnv): Promise<void> {
     if (!env.management.insertMedia)
       throw new IronicError('UnsupportedDriverExtension', `Node ${node.uuid}'s management interface has no virtual media`);
+    // a prebuilt agent ISO goes in as it is (Ironic: "custom configuration will not be available"):
+    // it must know its way to Ironic itself; Ironic serves a copy from its HTTP root, as with
+    // [deploy]ramdisk_image_download_source = local
     const prebuilt = infoStr(node, 'deploy_iso');
-    if (prebuilt) {
-      // a prebuilt agent ISO goes in as it is (Ironic: "custom configuration will not be
-      // available"): it must know its way to Ironic itself; Ironic serves a copy from its HTTP
-      // root, as with [deploy]ramdisk_image_download_source = local
-      const iso = await cached(prebuilt, env.cacheDir, env.fetch);
-      mkdirSync(join(env.httpRoot, 'redfish'), { recursive: true });
-      writeAtomic(this.isoPath(node, env), iso);
-      await env.management.insertMedia(node, `${env.httpUrl}/redfish/boot-${node.uuid}.iso`);
-      await env.management.setBootDevice(node, 'cdrom', false);
-      return;
-    }
+    const iso = prebuilt ? await cached(prebuilt, env.cacheDir, env.fetch) : await this.buildAgentIso(node, purpose, env);
+    mkdirSync(join(env.httpRoot, 'redfish'), { recursive: true });
+    writeAtomic(this.isoPath(node, env), iso);
+    await env.management.insertMedia(node, `${env.httpUrl}/redfish/boot-${node.uuid}.iso`);
+    await env.management.setBootDevice(node, 'cdrom', false);
+  }
+
+  /** An ISO of the node's deploy kernel and ramdisk, with the agent's command line for GRUB and isolinux. */
+  private async buildAgentIso(node: Node, purpose: RamdiskPurpose, env: BootEnv): Promise<Buffer> {
     const { kernel, ramdisk } = deployImages(node);
     const [k, r] = await Promise.all([cached(kernel, env.cacheDir, env.fetch), cached(ramdisk, env.cacheDir, env.fetch)]);
     const params = kernelParams(node, purpose, env, ['boot_method=vmedia']);
@@ -186,11 +187,7 @@ export class VirtualMediaBoot implements BootInterface {
     ];
     // BIOS firmware boots it through isolinux when syslinux is installed (as upstream's
     // [DEFAULT]isolinux_bin); without it the ISO carries the configuration only
-    const iso = (await bootableIso('VMEDIA_BOOT_ISO', files, env.cacheDir)) ?? buildIso('VMEDIA_BOOT_ISO', files);
-    mkdirSync(join(env.httpRoot, 'redfish'), { recursive: true });
-    writeAtomic(this.isoPath(node, env), iso);
-    await env.management.insertMedia(node, `${env.httpUrl}/redfish/boot-${node.uuid}.iso`);
-    await env.management.setBootDevice(node, 'cdrom', false);
+    return (await bootableIso('VMEDIA_BOOT_ISO', files, env.cacheDir)) ?? buildIso('VMEDIA_BOOT_ISO', files);
   }
 
   async cleanUpRamdisk(node: Node, env: BootEnv): Promise<void> {
