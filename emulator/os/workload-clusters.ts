@@ -107,6 +107,7 @@ export class WorkloadClusters {
     c.members.delete(member);
     if (c.members.size > 0) return;
     this.clusters.delete(endpoint);
+    c.client.close();
     await c.server.close();
     this.log({ endpoint }, 'workload cluster API server stopped: no control plane node runs');
   }

@@ -1,8 +1,8 @@
 // The Ironic REST client the operator uses, speaking to Ironic only over its public v1 API (as
 // upstream's gophercloud client does): microversion negotiated from GET /v1, sent on every call;
 // HTTP Basic auth; TLS with a CA bundle or without verification.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface IronicClientOptions {
   /** e.g. http://127.0.0.1:6385 or https://ironic:6385/v1/ */
@@ -35,11 +35,22 @@ export type Json = Record<string, unknown>;
 export class IronicClient {
   private readonly base: URL;
   private version: number | null = null;
+  /** One keep-alive pool and TLS context for this Ironic: no handshake per call. */
+  private readonly agent: HttpAgent | HttpsAgent;
 
   constructor(private readonly o: IronicClientOptions) {
     const u = new URL(o.endpoint);
     u.pathname = u.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.base = u;
+    this.agent =
+      u.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, timeout: 30_000, ca: o.caCert, rejectUnauthorized: !o.insecure })
+        : new HttpAgent({ keepAlive: true, timeout: 30_000 });
+  }
+
+  /** Closes the pooled connections. */
+  close(): void {
+    this.agent.destroy();
   }
 
   get microversion(): string | null {
@@ -62,7 +73,7 @@ export class IronicClient {
     return (await this.send(method, path, body, true)) as T;
   }
 
-  private send(method: string, path: string, body: unknown, versioned: boolean): Promise<unknown> {
+  private send(method: string, path: string, body: unknown, versioned: boolean, retried = false): Promise<unknown> {
     const url = new URL(this.base.toString());
     const [p, q] = path.split('?');
     url.pathname = `${url.pathname.replace(/\/$/, '')}${p}`;
@@ -85,7 +96,7 @@ export class IronicClient {
           method,
           headers,
           timeout: this.o.timeoutMs ?? 30_000,
-          ...(tls ? { ca: this.o.caCert, rejectUnauthorized: !this.o.insecure } : {}),
+          agent: this.agent,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -105,7 +116,12 @@ export class IronicClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`Ironic did not answer ${method} ${path} within ${this.o.timeoutMs ?? 30_000} ms`)));
-      req.on('error', (e) => reject(new IronicHttpError(0, `cannot reach Ironic at ${this.base.origin}: ${e.message}`, method, path)));
+      req.on('error', (e) => {
+        // a pooled connection Ironic closed while idle: the request never reached it, send it again once
+        if (req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' && !retried) {
+          resolve(this.send(method, path, body, versioned, true));
+        } else reject(new IronicHttpError(0, `cannot reach Ironic at ${this.base.origin}: ${e.message}`, method, path));
+      });
       req.end(payload);
     });
   }

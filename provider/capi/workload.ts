@@ -22,6 +22,7 @@ export class WorkloadClients {
     const key = `${namespace}/${cluster}`;
     const hit = this.cache.get(key);
     if (hit && hit.rv === s.metadata.resourceVersion) return hit.client;
+    hit?.client.close();
     const client = KubeClient.fromString(Buffer.from(value, 'base64').toString('utf8'));
     this.cache.set(key, { rv: String(s.metadata.resourceVersion), client });
     return client;

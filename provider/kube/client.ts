@@ -2,10 +2,11 @@
 // @kubernetes/client-node (tokens, client certificates, exec plugins, CA bundles); requests go by
 // REST path for any kind, including subresources, which client-node's generic API lacks.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import type { RequestOptions } from 'node:https';
-import { request } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { AgentOptions, RequestOptions } from 'node:https';
+import { Agent as HttpsAgent, request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export type Obj = Record<string, unknown>;
@@ -90,8 +91,18 @@ export class KubeconfigError extends Error {
   }
 }
 
+/** Idle pooled sockets close after this long: under every server's own idle timeout we know of
+ * (kube-apiserver's 90 s, Node's 5 s keep-alive hint is honoured by the agent itself). */
+const IDLE_SOCKET_MS = 30_000;
+/** A kubeconfig whose exec plugin rotates client certificates makes a new agent per certificate;
+ * only the newest few are kept. */
+const MAX_AGENTS = 4;
+
 export class KubeClient {
   private readonly resources = new Map<string, Resource>();
+  /** One keep-alive agent per TLS identity (CA, client certificate, server name): every request to
+   * this server reuses its connections instead of paying a handshake on both ends. */
+  private readonly agents = new Map<string, HttpsAgent | HttpAgent>();
   readonly server: string;
 
   /** `source` names where the kubeconfig came from in connection errors (its file). */
@@ -159,13 +170,60 @@ export class KubeClient {
   private async options(method: string, path: string, headers: Record<string, string>): Promise<RequestOptions & { url: URL }> {
     const url = new URL(this.server + path);
     const opts: RequestOptions = { method, headers: { accept: 'application/json', 'user-agent': 'ferrite/controller', ...headers } };
+    // client-node resolves credentials each time (token files re-read, exec plugins run) and hands
+    // back a fresh agent, which would pool nothing: keep its TLS options, use our pooled agent
     await this.kc.applyToHTTPSOptions(opts);
+    if (!this.kc.getCurrentCluster()?.proxyUrl)
+      opts.agent = this.pooled(url.protocol, (opts.agent as HttpsAgent | undefined)?.options ?? {});
     return { ...opts, url };
+  }
+
+  private pooled(protocol: string, tls: AgentOptions): HttpsAgent | HttpAgent {
+    const h = createHash('sha256').update(protocol);
+    for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
+      const v = tls[k];
+      h.update(`\0${k}=`);
+      if (v !== undefined) h.update(Array.isArray(v) ? v.map(String).join('\0') : String(v));
+    }
+    const key = h.digest('hex');
+    let agent = this.agents.get(key);
+    if (agent) return agent;
+    agent =
+      protocol === 'https:'
+        ? new HttpsAgent({
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            pfx: tls.pfx,
+            passphrase: tls.passphrase,
+            ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+            servername: tls.servername,
+            keepAlive: true,
+            timeout: IDLE_SOCKET_MS,
+          })
+        : new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
+    this.agents.set(key, agent);
+    for (const [k, old] of this.agents) {
+      if (this.agents.size <= MAX_AGENTS) break;
+      this.agents.delete(k);
+      old.destroy();
+    }
+    return agent;
+  }
+
+  /** Closes the pooled connections (in-flight requests and watches included). */
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
   }
 
   /** One request; resolves with the parsed JSON body, rejects with KubeApiError on >= 400. */
   async raw(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Obj> {
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    return this.send(method, path, data, contentType, false);
+  }
+
+  private async send(method: string, path: string, data: string | undefined, contentType: string, retried: boolean): Promise<Obj> {
     const { url, ...opts } = await this.options(method, path, data ? { 'content-type': contentType } : {});
     return new Promise((resolve, reject) => {
       const req = (url.protocol === 'https:' ? request : httpRequest)(url, opts, (res) => {
@@ -186,7 +244,13 @@ export class KubeClient {
         });
         res.on('error', reject);
       });
-      req.on('error', (e) => reject(this.netError(e)));
+      req.on('error', (e) => {
+        // a pooled connection the server closed while idle fails before the request reached it:
+        // one retry on a fresh connection, as Node's documentation advises
+        if (req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' && !retried) {
+          resolve(this.send(method, path, data, contentType, true));
+        } else reject(this.netError(e));
+      });
       // a peer that accepts the connection and then says nothing must not hang a reconcile
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer from ${this.server} in 60s`)));
       if (data) req.write(data);

@@ -1,6 +1,7 @@
 // The conductor's side of the ironic-python-agent command API: POST /v1/commands/ with
 // {name, params} (sync with wait=true, async otherwise) and GET /v1/commands/ to follow async
 // commands, authenticated with the node's agent token.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { IronicError } from '../errors.js';
@@ -17,8 +18,34 @@ interface Reply {
   text: string;
 }
 
+/** Keep-alive pools per running agent (origin and the certificate it sent): a deploy's commands and
+ * polls share connections. Bounded, oldest dropped: agents come and go with deployments. */
+const pools = new Map<string, http.Agent>();
+const MAX_POOLS = 256;
+
+function poolFor(url: URL, ca: string | undefined, insecure: boolean): http.Agent {
+  const key = `${url.origin}|${insecure}|${ca ? createHash('sha256').update(ca).digest('hex') : ''}`;
+  let a = pools.get(key);
+  if (a) return a;
+  a =
+    url.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, timeout: 30_000, ca, rejectUnauthorized: !insecure })
+      : new http.Agent({ keepAlive: true, timeout: 30_000 });
+  pools.set(key, a);
+  for (const [k, old] of pools) {
+    if (pools.size <= MAX_POOLS) break;
+    pools.delete(k);
+    old.destroy();
+  }
+  return a;
+}
+
 /** One HTTP(S) request; an https agent is verified against its own certificate. */
-function send(url: URL, init: { method: string; body?: string; ca?: string; insecure?: boolean; timeoutMs: number }): Promise<Reply> {
+function send(
+  url: URL,
+  init: { method: string; body?: string; ca?: string; insecure?: boolean; timeoutMs: number },
+  retried = false,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const req = (secure ? https : http).request(
@@ -26,9 +53,7 @@ function send(url: URL, init: { method: string; body?: string; ca?: string; inse
       {
         method: init.method,
         headers: init.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(init.body) } : {},
-        // a connection per call, as before with fetch: no pooled socket the agent's side may have closed
-        agent: false,
-        ...(secure ? { ca: init.ca, rejectUnauthorized: !init.insecure } : {}),
+        agent: poolFor(url, secure ? init.ca : undefined, secure && !!init.insecure),
         timeout: init.timeoutMs,
       },
       (res) => {
@@ -39,7 +64,11 @@ function send(url: URL, init: { method: string; body?: string; ca?: string; inse
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer in ${init.timeoutMs / 1000} s`)));
-    req.on('error', reject);
+    req.on('error', (e) => {
+      // the agent closed a pooled connection while it idled: the command never reached it, send once more
+      if (req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' && !retried) resolve(send(url, init, true));
+      else reject(e);
+    });
     if (init.body) req.write(init.body);
     req.end();
   });

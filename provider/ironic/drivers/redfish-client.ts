@@ -1,6 +1,7 @@
 // The Redfish client Ironic's redfish interfaces use: session auth with fallback to Basic, one
 // keep-alive connection pool per BMC, ETag-aware PATCH, and errors that say what the BMC said.
 // Hand-written (the design's list): sushy has no JS counterpart worth a dependency.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { IronicError } from '../errors.js';
@@ -47,7 +48,9 @@ export interface RedfishResponse {
 const agents = new Map<string, http.Agent>();
 
 function agentFor(ep: RedfishEndpoint, secure: boolean): http.Agent {
-  const key = `${secure}|${ep.address}|${typeof ep.verifyCa === 'string' ? ep.verifyCa.length : ep.verifyCa}`;
+  // the CA itself is part of the key: two BMCs at one address with different CAs get different pools
+  const ca = typeof ep.verifyCa === 'string' ? createHash('sha256').update(ep.verifyCa).digest('hex') : ep.verifyCa;
+  const key = `${secure}|${ep.address}|${ca}`;
   let a = agents.get(key);
   if (!a) {
     a = secure
