@@ -1,8 +1,10 @@
 // The kubelet of a simulated node: registers its Node (name, labels from --node-labels,
 // --provider-id, kubeadm's control plane label and taint, addresses, node info), mirrors a control
 // plane node's static pods (kube-apiserver, kube-controller-manager, kube-scheduler, etcd) into
-// kube-system, and posts status every 10 s (simulated) with a Lease in kube-node-lease until the
-// machine powers off.
+// kube-system, and until the machine powers off renews its Lease in kube-node-lease every 10 s
+// (simulated) while posting Node status only when it changed or every 5 minutes, as a kubelet with
+// node leases does (nodeStatusUpdateFrequency / nodeStatusReportFrequency): the Lease is the cheap
+// heartbeat, and an idle node costs one read and one small write per beat.
 import { isAlreadyExists, isNotFound, type KubeClient } from '../../provider/kube/client.js';
 import type { Clock } from '../machine/clock.js';
 
@@ -21,10 +23,17 @@ export interface NodeIdentity {
 }
 
 const HEARTBEAT_MS = 10_000;
+/** kubelet's nodeStatusReportFrequency: an unchanged status is posted this often. */
+const STATUS_REPORT_MS = 5 * 60_000;
 
-/** Real milliseconds between status posts: 10 s simulated, never more often than once a second. */
+/** Real milliseconds between heartbeats: 10 s simulated, never more often than once a second. */
 export function heartbeatRealMs(clock: Clock): number {
   return Math.max(1_000, HEARTBEAT_MS / clock.timeScale);
+}
+
+/** Real milliseconds between posts of an unchanged Node status. */
+export function statusReportRealMs(clock: Clock): number {
+  return Math.max(heartbeatRealMs(clock), STATUS_REPORT_MS / clock.timeScale);
 }
 export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -154,8 +163,13 @@ export class Kubelet {
       { status: want.status },
       { subresource: 'status' },
     );
+    this.lastReport = Date.now();
+    // the lease starts with the kubelet, so the node lifecycle loop sees every registered node's
+    await this.renewLease();
     if (this.node.controlPlane) for (const c of STATIC_PODS) await this.mirrorPod(c);
   }
+
+  private lastReport = 0;
 
   private async mirrorPod(component: string): Promise<void> {
     const name = `${component}-${this.node.name}`;
@@ -205,12 +219,17 @@ export class Kubelet {
         return;
       }
       try {
+        await this.renewLease();
+        // the kubelet reads its Node each beat and posts only a difference (a Ready the lifecycle
+        // loop turned Unknown) or, unchanged, once per report period
         const cur = await this.api.get<{ status?: { conditions?: Array<Record<string, string>> } }>(
           'v1',
           'Node',
           undefined,
           this.node.name,
         );
+        const ready = cur.status?.conditions?.find((c) => c.type === 'Ready');
+        if (ready?.status === 'True' && Date.now() - this.lastReport < statusReportRealMs(this.clock)) continue;
         const t = now();
         const conditions = (cur.status?.conditions ?? readyConditions()).map((c) =>
           c.type === 'Ready'
@@ -230,7 +249,7 @@ export class Kubelet {
           { status: { conditions } },
           { subresource: 'status' },
         );
-        await this.renewLease();
+        this.lastReport = Date.now();
       } catch (e) {
         if (isNotFound(e)) {
           // the Node was deleted (a machine being remediated or removed): a kubelet registers again

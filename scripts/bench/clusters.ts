@@ -6,7 +6,9 @@
 // and WORKER_MACHINE_COUNT=0, and counts as done when its Machine runs and its Node is Ready.
 // A baseline (--baseline-clusters, default 10) runs first; the big run (--clusters, default 100)
 // is printed beside it: clusters/hour, CPU-seconds per host (all four processes, user + system)
-// and peak RSS per component. Writes bench-results/clusters.json (or --out FILE).
+// and peak RSS per component. Then the steady state: for --steady SECONDS (default 60) after all
+// are Running, each component's CPU per Running cluster per minute — what an idle cluster keeps
+// costing (kubelet heartbeats, controller resyncs). Writes bench-results/clusters.json (or --out FILE).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ const BASELINE = Number(arg('--baseline-clusters', '10'));
 const TIME_SCALE = arg('--time-scale', '100');
 const OUT = arg('--out', join(ROOT, 'bench-results', 'clusters.json'));
 const TIMEOUT_S = Number(arg('--timeout', '3600'));
+const STEADY_S = Number(arg('--steady', '60'));
 const CLI = [join(ROOT, 'dist', 'cli', 'main.js')];
 
 interface Run {
@@ -34,6 +37,11 @@ interface Run {
   wallS: number;
   clustersPerHour: number;
   cpuSecondsPerHost: number;
+  /** CPU-seconds per host to Running, by component */
+  cpuSecondsPerHostBy: Record<string, number>;
+  /** after all are Running: CPU-milliseconds per Running cluster per minute, by component */
+  steadyCpuMsPerClusterMinuteBy: Record<string, number>;
+  steadyCpuMsPerClusterMinute: number;
   peakRssMiB: Record<string, number>;
   totalPeakRssMiB: number;
 }
@@ -91,7 +99,9 @@ async function once(n: number): Promise<Run> {
   if (up.status !== 0) throw new Error(`dev up failed: ${up.stdout}\n${up.stderr}`);
   const state = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8')) as StackState & { components: Record<string, { pid: number }> };
   const pids = Object.fromEntries(Object.entries(state.components).map(([k, c]) => [k, (c as { pid: number }).pid]));
-  const cpu0 = Object.values(pids).reduce((a, p) => a + cpuSeconds(p), 0);
+  const cpuBy = () => Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  const cpu0 = cpuBy();
   const client = KubeClient.fromFile(state.kubeconfig);
   const img = image();
   const imgPath = join(dir, 'ironic', 'httpboot', 'images', 'node-k8s-v1.36.0.img');
@@ -150,13 +160,26 @@ async function once(n: number): Promise<Run> {
     }
     process.stdout.write('\n');
     const wallS = (Date.now() - started) / 1000;
-    const cpu = Object.values(pids).reduce((a, p) => a + cpuSeconds(p), 0) - cpu0;
+    const cpu1 = cpuBy();
+    const cpuTo = Object.fromEntries(Object.keys(pids).map((k) => [k, (cpu1[k] - cpu0[k]) / n]));
     const peak = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, peakRssMiB(p)]));
+    let steady: Record<string, number> = {};
+    if (STEADY_S > 0) {
+      process.stdout.write(`${n} clusters Running: measuring the steady state for ${STEADY_S}s\n`);
+      const t0 = Date.now();
+      await sleep(STEADY_S * 1000);
+      const cpu2 = cpuBy();
+      const minutes = (Date.now() - t0) / 60_000;
+      steady = Object.fromEntries(Object.keys(pids).map((k) => [k, ((cpu2[k] - cpu1[k]) * 1000) / n / minutes]));
+    }
     return {
       clusters: n,
       wallS,
       clustersPerHour: (n / wallS) * 3600,
-      cpuSecondsPerHost: cpu / n,
+      cpuSecondsPerHost: sum(cpuTo),
+      cpuSecondsPerHostBy: cpuTo,
+      steadyCpuMsPerClusterMinuteBy: steady,
+      steadyCpuMsPerClusterMinute: sum(steady),
       peakRssMiB: peak,
       totalPeakRssMiB: Object.values(peak).reduce((a, b) => a + b, 0),
     };
@@ -181,6 +204,34 @@ const rows: Array<[string, string, string, string]> = [
     big.cpuSecondsPerHost.toFixed(2),
     ratio(big.cpuSecondsPerHost, base.cpuSecondsPerHost),
   ],
+  ...Object.keys(big.cpuSecondsPerHostBy).map(
+    (c) =>
+      [
+        `  of which ${c}`,
+        (base.cpuSecondsPerHostBy[c] ?? 0).toFixed(2),
+        big.cpuSecondsPerHostBy[c].toFixed(2),
+        ratio(big.cpuSecondsPerHostBy[c], base.cpuSecondsPerHostBy[c] ?? 0),
+      ] as [string, string, string, string],
+  ),
+  ...(STEADY_S > 0
+    ? [
+        [
+          'steady CPU-ms per cluster-minute',
+          base.steadyCpuMsPerClusterMinute.toFixed(0),
+          big.steadyCpuMsPerClusterMinute.toFixed(0),
+          ratio(big.steadyCpuMsPerClusterMinute, base.steadyCpuMsPerClusterMinute),
+        ] as [string, string, string, string],
+        ...Object.keys(big.steadyCpuMsPerClusterMinuteBy).map(
+          (c) =>
+            [
+              `  of which ${c}`,
+              (base.steadyCpuMsPerClusterMinuteBy[c] ?? 0).toFixed(0),
+              big.steadyCpuMsPerClusterMinuteBy[c].toFixed(0),
+              ratio(big.steadyCpuMsPerClusterMinuteBy[c], base.steadyCpuMsPerClusterMinuteBy[c] ?? 0),
+            ] as [string, string, string, string],
+        ),
+      ]
+    : []),
   ...Object.keys(big.peakRssMiB).map(
     (c) =>
       [

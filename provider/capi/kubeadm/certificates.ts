@@ -1,7 +1,8 @@
 // A cluster's kubeadm PKI as Cluster API keeps it in the management cluster: Secrets
 // `<cluster>-ca`, `-etcd`, `-proxy` (tls.crt/tls.key) and `-sa` (the service account key pair),
 // type cluster.x-k8s.io/secret, labelled with the cluster name. Found or made, never replaced.
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import * as x509 from '@peculiar/x509';
 import { createCertificateAuthority } from '../../apiserver/pki.js';
 import { isAlreadyExists, type KubeClient, type KubeObject } from '../../kube/client.js';
@@ -33,7 +34,8 @@ const SUFFIX: Record<keyof ClusterCertificates, string> = { ca: 'ca', etcd: 'etc
 
 async function make(kind: keyof ClusterCertificates): Promise<KeyPair> {
   if (kind === 'sa') {
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    // on libuv's thread pool: a 2048-bit RSA key takes ~0.2 s, which blocked every reconcile when synchronous
+    const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
     return {
       certPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       keyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
