@@ -11,9 +11,9 @@
 // costing (kubelet heartbeats, controller resyncs). Writes bench-results/clusters.json (or --out FILE).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { TEMPLATES_DIR } from '../../devenv/cluster.js';
@@ -30,6 +30,8 @@ const TIME_SCALE = arg('--time-scale', '100');
 const OUT = arg('--out', join(ROOT, 'bench-results', 'clusters.json'));
 const TIMEOUT_S = Number(arg('--timeout', '3600'));
 const STEADY_S = Number(arg('--steady', '60'));
+/** a directory: the big run's components write V8 CPU profiles there, named for the component */
+const CPU_PROF = arg('--cpu-prof', '');
 const CLI = [join(ROOT, 'dist', 'cli', 'main.js')];
 
 interface Run {
@@ -74,11 +76,16 @@ function image(): Buffer {
   return b;
 }
 
-async function once(n: number): Promise<Run> {
+async function once(n: number, profileDir = ''): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), `ferrite-bench-clusters-${n}-`));
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  // dev up starts its components with its own node flags (NODE_OPTIONS may not carry --cpu-prof):
+  // each writes its profile when it exits
+  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
   const up = spawnSync(
     process.execPath,
     [
+      ...prof,
       ...CLI,
       'dev',
       'up',
@@ -185,14 +192,28 @@ async function once(n: number): Promise<Run> {
     };
   } finally {
     spawnSync(process.execPath, [...CLI, 'dev', 'down', '--data-dir', dir], { cwd: ROOT, encoding: 'utf8' });
+    if (profileDir) nameProfiles(profileDir, pids);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile → <component>.cpuprofile; dev up's own (short-lived) profiles go. */
+function nameProfiles(profileDir: string, pids: Record<string, number>): void {
+  const byPid = new Map(Object.entries(pids).map(([k, p]) => [p, k]));
+  for (const f of readdirSync(profileDir)) {
+    const m = /^CPU\.\d+\.\d+\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(f);
+    if (!m) continue;
+    const component = byPid.get(Number(m[1]));
+    if (component) renameSync(join(profileDir, f), join(profileDir, `${component}.cpuprofile`));
+    else rmSync(join(profileDir, f));
+  }
+  console.log(`CPU profiles in ${profileDir}: ${readdirSync(profileDir).join(', ') || 'none written'}`);
 }
 
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
 const base = await once(BASELINE);
-const big = await once(CLUSTERS);
+const big = await once(CLUSTERS, CPU_PROF);
 const ratio = (a: number, b: number) => (b ? (a / b).toFixed(2) : 'n/a');
 const rows: Array<[string, string, string, string]> = [
   ['', `${BASELINE} clusters (baseline)`, `${CLUSTERS} clusters`, 'ratio'],
