@@ -246,6 +246,8 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
     async stop() {
       clearInterval(renewTimer);
       await manager.stop();
+      shared.workload.close();
+      ironic?.close();
       await webhook?.close();
     },
   };

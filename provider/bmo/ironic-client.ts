@@ -3,6 +3,7 @@
 // HTTP Basic auth; TLS with a CA bundle or without verification.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { closedWhileIdle, IDLE_SOCKET_MS } from '../../lib/keep-alive.js';
 
 export interface IronicClientOptions {
   /** e.g. http://127.0.0.1:6385 or https://ironic:6385/v1/ */
@@ -44,8 +45,8 @@ export class IronicClient {
     this.base = u;
     this.agent =
       u.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true, timeout: 30_000, ca: o.caCert, rejectUnauthorized: !o.insecure })
-        : new HttpAgent({ keepAlive: true, timeout: 30_000 });
+        ? new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, ca: o.caCert, rejectUnauthorized: !o.insecure })
+        : new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
   }
 
   /** Closes the pooled connections. */
@@ -118,7 +119,7 @@ export class IronicClient {
       req.on('timeout', () => req.destroy(new Error(`Ironic did not answer ${method} ${path} within ${this.o.timeoutMs ?? 30_000} ms`)));
       req.on('error', (e) => {
         // a pooled connection Ironic closed while idle: the request never reached it, send it again once
-        if (req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' && !retried) {
+        if (closedWhileIdle(req, e) && !retried) {
           resolve(this.send(method, path, body, versioned, true));
         } else reject(new IronicHttpError(0, `cannot reach Ironic at ${this.base.origin}: ${e.message}`, method, path));
       });

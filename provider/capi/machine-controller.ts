@@ -77,10 +77,17 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     }
   }
 
-  async function workloadNode(w: KubeClient, providerID: string): Promise<NodeObj | null> {
-    const nodes = await w.list<NodeObj>('v1', 'Node');
-    return nodes.items.find((n) => n.spec?.providerID === providerID) ?? null;
+  /** The Node with this providerID: from the cluster's Node watch when it is open, else listed. */
+  async function workloadNode(w: KubeClient, ns: string, cluster: string, providerID: string): Promise<NodeObj | null> {
+    const nodes = (o.workload.cachedNodes(ns, cluster) as NodeObj[] | null) ?? (await w.list<NodeObj>('v1', 'Node')).items;
+    return nodes.find((n) => n.spec?.providerID === providerID) ?? null;
   }
+
+  // which Machine a workload Node's providerID belongs to, learnt as Machines are reconciled: a
+  // Node event reconciles its Machine (as Cluster API's ClusterCache watch does) instead of every
+  // Running Machine polling its cluster's Nodes
+  const byProvider = new Map<string, string>();
+  const providerKey = (ns: string, cluster: string, pid: string) => `${ns}\0${cluster}\0${pid}`;
 
   async function syncNode(w: KubeClient, node: NodeObj, m: Machine) {
     const labels: Record<string, string> = {};
@@ -132,7 +139,10 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
       return save();
     }
     condition(m, 'Paused', false, 'NotPaused');
-    if (isDeleting(m)) return save(await reconcileDelete(m, cluster, ctx));
+    if (isDeleting(m)) {
+      if (spec.providerID) byProvider.delete(providerKey(ns, clusterName, spec.providerID));
+      return save(await reconcileDelete(m, cluster, ctx));
+    }
     if (!cluster) {
       condition(m, 'Ready', false, 'WaitingForCluster', `Cluster ${clusterName} does not exist`);
       return save({ requeueAfterMs: 10_000 });
@@ -199,7 +209,8 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     if (pid && obj(cluster.status?.initialization).controlPlaneInitialized === true) {
       try {
         const w = await o.workload.get(ns, clusterName);
-        const node = w ? await workloadNode(w, pid) : null;
+        byProvider.set(providerKey(ns, clusterName, pid), m.metadata.name);
+        const node = w ? await workloadNode(w, ns, clusterName, pid) : null;
         if (w && node) {
           status.nodeRef = { name: String(node.metadata?.name) };
           if (node.status?.nodeInfo) status.nodeInfo = node.status.nodeInfo;
@@ -208,7 +219,9 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
           nodeReady = ready?.status === 'True' ? true : ready?.status === 'False' ? false : 'Unknown';
           condition(m, 'NodeReady', nodeReady, ready?.reason ?? 'NodeReady', ready?.message ?? '');
           condition(m, 'NodeHealthy', nodeReady === true, nodeReady === true ? 'NodeHealthy' : 'NodeNotHealthy');
-          requeue = 15_000;
+          // with the Node watch open, a change of the Node reconciles this Machine: only the sync
+          // period (controller-runtime's 10 minutes) remains as a safety net
+          requeue = o.workload.cachedNodes(ns, clusterName) ? 600_000 : 15_000;
         } else if (status.nodeRef?.name) {
           condition(m, 'NodeReady', 'Unknown', 'NodeDeleted', `Node ${status.nodeRef.name} has been deleted`);
           condition(m, 'NodeHealthy', false, 'NodeDeleted', `Node ${status.nodeRef.name} has been deleted`);
@@ -313,6 +326,13 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     watches: [
       { ...K.kubeadmConfig, map: byControllerOwner('Machine') },
       { ...K.metal3Machine, map: byControllerOwner('Machine') },
+    ],
+    sources: [
+      (enqueue) =>
+        o.workload.onNode((ns, cluster, node) => {
+          const name = node.spec?.providerID ? byProvider.get(providerKey(ns, cluster, node.spec.providerID)) : undefined;
+          if (name) enqueue({ namespace: ns, name });
+        }),
     ],
     reconcile,
   };

@@ -81,9 +81,18 @@ export function remediationAllowed(unhealthy: number, total: number, t: NonNulla
 }
 
 export function machineHealthCheckController(o: { workload: WorkloadClients }): ControllerSpec {
+  // the MachineHealthChecks of each cluster, learnt as they are reconciled: a Machine or workload
+  // Node of the cluster changing re-judges them (upstream watches both) instead of a 30 s poll
+  const byCluster = new Map<string, Set<string>>();
+  const mhcsOf = (ns: string, cluster: string): Request[] =>
+    [...(byCluster.get(`${ns}/${cluster}`) ?? [])].map((name) => ({ namespace: ns, name }));
+
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
     const found = await getOrNull<Mhc>(ctx.client, K.machineHealthCheck, req.namespace, req.name);
-    if (!found || found.metadata.deletionTimestamp) return undefined;
+    if (!found || found.metadata.deletionTimestamp) {
+      for (const [k, set] of byCluster) if (k.startsWith(`${req.namespace}/`)) set.delete(req.name);
+      return undefined;
+    }
     const mhc = found;
     const original = structuredClone(mhc);
     const save = async (r?: Result) => {
@@ -92,6 +101,8 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
     };
     const ns = mhc.metadata.namespace;
     const spec = mhc.spec ?? {};
+    const learnt = byCluster.get(`${ns}/${spec.clusterName}`) ?? new Set<string>();
+    byCluster.set(`${ns}/${spec.clusterName}`, learnt.add(mhc.metadata.name));
     const cluster = await getOrNull<Cluster>(ctx.client, K.cluster, ns, String(spec.clusterName));
     if (!cluster) return { requeueAfterMs: 10_000 };
     mhc.metadata.labels = { ...(mhc.metadata.labels ?? {}), [L.clusterName]: cluster.metadata.name };
@@ -112,7 +123,9 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
       const w = await o.workload.get(ns, cluster.metadata.name).catch(() => null);
       if (w) {
         try {
-          nodes = new Map((await w.list<NodeObj>('v1', 'Node')).items.map((n) => [String(n.metadata?.name), n]));
+          const items =
+            (o.workload.cachedNodes(ns, cluster.metadata.name) as NodeObj[] | null) ?? (await w.list<NodeObj>('v1', 'Node')).items;
+          nodes = new Map(items.map((n) => [String(n.metadata?.name), n]));
         } catch (e) {
           ctx.log.info({ mhc: req.name, err: (e as Error).message }, 'workload cluster not reachable; health not judged this round');
           return save({ requeueAfterMs: 5_000 });
@@ -120,7 +133,8 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
       }
     }
     const now = Date.now();
-    let recheck = 30_000;
+    // with the cluster's Node watch open only timeouts need a timer (and the 10-minute sync period)
+    let recheck = o.workload.cachedNodes(ns, cluster.metadata.name) ? 600_000 : 30_000;
     const unhealthy: Array<{ m: Machine; why: string }> = [];
     for (const m of machines) {
       const nodeName = m.status?.nodeRef?.name;
@@ -196,6 +210,13 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
     name: 'machinehealthcheck',
     for: K.machineHealthCheck,
     maxConcurrentReconciles: 2,
+    watches: [
+      {
+        ...K.machine,
+        map: (m) => mhcsOf(String(m.metadata?.namespace), String((m as { spec?: { clusterName?: string } }).spec?.clusterName ?? '')),
+      },
+    ],
+    sources: [(enqueue) => o.workload.onNode((ns, cluster) => mhcsOf(ns, cluster).forEach(enqueue))],
     reconcile,
   };
 }

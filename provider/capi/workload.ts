@@ -1,13 +1,35 @@
 // Clients for workload clusters, from the `<cluster>-kubeconfig` Secret the control plane provider
 // writes (key `value`), as Cluster API's remote cluster cache does; rebuilt when the Secret changes.
-import { KubeClient } from '../kube/client.js';
+// Like that cache, each workload cluster's Nodes are watched once for every controller: Node
+// changes reach the controllers that subscribed (onNode) instead of each polling the Node list.
+import { KubeClient, type KubeObject } from '../kube/client.js';
+import { Informer } from '../kube/informer.js';
 import { getOrNull } from '../kube/read.js';
 import { K } from './common.js';
 
+export type NodeObject = KubeObject & {
+  spec?: { providerID?: string; taints?: Array<Record<string, unknown>> };
+  status?: { conditions?: Array<Record<string, string>>; nodeInfo?: Record<string, unknown> };
+};
+
+/** Told of every Node added, changed or deleted in a workload cluster. */
+export type NodeListener = (namespace: string, cluster: string, node: NodeObject) => void;
+
+interface Entry {
+  rv: string;
+  client: KubeClient;
+  nodes: Informer<NodeObject>;
+}
+
 export class WorkloadClients {
-  private readonly cache = new Map<string, { rv: string; client: KubeClient }>();
+  private readonly cache = new Map<string, Entry>();
+  private readonly listeners: NodeListener[] = [];
 
   constructor(private readonly client: KubeClient) {}
+
+  onNode(fn: NodeListener): void {
+    this.listeners.push(fn);
+  }
 
   /** The workload cluster's client, or null while it has no kubeconfig Secret yet. */
   async get(namespace: string, cluster: string): Promise<KubeClient | null> {
@@ -18,13 +40,47 @@ export class WorkloadClients {
       `${cluster}-kubeconfig`,
     );
     const value = s?.data?.value;
-    if (!s || !value) return null;
     const key = `${namespace}/${cluster}`;
     const hit = this.cache.get(key);
+    if (!s || !value) {
+      if (hit) this.drop(key, hit);
+      return null;
+    }
     if (hit && hit.rv === s.metadata.resourceVersion) return hit.client;
-    hit?.client.close();
+    if (hit) this.drop(key, hit);
     const client = KubeClient.fromString(Buffer.from(value, 'base64').toString('utf8'));
-    this.cache.set(key, { rv: String(s.metadata.resourceVersion), client });
+    // a watch that fails (its cluster deleted, the API server gone with it) checks once a minute
+    // whether its kubeconfig Secret still exists: a deleted cluster's watch is dropped, not retried for ever
+    const nodes = new Informer<NodeObject>(client, 'v1', 'Node', {
+      onError: () => void this.get(namespace, cluster).catch(() => undefined),
+    });
+    const tell = (n: NodeObject) => {
+      for (const fn of this.listeners) fn(namespace, cluster, n);
+    };
+    nodes.on('add', tell).on('update', tell).on('delete', tell);
+    // the first list may wait for an API server still coming up: nobody awaits it
+    void nodes.start();
+    this.cache.set(key, { rv: String(s.metadata.resourceVersion), client, nodes });
     return client;
+  }
+
+  /**
+   * The workload cluster's Nodes from the watch: null when it has no client yet or its watch is
+   * not open (the caller then reads the API server itself).
+   */
+  cachedNodes(namespace: string, cluster: string): NodeObject[] | null {
+    const e = this.cache.get(`${namespace}/${cluster}`);
+    return e?.nodes.isWatching ? e.nodes.list() : null;
+  }
+
+  private drop(key: string, e: Entry): void {
+    e.nodes.stop();
+    e.client.close();
+    this.cache.delete(key);
+  }
+
+  /** Stops every watch and closes every client. */
+  close(): void {
+    for (const [k, e] of this.cache) this.drop(k, e);
   }
 }

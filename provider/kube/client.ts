@@ -8,6 +8,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { AgentOptions, RequestOptions } from 'node:https';
 import { Agent as HttpsAgent, request } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { AgentPools, closedWhileIdle, IDLE_SOCKET_MS } from '../../lib/keep-alive.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -91,9 +92,6 @@ export class KubeconfigError extends Error {
   }
 }
 
-/** Idle pooled sockets close after this long: under every server's own idle timeout we know of
- * (kube-apiserver's 90 s, Node's 5 s keep-alive hint is honoured by the agent itself). */
-const IDLE_SOCKET_MS = 30_000;
 /** A kubeconfig whose exec plugin rotates client certificates makes a new agent per certificate;
  * only the newest few are kept. */
 const MAX_AGENTS = 4;
@@ -102,7 +100,7 @@ export class KubeClient {
   private readonly resources = new Map<string, Resource>();
   /** One keep-alive agent per TLS identity (CA, client certificate, server name): every request to
    * this server reuses its connections instead of paying a handshake on both ends. */
-  private readonly agents = new Map<string, HttpsAgent | HttpAgent>();
+  private readonly agents = new AgentPools<HttpsAgent | HttpAgent>(MAX_AGENTS);
   readonly server: string;
 
   /** `source` names where the kubeconfig came from in connection errors (its file). */
@@ -185,10 +183,7 @@ export class KubeClient {
       h.update(`\0${k}=`);
       if (v !== undefined) h.update(Array.isArray(v) ? v.map(String).join('\0') : String(v));
     }
-    const key = h.digest('hex');
-    let agent = this.agents.get(key);
-    if (agent) return agent;
-    agent =
+    return this.agents.get(h.digest('hex'), () =>
       protocol === 'https:'
         ? new HttpsAgent({
             ca: tls.ca,
@@ -201,19 +196,12 @@ export class KubeClient {
             keepAlive: true,
             timeout: IDLE_SOCKET_MS,
           })
-        : new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
-    this.agents.set(key, agent);
-    for (const [k, old] of this.agents) {
-      if (this.agents.size <= MAX_AGENTS) break;
-      this.agents.delete(k);
-      old.destroy();
-    }
-    return agent;
+        : new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+    );
   }
 
   /** Closes the pooled connections (in-flight requests and watches included). */
   close(): void {
-    for (const a of this.agents.values()) a.destroy();
     this.agents.clear();
   }
 
@@ -247,7 +235,7 @@ export class KubeClient {
       req.on('error', (e) => {
         // a pooled connection the server closed while idle fails before the request reached it:
         // one retry on a fresh connection, as Node's documentation advises
-        if (req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' && !retried) {
+        if (closedWhileIdle(req, e) && !retried) {
           resolve(this.send(method, path, data, contentType, true));
         } else reject(this.netError(e));
       });

@@ -42,6 +42,8 @@ export interface ControllerSpec {
   owns?: GVK[];
   /** Other kinds mapped to requests by a function. */
   watches?: Array<GVK & { map: (o: KubeObject) => Request[] }>;
+  /** Events from elsewhere (a workload cluster's Node watch): each is given the queue's `enqueue`. */
+  sources?: Array<(enqueue: (r: Request) => void) => void>;
   maxConcurrentReconciles?: number;
   /**
    * Which updates of the reconciled kind reconcile it (all by default). A periodic resync always
@@ -102,6 +104,7 @@ export class Controller {
       };
       deps.informer(w).on('add', map).on('update', map).on('delete', map);
     }
+    for (const source of spec.sources ?? []) source((r) => this.queue.add(toKey(r)));
   }
 
   /** Starts the workers (the manager calls this once caches are synced and, if used, leading). */

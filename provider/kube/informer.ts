@@ -9,6 +9,8 @@ import { isGone, KubeApiError, type KubeClient, type KubeObject, type ResponseSt
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=node-1`: a kubelet's informer on its own Node */
+  fieldSelector?: string;
   /** Re-deliver every cached object as an update this often (0 = never). */
   resyncMs?: number;
   /**
@@ -38,6 +40,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private lastReportAt = 0;
   /** Last error seen (for health checks and tests). */
   lastError?: Error;
+  private live = false;
 
   constructor(
     private readonly client: KubeClient,
@@ -63,6 +66,11 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   get isStopped(): boolean {
     return this.stopped;
+  }
+
+  /** True while a watch is open: the cache is as fresh as the server's event stream. */
+  get isWatching(): boolean {
+    return this.live && !this.stopped;
   }
 
   list(): T[] {
@@ -94,6 +102,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private query(extra: Record<string, string>): string {
     const q = new URLSearchParams(extra);
     if (this.opts.labelSelector) q.set('labelSelector', this.opts.labelSelector);
+    if (this.opts.fieldSelector) q.set('fieldSelector', this.opts.fieldSelector);
     return q.toString();
   }
 
@@ -143,9 +152,11 @@ export class Informer<T extends KubeObject = KubeObject> {
           needList = false;
         }
         await this.watchOnce();
+        this.live = false;
         this.backoffMs = 200;
         this.failures = 0;
       } catch (e) {
+        this.live = false;
         this.lastError = e as Error;
         if (isGone(e)) {
           needList = true;
@@ -172,6 +183,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const path = `${this.client.path(r, this.opts.namespace)}?${this.query({ watch: 'true', resourceVersion: this.rv, allowWatchBookmarks: 'true', timeoutSeconds: String(300 + Math.floor(Math.random() * 300)) })}`;
     const stream = await this.client.stream(path);
     this.stream = stream;
+    this.live = true;
     if (this.stopped) {
       stream.destroy();
       return;

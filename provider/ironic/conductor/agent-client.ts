@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { AgentPools, closedWhileIdle, IDLE_SOCKET_MS } from '../../../lib/keep-alive.js';
 import { IronicError } from '../errors.js';
 
 /** A running agent: its API URL, its token and, for an https URL, the certificate it sent (agent_verify_ca). */
@@ -20,24 +21,15 @@ interface Reply {
 
 /** Keep-alive pools per running agent (origin and the certificate it sent): a deploy's commands and
  * polls share connections. Bounded, oldest dropped: agents come and go with deployments. */
-const pools = new Map<string, http.Agent>();
-const MAX_POOLS = 256;
+const pools = new AgentPools<http.Agent>(256);
 
 function poolFor(url: URL, ca: string | undefined, insecure: boolean): http.Agent {
   const key = `${url.origin}|${insecure}|${ca ? createHash('sha256').update(ca).digest('hex') : ''}`;
-  let a = pools.get(key);
-  if (a) return a;
-  a =
+  return pools.get(key, () =>
     url.protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, timeout: 30_000, ca, rejectUnauthorized: !insecure })
-      : new http.Agent({ keepAlive: true, timeout: 30_000 });
-  pools.set(key, a);
-  for (const [k, old] of pools) {
-    if (pools.size <= MAX_POOLS) break;
-    pools.delete(k);
-    old.destroy();
-  }
-  return a;
+      ? new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, ca, rejectUnauthorized: !insecure })
+      : new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  );
 }
 
 /** One HTTP(S) request; an https agent is verified against its own certificate. */
@@ -66,7 +58,7 @@ function send(
     req.on('timeout', () => req.destroy(new Error(`no answer in ${init.timeoutMs / 1000} s`)));
     req.on('error', (e) => {
       // the agent closed a pooled connection while it idled: the command never reached it, send once more
-      if (req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' && !retried) resolve(send(url, init, true));
+      if (closedWhileIdle(req, e) && !retried) resolve(send(url, init, true));
       else reject(e);
     });
     if (init.body) req.write(init.body);
