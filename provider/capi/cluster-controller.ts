@@ -153,7 +153,9 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
       init.infrastructureProvisioned === true && endpointSet ? 'Provisioned' : spec.infrastructureRef?.name ? 'Provisioning' : 'Pending';
     status.observedGeneration = c.metadata.generation;
     c.status = { ...(c.status ?? {}), ...status, conditions: c.status?.conditions };
-    return save(requeue ?? (ok ? { requeueAfterMs: 60_000 } : { requeueAfterMs: 5_000 }));
+    // everything read above is watched (Machines, the control plane, Metal3Cluster, MachineDeployments):
+    // an available Cluster waits for those events and the 10-minute sync period, as upstream's does
+    return save(requeue ?? (ok ? { requeueAfterMs: 600_000 } : { requeueAfterMs: 5_000 }));
   }
 
   async function adopt(ctx: ReconcileContext, child: Typed, c: Cluster) {

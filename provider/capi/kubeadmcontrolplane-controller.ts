@@ -204,6 +204,10 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     return [...cp].sort((a, b) => count(a) - count(b) || a.localeCompare(b))[0];
   }
 
+  // the control plane of each cluster, learnt as it is reconciled: a workload Node's change
+  // reconciles it (upstream names this watch as the alternative to polling; here it exists anyway)
+  const ofCluster = new Map<string, string>();
+
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
     const found = await getOrNull<Kcp>(ctx.client, K.kubeadmControlPlane, req.namespace, req.name);
     if (!found) return undefined;
@@ -218,6 +222,8 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     if (!owner) return undefined;
     const cluster = await getOrNull<Cluster>(ctx.client, K.cluster, ns, owner.name);
     if (!cluster) return { requeueAfterMs: 5_000 };
+    if (isDeleting(kcp)) ofCluster.delete(`${ns}/${owner.name}`);
+    else ofCluster.set(`${ns}/${owner.name}`, kcp.metadata.name);
     if (isPaused(cluster, kcp)) {
       condition(kcp, 'Paused', true, 'Paused');
       return save();
@@ -385,7 +391,10 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     }
     condition(kcp, 'ScalingUp', false, 'NotScalingUp');
     condition(kcp, 'ScalingDown', false, 'NotScalingDown');
-    return save({ requeueAfterMs: available && allReady ? 30_000 : 5_000 });
+    // healthy, upstream leaves a control plane to events and the 10-minute sync period; so do we
+    // once the cluster's Node watch is open (Node changes reconcile it), else every 30 s
+    const settled = o.workload.cachedNodes(ns, cluster.metadata.name) ? 600_000 : 30_000;
+    return save({ requeueAfterMs: available && allReady ? settled : 5_000 });
   }
 
   async function reconcileDelete(
@@ -417,6 +426,13 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     for: K.kubeadmControlPlane,
     maxConcurrentReconciles: 4,
     owns: [K.machine],
+    sources: [
+      (enqueue) =>
+        o.workload.onNode((ns, cluster) => {
+          const name = ofCluster.get(`${ns}/${cluster}`);
+          if (name) enqueue({ namespace: ns, name });
+        }),
+    ],
     reconcile,
   };
 }

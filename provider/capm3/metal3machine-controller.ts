@@ -270,7 +270,9 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     if (m.spec?.providerID && obj(st.initialization).provisioned === true && host) {
       await syncHost(ctx, m, host);
       updateAddresses(m, host);
-      return save({ requeueAfterMs: 60_000 });
+      // its host and Machine are watched: a provisioned machine waits for their events and the
+      // 10-minute sync period, as upstream's does
+      return save({ requeueAfterMs: 600_000 });
     }
     const secretName = machine.spec?.bootstrap?.dataSecretName;
     if (!secretName) {
