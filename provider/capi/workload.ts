@@ -2,6 +2,7 @@
 // writes (key `value`), as Cluster API's remote cluster cache does; rebuilt when the Secret changes.
 // Like that cache, each workload cluster's Nodes are watched once for every controller: Node
 // changes reach the controllers that subscribed (onNode) instead of each polling the Node list.
+import { isDeepStrictEqual } from 'node:util';
 import { KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { getOrNull } from '../kube/read.js';
@@ -14,6 +15,13 @@ export type NodeObject = KubeObject & {
 
 /** Told of every Node added, changed or deleted in a workload cluster. */
 export type NodeListener = (namespace: string, cluster: string, node: NodeObject) => void;
+
+/** A Node as controllers judge it: without its resourceVersion, managed fields and heartbeat times. */
+function withoutHeartbeat(n: NodeObject): unknown {
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = n.metadata ?? {};
+  const conditions = n.status?.conditions?.map(({ lastHeartbeatTime: _hb, ...c }) => c);
+  return { ...n, metadata, status: { ...n.status, conditions } };
+}
 
 interface Entry {
   rv: string;
@@ -57,7 +65,12 @@ export class WorkloadClients {
     const tell = (n: NodeObject) => {
       for (const fn of this.listeners) fn(namespace, cluster, n);
     };
-    nodes.on('add', tell).on('update', tell).on('delete', tell);
+    // a kubelet's periodic status post changes only heartbeat times: no controller cares, and at an
+    // accelerated clock those posts come every few real seconds
+    const onUpdate = (n: NodeObject, old?: NodeObject) => {
+      if (!old || !isDeepStrictEqual(withoutHeartbeat(old), withoutHeartbeat(n))) tell(n);
+    };
+    nodes.on('add', tell).on('update', onUpdate).on('delete', tell);
     // the first list may wait for an API server still coming up: nobody awaits it
     void nodes.start();
     this.cache.set(key, { rv: String(s.metadata.resourceVersion), client, nodes });
