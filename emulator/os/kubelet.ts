@@ -4,7 +4,7 @@
 // kube-system, and until the machine powers off renews its Lease in kube-node-lease every 10 s
 // (simulated) while posting Node status only when it changed or every 5 minutes, as a kubelet with
 // node leases does (nodeStatusUpdateFrequency / nodeStatusReportFrequency): the Lease is the cheap
-// heartbeat, and an idle node costs one read and one small write per beat.
+// heartbeat, and an idle node costs one small write per beat (its own Node is read from a watch).
 import { isAlreadyExists, isNotFound, KubeApiError, type KubeClient, type KubeObject } from '../../provider/kube/client.js';
 import { Informer } from '../../provider/kube/informer.js';
 import type { Clock } from '../machine/clock.js';
@@ -236,10 +236,9 @@ export class Kubelet {
       }
       try {
         await this.renewLease();
-        // the kubelet reads its Node each beat and posts only a difference (a Ready the lifecycle
-        // loop turned Unknown) or, unchanged, once per report period
-        // the informer's copy while its watch is open (a deleted Node reads as NotFound, as a GET
-        // would); a GET while it is not (its API server away and back)
+        // the Node as the watch has it (a GET while the watch is not open; a deleted Node reads as
+        // NotFound either way): a difference (a Ready the lifecycle loop turned Unknown) is posted
+        // at once, an unchanged status once per report period
         let cur: NodeObj;
         if (own.isWatching) {
           const cached = own.get(undefined, this.node.name);
