@@ -17,19 +17,22 @@ const sha = createHash('sha256').update(image).digest('hex');
 function watchHost(s: BmoStack, name: string) {
   const seen: Array<{ t: number; state: string; errorType: string; errorCount: number; failCount: number; message: string }> = [];
   let done = false;
+  const sample = async () => {
+    const h: HostView = await s.host(name).catch(() => ({ metadata: {} }));
+    const row = {
+      t: Date.now(),
+      state: h.status?.provisioning?.state ?? '',
+      errorType: h.status?.errorType ?? '',
+      errorCount: h.status?.errorCount ?? 0,
+      failCount: h.status?.provisioningFailCount ?? 0,
+      message: h.status?.errorMessage ?? '',
+    };
+    const last = seen.at(-1);
+    if (!last || (['state', 'errorType', 'errorCount', 'failCount'] as const).some((k) => last[k] !== row[k])) seen.push(row);
+  };
   const loop = (async () => {
     while (!done) {
-      const h: HostView = await s.host(name).catch(() => ({ metadata: {} }));
-      const row = {
-        t: Date.now(),
-        state: h.status?.provisioning?.state ?? '',
-        errorType: h.status?.errorType ?? '',
-        errorCount: h.status?.errorCount ?? 0,
-        failCount: h.status?.provisioningFailCount ?? 0,
-        message: h.status?.errorMessage ?? '',
-      };
-      const last = seen.at(-1);
-      if (!last || (['state', 'errorType', 'errorCount', 'failCount'] as const).some((k) => last[k] !== row[k])) seen.push(row);
+      await sample();
       await sleep(50);
     }
   })();
@@ -38,6 +41,8 @@ function watchHost(s: BmoStack, name: string) {
     async stop() {
       done = true;
       await loop;
+      // the state the caller waited for may have come between two samples: one last look
+      await sample();
     },
   };
 }
