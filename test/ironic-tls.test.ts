@@ -37,24 +37,23 @@ describe('TLS between the operator, Ironic, the firmware and the agent', { concu
       JSON.stringify({ spec: { image: { url: `${s.files.url}/disk.img`, checksum: sum, checksumType: 'sha256' }, online: true } }),
     ]);
     assert.equal(p.code, 0, p.stderr);
-    // the agent is up during deployment: its callback is https and Ironic holds its certificate
+    // the agent is up during deployment: its callback is https and Ironic holds its certificate.
+    // Ironic's store is in this process: looked at every few milliseconds, apart from the host's
+    // polling, so a deployment quicker than one poll of the host still shows its agent
     let sawHttpsAgent = false;
-    const h = await s.waitFor(
-      name,
-      (x) => {
-        const node = [...s.ironic.store.allNodes()][0];
-        const url = node?.driver_internal_info.agent_url;
-        if (
-          typeof url === 'string' &&
-          url.startsWith('https://') &&
-          String(node.driver_internal_info.agent_verify_ca).includes('BEGIN CERTIFICATE')
-        )
-          sawHttpsAgent = true;
-        return x.status?.provisioning?.state === 'provisioned' || Boolean(x.status?.errorType);
-      },
-      'provisioned',
-      180_000,
-    );
+    const look = setInterval(() => {
+      const node = [...s.ironic.store.allNodes()][0];
+      const url = node?.driver_internal_info.agent_url;
+      if (
+        typeof url === 'string' &&
+        url.startsWith('https://') &&
+        String(node.driver_internal_info.agent_verify_ca).includes('BEGIN CERTIFICATE')
+      )
+        sawHttpsAgent = true;
+    }, 5);
+    const h = await s
+      .waitFor(name, (x) => x.status?.provisioning?.state === 'provisioned' || Boolean(x.status?.errorType), 'provisioned', 180_000)
+      .finally(() => clearInterval(look));
     assert.equal(h.status?.errorType, undefined, JSON.stringify(h.status));
     assert.equal(h.status?.provisioning?.state, 'provisioned');
     assert.ok(sawHttpsAgent, 'the agent called back with an https URL and its certificate');
