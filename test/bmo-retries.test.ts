@@ -8,18 +8,23 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
+import type { KubeObject } from '../provider/kube/client.js';
+import { Informer } from '../provider/kube/informer.js';
 import { type BmoStack, type HostView, startBmoStack } from './helpers/bmo.js';
 
 const image = Buffer.alloc(1024 * 1024, 7);
 const sha = createHash('sha256').update(image).digest('hex');
 
-/** Every status change of a host until `stop`, sampled. */
-function watchHost(s: BmoStack, name: string) {
-  const seen: Array<{ t: number; state: string; errorType: string; errorCount: number; failCount: number; message: string }> = [];
-  let done = false;
-  const sample = async () => {
-    const h: HostView = await s.host(name).catch(() => ({ metadata: {} }));
-    const row = {
+/**
+ * Every status change of a host until `stop`, from a watch: a state that lasts a few milliseconds
+ * (available between a retry's deprovisioning and provisioning) is seen as surely as a long one.
+ */
+async function watchHost(s: BmoStack, name: string) {
+  type Row = { t: number; state: string; errorType: string; errorCount: number; failCount: number; message: string };
+  const seen: Row[] = [];
+  const record = (h: HostView & KubeObject) => {
+    if (h.metadata?.name !== name) return;
+    const row: Row = {
       t: Date.now(),
       state: h.status?.provisioning?.state ?? '',
       errorType: h.status?.errorType ?? '',
@@ -30,19 +35,17 @@ function watchHost(s: BmoStack, name: string) {
     const last = seen.at(-1);
     if (!last || (['state', 'errorType', 'errorCount', 'failCount'] as const).some((k) => last[k] !== row[k])) seen.push(row);
   };
-  const loop = (async () => {
-    while (!done) {
-      await sample();
-      await sleep(50);
-    }
-  })();
+  const inf = new Informer<HostView & KubeObject>(s.client, 'metal3.io/v1alpha1', 'BareMetalHost', { namespace: 'default' });
+  inf.on('add', record).on('update', record);
+  await inf.start();
   return {
     seen,
     async stop() {
-      done = true;
-      await loop;
-      // the state the caller waited for may have come between two samples: one last look
-      await sample();
+      // the watch may deliver the state the caller waited for a moment after a GET showed it
+      const want = ((await s.host(name)) as KubeObject).metadata?.resourceVersion;
+      const end = Date.now() + 5_000;
+      while (inf.get('default', name)?.metadata?.resourceVersion !== want && Date.now() < end) await sleep(20);
+      inf.stop();
     },
   };
 }
@@ -62,7 +65,7 @@ describe('BareMetalHost provisioning retries', { concurrency: 1 }, () => {
     timeout: 240_000,
   }, async () => {
     const name = s.fleet.addrs[0].name;
-    const w = watchHost(s, name);
+    const w = await watchHost(s, name);
     const p = JSON.stringify({ spec: { image: { url: `${s.files.url}/late.img`, checksum: sha, checksumType: 'sha256' } } });
     assert.equal((await s.k(['patch', 'bmh', name, '--type', 'merge', '-p', p])).code, 0);
     // two failed attempts: the second failure comes after a full deprovision/provision cycle
