@@ -22,6 +22,7 @@ import {
   obj,
   type Typed,
 } from './common.js';
+import { SYNC_PERIOD_MS } from './workload.js';
 
 export const CLUSTER_FINALIZER = 'cluster.cluster.x-k8s.io';
 const FIELD_MANAGER = 'capi-controller-manager';
@@ -155,7 +156,7 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
     c.status = { ...(c.status ?? {}), ...status, conditions: c.status?.conditions };
     // everything read above is watched (Machines, the control plane, Metal3Cluster, MachineDeployments):
     // an available Cluster waits for those events and the 10-minute sync period, as upstream's does
-    return save(requeue ?? (ok ? { requeueAfterMs: 600_000 } : { requeueAfterMs: 5_000 }));
+    return save(requeue ?? (ok ? { requeueAfterMs: SYNC_PERIOD_MS } : { requeueAfterMs: 5_000 }));
   }
 
   async function adopt(ctx: ReconcileContext, child: Typed, c: Cluster) {

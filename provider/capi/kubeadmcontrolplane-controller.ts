@@ -393,7 +393,7 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     condition(kcp, 'ScalingDown', false, 'NotScalingDown');
     // healthy, upstream leaves a control plane to events and the 10-minute sync period; so do we
     // once the cluster's Node watch is open (Node changes reconcile it), else every 30 s
-    const settled = o.workload.cachedNodes(ns, cluster.metadata.name) ? 600_000 : 30_000;
+    const settled = o.workload.settledRequeueMs(ns, cluster.metadata.name, 30_000);
     return save({ requeueAfterMs: available && allReady ? settled : 5_000 });
   }
 

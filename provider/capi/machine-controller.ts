@@ -221,7 +221,7 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
           condition(m, 'NodeHealthy', nodeReady === true, nodeReady === true ? 'NodeHealthy' : 'NodeNotHealthy');
           // with the Node watch open, a change of the Node reconciles this Machine: only the sync
           // period (controller-runtime's 10 minutes) remains as a safety net
-          requeue = o.workload.cachedNodes(ns, clusterName) ? 600_000 : 15_000;
+          requeue = o.workload.settledRequeueMs(ns, clusterName, 15_000);
         } else if (status.nodeRef?.name) {
           condition(m, 'NodeReady', 'Unknown', 'NodeDeleted', `Node ${status.nodeRef.name} has been deleted`);
           condition(m, 'NodeHealthy', false, 'NodeDeleted', `Node ${status.nodeRef.name} has been deleted`);

@@ -134,7 +134,7 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
     }
     const now = Date.now();
     // with the cluster's Node watch open only timeouts need a timer (and the 10-minute sync period)
-    let recheck = o.workload.cachedNodes(ns, cluster.metadata.name) ? 600_000 : 30_000;
+    let recheck = o.workload.settledRequeueMs(ns, cluster.metadata.name, 30_000);
     const unhealthy: Array<{ m: Machine; why: string }> = [];
     for (const m of machines) {
       const nodeName = m.status?.nodeRef?.name;

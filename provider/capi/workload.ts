@@ -23,6 +23,9 @@ function withoutHeartbeat(n: NodeObject): unknown {
   return { ...n, metadata, status: { ...n.status, conditions } };
 }
 
+/** controller-runtime's default resync period, the safety net behind watches */
+export const SYNC_PERIOD_MS = 600_000;
+
 interface Entry {
   rv: string;
   client: KubeClient;
@@ -84,6 +87,15 @@ export class WorkloadClients {
   cachedNodes(namespace: string, cluster: string): NodeObject[] | null {
     const e = this.cache.get(`${namespace}/${cluster}`);
     return e?.nodes.isWatching ? e.nodes.list() : null;
+  }
+
+  /**
+   * How long a settled object of this cluster may wait for its next reconcile: controller-runtime's
+   * 10-minute sync period while the cluster's Node watch is open (its events reconcile sooner),
+   * else `pollMs`. A yes/no on the watch, without copying its cache.
+   */
+  settledRequeueMs(namespace: string, cluster: string, pollMs: number): number {
+    return this.cache.get(`${namespace}/${cluster}`)?.nodes.isWatching ? SYNC_PERIOD_MS : pollMs;
   }
 
   private drop(key: string, e: Entry): void {

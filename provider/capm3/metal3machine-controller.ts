@@ -9,7 +9,7 @@
 import type { Cluster } from '../capi/cluster-controller.js';
 import { condition, isPaused, K, L, listIn, matchesSelector, obj, ownerOfKind, type Typed } from '../capi/common.js';
 import type { Machine } from '../capi/machine-controller.js';
-import type { WorkloadClients } from '../capi/workload.js';
+import { SYNC_PERIOD_MS, type WorkloadClients } from '../capi/workload.js';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
@@ -272,7 +272,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
       updateAddresses(m, host);
       // its host and Machine are watched: a provisioned machine waits for their events and the
       // 10-minute sync period, as upstream's does
-      return save({ requeueAfterMs: 600_000 });
+      return save({ requeueAfterMs: SYNC_PERIOD_MS });
     }
     const secretName = machine.spec?.bootstrap?.dataSecretName;
     if (!secretName) {

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { AgentPools } from '../../../lib/keep-alive.js';
 import { IronicError } from '../errors.js';
 
 export interface RedfishEndpoint {
@@ -45,25 +46,22 @@ export interface RedfishResponse {
   body: Record<string, unknown>;
 }
 
-const agents = new Map<string, http.Agent>();
+/** One keep-alive pool per BMC; bounded well above a fleet's size, as BMCs come and go. */
+const agents = new AgentPools<http.Agent>(4096);
 
 function agentFor(ep: RedfishEndpoint, secure: boolean): http.Agent {
   // the CA itself is part of the key: two BMCs at one address with different CAs get different pools
   const ca = typeof ep.verifyCa === 'string' ? createHash('sha256').update(ep.verifyCa).digest('hex') : ep.verifyCa;
-  const key = `${secure}|${ep.address}|${ca}`;
-  let a = agents.get(key);
-  if (!a) {
-    a = secure
+  return agents.get(`${secure}|${ep.address}|${ca}`, () =>
+    secure
       ? new https.Agent({
           keepAlive: true,
           maxSockets: 4,
           rejectUnauthorized: ep.verifyCa !== false,
           ca: typeof ep.verifyCa === 'string' ? ep.verifyCa : undefined,
         })
-      : new http.Agent({ keepAlive: true, maxSockets: 4 });
-    agents.set(key, a);
-  }
-  return a;
+      : new http.Agent({ keepAlive: true, maxSockets: 4 }),
+  );
 }
 
 export class RedfishClient {
