@@ -60,6 +60,10 @@ export function devCommand(): Command {
     .option('--control-planes <n>', 'control plane machines of the cluster', positiveInt, 1)
     .option('--workers <n>', 'worker machines of the cluster (default: the hosts left)')
     .option('--kubernetes-version <v>', 'Kubernetes version of the cluster', 'v1.36.0')
+    .option(
+      '--cluster-class',
+      "declare the cluster through a Metal3 ClusterClass and Cluster.spec.topology instead of metal3-dev-env's templates",
+    )
     .action(
       async (o: {
         hosts: number;
@@ -81,6 +85,7 @@ export function devCommand(): Command {
         controlPlanes: number;
         workers?: string;
         kubernetesVersion: string;
+        clusterClass?: boolean;
       }) => {
         const hostCount = o.fleet ? undefined : o.hosts;
         const workers = o.workers !== undefined ? Number(o.workers) : Math.max(0, (hostCount ?? o.controlPlanes) - o.controlPlanes);
@@ -129,6 +134,7 @@ export function devCommand(): Command {
             controlPlanes: o.controlPlanes,
             workers,
             kubernetesVersion: o.kubernetesVersion,
+            clusterClass: Boolean(o.clusterClass),
             timeoutMs: o.timeout * 1000,
             progress: progressPrinter(),
           });

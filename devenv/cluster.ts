@@ -1,7 +1,8 @@
 // `ferrite dev up`'s cluster: metal3-dev-env's v1beta2 cluster, control plane and worker templates
 // (scenarios/templates/v1beta2, unchanged apart from their ${ VAR } values) applied to the dev
 // environment's hosts, with a node image served by Ironic's HTTP server, waited for until every
-// Machine runs and the workload cluster lists its Nodes Ready. The workload kubeconfig is written
+// Machine runs and the workload cluster lists its Nodes Ready. With --cluster-class the same cluster
+// is declared through the shipped Metal3 ClusterClass and Cluster.spec.topology instead. The workload kubeconfig is written
 // beside the management one.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ export interface ClusterOptions {
   controlPlanes: number;
   workers: number;
   kubernetesVersion: string;
+  /** through the Metal3 ClusterClass (clusterclass.yaml) and a topology Cluster (cluster-topology.yaml) */
+  clusterClass?: boolean;
   timeoutMs: number;
   progress?: (line: string, final: boolean) => void;
 }
@@ -94,8 +97,12 @@ export async function provisionCluster(s: StackState, o: ClusterOptions): Promis
     IMAGE_CHECKSUM_TYPE: 'sha256',
     IMAGE_FORMAT: 'raw',
   };
-  o.progress?.(`cluster ${o.name}: applying metal3-dev-env's templates (${o.controlPlanes} control plane, ${o.workers} workers)`, true);
-  for (const f of ['cluster.yaml', 'controlplane.yaml', 'workers.yaml']) {
+  const files = o.clusterClass ? ['clusterclass.yaml', 'cluster-topology.yaml'] : ['cluster.yaml', 'controlplane.yaml', 'workers.yaml'];
+  o.progress?.(
+    `cluster ${o.name}: applying ${o.clusterClass ? 'the Metal3 ClusterClass and a topology Cluster' : "metal3-dev-env's templates"} (${o.controlPlanes} control plane, ${o.workers} workers)`,
+    true,
+  );
+  for (const f of files) {
     const text = substitute(readFileSync(join(TEMPLATES_DIR, 'v1beta2', f), 'utf8'), vars, f);
     for (const d of parseAllDocuments(text)) {
       const obj = d.toJS() as KubeObject | null;

@@ -22,8 +22,20 @@ test('a component registers only its own webhooks and converts only its own CRDs
     webhookConfigurations(['bmo'], () => ({ url: 'https://x' })).map((w) => w.metadata?.name),
     ['ferrite-bmo-validating-webhook-configuration'],
   );
+  // Cluster API core's webhooks (ClusterClass, topology Clusters) are its own; IPAM has none
+  const capiHooks = webhookConfigurations(['capi', 'ipam'], () => ({ url: 'https://x' }));
   assert.deepEqual(
-    webhookConfigurations(['capi', 'ipam'], () => ({ url: 'https://x' })),
+    capiHooks.map((w) => w.metadata?.name),
+    ['ferrite-capi-validating-webhook-configuration'],
+  );
+  assert.deepEqual(
+    (capiHooks[0] as unknown as { webhooks: Array<{ rules: Array<{ resources: string[] }> }> }).webhooks.map(
+      (h) => h.rules[0].resources[0],
+    ),
+    ['clusterclasses', 'clusters'],
+  );
+  assert.deepEqual(
+    webhookConfigurations(['ipam'], () => ({ url: 'https://x' })),
     [],
   );
   const capi = conversionCrdNames(['capi']);

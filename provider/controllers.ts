@@ -11,6 +11,7 @@ import { IronicClient, type IronicClientOptions } from './bmo/ironic-client.js';
 import { IronicProvisioner } from './bmo/provisioner.js';
 import { ContractResolver } from './capi/common.js';
 import { addCapiCoreControllers, addKubeadmBootstrapControllers, addKubeadmControlPlaneControllers } from './capi/controllers.js';
+import { CAPI_WEBHOOKS } from './capi/topology/validation.js';
 import { WorkloadClients } from './capi/workload.js';
 import { addCapm3Controllers, CAPM3_WEBHOOKS } from './capm3/controllers.js';
 import { addIpamControllers } from './ipam/controllers.js';
@@ -29,7 +30,7 @@ export const WEBHOOKS: Record<Component, WebhookDef[]> = {
   bmo: BMO_WEBHOOKS,
   ipam: [],
   capm3: CAPM3_WEBHOOKS,
-  capi: [],
+  capi: CAPI_WEBHOOKS,
   'kubeadm-bootstrap': [],
   'kubeadm-control-plane': [],
 };

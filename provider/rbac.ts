@@ -104,7 +104,7 @@ export const RULES: Record<Component, PolicyRule[]> = {
     rule('', ['secrets'], ALL),
   ],
   capi: [
-    ...owned('cluster.x-k8s.io', ['clusters', 'machines', 'machinesets', 'machinedeployments', 'machinehealthchecks']),
+    ...owned('cluster.x-k8s.io', ['clusters', 'clusterclasses', 'machines', 'machinesets', 'machinedeployments', 'machinehealthchecks']),
     ...['bootstrap.cluster.x-k8s.io', 'controlplane.cluster.x-k8s.io', 'infrastructure.cluster.x-k8s.io'].map((g) => ({
       apiGroups: [g],
       resources: ['*'],

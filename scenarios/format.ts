@@ -22,6 +22,7 @@ const targetShape = {
   name: z.string().optional(),
   names: z.array(z.string()).min(1).optional(),
   all: z.boolean().optional().describe('every object of the kind in the namespace'),
+  selector: z.string().optional().describe('with all: true, only the objects this label selector selects (kubectl -l syntax)'),
   cluster: z.string().optional().describe("read from this Cluster's workload cluster (its <cluster>-kubeconfig Secret)"),
 };
 const matchShape = {
@@ -31,6 +32,7 @@ const matchShape = {
   matches: z.string().optional().describe('a regular expression the value (as text) must match'),
 };
 type Shaped = {
+  selector?: string;
   name?: string;
   names?: string[];
   all?: boolean;
@@ -43,6 +45,7 @@ type Shaped = {
 const oneTarget = (t: Shaped, ctx: z.RefinementCtx) => {
   if ([t.name, t.names, t.all].filter((x) => x !== undefined).length !== 1)
     ctx.addIssue({ code: 'custom', message: 'give exactly one of name, names or all' });
+  if (t.selector !== undefined && !t.all) ctx.addIssue({ code: 'custom', message: 'a selector goes with all: true' });
 };
 const oneMatch = (m: Shaped, ctx: z.RefinementCtx) => {
   if ([m.equals, m.in, m.matches].filter((x) => x !== undefined).length !== 1)

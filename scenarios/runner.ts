@@ -18,6 +18,7 @@ import { FleetStore } from '../emulator/fleet/store.js';
 import { Rng } from '../emulator/machine/rng.js';
 import { DISK_FAILURE_ACTION, OS_CRASH_ACTION, POWER_CUT_ACTION } from '../emulator/redfish/faults.js';
 import { IpmiClient } from '../lib/ipmi/client.js';
+import { kinds } from '../provider/api/index.js';
 import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { Informer } from '../provider/kube/informer.js';
 import { type Expectation, type LoadedScenario, ScenarioError, type Step, substitute } from './format.js';
@@ -39,41 +40,15 @@ export interface RunOptions {
   backend?: 'sim' | 'libvirt';
 }
 
+// every kind Ferrite serves, at its storage version, and the core kinds scenarios read
 const KNOWN: Record<string, string> = {
-  BareMetalHost: 'metal3.io/v1alpha1',
-  HardwareData: 'metal3.io/v1alpha1',
-  PreprovisioningImage: 'metal3.io/v1alpha1',
-  HostFirmwareSettings: 'metal3.io/v1alpha1',
-  HostFirmwareComponents: 'metal3.io/v1alpha1',
-  FirmwareSchema: 'metal3.io/v1alpha1',
-  DataImage: 'metal3.io/v1alpha1',
-  BMCEventSubscription: 'metal3.io/v1alpha1',
+  ...Object.fromEntries(kinds.map((k) => [k.kind, `${k.group}/${k.versions.find((v) => v.storage)?.name ?? k.versions[0].name}`])),
   Secret: 'v1',
   ConfigMap: 'v1',
   Namespace: 'v1',
   Event: 'v1',
   Node: 'v1',
   Pod: 'v1',
-  Cluster: 'cluster.x-k8s.io/v1beta2',
-  Machine: 'cluster.x-k8s.io/v1beta2',
-  MachineSet: 'cluster.x-k8s.io/v1beta2',
-  MachineDeployment: 'cluster.x-k8s.io/v1beta2',
-  MachineHealthCheck: 'cluster.x-k8s.io/v1beta2',
-  KubeadmConfig: 'bootstrap.cluster.x-k8s.io/v1beta2',
-  KubeadmConfigTemplate: 'bootstrap.cluster.x-k8s.io/v1beta2',
-  KubeadmControlPlane: 'controlplane.cluster.x-k8s.io/v1beta2',
-  Metal3Cluster: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  Metal3Machine: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  Metal3MachineTemplate: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  Metal3DataTemplate: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  Metal3Data: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  Metal3DataClaim: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  Metal3Remediation: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  Metal3RemediationTemplate: 'infrastructure.cluster.x-k8s.io/v1beta2',
-  IPPool: 'ipam.metal3.io/v1alpha1',
-  IPClaim: 'ipam.metal3.io/v1alpha1',
-  IPAddress: 'ipam.metal3.io/v1alpha1',
-  IPAddressClaim: 'ipam.cluster.x-k8s.io/v1beta2',
 };
 const CLUSTER_SCOPED = new Set([
   'Namespace',
@@ -85,7 +60,16 @@ const CLUSTER_SCOPED = new Set([
   'MutatingWebhookConfiguration',
 ]);
 
-type Tgt = { apiVersion?: string; kind: string; namespace?: string; name?: string; names?: string[]; all?: boolean; cluster?: string };
+type Tgt = {
+  apiVersion?: string;
+  kind: string;
+  namespace?: string;
+  name?: string;
+  names?: string[];
+  all?: boolean;
+  selector?: string;
+  cluster?: string;
+};
 
 /** The client a target reads with: the management cluster's, or a workload cluster's from its kubeconfig Secret. */
 async function clientFor(client: KubeClient, t: Tgt, ns: string): Promise<KubeClient> {
@@ -526,7 +510,10 @@ async function resolveTargets(client: KubeClient, t: Tgt, ns: string) {
   if (!apiVersion) throw new ScenarioError(`kind ${t.kind} needs an apiVersion`);
   const namespace = CLUSTER_SCOPED.has(t.kind) ? undefined : (t.namespace ?? ns);
   let names = t.names ?? (t.name ? [t.name] : []);
-  if (t.all) names = (await client.list(apiVersion, t.kind, namespace)).items.map((o) => String(o.metadata?.name));
+  if (t.all) {
+    const q = t.selector ? `labelSelector=${encodeURIComponent(t.selector)}` : undefined;
+    names = (await client.list(apiVersion, t.kind, namespace, q)).items.map((o) => String(o.metadata?.name));
+  }
   return names.map((name) => ({ apiVersion, kind: t.kind, namespace, name }));
 }
 
@@ -773,7 +760,7 @@ function stepKind(s: Step): string {
 }
 
 function stepTitle(s: Step): string {
-  const who = (t: Tgt) => `${t.kind} ${t.all ? '(all)' : t.names ? t.names.join(',') : t.name}`;
+  const who = (t: Tgt) => `${t.kind} ${t.all ? (t.selector ? `(${t.selector})` : '(all)') : t.names ? t.names.join(',') : t.name}`;
   if (s.apply) return `apply ${'path' in s.apply ? s.apply.path : 'inline manifests'}`;
   if (s.delete) return `delete ${who(s.delete)}`;
   if (s.patch) return `patch ${who(s.patch)}`;

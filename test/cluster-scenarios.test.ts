@@ -3,47 +3,17 @@
 // scenario — scale, roll, scale the control plane, remediate, delete — completes while the
 // controllers are SIGKILLed at five seeded random moments, with nothing lost.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cleanup, ROOT, run, tempDir } from './helpers/apiserver.js';
-
-const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
+import { cleanup, tempDir } from './helpers/apiserver.js';
+import { runScenario } from './helpers/scenario-run.js';
 
 // the whole file runs well past the runner's per-test default (5 min): the suite sets its own bound
 describe('cluster scenarios', { concurrency: 1, timeout: 5_400_000 }, () => {
   const dir = tempDir('ferrite-cluster-scenarios-');
   after(() => cleanup(dir));
 
-  async function scenario(name: string, label: string, extra: string[], env: Record<string, string>, timeoutMs: number) {
-    const reports = join(dir, `${label}-reports`);
-    const data = join(dir, label);
-    const r = await run(
-      process.execPath,
-      [...CLI, 'scenario', 'run', join(ROOT, 'scenarios', `${name}.yaml`), '--report-dir', reports, '--data-dir', data, ...extra],
-      {
-        cwd: ROOT,
-        timeoutMs,
-        env: { ...process.env, ...env },
-      },
-    );
-    const log = (() => {
-      try {
-        return readFileSync(join(data, 'logs', 'controllers.log'), 'utf8')
-          .split('\n')
-          .slice(-40)
-          .join('\n');
-      } catch {
-        return '';
-      }
-    })();
-    assert.equal(r.code, 0, `scenario ${label} failed:\n${r.stdout}\n${r.stderr}\n--- controllers log:\n${log}`);
-    assert.match(r.stdout, new RegExp(`scenario ${name}: passed`));
-    return JSON.parse(readFileSync(join(reports, `${name}.json`), 'utf8')) as {
-      status: string;
-      chaos?: Array<{ at: number; step: number }>;
-    };
-  }
+  const scenario = (name: string, label: string, extra: string[], env: Record<string, string>, timeoutMs: number) =>
+    runScenario({ dir, name, label, extra, env, timeoutMs });
 
   it('cluster-basic with the v1beta2 templates', { timeout: 1_200_000 }, async () => {
     const rep = await scenario('cluster-basic', 'basic-v1beta2', [], { TEMPLATES: 'v1beta2' }, 1_200_000);

@@ -102,6 +102,8 @@ export function toStructural(s: unknown): JSONSchemaProps {
   }
   // zod renders "any" as {}: Kubernetes needs an explicit escape hatch for unstructured values
   if (Object.keys(src).length === 0) return { 'x-kubernetes-preserve-unknown-fields': true };
+  // …and so is a described "any" (a JSON value such as a ClusterClass variable's)
+  if (Object.keys(src).every((k) => k === 'description')) return { ...out, 'x-kubernetes-preserve-unknown-fields': true };
   if (out.type === 'object' && !out.properties && !out.additionalProperties && !out['x-kubernetes-preserve-unknown-fields']) {
     out['x-kubernetes-preserve-unknown-fields'] = true;
   }

@@ -1,6 +1,7 @@
 // Every kind Ferrite serves as a CRD; `ferrite crds generate` writes crds/ from this list.
 import { KubeadmConfigKind, KubeadmConfigTemplateKind } from './bootstrap.cluster.x-k8s.io/kubeadm.js';
 import { ClusterKind } from './cluster.x-k8s.io/cluster.js';
+import { ClusterClassKind } from './cluster.x-k8s.io/cluster-class.js';
 import { MachineDeploymentKind, MachineHealthCheckKind, MachineKind, MachineSetKind } from './cluster.x-k8s.io/machine.js';
 import { KubeadmControlPlaneKind, KubeadmControlPlaneTemplateKind } from './controlplane.cluster.x-k8s.io/kubeadm-control-plane.js';
 import type { KindDefinition } from './crdgen.js';
@@ -37,6 +38,7 @@ export const kinds: KindDefinition[] = [
   IPAddressClaimKind,
   CapiIPAddressKind,
   ClusterKind,
+  ClusterClassKind,
   MachineKind,
   MachineSetKind,
   MachineDeploymentKind,

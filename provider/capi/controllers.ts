@@ -1,8 +1,10 @@
 // The Cluster API tier's controllers: core (Cluster, Machine, MachineSet, MachineDeployment,
-// MachineHealthCheck) and, apart, the kubeadm bootstrap and control plane providers, so either
+// MachineHealthCheck, ClusterClass and managed topologies) and, apart, the kubeadm bootstrap and control plane providers, so either
 // can run beside upstream's counterpart.
 import type { Manager } from '../kube/manager.js';
 import { clusterController } from './cluster-controller.js';
+import { clusterTopologyController } from './cluster-topology-controller.js';
+import { clusterClassController } from './clusterclass-controller.js';
 import type { ContractResolver } from './common.js';
 import { kubeadmConfigController } from './kubeadmconfig-controller.js';
 import { kubeadmControlPlaneController } from './kubeadmcontrolplane-controller.js';
@@ -19,6 +21,8 @@ export interface CapiShared {
 
 export function addCapiCoreControllers(manager: Manager, { contracts, workload }: CapiShared): void {
   manager.add(clusterController({ contracts }));
+  manager.add(clusterClassController());
+  manager.add(clusterTopologyController({ contracts }));
   manager.add(machineController({ contracts, workload }));
   manager.add(machineSetController({ contracts }));
   manager.add(machineDeploymentController());

@@ -8,7 +8,9 @@ export type CapiReason =
   | 'WorkloadUnreachable'
   | 'CertificatesFailed'
   | 'NoHostAvailable'
-  | 'HostConflict';
+  | 'HostConflict'
+  | 'PatchFailed'
+  | 'TopologyInvalid';
 
 export class CapiError extends Error {
   constructor(

@@ -41,6 +41,13 @@ import { cloneFromTemplate } from './machineset-controller.js';
 import type { WorkloadClients } from './workload.js';
 
 export const KCP_FINALIZER = 'kubeadm.controlplane.cluster.x-k8s.io';
+/** Kubernetes versions in order (v1.9.0 before v1.10.0), not as strings. */
+const byVersion = (a: string, b: string) => {
+  const n = (v: string) => v.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map(Number);
+  const [x, y] = [n(a), n(b)];
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || a.localeCompare(b);
+};
+
 const FIELD_MANAGER = 'capi-kubeadm-control-plane-manager';
 export const CONFIG_HASH_ANNOTATION = 'controlplane.cluster.x-k8s.io/kubeadm-config-hash';
 const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
@@ -303,7 +310,8 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       }
     }
     const desired = kcp.spec?.replicas ?? 1;
-    const versions = [...new Set(live.map((m) => m.spec?.version).filter(Boolean))] as string[];
+    // the lowest version any machine (a leaving one included) runs, as upstream reports it
+    const versions = [...new Set(machines.map((m) => m.spec?.version).filter(Boolean))] as string[];
     kcp.status = {
       ...(kcp.status ?? {}),
       selector: `${L.clusterName}=${cluster.metadata.name},${L.controlPlane}`,
@@ -311,7 +319,7 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       readyReplicas: live.filter((m) => conditionTrue(m, 'Ready')).length,
       availableReplicas: live.filter((m) => conditionTrue(m, 'Available')).length,
       upToDateReplicas: live.filter((m) => !stale.has(m.metadata.name)).length,
-      ...(versions.length ? { version: versions.sort()[0] } : {}),
+      ...(versions.length ? { version: versions.sort(byVersion)[0] } : {}),
       initialization: { controlPlaneInitialized: initialized },
       observedGeneration: kcp.metadata.generation,
     } as never;
@@ -358,7 +366,9 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       condition(kcp, 'Remediating', false, 'RemediationDeferred', 'remediating would lose etcd quorum');
     } else condition(kcp, 'Remediating', false, 'NotRemediating');
     const maxSurge = Number(kcp.spec?.rollout?.strategy?.rollingUpdate?.maxSurge ?? 1);
-    const stableOk = componentsOk && etcdOk;
+    // upstream's preflight checks: every machine has its Node and healthy components before the
+    // control plane grows or shrinks (a rollout never removes the old machine while the new one provisions)
+    const stableOk = componentsOk && etcdOk && live.every((m) => m.status?.nodeRef?.name);
     if (stale.size > 0) {
       if (live.length < desired + maxSurge) {
         if (!stableOk) return save({ requeueAfterMs: 3_000 });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { KindDefinition } from '../crdgen.js';
 import { type ConversionContext, conditionsToV1beta1, conditionsToV1beta2, getPath, isObj, move, setPath } from '../versioning.js';
+import { topologyToV1beta1, topologyToV1beta2, topologyV1beta1, topologyV1beta2 } from './cluster-class.js';
 import { age, condition, contractVersionedRef, deprecatedV1beta1, objectReference, v1beta1Condition } from './common.js';
 
 type Obj = Record<string, unknown>;
@@ -18,8 +19,6 @@ const clusterNetwork = z.object({
   serviceDomain: z.string().optional(),
 });
 const availabilityGate = z.object({ conditionType: z.string().min(1), polarity: z.enum(['Positive', 'Negative']).optional() });
-// ClusterClass topology is carried through as written (managed topologies are not reconciled yet)
-const topology = z.record(z.string(), z.unknown());
 const replicaCounters = z.object({
   desiredReplicas: z.number().int().optional(),
   replicas: z.number().int().optional(),
@@ -43,7 +42,7 @@ const v1beta2Schema = z.object({
       controlPlaneEndpoint: apiEndpoint.optional(),
       controlPlaneRef: contractVersionedRef.optional(),
       infrastructureRef: contractVersionedRef.optional(),
-      topology: topology.optional(),
+      topology: topologyV1beta2.optional().describe('A managed topology: the Cluster is built and kept from a ClusterClass'),
       availabilityGates: z.array(availabilityGate).max(32).optional(),
     })
     .optional(),
@@ -71,7 +70,7 @@ const v1beta1Schema = z.object({
       controlPlaneEndpoint: apiEndpoint.optional(),
       controlPlaneRef: objectReference.optional(),
       infrastructureRef: objectReference.optional(),
-      topology: topology.optional(),
+      topology: topologyV1beta1.optional(),
       availabilityGates: z.array(availabilityGate).optional(),
     })
     .optional(),
@@ -115,26 +114,6 @@ export function refToV1beta1(ref: unknown, namespace: unknown, ctx: ConversionCo
   const out: Obj = { apiVersion: ctx.apiVersionFor(String(ref.apiGroup), String(ref.kind)), kind: ref.kind, name: ref.name };
   if (namespace) out.namespace = namespace;
   return out;
-}
-
-function topologyToV1beta2(t: Obj): Obj {
-  let r = t;
-  if ('class' in r || 'classNamespace' in r) {
-    r = setPath(r, 'classRef', { name: r.class, ...(r.classNamespace ? { namespace: r.classNamespace } : {}) });
-    const { class: _c, classNamespace: _n, ...rest } = r;
-    r = rest;
-  }
-  return move(r, 'rolloutAfter', 'controlPlane.rollout.after');
-}
-
-function topologyToV1beta1(t: Obj): Obj {
-  let r = t;
-  const ref = r.classRef;
-  if (isObj(ref)) {
-    const { classRef: _r, ...rest } = r;
-    r = { ...rest, class: ref.name, ...(ref.namespace ? { classNamespace: ref.namespace } : {}) };
-  }
-  return r;
 }
 
 export const ClusterKind: KindDefinition = {
@@ -322,7 +301,7 @@ export const ClusterKind: KindDefinition = {
         r = setPath(r, 'status.failureDomains', map);
       }
       const t = getPath(r, 'spec.topology');
-      if (isObj(t)) r = setPath(r, 'spec.topology', topologyToV1beta1(t));
+      if (isObj(t)) r = setPath(r, 'spec.topology', topologyToV1beta1(t, ns));
       return r;
     },
   },
