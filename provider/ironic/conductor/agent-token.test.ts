@@ -48,3 +48,37 @@ it('keeps a token the agent looked up before the deploy task saved its wait stat
     });
   });
 });
+
+it('a stray agent that looks up while the ramdisk is prepared does not keep the token from the agent the reboot starts', async () => {
+  await withConductor(async (c, store) => {
+    const node = store.putNode(
+      newNode({
+        driver: 'fake-hardware',
+        name: 'stray-agent',
+        deploy_interface: 'direct',
+        provision_state: 'available',
+        instance_info: { image_source: 'http://127.0.0.1:1/img.raw', image_checksum: 'abc' },
+      }),
+    );
+    // an agent already running on the machine (booted by itself, before Ironic's reboot) looks up
+    // while the boot interface prepares the ramdisk, and takes the token
+    let stray: string | null = null;
+    const boot = (c.drivers as unknown as { boots: Record<string, { prepareRamdisk: () => Promise<void> }> }).boots.fake;
+    boot.prepareRamdisk = async () => {
+      stray = c.lookup([], node.uuid).token;
+    };
+    let fresh: string | null = null;
+    c.drivers.fake.reboot = async (n) => {
+      n.power_state = 'power on';
+      fresh = c.lookup([], n.uuid).token;
+    };
+    c.provision(node.uuid, 'active', {}, 90);
+    await until('wait call-back', () => store.node(node.uuid)?.provision_state === 'wait call-back');
+    assert.ok(stray, 'the stray agent got a token');
+    assert.ok(fresh, 'the agent the reboot started got one too: the stray one was revoked before the reboot');
+    assert.notEqual(fresh, stray);
+    assert.throws(() => c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: String(stray) }), {
+      reason: 'NotAuthorized',
+    });
+  });
+});

@@ -348,6 +348,12 @@ export class Conductor {
     this.dropAgent(node);
     this.save(node);
     await set.boot.prepareRamdisk(node, purpose, this.bootEnv(node, set));
+    // an agent still running while the ramdisk was prepared (one that booted on its own, e.g. for
+    // unmanaged inspection) may have looked up and taken the token meanwhile: it dies with the
+    // reboot, and so does its token; the agent the reboot starts (which may look up before the
+    // BMC call returns) gets its own
+    this.dropAgent(node);
+    this.save(node);
     await this.setPower(node, set, 'rebooting');
   }
 
