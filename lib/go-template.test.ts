@@ -25,6 +25,8 @@ test('field chains, pipelines and builtins render as Go renders them', () => {
   assert.equal(renderTemplate('{{ .missing }}', data), '<no value>');
   assert.equal(renderTemplate('{{ default "x" .empty }}', data), 'x');
   assert.equal(renderTemplate('{{ and .flag (gt .n 1) }}', data), 'true');
+  assert.equal(renderTemplate('{{ with .missing }}x{{ else }}none{{ end }}', data), 'none');
+  assert.equal(renderTemplate('{{ range .empty }}x{{ else }}no items{{ end }}', data), 'no items');
 });
 
 test('errors as Go reports them', () => {

@@ -217,13 +217,7 @@ function parse(src: string, funcs: Record<string, Fn>): Node[] {
         if (word === 'if') nodes.push(ifChain(rest));
         else {
           const body = list();
-          const node: Node = { t: 'with', pipe: parsePipe(rest), body: body.nodes };
-          if (body.end?.startsWith('else')) {
-            const tail = list();
-            if (tail.end !== 'end') throw new TemplateError('unexpected EOF');
-            node.otherwise = tail.nodes;
-          } else if (body.end !== 'end') throw new TemplateError('unexpected EOF');
-          nodes.push(node);
+          nodes.push({ t: 'with', pipe: parsePipe(rest), body: body.nodes, otherwise: elseBranch(body.end) });
         }
         continue;
       }
@@ -231,13 +225,7 @@ function parse(src: string, funcs: Record<string, Fn>): Node[] {
         const rest = a.slice(5).trim();
         const p = parsePipe(rest);
         const body = list();
-        const node: Node = { t: 'range', pipe: { cmds: p.cmds }, vars: p.decl ?? [], body: body.nodes };
-        if (body.end === 'else') {
-          const tail = list();
-          if (tail.end !== 'end') throw new TemplateError('unexpected EOF');
-          node.otherwise = tail.nodes;
-        } else if (body.end !== 'end') throw new TemplateError('unexpected EOF');
-        nodes.push(node);
+        nodes.push({ t: 'range', pipe: { cmds: p.cmds }, vars: p.decl ?? [], body: body.nodes, otherwise: elseBranch(body.end) });
         continue;
       }
       if (['define', 'template', 'block', 'break', 'continue'].includes(word))
@@ -245,6 +233,14 @@ function parse(src: string, funcs: Record<string, Fn>): Node[] {
       nodes.push({ t: 'action', pipe: parsePipe(a) });
     }
     return { nodes };
+  };
+  // what follows `{{else}}` up to `{{end}}`; nothing when the block ended without one
+  const elseBranch = (end: string | undefined): Node[] | undefined => {
+    if (end === 'end') return undefined;
+    if (end !== 'else') throw new TemplateError('unexpected EOF');
+    const tail = list();
+    if (tail.end !== 'end') throw new TemplateError('unexpected EOF');
+    return tail.nodes;
   };
   const ifChain = (cond: string): Node => {
     const node: Node & { t: 'if' } = { t: 'if', branches: [] };
@@ -254,9 +250,7 @@ function parse(src: string, funcs: Record<string, Fn>): Node[] {
       node.branches.push({ pipe: parsePipe(c), body: body.nodes });
       if (body.end === 'end') return node;
       if (body.end === 'else') {
-        const tail = list();
-        if (tail.end !== 'end') throw new TemplateError('unexpected EOF');
-        node.otherwise = tail.nodes;
+        node.otherwise = elseBranch(body.end);
         return node;
       }
       if (body.end?.startsWith('else if ')) {

@@ -49,6 +49,10 @@ describe('ClusterClass and managed topologies', { concurrency: 1, timeout: 300_0
     assert.notEqual(r.code, 0, `expected a refusal for:\n${yaml}`);
     for (const p of patterns) assert.match(r.stderr, p);
   };
+  const patchCluster = async (ops: unknown[]) => {
+    const r = await s.k(['patch', '-n', 'metal3', 'cluster', 'c1', '--type', 'json', '-p', JSON.stringify(ops)]);
+    assert.equal(r.code, 0, r.stderr);
+  };
   const until = async <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
     const end = Date.now() + timeoutMs;
     let last: unknown;
@@ -254,18 +258,7 @@ describe('ClusterClass and managed topologies', { concurrency: 1, timeout: 300_0
     assert.equal(mhcs[0].spec.checks.nodeStartupTimeoutSeconds, 600);
 
     // a new image: new templates, the used ones never edited, the old ones deleted once unused
-    const p = await s.k([
-      'patch',
-      '-n',
-      'metal3',
-      'cluster',
-      'c1',
-      '--type',
-      'json',
-      '-p',
-      JSON.stringify([{ op: 'replace', path: '/spec/topology/variables/1/value', value: 'http://images/v2.img' }]),
-    ]);
-    assert.equal(p.code, 0, p.stderr);
+    await patchCluster([{ op: 'replace', path: '/spec/topology/variables/1/value', value: 'http://images/v2.img' }]);
     const rotated = await until('the worker template rotated', async () => {
       const m = (await get('machinedeployments', ['-l', 'topology.cluster.x-k8s.io/deployment-name=md-0'])).items[0];
       const name = m.spec.template.spec.infrastructureRef.name;
@@ -284,21 +277,10 @@ describe('ClusterClass and managed topologies', { concurrency: 1, timeout: 300_0
     assert.notEqual(kcp2.spec.machineTemplate.spec.infrastructureRef.name, cpTemplate.metadata.name);
 
     // scaling by editing the topology reaches the MachineDeployment in place
-    const sc = await s.k([
-      'patch',
-      '-n',
-      'metal3',
-      'cluster',
-      'c1',
-      '--type',
-      'json',
-      '-p',
-      JSON.stringify([
-        { op: 'replace', path: '/spec/topology/workers/machineDeployments/0/replicas', value: 0 },
-        { op: 'replace', path: '/spec/topology/controlPlane/replicas', value: 3 },
-      ]),
+    await patchCluster([
+      { op: 'replace', path: '/spec/topology/workers/machineDeployments/0/replicas', value: 0 },
+      { op: 'replace', path: '/spec/topology/controlPlane/replicas', value: 3 },
     ]);
-    assert.equal(sc.code, 0, sc.stderr);
     await until('the control plane scaled to 3', async () =>
       (await get(`kubeadmcontrolplane/${kcp.metadata.name}`)).spec.replicas === 3 ? true : undefined,
     );

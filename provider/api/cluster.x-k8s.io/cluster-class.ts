@@ -14,21 +14,11 @@ import {
   secondsToDuration,
   setPath,
 } from '../versioning.js';
-import { age, condition, deprecatedV1beta1, v1beta1Condition } from './common.js';
+import { age, condition, deprecatedV1beta1, machineTaint, objectMeta, readinessGate, v1beta1Condition } from './common.js';
 
 type Obj = Record<string, unknown>;
 
-const objectMeta = z.object({
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-const readinessGate = z.object({ conditionType: z.string().min(1), polarity: z.enum(['Positive', 'Negative']).optional() });
-const taint = z.object({
-  key: z.string(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
-  propagation: z.string().optional(),
-});
+const taint = machineTaint;
 const availabilityGate = z.object({ conditionType: z.string().min(1), polarity: z.enum(['Positive', 'Negative']).optional() });
 const naming = z.object({ template: z.string().min(1).max(1024).optional().describe('Go template for the generated names') });
 

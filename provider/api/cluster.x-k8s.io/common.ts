@@ -56,3 +56,19 @@ export function contractLabels(v1beta1: string, v1beta2: string): Record<string,
 }
 
 export const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+/** Cluster API's ObjectMeta: the labels and annotations a template passes on. */
+export const objectMeta = z.object({
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+export const readinessGate = z.object({ conditionType: z.string().min(1), polarity: z.enum(['Positive', 'Negative']).optional() });
+
+/** MachineTaint: a taint Cluster API keeps on the Machine's Node. */
+export const machineTaint = z.object({
+  key: z.string(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+  propagation: z.string().optional(),
+});

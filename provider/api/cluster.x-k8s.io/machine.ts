@@ -16,7 +16,17 @@ import {
   setPath,
 } from '../versioning.js';
 import { refToV1beta1, refToV1beta2 } from './cluster.js';
-import { age, condition, contractVersionedRef, deprecatedV1beta1, objectReference, v1beta1Condition } from './common.js';
+import {
+  age,
+  condition,
+  contractVersionedRef,
+  deprecatedV1beta1,
+  machineTaint,
+  objectMeta,
+  objectReference,
+  readinessGate,
+  v1beta1Condition,
+} from './common.js';
 
 type Obj = Record<string, unknown>;
 
@@ -24,17 +34,7 @@ const labelSelector = z.object({
   matchLabels: z.record(z.string(), z.string()).optional(),
   matchExpressions: z.array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).optional() })).optional(),
 });
-const objectMeta = z.object({
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-const readinessGate = z.object({ conditionType: z.string().min(1), polarity: z.enum(['Positive', 'Negative']).optional() });
-const taint = z.object({
-  key: z.string(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
-  propagation: z.string().optional(),
-});
+const taint = machineTaint;
 const address = z.object({ type: z.enum(['Hostname', 'ExternalIP', 'InternalIP', 'ExternalDNS', 'InternalDNS']), address: z.string() });
 const nodeInfo = z.record(z.string(), z.string());
 const statusVersion = z.object({ version: z.string(), replicas: z.number().int().optional() });
