@@ -140,6 +140,13 @@ describe('ClusterClass and managed topologies', { concurrency: 1, timeout: 300_0
       ],
     );
     assert.equal(cc.status.conditions.find((x: Obj) => x.type === 'VariablesReady')?.status, 'True');
+    // what Clusters were built from cannot change kind under them
+    const changed = classDoc();
+    changed.spec.infrastructure.templateRef.kind = 'Metal3MachineTemplate';
+    await refused(
+      stringify(changed),
+      /spec\.infrastructure\.templateRef\.kind: Forbidden: kind cannot be changed from "Metal3ClusterTemplate" to "Metal3MachineTemplate"/,
+    );
   });
 
   it('reads ClusterClass at v1beta1 with upstream\u2019s field names, and takes v1beta1 back', async () => {

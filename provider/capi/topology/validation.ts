@@ -191,6 +191,62 @@ export function validateClusterClass(cc: KubeObject): string[] {
   return errs;
 }
 
+const groupKind = (ref: { apiVersion?: string; kind?: string } | undefined) => ({
+  group: String(ref?.apiVersion ?? '').includes('/') ? String(ref?.apiVersion).split('/')[0] : '',
+  kind: String(ref?.kind ?? ''),
+});
+
+function templateCompatible(
+  cur: { apiVersion?: string; kind?: string } | undefined,
+  want: { apiVersion?: string; kind?: string } | undefined,
+  path: string,
+): string[] {
+  const [a, b] = [groupKind(cur), groupKind(want)];
+  const errs: string[] = [];
+  if (a.group !== b.group)
+    errs.push(
+      `${path}.apiVersion: Forbidden: group of apiVersion cannot be changed from ${show(a.group)} to ${show(b.group)} to prevent incompatible changes in the Clusters`,
+    );
+  if (a.kind !== b.kind)
+    errs.push(
+      `${path}.kind: Forbidden: kind cannot be changed from ${show(a.kind)} to ${show(b.kind)} to prevent incompatible changes in the Clusters`,
+    );
+  return errs;
+}
+
+/**
+ * May Clusters built from `cur` continue from `want` (an updated class, or another class a Cluster
+ * rebases onto)? The kinds of what the topology generated must stay: infrastructure cluster, control
+ * plane, its machine template, each MachineDeployment class's machine template (upstream's
+ * ClusterClassesAreCompatible).
+ */
+export function classesCompatible(cur: ClusterClassSpec, want: ClusterClassSpec): string[] {
+  const errs = [
+    ...templateCompatible(cur.infrastructure?.templateRef, want.infrastructure?.templateRef, 'spec.infrastructure.templateRef'),
+    ...templateCompatible(cur.controlPlane?.templateRef, want.controlPlane?.templateRef, 'spec.controlPlane.templateRef'),
+  ];
+  if (cur.controlPlane?.machineInfrastructure || want.controlPlane?.machineInfrastructure)
+    errs.push(
+      ...templateCompatible(
+        cur.controlPlane?.machineInfrastructure?.templateRef,
+        want.controlPlane?.machineInfrastructure?.templateRef,
+        'spec.controlPlane.machineInfrastructure.templateRef',
+      ),
+    );
+  (want.workers?.machineDeployments ?? []).forEach((md, i) => {
+    const old = (cur.workers?.machineDeployments ?? []).find((o) => o.class === md.class);
+    if (old)
+      errs.push(
+        ...templateCompatible(
+          old.infrastructure.templateRef,
+          md.infrastructure.templateRef,
+          `spec.workers.machineDeployments[${i}].infrastructure.templateRef`,
+        ),
+      );
+  });
+  return errs;
+}
+
 async function clustersUsing(client: KubeClient, cc: KubeObject): Promise<Array<KubeObject & { spec?: { topology?: Topology } }>> {
   const all = (await client.list<KubeObject & { spec?: { topology?: Topology } }>(K.cluster.apiVersion, K.cluster.kind)).items;
   return all.filter((c) => {
@@ -254,6 +310,21 @@ export async function validateTopologyCluster(c: KubeObject, old: KubeObject | u
     return old ? [`spec.topology.class: Internal error: ClusterClass ${ns}/${topology.classRef.name} not found`] : [];
   }
   const spec = (cls.spec ?? {}) as ClusterClassSpec;
+  if (
+    oldTopology &&
+    (oldTopology.classRef?.name !== topology.classRef.name || oldTopology.classRef?.namespace !== topology.classRef.namespace)
+  ) {
+    // a rebase onto another class: what the old class generated must fit the new one
+    const oldNs = oldTopology.classRef?.namespace ?? String(c.metadata?.namespace);
+    const was = await getOrNull<KubeObject & { spec?: ClusterClassSpec }>(client, CLUSTER_CLASS, oldNs, String(oldTopology.classRef?.name));
+    if (was) {
+      const why = classesCompatible((was.spec ?? {}) as ClusterClassSpec, spec);
+      if (why.length)
+        errs.push(
+          `spec.topology.class: Forbidden: ClusterClass ${show(topology.classRef.name)} is not compatible with ${show(oldTopology.classRef?.name)}: ${why.join('; ')}`,
+        );
+    }
+  }
   if (spec.kubernetesVersions?.length && !spec.kubernetesVersions.includes(topology.version))
     errs.push(
       `spec.topology.version: Invalid value: ${show(topology.version)}: version must match one of the versions defined in the ClusterClass`,
@@ -303,6 +374,10 @@ export const CAPI_WEBHOOKS: WebhookDef[] = [
         return [`ClusterClass cannot be deleted because it is used by Cluster(s): ${list.join(', ')}${users.length > 3 ? ', ...' : ''}`];
       }
       const errs = validateClusterClass(o);
+      if (ctx.operation === 'UPDATE' && old)
+        errs.push(
+          ...classesCompatible(obj((old as Obj).spec) as unknown as ClusterClassSpec, obj((o as Obj).spec) as unknown as ClusterClassSpec),
+        );
       if (ctx.operation === 'UPDATE' && old && ctx.client && !errs.length) {
         const kept = new Set(
           ((obj(obj((o as Obj).spec).workers).machineDeployments ?? []) as Array<{ class: string }>).map((m) => m.class),
