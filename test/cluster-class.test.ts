@@ -293,6 +293,81 @@ describe('ClusterClass and managed topologies', { concurrency: 1, timeout: 300_0
     );
   });
 
+  it('a v1beta1 ClusterClass over v1beta1 Metal3 templates builds a v1beta1 Cluster\u2019s topology', async () => {
+    const legacy = readFileSync(new URL('./fixtures/capi/clusterclass-v1beta1.yaml', import.meta.url), 'utf8');
+    const a = await s.k(['apply', '-f', '-'], legacy);
+    assert.equal(a.code, 0, a.stderr);
+    const v2 = await get('clusterclasses.v1beta2.cluster.x-k8s.io/legacy');
+    assert.deepEqual(v2.spec.controlPlane.healthCheck, {
+      checks: {
+        nodeStartupTimeoutSeconds: 180,
+        unhealthyNodeConditions: [
+          { type: 'Ready', status: 'Unknown', timeoutSeconds: 300 },
+          { type: 'Ready', status: 'False', timeoutSeconds: 300 },
+        ],
+      },
+      remediation: { triggerIf: { unhealthyLessThanOrEqualTo: '33%' } },
+    });
+    assert.deepEqual(v2.spec.workers.machineDeployments[0].metadata, { labels: { nodepool: 'nodepool-0' } });
+    const c = await s.k(
+      ['apply', '-f', '-'],
+      stringify({
+        apiVersion: 'cluster.x-k8s.io/v1beta1',
+        kind: 'Cluster',
+        metadata: { name: 'old1', namespace: 'metal3' },
+        spec: {
+          topology: {
+            class: 'legacy',
+            version: 'v1.36.0',
+            controlPlane: { replicas: 1 },
+            workers: { machineDeployments: [{ class: 'legacy-worker', name: 'pool', replicas: 0 }] },
+            variables: [
+              { name: 'controlPlaneEndpoint', value: { host: '10.1.1.1', port: 6443 } },
+              { name: 'imageURL', value: 'http://images/legacy.img' },
+            ],
+          },
+        },
+      }),
+    );
+    assert.equal(c.code, 0, c.stderr);
+    const old1 = await until('the v1beta1 topology reconciled', async () => {
+      const x = await get('cluster/old1');
+      return x.status?.conditions?.find((y: Obj) => y.type === 'TopologyReconciled')?.status === 'True' ? x : undefined;
+    });
+    assert.deepEqual(old1.spec.topology.classRef, { name: 'legacy' });
+    const m3c = await get(`metal3clusters.v1beta1.infrastructure.cluster.x-k8s.io/${old1.spec.infrastructureRef.name}`);
+    assert.deepEqual(m3c.spec.controlPlaneEndpoint, { host: '10.1.1.1', port: 6443 });
+    const hub = await get(`metal3clusters.v1beta2.infrastructure.cluster.x-k8s.io/${old1.spec.infrastructureRef.name}`);
+    assert.equal(hub.spec.cloudProviderEnabled, false, 'the v1beta1 template\u2019s noCloudProvider: true');
+    const kcp = await get(`kubeadmcontrolplane/${old1.spec.controlPlaneRef.name}`);
+    const cpTemplate = await get(
+      `metal3machinetemplates.v1beta1.infrastructure.cluster.x-k8s.io/${kcp.spec.machineTemplate.spec.infrastructureRef.name}`,
+    );
+    assert.equal(cpTemplate.spec.template.spec.image.url, 'http://images/legacy.img');
+    assert.equal(cpTemplate.spec.template.spec.image.format, 'raw');
+    // the class's control plane health check, as v1beta2 spells it
+    const mhc = await get(`machinehealthcheck/${kcp.metadata.name}`);
+    assert.equal(mhc.spec.checks.nodeStartupTimeoutSeconds, 180);
+    assert.deepEqual(mhc.spec.selector.matchLabels, { 'topology.cluster.x-k8s.io/owned': '', 'cluster.x-k8s.io/control-plane': '' });
+    const md = (await get('machinedeployments', ['-l', 'topology.cluster.x-k8s.io/deployment-name=pool'])).items[0];
+    assert.equal(md.spec.template.metadata.labels.nodepool, 'nodepool-0');
+    // copies of v1beta1 templates are compared at v1beta1: nothing rotates while nothing changes
+    await s.k(['annotate', '-n', 'metal3', 'cluster', 'old1', 'poke=1']);
+    await sleep(2_000);
+    const again = await get(`kubeadmcontrolplane/${kcp.metadata.name}`);
+    assert.equal(again.spec.machineTemplate.spec.infrastructureRef.name, cpTemplate.metadata.name);
+    const copies = (await get('metal3machinetemplates', ['-l', 'cluster.x-k8s.io/cluster-name=old1'])).items;
+    assert.equal(copies.length, 2, copies.map((t: Obj) => t.metadata.name).join(', '));
+    assert.equal((await s.k(['delete', '-n', 'metal3', 'cluster', 'old1'])).code, 0);
+    await until(
+      'old1 gone',
+      async () => ((await get('clusters')).items.some((x: Obj) => x.metadata.name === 'old1') ? undefined : true),
+      120_000,
+    );
+    const gone = await s.k(['delete', '-f', '-'], legacy);
+    assert.equal(gone.code, 0, gone.stderr);
+  });
+
   it('refuses deleting a class in use; deleting the Cluster leaves no generated object', async () => {
     const d = await s.k(['delete', '-n', 'metal3', 'clusterclass', 'small']);
     assert.notEqual(d.code, 0);

@@ -2,7 +2,7 @@
 // kube-controller-manager. Hosts and a 3-node cluster come up; kube-apiserver calls Ferrite's
 // validating and conversion webhooks (counted in the controllers' metrics); kubectl shows
 // upstream's columns; and, left alone, the controllers stay quiet — fewer than 10 writes a minute
-// over 5 minutes (kube-apiserver's audit log counts them) with no conversion error logged.
+// over 3 minutes (FERRITE_IDLE_MINUTES; kube-apiserver's audit log counts them) with no conversion error logged.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { cleanup, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
 
 const CLI = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
 const ferrite = (args: string[], timeoutMs = 300_000) => run(process.execPath, [...CLI, ...args], { cwd: ROOT, timeoutMs });
-const IDLE_MINUTES = Number(process.env.FERRITE_IDLE_MINUTES ?? 5);
+const IDLE_MINUTES = Number(process.env.FERRITE_IDLE_MINUTES ?? 3);
 
 interface AuditEvent {
   verb: string;

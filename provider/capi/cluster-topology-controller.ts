@@ -136,30 +136,49 @@ async function adopt(client: KubeClient, cluster: Cluster, template: Obj): Promi
     | undefined;
 }
 
+/**
+ * What the topology has now, each object read at the version of the class's template it came
+ * from: desired and current are then spelled alike (a v1beta1 template's copy compared at v1beta2
+ * would look changed on every pass and rotate forever).
+ */
 async function currentState(client: KubeClient, contracts: ContractResolver, cluster: Cluster, bp: Blueprint): Promise<CurrentState> {
   const ns = cluster.metadata.namespace;
   const spec = cluster.spec ?? {};
-  const byRef = async (ref: unknown): Promise<Obj | undefined> => {
+  const byRef = async (ref: unknown, like?: Obj): Promise<Obj | undefined> => {
     const r = obj(ref);
     if (!r.name || !r.kind) return undefined;
-    if (r.apiVersion) return ((await getOrNull<KubeObject>(client, gvkOf(r), ns, String(r.name))) ?? undefined) as Obj | undefined;
+    // the version of the class's template it came from: a template's copy has the template's kind,
+    // a stamped object the kind without "Template"
+    const fromLike = like && (like.kind === r.kind || String(like.kind).replace(/Template$/, '') === r.kind);
+    const at = fromLike ? like.apiVersion : r.apiVersion;
+    if (at)
+      return ((await getOrNull<KubeObject>(client, gvkOf({ apiVersion: at, kind: r.kind }), ns, String(r.name))) ?? undefined) as
+        | Obj
+        | undefined;
     return ((await contracts.get<KubeObject>(r as { apiGroup: string; kind: string; name: string }, ns)) ?? undefined) as Obj | undefined;
   };
-  const infrastructureCluster = (await byRef(spec.infrastructureRef)) ?? (await adopt(client, cluster, bp.infrastructureClusterTemplate));
-  const controlPlane = (await byRef(spec.controlPlaneRef)) ?? (await adopt(client, cluster, bp.controlPlaneTemplate));
+  const infrastructureCluster =
+    (await byRef(spec.infrastructureRef, bp.infrastructureClusterTemplate)) ??
+    (await adopt(client, cluster, bp.infrastructureClusterTemplate));
+  const controlPlane =
+    (await byRef(spec.controlPlaneRef, bp.controlPlaneTemplate)) ?? (await adopt(client, cluster, bp.controlPlaneTemplate));
   const mt = obj(obj(controlPlane?.spec).machineTemplate);
   const cpInfraRef = obj(mt.spec).infrastructureRef ?? mt.infrastructureRef;
-  const controlPlaneMachineInfrastructureTemplate = controlPlane ? await byRef(cpInfraRef) : undefined;
+  const controlPlaneMachineInfrastructureTemplate = controlPlane
+    ? await byRef(cpInfraRef, bp.controlPlaneMachineInfrastructureTemplate)
+    : undefined;
+  const classOf = new Map((spec.topology?.workers?.machineDeployments ?? []).map((m) => [m.name, m.class]));
   const machineDeployments = new Map<string, CurrentMachineDeployment>();
   const mds = await listIn<KubeObject>(client, K.machineDeployment, ns, { [L.clusterName]: cluster.metadata.name, [TL.owned]: '' });
   for (const md of mds) {
     const name = md.metadata?.labels?.[TL.deploymentName];
     if (!name || isDeleting(md)) continue;
     const ts = obj(obj(obj(md as unknown as Obj).spec).template).spec;
+    const cls = bp.machineDeploymentClasses.get(classOf.get(name) ?? '');
     machineDeployments.set(name, {
       md: md as unknown as Obj,
-      bootstrapTemplate: await byRef(obj(obj(ts).bootstrap).configRef),
-      infrastructureTemplate: await byRef(obj(ts).infrastructureRef),
+      bootstrapTemplate: await byRef(obj(obj(ts).bootstrap).configRef, cls?.bootstrapTemplate),
+      infrastructureTemplate: await byRef(obj(ts).infrastructureRef, cls?.infrastructureTemplate),
     });
   }
   return { infrastructureCluster, controlPlane, controlPlaneMachineInfrastructureTemplate, machineDeployments };

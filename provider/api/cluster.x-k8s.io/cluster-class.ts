@@ -75,7 +75,7 @@ const machineDeploymentClass = z.object({
   class: z.string().min(1).max(256).describe('The name other objects (Cluster topologies, patch selectors) use for this class'),
   bootstrap: z.object({ templateRef }),
   infrastructure: z.object({ templateRef }),
-  healthCheck: mdHealthCheck.optional(),
+  healthCheck: mdHealthCheck.optional().describe('A MachineHealthCheck for every MachineDeployment of this class'),
   failureDomain: z.string().min(1).max(256).optional(),
   naming: naming.optional(),
   deletion: z.object({ order: deletionOrder.optional(), ...deletionSeconds }).optional(),
@@ -222,7 +222,7 @@ const v1beta2Schema = z.object({
           metadata: objectMeta.optional(),
           templateRef,
           machineInfrastructure: z.object({ templateRef }).optional().describe('The machine template of control plane machines'),
-          healthCheck: cpHealthCheck.optional(),
+          healthCheck: cpHealthCheck.optional().describe('A MachineHealthCheck for the control plane machines'),
           naming: naming.optional(),
           deletion: z.object(deletionSeconds).optional(),
           taints: z.array(taint).max(64).optional(),
@@ -333,7 +333,13 @@ const clusterVariable = z.object({
   name: z.string().min(1).max(256),
   value: z.unknown().describe('Any JSON value; checked against the class\u2019s schema for the variable'),
 });
-const overrides = z.object({ overrides: z.array(clusterVariable).max(1000).optional() });
+const overrides = z.object({
+  overrides: z
+    .array(clusterVariable)
+    .max(1000)
+    .optional()
+    .describe('Values that replace the Cluster\u2019s for the templates of this control plane or MachineDeployment only'),
+});
 const topologyHealthCheck = (remediation: z.ZodObject) =>
   z.object({ enabled: z.boolean().optional(), checks: checks.optional(), remediation: remediation.optional() });
 
@@ -345,8 +351,10 @@ export const topologyV1beta2 = z.object({
   controlPlane: z
     .object({
       metadata: objectMeta.optional(),
-      replicas: z.number().int().optional(),
-      rollout: z.object({ after: z.string().optional() }).optional(),
+      replicas: z.number().int().optional().describe('Control plane machines; edit to scale the control plane'),
+      rollout: z
+        .object({ after: z.string().optional().describe('Roll out every control plane machine created before this time') })
+        .optional(),
       healthCheck: topologyHealthCheck(cpHealthCheck.shape.remediation.unwrap()).optional(),
       deletion: z.object(deletionSeconds).optional(),
       taints: z.array(taint).max(64).optional(),
@@ -363,8 +371,10 @@ export const topologyV1beta2 = z.object({
             class: z.string().min(1).max(256).describe('A machineDeployments class of the ClusterClass'),
             name: z.string().min(1).max(63).describe('Unique within the topology; part of the generated names'),
             failureDomain: z.string().min(1).max(256).optional(),
-            replicas: z.number().int().optional(),
-            healthCheck: topologyHealthCheck(mdHealthCheck.shape.remediation.unwrap()).optional(),
+            replicas: z.number().int().optional().describe('Worker machines of this MachineDeployment; edit to scale it'),
+            healthCheck: topologyHealthCheck(mdHealthCheck.shape.remediation.unwrap())
+              .optional()
+              .describe('Overrides the class\u2019s health check for these machines; enabled: false turns it off'),
             deletion: z.object({ order: deletionOrder.optional(), ...deletionSeconds }).optional(),
             taints: z.array(taint).max(64).optional(),
             minReadySeconds: z.number().int().min(0).optional(),
@@ -378,7 +388,7 @@ export const topologyV1beta2 = z.object({
       machinePools: z.array(z.record(z.string(), z.unknown())).max(2000).optional(),
     })
     .optional(),
-  variables: z.array(clusterVariable).max(1000).optional(),
+  variables: z.array(clusterVariable).max(1000).optional().describe('Values for the ClusterClass\u2019s variables'),
 });
 
 export const topologyV1beta1 = z.object({
