@@ -272,6 +272,15 @@ const v1beta1Strategy = z.object({
   remediation: z.object({ maxInFlight: intOrString.optional() }).optional(),
 });
 
+/** What a v1beta1 MachineDeployment class and a v1beta1 MachineDeployment topology both carry. */
+const v1beta1MachineDeploymentShared = {
+  failureDomain: z.string().optional(),
+  minReadySeconds: z.number().int().optional(),
+  readinessGates: z.array(readinessGate).optional(),
+  strategy: v1beta1Strategy.optional(),
+  ...durations,
+};
+
 const v1beta1Schema = z.object({
   spec: z
     .object({
@@ -301,12 +310,8 @@ const v1beta1Schema = z.object({
                   infrastructure: localObjectTemplate,
                 }),
                 machineHealthCheck: v1beta1Mhc.optional(),
-                failureDomain: z.string().optional(),
                 namingStrategy: naming.optional(),
-                minReadySeconds: z.number().int().optional(),
-                readinessGates: z.array(readinessGate).optional(),
-                strategy: v1beta1Strategy.optional(),
-                ...durations,
+                ...v1beta1MachineDeploymentShared,
               }),
             )
             .optional(),
@@ -414,14 +419,10 @@ export const topologyV1beta1 = z.object({
             metadata: objectMeta.optional(),
             class: z.string(),
             name: z.string(),
-            failureDomain: z.string().optional(),
             replicas: z.number().int().optional(),
             machineHealthCheck: v1beta1Mhc.extend({ enable: z.boolean().optional() }).optional(),
-            minReadySeconds: z.number().int().optional(),
-            readinessGates: z.array(readinessGate).optional(),
-            strategy: v1beta1Strategy.optional(),
             variables: overrides.optional(),
-            ...durations,
+            ...v1beta1MachineDeploymentShared,
           }),
         )
         .optional(),
