@@ -40,9 +40,12 @@ export interface RunOptions {
   backend?: 'sim' | 'libvirt';
 }
 
-// every kind Ferrite serves, at its storage version, and the core kinds scenarios read
+// every kind Ferrite serves, at its storage version, and the core kinds scenarios read; a kind
+// name two groups share (IPAddress) means the first one listed — Metal3's, as it always did here
 const KNOWN: Record<string, string> = {
-  ...Object.fromEntries(kinds.map((k) => [k.kind, `${k.group}/${k.versions.find((v) => v.storage)?.name ?? k.versions[0].name}`])),
+  ...Object.fromEntries(
+    [...kinds].reverse().map((k) => [k.kind, `${k.group}/${k.versions.find((v) => v.storage)?.name ?? k.versions[0].name}`]),
+  ),
   Secret: 'v1',
   ConfigMap: 'v1',
   Namespace: 'v1',
