@@ -18,6 +18,7 @@ import {
   type CurrentMachineDeployment,
   type CurrentState,
   computeDesiredState,
+  contractRef,
   type DesiredState,
   isSubset,
   TL,
@@ -312,8 +313,7 @@ export function clusterTopologyController(deps: { contracts: ContractResolver })
     const cp = await ensure(ctx.client, desired.controlPlane, current.controlPlane);
     if (!current.controlPlane)
       ctx.recorder.event(cluster, 'Normal', 'TopologyCreate', `Created ${String(cp.kind)} ${String(obj(cp.metadata).name)}`);
-    const ref = (o: Obj) => ({ apiGroup: String(o.apiVersion).split('/')[0], kind: String(o.kind), name: String(obj(o.metadata).name) });
-    const refs = { infrastructureRef: ref(infra), controlPlaneRef: ref(cp) };
+    const refs = { infrastructureRef: contractRef(infra), controlPlaneRef: contractRef(cp) };
     if (!isSubset(refs, cluster.spec) || cluster.metadata.labels?.[TL.owned] === undefined) {
       // written at once (and again on a conflict with the Cluster controller) so no reconcile makes a second set
       const updated = await updateWithRetry<Cluster>(

@@ -160,6 +160,14 @@ export class ContractResolver {
   }
 }
 
+/** Kubernetes versions in order (v1.9.0 before v1.10.0; pre-release and build suffixes ignored), not as strings. */
+export function compareKubeVersions(a: string, b: string): number {
+  const n = (v: string) => v.replace(/^v/, '').split(/[-+]/)[0].split('.').map(Number);
+  const [x, y] = [n(a), n(b)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
 /** The machines of a cluster's control plane or its workers, from a Machine list. */
 export const isControlPlane = (m: KubeObject) => L.controlPlane in (m.metadata?.labels ?? {});
 

@@ -20,6 +20,7 @@ import type { Cluster } from './cluster-controller.js';
 import {
   A,
   type ContractResolver,
+  compareKubeVersions,
   condition,
   conditionOf,
   conditionTrue,
@@ -41,13 +42,6 @@ import { cloneFromTemplate } from './machineset-controller.js';
 import type { WorkloadClients } from './workload.js';
 
 export const KCP_FINALIZER = 'kubeadm.controlplane.cluster.x-k8s.io';
-/** Kubernetes versions in order (v1.9.0 before v1.10.0), not as strings. */
-const byVersion = (a: string, b: string) => {
-  const n = (v: string) => v.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map(Number);
-  const [x, y] = [n(a), n(b)];
-  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || a.localeCompare(b);
-};
-
 const FIELD_MANAGER = 'capi-kubeadm-control-plane-manager';
 export const CONFIG_HASH_ANNOTATION = 'controlplane.cluster.x-k8s.io/kubeadm-config-hash';
 const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
@@ -319,7 +313,7 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       readyReplicas: live.filter((m) => conditionTrue(m, 'Ready')).length,
       availableReplicas: live.filter((m) => conditionTrue(m, 'Available')).length,
       upToDateReplicas: live.filter((m) => !stale.has(m.metadata.name)).length,
-      ...(versions.length ? { version: versions.sort(byVersion)[0] } : {}),
+      ...(versions.length ? { version: versions.sort((a, b) => compareKubeVersions(a, b) || a.localeCompare(b))[0] } : {}),
       initialization: { controlPlaneInitialized: initialized },
       observedGeneration: kcp.metadata.generation,
     } as never;

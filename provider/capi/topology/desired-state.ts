@@ -92,11 +92,13 @@ export function isSubset(want: unknown, have: unknown): boolean {
   return want === have;
 }
 
-const groupOf = (apiVersion: unknown) => {
+/** The group of an apiVersion ("" for the core group). */
+export const groupOf = (apiVersion: unknown) => {
   const s = String(apiVersion ?? '');
   return s.includes('/') ? s.slice(0, s.indexOf('/')) : '';
 };
-const contractRef = (o: Obj) => ({ apiGroup: groupOf(o.apiVersion), kind: o.kind, name: obj(o.metadata).name });
+/** A contract-versioned reference (apiGroup, kind, name) to an object. */
+export const contractRef = (o: Obj) => ({ apiGroup: groupOf(o.apiVersion), kind: o.kind, name: obj(o.metadata).name });
 const merge = (...maps: Array<Record<string, string> | undefined>): Record<string, string> => Object.assign({}, ...maps.filter(Boolean));
 const clean = (o: Obj): Obj => JSON.parse(JSON.stringify(o)) as Obj;
 

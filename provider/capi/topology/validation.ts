@@ -11,9 +11,9 @@ import type { KubeClient, KubeObject } from '../../kube/client.js';
 import { getOrNull } from '../../kube/read.js';
 import type { WebhookDef } from '../../kube/webhooks.js';
 import { CLUSTER_CLASS, loadBlueprint, resolveTopologyVariables } from '../cluster-topology-controller.js';
-import { K, type Obj, obj } from '../common.js';
+import { compareKubeVersions, K, type Obj, obj } from '../common.js';
 import { CapiError } from '../errors.js';
-import { computeDesiredState } from './desired-state.js';
+import { computeDesiredState, groupOf } from './desired-state.js';
 import { classNameMatches } from './patches.js';
 import { validateClassVariables } from './variables.js';
 
@@ -192,7 +192,7 @@ export function validateClusterClass(cc: KubeObject): string[] {
 }
 
 const groupKind = (ref: { apiVersion?: string; kind?: string } | undefined) => ({
-  group: String(ref?.apiVersion ?? '').includes('/') ? String(ref?.apiVersion).split('/')[0] : '',
+  group: groupOf(ref?.apiVersion),
   kind: String(ref?.kind ?? ''),
 });
 
@@ -257,13 +257,6 @@ async function clustersUsing(client: KubeClient, cc: KubeObject): Promise<Array<
 
 const VERSION = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
-function compareVersions(a: string, b: string): number {
-  const pa = a.slice(1).split(/[-+]/)[0].split('.').map(Number);
-  const pb = b.slice(1).split(/[-+]/)[0].split('.').map(Number);
-  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
-  return 0;
-}
-
 /** A topology Cluster on create and update: its class, version, workers and variables. */
 export async function validateTopologyCluster(c: KubeObject, old: KubeObject | undefined, client?: KubeClient): Promise<string[]> {
   const topology = obj((c as Obj).spec).topology as Topology | undefined;
@@ -280,7 +273,7 @@ export async function validateTopologyCluster(c: KubeObject, old: KubeObject | u
     errs.push(`spec.topology.version: Invalid value: ${show(topology.version)}: version must be a valid semantic version`);
   if (old && !oldTopology) errs.push('spec.topology.class: Forbidden: classRef cannot be set on an existing Cluster');
   if (oldTopology && VERSION.test(topology.version) && VERSION.test(oldTopology.version)) {
-    const d = compareVersions(topology.version, oldTopology.version);
+    const d = compareKubeVersions(topology.version, oldTopology.version);
     if (d < 0)
       errs.push(
         `spec.topology.version: Invalid value: ${show(topology.version)}: version cannot be decreased from ${show(oldTopology.version)} to ${show(topology.version)}`,
