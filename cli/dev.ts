@@ -60,6 +60,8 @@ export function devCommand(): Command {
     .option('--control-planes <n>', 'control plane machines of the cluster', positiveInt, 1)
     .option('--workers <n>', 'worker machines of the cluster (default: the hosts left)')
     .option('--kubernetes-version <v>', 'Kubernetes version of the cluster', 'v1.36.0')
+    .option('--no-dashboard', 'do not start `ferrite dashboard`')
+    .option('--dashboard-port <port>', 'port of the dashboard (default: 8088 when free, else any free one)', port)
     .option(
       '--cluster-class',
       "declare the cluster through a Metal3 ClusterClass and Cluster.spec.topology instead of metal3-dev-env's templates",
@@ -86,6 +88,8 @@ export function devCommand(): Command {
         workers?: string;
         kubernetesVersion: string;
         clusterClass?: boolean;
+        dashboard: boolean;
+        dashboardPort?: number;
       }) => {
         const hostCount = o.fleet ? undefined : o.hosts;
         const workers = o.workers !== undefined ? Number(o.workers) : Math.max(0, (hostCount ?? o.controlPlanes) - o.controlPlanes);
@@ -119,6 +123,8 @@ export function devCommand(): Command {
           registerHosts: o.register,
           controllers: o.controllers,
           ironicTls: o.ironicTls,
+          dashboard: o.dashboard,
+          dashboardPort: o.dashboardPort,
           progress: progressPrinter(),
         }).catch((e: unknown) => {
           // a malformed fleet file is the user's input: a usage error (exit 2)
@@ -147,6 +153,7 @@ export function devCommand(): Command {
             ...(cluster ? [`  cluster ${o.cluster}: ${cluster.endpoint}, kubeconfig ${cluster.kubeconfig}`] : []),
             `  Ironic:      ${s.ironicUrl} (Basic auth: ${resolve(s.dataDir, IRONIC_AUTH_DIR, 'ironic')}/{username,password})`,
             `  Redfish:     ${s.redfishUrl}`,
+            ...(s.dashboardUrl ? [`  dashboard:   ${s.dashboardUrl}`] : []),
             `  logs:        ${resolve(s.dataDir, 'logs')}`,
             ...(o.controllers
               ? []
@@ -207,7 +214,9 @@ export function devCommand(): Command {
         const c = s.components[n];
         if (c) rows.push([n, String(c.pid), componentAlive(n, c.pid) ? 'running' : 'stopped', c.log]);
       }
-      process.stdout.write(`${table(rows)}\nkubeconfig: ${s.kubeconfig}\nIronic: ${s.ironicUrl}\n`);
+      process.stdout.write(
+        `${table(rows)}\nkubeconfig: ${s.kubeconfig}\nIronic: ${s.ironicUrl}\n${s.dashboardUrl ? `dashboard: ${s.dashboardUrl}\n` : ''}`,
+      );
       try {
         const client = KubeClient.fromFile(s.kubeconfig);
         const list = await client.list<{ status?: { provisioning?: { state?: string }; errorType?: string } }>(

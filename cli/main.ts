@@ -17,6 +17,7 @@ import { startIronic } from '../provider/ironic/service.js';
 import { conformanceCommand } from './conformance.js';
 import { controllersCommand, runControllers } from './controllers.js';
 import { generateCrds, installCrds } from './crds.js';
+import { dashboardCommand } from './dashboard.js';
 import { devCommand } from './dev.js';
 import { kubeCommand } from './kube.js';
 import { makeLogger } from './logging.js';
@@ -100,6 +101,7 @@ export function buildCli(): Command {
   program.addCommand(conformanceCommand((m, code) => new CliError(m, code)));
   program.addCommand(vmCommand((m, code) => new CliError(m, code)));
   program.addCommand(kubeCommand((m, code) => new CliError(m, code), waitForSignal));
+  program.addCommand(dashboardCommand((m, code) => new CliError(m, code), logger, waitForSignal));
 
   program
     .command('ironic')

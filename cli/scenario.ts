@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadScenario } from '../scenarios/format.js';
-import { writeReports } from '../scenarios/report.js';
+import { writeLiveReport, writeReports } from '../scenarios/report.js';
 import { runScenario } from '../scenarios/runner.js';
 
 export function scenarioCommand(fail: (msg: string, code: number) => Error): Command {
@@ -57,6 +57,8 @@ export function scenarioCommand(fail: (msg: string, code: number) => Error): Com
           ...(o.backend ? { backend: o.backend as 'sim' | 'libvirt' } : {}),
           ...(kills > 0 ? { chaos: { kills, seed } } : {}),
           progress: (l) => process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${l}\n`),
+          // the report as it grows, for `ferrite dashboard --reports`
+          onChange: (live) => writeLiveReport(resolve(o.reportDir), live),
         });
         const out = writeReports(resolve(o.reportDir), r);
         const passed = r.steps.filter((s) => s.status === 'passed').length + r.expectations.filter((e) => e.status === 'passed').length;

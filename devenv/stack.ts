@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../lib/dir-lock.js';
 
-export const COMPONENTS = ['apiserver', 'ironic', 'bmc', 'controllers'] as const;
+export const COMPONENTS = ['apiserver', 'ironic', 'bmc', 'controllers', 'dashboard'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 export interface ComponentState {
@@ -35,6 +35,8 @@ export interface StackState {
   ironicUrl: string;
   ironicHttpUrl: string;
   redfishUrl: string;
+  /** `ferrite dashboard`, when dev up started it */
+  dashboardUrl?: string;
   namespace: string;
   components: Partial<Record<ComponentName, ComponentState>>;
 }

@@ -20,7 +20,18 @@ import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../pro
 import { urlClient } from '../provider/kube/webhooks.js';
 import { DevPorts } from './ports.js';
 import { kubeBinaryProblem } from './real-kube.js';
-import { CHECKOUT, componentAlive, readState, StackError, type StackState, startComponent, stopStack, writeState } from './stack.js';
+import {
+  CHECKOUT,
+  componentAlive,
+  freeTcpPort,
+  readState,
+  StackError,
+  type StackState,
+  startComponent,
+  stopStack,
+  tcpFree,
+  writeState,
+} from './stack.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -53,6 +64,9 @@ export interface UpOptions {
   vmImages?: string;
   /** Ironic over HTTPS (API and HTTP root) with a generated CA and Basic auth, as deployed (docs/deploy.md) */
   ironicTls?: boolean;
+  /** start `ferrite dashboard` (default true) on this port (default: 8088 when free, else any free one) */
+  dashboard?: boolean;
+  dashboardPort?: number;
 }
 
 export interface UpResult {
@@ -241,6 +255,7 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     'log:Press Ctrl-C to stop.',
   );
 
+  if (o.dashboard !== false) await startDashboardComponent(s, o, auth.userDir, tls?.ca);
   if (o.controllers === false) {
     writeState(s);
     return;
@@ -287,6 +302,43 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   }
   writeState(s);
 }
+
+/** The dashboard reads the same APIs any client does; its port is not kept (nothing names it). */
+async function startDashboardComponent(s: StackState, o: UpOptions, ironicAuthDir: string, ironicCa?: string): Promise<void> {
+  o.progress?.('starting the dashboard', true);
+  const port = o.dashboardPort ?? ((await tcpFree(DASHBOARD_PORT, '127.0.0.1')) ? DASHBOARD_PORT : await freeTcpPort());
+  await startComponent(
+    s,
+    'dashboard',
+    [
+      '--log-format',
+      'text',
+      'dashboard',
+      '--kubeconfig',
+      s.kubeconfig,
+      '--ironic-url',
+      s.ironicUrl,
+      '--ironic-auth-dir',
+      ironicAuthDir,
+      ...(ironicCa ? ['--ironic-cacert', ironicCa] : []),
+      '--emulator-url',
+      s.redfishUrl,
+      '--bmc-time-scale',
+      String(o.timeScale),
+      '--port',
+      String(port),
+      '--reports',
+      resolve('scenario-reports'),
+      '--reports',
+      resolve('bench-results'),
+    ],
+    `http://127.0.0.1:${port}/healthz`,
+  );
+  s.dashboardUrl = `http://127.0.0.1:${port}/`;
+}
+
+/** `ferrite dashboard`'s usual port; dev up takes another free one when something holds it. */
+export const DASHBOARD_PORT = 8088;
 
 /**
  * Ironic's CA and certificate (for 127.0.0.1), made once in `dir` and kept, so a resumed

@@ -1,6 +1,6 @@
 // Scenario reports: JSON (the whole run, with each step's timeline) and JUnit XML (one test
 // case per step and per expectation), written side by side.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TimelineEvent {
@@ -13,7 +13,7 @@ export interface StepReport {
   index: number;
   name: string;
   kind: string;
-  status: 'passed' | 'failed' | 'skipped';
+  status: 'passed' | 'failed' | 'skipped' | 'running';
   startedAt?: number;
   durationMs?: number;
   error?: string;
@@ -23,7 +23,8 @@ export interface StepReport {
 export interface ScenarioReport {
   scenario: string;
   file: string;
-  status: 'passed' | 'failed';
+  /** `running` while the steps go on: the runner's live copy (`onChange`), read by the dashboard */
+  status: 'passed' | 'failed' | 'running';
   startedAt: string;
   durationMs: number;
   setup: { durationMs: number; error?: string };
@@ -80,4 +81,13 @@ export function writeReports(dir: string, r: ScenarioReport): { json: string; ju
   writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
   writeFileSync(junit, junitXml(r));
   return { json, junit };
+}
+
+/** The JSON report alone, written while a run goes on so `ferrite dashboard` can show its steps. */
+export function writeLiveReport(dir: string, r: ScenarioReport): void {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${r.scenario}.json`);
+  // written aside and renamed: a reader never sees half a file
+  writeFileSync(`${json}.tmp`, `${JSON.stringify(r, null, 2)}\n`);
+  renameSync(`${json}.tmp`, json);
 }

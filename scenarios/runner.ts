@@ -34,6 +34,8 @@ export interface RunOptions {
   /** leave the stack running after the run */
   keep?: boolean;
   progress?: (line: string) => void;
+  /** told the report as it changes (setup done, each step's start, timeline and end) */
+  onChange?: (r: ScenarioReport) => void;
   /** SIGKILL (and restart) the controllers this many times, at seeded random moments during the steps */
   chaos?: { kills: number; seed: number; minGapMs?: number; maxGapMs?: number };
   /** what runs the fleet's machines, whatever the scenario's fleet says */
@@ -113,13 +115,20 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
   const report: ScenarioReport = {
     scenario: sc.name,
     file: loaded.file,
-    status: 'failed',
+    status: 'running',
     startedAt: new Date(t0).toISOString(),
     durationMs: 0,
     setup: { durationMs: 0 },
     steps: sc.steps.map((s, i) => ({ index: i, name: s.name ?? stepTitle(s), kind: stepKind(s), status: 'skipped', timeline: [] })),
     expectations: sc.expect.map((e) => ({ description: describeExpectation(e), status: 'skipped' })),
     observed: [],
+  };
+  // the live copy for whoever watches (at most one write per 500 ms: timelines grow fast)
+  let lastChange = 0;
+  const changed = (force = true) => {
+    if (!o.onChange || (!force && Date.now() - lastChange < 500)) return;
+    lastChange = Date.now();
+    o.onChange(report);
   };
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), `ferrite-scenario-${sc.name}-`));
   const dataDir = resolve(o.dataDir ?? (tempDir as string));
@@ -163,6 +172,8 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       pollInterval: sc.settings.pollInterval,
       waitTimeoutMs: 0,
       registerHosts: false,
+      // whoever watches a scenario opens `ferrite dashboard --reports` on its live report
+      dashboard: false,
       ...(o.backend ? { backend: o.backend } : {}),
       progress: (l) => say(`  ${l}`),
     });
@@ -196,6 +207,7 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
 
     for (const [i, m] of sc.manifests.entries()) await applySource(client, m, loaded.dir, vars, ns, `manifests[${i}]`);
     report.setup.durationMs = at();
+    changed();
 
     // ---- chaos: the controllers die at seeded random moments and come back, as a crash loop would
     let currentStep = 0;
@@ -224,8 +236,12 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
       const r = report.steps[i];
       currentStep = i;
       r.startedAt = at();
-      r.status = 'failed';
-      const tl = (what: string) => r.timeline.push({ at: at(), what });
+      r.status = 'running';
+      changed();
+      const tl = (what: string) => {
+        r.timeline.push({ at: at(), what });
+        changed(false);
+      };
       try {
         const resolved = substituteAll(step, vars, `steps[${i}]`);
         r.name = step.name ?? stepTitle(resolved);
@@ -241,10 +257,12 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
         }
         r.status = 'passed';
       } catch (e) {
+        r.status = 'failed';
         r.error = (e as Error).message;
         say(`  failed: ${r.error.split('\n')[0]}`);
       }
       r.durationMs = at() - r.startedAt;
+      changed();
       if (r.status === 'failed') break;
     }
 

@@ -92,6 +92,7 @@ async function once(n: number, profileDir = ''): Promise<Run> {
       '--hosts',
       String(n),
       '--no-register',
+      '--no-dashboard',
       '--time-scale',
       TIME_SCALE,
       '--port',

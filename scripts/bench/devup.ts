@@ -37,7 +37,21 @@ function once(hosts: number): Run {
   const started = Date.now();
   const r = spawnSync(
     process.execPath,
-    [...cli, 'dev', 'up', '--hosts', String(hosts), '--no-cluster', '--port', '0', '--data-dir', dir, '--timeout', String(TIMEOUT)],
+    [
+      ...cli,
+      'dev',
+      'up',
+      '--hosts',
+      String(hosts),
+      '--no-cluster',
+      '--no-dashboard',
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+      '--timeout',
+      String(TIMEOUT),
+    ],
     {
       cwd: ROOT,
       encoding: 'utf8',

@@ -59,7 +59,21 @@ async function once(kube: 'embedded' | 'real'): Promise<Run> {
   const started = Date.now();
   const r = spawnSync(
     process.execPath,
-    [...cli, 'dev', 'up', '--kube', kube, '--hosts', String(HOSTS), ...(CLUSTER ? [] : ['--no-cluster']), '--port', '0', '--data-dir', dir],
+    [
+      ...cli,
+      'dev',
+      'up',
+      '--kube',
+      kube,
+      '--hosts',
+      String(HOSTS),
+      ...(CLUSTER ? [] : ['--no-cluster']),
+      '--no-dashboard',
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+    ],
     { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const wallS = (Date.now() - started) / 1000;
