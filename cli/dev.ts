@@ -61,7 +61,7 @@ export function devCommand(): Command {
     .option('--workers <n>', 'worker machines of the cluster (default: the hosts left)')
     .option('--kubernetes-version <v>', 'Kubernetes version of the cluster', 'v1.36.0')
     .option('--no-dashboard', 'do not start `ferrite dashboard`')
-    .option('--dashboard-port <port>', 'port of the dashboard (default: 8088 when free, else any free one)', port)
+    .option('--dashboard-port <port>', 'port of the dashboard (default: 8088 when free, else any free one; 0: any free one)', port)
     .option(
       '--cluster-class',
       "declare the cluster through a Metal3 ClusterClass and Cluster.spec.topology instead of metal3-dev-env's templates",

@@ -306,7 +306,10 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
 /** The dashboard reads the same APIs any client does; its port is not kept (nothing names it). */
 async function startDashboardComponent(s: StackState, o: UpOptions, ironicAuthDir: string, ironicCa?: string): Promise<void> {
   o.progress?.('starting the dashboard', true);
-  const port = o.dashboardPort ?? ((await tcpFree(DASHBOARD_PORT, '127.0.0.1')) ? DASHBOARD_PORT : await freeTcpPort());
+  // 0 (or nothing, with 8088 taken) means any free port
+  const port =
+    o.dashboardPort ||
+    (o.dashboardPort === undefined && (await tcpFree(DASHBOARD_PORT, '127.0.0.1')) ? DASHBOARD_PORT : await freeTcpPort());
   await startComponent(
     s,
     'dashboard',

@@ -86,6 +86,44 @@ describe('ferrite dev up --kube real', { concurrency: 1, timeout: 1_800_000 }, (
     assert.equal((all.stdout.match(/machine\.cluster\.x-k8s\.io\/\S+\s+test1\s+\S+\s+.*Running/g) ?? []).length, 3);
   });
 
+  it("the dashboard dev up started watches kube-apiserver: kubectl's hosts and the whole cluster tree", async () => {
+    const state = JSON.parse(readFileSync(join(data, 'dev.json'), 'utf8')) as { dashboardUrl?: string };
+    assert.ok(state.dashboardUrl, 'dev up started the dashboard');
+    const snap = (await (await fetch(`${state.dashboardUrl}api/snapshot`)).json()) as {
+      hosts: Array<{ key: string; state: string; cluster: string; ironic: { provisionState: string } | null }>;
+      clusters: Array<{ key: string; machines: Array<{ host: string; node: string; nodeReady: string; phase: string }> }>;
+      status: { kinds: Array<{ kind: string; synced: boolean; error: string | null }>; ironicError: string | null };
+    };
+    assert.deepEqual(
+      snap.status.kinds.filter((k) => !k.synced || k.error),
+      [],
+      'every watched kind is served and watched on kube-apiserver',
+    );
+    assert.equal(snap.status.ironicError, null);
+    const list = await kubectl(kc, [
+      'get',
+      'bmh',
+      '-A',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.status.provisioning.state} {end}',
+    ]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(snap.hosts.map((h) => `${h.key}=${h.state}`).sort(), list.stdout.trim().split(' ').sort());
+    for (const h of snap.hosts) {
+      assert.equal(h.cluster, 'test1', `${h.key} is shown in its cluster`);
+      assert.equal(h.ironic?.provisionState, 'active', `${h.key} carries its Ironic node's state`);
+    }
+    const tree = snap.clusters.find((c) => c.key === 'metal3/test1');
+    assert.ok(tree, 'the cluster is shown');
+    assert.equal(tree.machines.length, 3);
+    for (const m of tree.machines) {
+      assert.equal(m.phase, 'Running');
+      assert.match(m.host, /^metal3\/node-\d$/);
+      assert.ok(m.node, 'Machine → Node');
+      assert.equal(m.nodeReady, 'True');
+    }
+  });
+
   it('kube-apiserver calls the validating webhook: an invalid BareMetalHost is denied', async () => {
     const bad = await kubectl(kc, ['apply', '-f', '-'], {
       input: `apiVersion: metal3.io/v1alpha1

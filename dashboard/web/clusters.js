@@ -18,7 +18,7 @@ function Machines({ c }) {
   return html`<table data-testid="machines">
     <tr><th>Machine</th><th>role</th><th>phase</th><th>version</th><th>Metal3Machine</th><th>BareMetalHost</th><th>Node</th><th>not true</th></tr>
     ${c.machines.map(
-      (m) => html`<tr data-machine=${m.name} data-phase=${m.phase}>
+      (m) => html`<tr data-machine=${m.name} data-phase=${m.phase} data-host=${m.host} data-node=${m.node} data-node-ready=${m.nodeReady}>
         <td>${m.name}</td>
         <td>${m.controlPlane ? 'control plane' : m.deployment || m.machineSet || ''}</td>
         <td>${m.phase}</td><td>${m.version}</td><td>${m.metal3Machine}</td>

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { arg, ROOT } from './common.js';
+import { arg, cpuSeconds, ROOT } from './common.js';
 
 const WRITES = Number(arg('--writes', '10000'));
 const CONCURRENCY = Number(arg('--concurrency', '16'));
@@ -126,12 +126,6 @@ function rssKiB(pid: number): number {
 }
 
 /** CPU seconds (user + system) the process has used: fields 14 and 15 of /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (CLK_TCK 100)
-}
-
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }

@@ -11,7 +11,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { IpmiClient } from '../../lib/ipmi/client.js';
-import { arg, freePort, launch, ROOT, stop, waitFor } from './common.js';
+import { arg, cpuSeconds, freePort, launch, ROOT, stop, waitFor } from './common.js';
 
 const SECONDS = Number(arg('--seconds', '8'));
 const CONCURRENCY = Number(arg('--concurrency', '16'));
@@ -50,15 +50,7 @@ interface Result {
 }
 
 /** utime+stime of a process in ms (Linux /proc; NaN elsewhere). */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return ((Number(parts[11]) + Number(parts[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
+const cpuMs = (pid: number | undefined) => cpuSeconds(pid) * 1000;
 
 async function measured(server: ChildProcess, load: () => Promise<Result>): Promise<Result> {
   const c0 = cpuMs(server.pid);

@@ -22,7 +22,7 @@ import { applyObject, ensureNamespace, fleetAddresses } from '../../devenv/up.js
 import { fleetManifests } from '../../emulator/fleet/manifests.js';
 import { KubeClient, type KubeObject } from '../../provider/kube/client.js';
 import { substitute } from '../../scenarios/format.js';
-import { arg, ROOT } from './common.js';
+import { arg, cpuSeconds, ROOT } from './common.js';
 
 const CLUSTERS = Number(arg('--clusters', '100'));
 const BASELINE = Number(arg('--baseline-clusters', '10'));
@@ -48,17 +48,8 @@ interface Run {
   totalPeakRssMiB: number;
 }
 
-const TICK = 100; // USER_HZ
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    // fields 14 and 15 (utime, stime), and 16, 17 for waited-for children
-    return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / TICK;
-  } catch {
-    return 0;
-  }
-}
+// a component's own CPU and its waited-for children's; 0 once it is gone
+const componentCpuSeconds = (pid: number) => cpuSeconds(pid, true) || 0;
 
 function peakRssMiB(pid: number): number {
   try {
@@ -107,7 +98,7 @@ async function once(n: number, profileDir = ''): Promise<Run> {
   if (up.status !== 0) throw new Error(`dev up failed: ${up.stdout}\n${up.stderr}`);
   const state = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8')) as StackState & { components: Record<string, { pid: number }> };
   const pids = Object.fromEntries(Object.entries(state.components).map(([k, c]) => [k, (c as { pid: number }).pid]));
-  const cpuBy = () => Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  const cpuBy = () => Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, componentCpuSeconds(p)]));
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
   const cpu0 = cpuBy();
   const client = KubeClient.fromFile(state.kubeconfig);

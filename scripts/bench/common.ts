@@ -1,6 +1,7 @@
 // What every benchmark script shares: the repository root, `--name value` flags, free ports and
 // starting/stopping the servers under test.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +53,20 @@ export async function stop(c: ChildProcess): Promise<void> {
     c.kill('SIGTERM');
     setTimeout(() => c.kill('SIGKILL'), 3000).unref();
   });
+}
+
+/**
+ * CPU-seconds a process has used (utime + stime from /proc, in USER_HZ ticks of 1/100 s), with its
+ * waited-for children's when `children`; NaN where /proc cannot tell (the process is gone, not Linux).
+ */
+export function cpuSeconds(pid: number | undefined, children = false): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name: utime is the 14th of the line, stime the 15th, then cutime, cstime
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    const own = Number(rest[11]) + Number(rest[12]);
+    return (children ? own + Number(rest[13]) + Number(rest[14]) : own) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
