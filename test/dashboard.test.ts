@@ -10,13 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { type Dashboard, startDashboard } from '../dashboard/server.js';
 import { KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { Informer } from '../provider/kube/informer.js';
 import { writeLiveReport } from '../scenarios/report.js';
-import { cleanup, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
+import { cleanup, eventually, kubectl, ROOT, run, tempDir } from './helpers/apiserver.js';
 import { startFileServer } from './helpers/bmc.js';
 import { launchBrowser, SCREENSHOTS } from './helpers/browser.js';
 
@@ -28,20 +27,8 @@ const imageSha = createHash('sha256').update(image).digest('hex');
 
 type Bmh = KubeObject & { status?: { provisioning?: { state?: string } } };
 
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 250): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(everyMs);
-  }
-}
+// the page is sampled every 250 ms: often enough to see a machine before it runs
+const waitFor = <T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 120_000) => eventually(f, what, timeoutMs, 250);
 
 /** state → count, as `kubectl get bmh -A` sees it */
 async function kubectlCounts(kc: string): Promise<Record<string, number>> {

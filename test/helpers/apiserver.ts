@@ -141,6 +141,7 @@ export async function eventually<T>(
   fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
   what: string,
   timeoutMs = 10_000,
+  everyMs = 50,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
@@ -152,6 +153,6 @@ export async function eventually<T>(
       last = e;
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
