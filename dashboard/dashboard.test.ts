@@ -5,8 +5,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { IronicClient } from '../provider/bmo/ironic-client.js';
 import { ACTION_NAMES, ActionError, planAction } from './actions.js';
-import { ironicChangeLines } from './ironic-feed.js';
+import { IronicFeed, ironicChangeLines } from './ironic-feed.js';
 import { bmcKind, clusterTrees, hostSummary, type Obj } from './projections.js';
 import { Runs, RunsError } from './runs.js';
 import { mergeTimeline, operationEntries } from './timeline.js';
@@ -224,6 +225,47 @@ describe('dashboard timeline', () => {
       { what: 'last_error: disk gone', error: true },
     ]);
     assert.deepEqual(ironicChangeLines(v, v), []);
+  });
+});
+
+describe('dashboard Ironic feed', () => {
+  it('an unreachable Ironic is an error on the status line, and clears when it answers', async () => {
+    const { createServer } = await import('node:http');
+    let up = false;
+    const srv = createServer((req, res) => {
+      if (!up) return req.socket.destroy();
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/v1') return res.end(JSON.stringify({ version: { version: '1.95', min_version: '1.1' } }));
+      res.end(
+        JSON.stringify({
+          nodes: [{ uuid: 'u1', name: 'ns~h1', provision_state: 'manageable', power_state: 'power on', maintenance: false }],
+        }),
+      );
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    const seen: string[] = [];
+    let statusCalls = 0;
+    const feed = new IronicFeed(
+      new IronicClient({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 2000 }),
+      60_000,
+      (v) => seen.push(v.name),
+      () => statusCalls++,
+    );
+    try {
+      await feed.start();
+      assert.match(feed.error ?? '', /cannot reach Ironic|socket hang up|ECONNRESET/, String(feed.error));
+      assert.equal(statusCalls, 1);
+      up = true;
+      await feed.poll();
+      assert.equal(feed.error, null);
+      assert.equal(statusCalls, 2);
+      assert.deepEqual(seen, ['ns~h1']);
+      assert.equal(feed.nodes.get('ns~h1')?.provisionState, 'manageable');
+    } finally {
+      feed.stop();
+      srv.close();
+    }
   });
 });
 

@@ -6,6 +6,8 @@ import type { FleetModel } from './fleet-model.js';
 import type { ClusterTree, HostSummary } from './projections.js';
 
 const BATCH_MS = 200;
+/** open pages at once: more get 503 (each holds a connection and a copy of every batch) */
+export const MAX_PAGES = 200;
 const KEEPALIVE_MS = 20_000;
 
 export class LiveHub {
@@ -50,6 +52,16 @@ export class LiveHub {
   }
 
   attach(res: Response): void {
+    if (this.pages.size >= MAX_PAGES) {
+      res.status(503).json({
+        kind: 'Status',
+        status: 'Failure',
+        code: 503,
+        reason: 'TooManyPages',
+        message: `${MAX_PAGES} pages are open already; close one and reload`,
+      });
+      return;
+    }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
