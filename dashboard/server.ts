@@ -150,7 +150,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (e instanceof RunsError) return fail(res, e.reason === 'NotFound' ? 404 : 400, e.reason, e.message);
     if (e instanceof KubeApiError) return fail(res, e.code >= 400 && e.code < 600 ? e.code : 502, e.reason, e.message);
     // body-parser's errors carry their status (a malformed or oversized body)
-    if (e.status && e.status >= 400 && e.status < 500) return fail(res, e.status, e.type ?? 'BadRequest', e.message);
+    if (e.status && e.status >= 400 && e.status < 500)
+      return fail(res, e.status, e.status === 404 ? 'NotFound' : e.status === 413 ? 'RequestEntityTooLarge' : 'BadRequest', e.message);
     o.log?.error({ err: e.message }, 'dashboard request failed');
     return fail(res, 500, 'InternalError', e.message);
   });
