@@ -89,7 +89,7 @@ export function FleetView() {
       ${shown.map(
         (x) => html`<button key=${x.key} data-host=${x.key} data-state=${x.state}
           class=${`cell${x.errorType ? ' err' : ''}${x.poweredOn ? ' on' : ''}${x.ironic?.maintenance ? ' maint' : ''}${x.consumer ? ' claimed' : ''}${x.paused ? ' paused' : ''}`}
-          style=${`background:${stateColour(x.state)}`} title=${tip(x)}
+          style=${`background:${x.errorType ? 'var(--err)' : stateColour(x.state)}`} title=${tip(x)}
           onClick=${() => {
             location.hash = `#/host/${encodeURIComponent(x.namespace)}/${encodeURIComponent(x.name)}`;
           }}></button>`,
