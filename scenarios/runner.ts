@@ -128,7 +128,11 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
   const changed = (force = true) => {
     if (!o.onChange || (!force && Date.now() - lastChange < 500)) return;
     lastChange = Date.now();
-    o.onChange(report);
+    try {
+      o.onChange(report);
+    } catch {
+      // the live copy is for watchers only: the run goes on, and the final report is written (or fails loudly) at the end
+    }
   };
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), `ferrite-scenario-${sc.name}-`));
   const dataDir = resolve(o.dataDir ?? (tempDir as string));
