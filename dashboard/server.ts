@@ -42,7 +42,7 @@ export interface Dashboard {
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** the page's own files: beside this module in a checkout, or beside dist/ once built */
-const WEB = resolve(here, ...(here.includes(`${join('dist', 'dashboard')}`) ? ['..', '..', 'dashboard', 'web'] : ['web']));
+const WEB = resolve(here, ...(here.endsWith(join('dist', 'dashboard')) ? ['..', '..', 'dashboard', 'web'] : ['web']));
 const VENDOR: Record<string, string> = {
   'preact.mjs': fileURLToPath(import.meta.resolve('preact')),
   'hooks.mjs': fileURLToPath(import.meta.resolve('preact/hooks')),
