@@ -100,6 +100,10 @@ export class FleetModel extends EventEmitter {
     return [...this.summaries.values()];
   }
 
+  summary(key: string): HostSummary | undefined {
+    return this.summaries.get(key);
+  }
+
   clusters(): ClusterTree[] {
     return [...this.clusterJson.values()].map((j) => JSON.parse(j) as ClusterTree);
   }

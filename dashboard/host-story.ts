@@ -68,7 +68,7 @@ export async function hostStory(d: StoryDeps, ns: string, name: string) {
         }))
       : [];
   return {
-    summary: d.model.hosts().find((s) => s.key === key),
+    summary: d.model.summary(key),
     host: trimmed(h),
     hardware,
     links: d.model.links(key),

@@ -66,7 +66,7 @@ export class IronicFeed {
           seen.add(v.name);
           const old = this.nodes.get(v.name);
           this.nodes.set(v.name, v);
-          if (!old || JSON.stringify(old) !== JSON.stringify(v)) this.onChange(v, old);
+          if (!old || (Object.keys(v) as Array<keyof IronicNodeView>).some((k) => old[k] !== v[k])) this.onChange(v, old);
         }
         path = page.next ? nextPath(page.next) : null;
       }
