@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeTcpPort } from '../devenv/stack.js';
-import { ScaledClock } from '../emulator/machine/clock.js';
-import { Kubelet } from '../emulator/os/kubelet.js';
+import { Kubelet, type KubeTimings } from '../emulator/os/kubelet.js';
 import { type WorkloadCluster, WorkloadClusters } from '../emulator/os/workload-clusters.js';
 import { createCertificateAuthority } from '../provider/apiserver/pki.js';
 import { cleanup, tempDir } from './helpers/apiserver.js';
@@ -16,16 +15,16 @@ type NodeObj = { metadata: { resourceVersion: string }; status?: { conditions?: 
 type LeaseObj = { spec?: { renewTime?: string } };
 
 describe('emulated kubelet heartbeats', () => {
-  // time scale 10: a beat every real second, an unchanged status every 30 real seconds, a node
-  // silent for 4 real seconds turns Unknown
-  const clock = new ScaledClock(10);
+  // Kubernetes' timings a tenth as long (the emulator runs them in real time: 10 s beats): a beat
+  // every second, an unchanged status every 30 s, a node silent for 4 s turns Unknown
+  const timings: KubeTimings = { leaseRenewMs: 1_000, statusReportMs: 30_000, nodeMonitorPeriodMs: 500, nodeMonitorGraceMs: 4_000 };
   let dir: string;
   let clusters: WorkloadClusters;
   let c: WorkloadCluster;
 
   before(async () => {
     dir = tempDir();
-    clusters = new WorkloadClusters(dir, clock);
+    clusters = new WorkloadClusters(dir, timings);
     c = await clusters.up(`127.0.0.1:${await freeTcpPort()}`, await createCertificateAuthority('kubernetes'), 'n1');
   });
   after(async () => {
@@ -47,12 +46,21 @@ describe('emulated kubelet heartbeats', () => {
         cpus: 2,
         memoryMiB: 4096,
       },
-      clock,
+      timings,
       () => undefined,
     );
   const node = () => c.client.get<NodeObj>('v1', 'Node', undefined, 'n1');
   const ready = async () => (await node()).status?.conditions?.find((x) => x.type === 'Ready')?.status;
   const lease = async () => (await c.client.get<LeaseObj>('coordination.k8s.io/v1', 'Lease', 'kube-node-lease', 'n1')).spec?.renewTime;
+
+  /** LISTs of Leases and Nodes the workload API server has answered (its apiserver_request_total). */
+  const lists = async () => {
+    const text = String((await c.client.raw('GET', '/metrics')).message ?? '');
+    let n = 0;
+    for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\d+)/gm))
+      if (/verb="LIST"/.test(m[1]) && /resource="(leases|nodes)"/.test(m[1])) n += Number(m[2]);
+    return n;
+  };
 
   it('renews the Lease every beat, leaves an unchanged Node alone, and the Lease alone keeps it Ready', async () => {
     const k = kubelet();
@@ -60,6 +68,8 @@ describe('emulated kubelet heartbeats', () => {
     const stop = new AbortController();
     const running = k.run(stop.signal);
     const rv0 = (await node()).metadata.resourceVersion;
+    await sleep(1_000);
+    const lists0 = await lists();
     const renewals = new Set<string>();
     const deadline = Date.now() + 7_000;
     while (Date.now() < deadline) {
@@ -70,6 +80,9 @@ describe('emulated kubelet heartbeats', () => {
     assert.ok(renewals.size >= 5, `the Lease was renewed each beat (${renewals.size} distinct renewTimes in 7 s)`);
     // seven beats, no change: no Node write (the Ready heartbeat is older than the 4 s grace by now)
     assert.equal((await node()).metadata.resourceVersion, rv0, 'the Node was not rewritten while nothing changed');
+    // 14 monitor periods: Leases come from the lifecycle loop's watch, Nodes are not read while every
+    // Lease is fresh (the once-a-minute Node read at most)
+    assert.ok((await lists()) - lists0 <= 1, `the node lifecycle loop listed Leases or Nodes ${(await lists()) - lists0} times in 7 s`);
     stop.abort();
     await running;
   });

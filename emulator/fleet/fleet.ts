@@ -16,6 +16,7 @@ import { initialState, type MachineState } from '../machine/model.js';
 import { SimBackend } from '../machine/sim-backend.js';
 import { type FleetMetrics, fleetMetrics } from '../metrics.js';
 import { InstalledOs } from '../os/cloud-init.js';
+import { KUBE_TIMINGS } from '../os/kubelet.js';
 import { WorkloadClusters } from '../os/workload-clusters.js';
 import { firmwareQuirks } from '../redfish/personalities/catalog.js';
 import { type RedfishServer, startRedfish } from '../redfish/server.js';
@@ -86,7 +87,7 @@ export class Fleet {
       : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));
     mkdirSync(this.workDir, { recursive: true });
-    this.workloadClusters = new WorkloadClusters(join(this.workDir, 'workload-clusters'), this.clock, opts.log);
+    this.workloadClusters = new WorkloadClusters(join(this.workDir, 'workload-clusters'), KUBE_TIMINGS, opts.log);
     if (!opts.bootHandlers) {
       installAgentBoot(
         this.bootHandlers,

@@ -2,12 +2,11 @@
 // --provider-id, kubeadm's control plane label and taint, addresses, node info), mirrors a control
 // plane node's static pods (kube-apiserver, kube-controller-manager, kube-scheduler, etcd) into
 // kube-system, and until the machine powers off renews its Lease in kube-node-lease every 10 s
-// (simulated) while posting Node status only when it changed or every 5 minutes, as a kubelet with
-// node leases does (nodeStatusUpdateFrequency / nodeStatusReportFrequency): the Lease is the cheap
-// heartbeat, and an idle node costs one small write per beat (its own Node is read from a watch).
+// while posting Node status only when it changed or every 5 minutes, as a kubelet with node leases
+// does (nodeStatusUpdateFrequency / nodeStatusReportFrequency): the Lease is the cheap heartbeat,
+// and an idle node costs one small write per beat (its own Node is read from a watch).
 import { isAlreadyExists, isNotFound, KubeApiError, type KubeClient, type KubeObject } from '../../provider/kube/client.js';
 import { Informer } from '../../provider/kube/informer.js';
-import type { Clock } from '../machine/clock.js';
 
 export interface NodeIdentity {
   name: string;
@@ -25,19 +24,32 @@ export interface NodeIdentity {
 
 type NodeObj = KubeObject & { status?: { conditions?: Array<Record<string, string>> } };
 
-const HEARTBEAT_MS = 10_000;
-/** kubelet's nodeStatusReportFrequency: an unchanged status is posted this often. */
-const STATUS_REPORT_MS = 5 * 60_000;
-
-/** Real milliseconds between heartbeats: 10 s simulated, never more often than once a second. */
-export function heartbeatRealMs(clock: Clock): number {
-  return Math.max(1_000, HEARTBEAT_MS / clock.timeScale);
+/**
+ * Kubernetes' own clocks on a simulated node and its control plane. They run in real time, as on
+ * real machines: the time scale speeds up the hardware (firmware, disks, reboots), not Kubernetes'
+ * heartbeats and failure detection, so an idle Running cluster costs what a real one costs — a
+ * Lease write every 10 s — however fast the machines' clock runs (at time scale 100 the beat was a
+ * write every real second, which made 1,000 idle clusters saturate two cores).
+ */
+export interface KubeTimings {
+  /** kubelet's node lease renew interval (a quarter of the lease's 40 s) */
+  leaseRenewMs: number;
+  /** kubelet's nodeStatusReportFrequency: an unchanged status is posted this often */
+  statusReportMs: number;
+  /** kube-controller-manager's --node-monitor-period */
+  nodeMonitorPeriodMs: number;
+  /** kube-controller-manager's --node-monitor-grace-period: silent this long, Ready turns Unknown */
+  nodeMonitorGraceMs: number;
 }
 
-/** Real milliseconds between posts of an unchanged Node status. */
-export function statusReportRealMs(clock: Clock): number {
-  return Math.max(heartbeatRealMs(clock), STATUS_REPORT_MS / clock.timeScale);
-}
+/** Kubernetes' defaults. */
+export const KUBE_TIMINGS: KubeTimings = {
+  leaseRenewMs: 10_000,
+  statusReportMs: 5 * 60_000,
+  nodeMonitorPeriodMs: 5_000,
+  nodeMonitorGraceMs: 40_000,
+};
+
 export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'];
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -103,7 +115,7 @@ export class Kubelet {
   constructor(
     private readonly api: KubeClient,
     private readonly node: NodeIdentity,
-    private readonly clock: Clock,
+    private readonly timings: KubeTimings,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -230,7 +242,7 @@ export class Kubelet {
   private async beat(signal: AbortSignal, own: Informer<NodeObj>): Promise<void> {
     while (!signal.aborted) {
       try {
-        await sleepReal(heartbeatRealMs(this.clock), signal);
+        await sleepReal(this.timings.leaseRenewMs, signal);
       } catch {
         return;
       }
@@ -246,7 +258,7 @@ export class Kubelet {
           cur = cached;
         } else cur = await this.api.get<NodeObj>('v1', 'Node', undefined, this.node.name);
         const ready = cur.status?.conditions?.find((c) => c.type === 'Ready');
-        if (ready?.status === 'True' && Date.now() - this.lastReport < statusReportRealMs(this.clock)) continue;
+        if (ready?.status === 'True' && Date.now() - this.lastReport < this.timings.statusReportMs) continue;
         const t = now();
         const conditions = (cur.status?.conditions ?? readyConditions()).map((c) =>
           c.type === 'Ready'

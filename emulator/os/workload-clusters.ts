@@ -5,16 +5,18 @@
 // certificate kubeadm makes from the cluster CA and accepts the CA's client certificates (admin.conf,
 // Cluster API's kubeconfig) as kube-apiserver does. A node lifecycle loop marks a Node's Ready
 // condition Unknown when its kubelet stops renewing its Lease and posting status, as the node
-// lifecycle controller does (a fresh Lease or a fresh Ready heartbeat keeps a Node healthy).
+// lifecycle controller does (a fresh Lease or a fresh Ready heartbeat keeps a Node healthy); it
+// reads the Leases from a watch, as kube-controller-manager's informers do, so an idle cluster
+// costs no reads.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { signCertificate } from '../../provider/apiserver/pki.js';
 import { type ApiServer, startApiServer } from '../../provider/apiserver/server.js';
-import { KubeClient } from '../../provider/kube/client.js';
-import type { Clock } from '../machine/clock.js';
-import { heartbeatRealMs } from './kubelet.js';
+import { KubeClient, type KubeObject } from '../../provider/kube/client.js';
+import { Informer } from '../../provider/kube/informer.js';
+import { KUBE_TIMINGS, type KubeTimings } from './kubelet.js';
 
 export interface WorkloadCluster {
   endpoint: string;
@@ -24,10 +26,11 @@ export interface WorkloadCluster {
   caPem: string;
   /** control plane nodes running now */
   members: Set<string>;
+  /** the node lifecycle loop's watch of kube-node-lease */
+  leases: Informer<LeaseObj>;
 }
 
-/** How long a Node may stay silent before Ready turns Unknown (kube-controller-manager's default). */
-export const NODE_MONITOR_GRACE_MS = 40_000;
+type LeaseObj = KubeObject & { spec?: { renewTime?: string } };
 
 export class WorkloadClusters {
   private readonly clusters = new Map<string, WorkloadCluster>();
@@ -36,7 +39,7 @@ export class WorkloadClusters {
 
   constructor(
     private readonly dir: string,
-    private readonly clock: Clock,
+    readonly timings: KubeTimings = KUBE_TIMINGS,
     private readonly log: (o: Record<string, unknown>, m: string) => void = () => undefined,
   ) {}
 
@@ -91,16 +94,13 @@ export class WorkloadClusters {
       synchronous: 'normal',
       log: pino({ level: 'warn' }),
     });
-    const c: WorkloadCluster = {
-      endpoint,
-      server,
-      client: KubeClient.fromFile(server.kubeconfigPath),
-      caPem: ca.certPem,
-      members: new Set(),
-    };
+    const client = KubeClient.fromFile(server.kubeconfigPath);
+    const leases = new Informer<LeaseObj>(client, 'coordination.k8s.io/v1', 'Lease', { namespace: 'kube-node-lease' });
+    void leases.start();
+    const c: WorkloadCluster = { endpoint, server, client, caPem: ca.certPem, members: new Set(), leases };
     this.clusters.set(endpoint, c);
     this.log({ endpoint }, 'workload cluster API server started');
-    this.timer ??= setInterval(() => void this.monitorNodes(), Math.max(1_000, 5_000 / this.clock.timeScale));
+    this.timer ??= setInterval(() => void this.monitorNodes(), this.timings.nodeMonitorPeriodMs);
     return c;
   }
 
@@ -111,6 +111,7 @@ export class WorkloadClusters {
     c.members.delete(member);
     if (c.members.size > 0) return;
     this.clusters.delete(endpoint);
+    c.leases.stop();
     c.client.close();
     await c.server.close();
     this.log({ endpoint }, 'workload cluster API server stopped: no control plane node runs');
@@ -119,21 +120,20 @@ export class WorkloadClusters {
   private monitorRounds = 0;
 
   private async monitorNodes(): Promise<void> {
-    // a Node is given four missed heartbeats at least, however fast simulated time runs
-    const grace = Math.max(NODE_MONITOR_GRACE_MS / this.clock.timeScale, 4 * heartbeatRealMs(this.clock));
+    const grace = this.timings.nodeMonitorGraceMs;
+    // a Node whose kubelet never made a Lease is found by reading the Nodes once a minute
     const round = this.monitorRounds++;
+    const everyMinute = Math.max(1, Math.round(60_000 / this.timings.nodeMonitorPeriodMs));
     for (const c of this.clusters.values()) {
       try {
-        // Leases first: while every one is fresh, the Nodes need not be read (every tenth round
-        // reads them anyway, for a Node whose kubelet never made a Lease)
-        const leases = await c.client.list<{ metadata: { name: string }; spec?: { renewTime?: string } }>(
-          'coordination.k8s.io/v1',
-          'Lease',
-          'kube-node-lease',
-        );
-        const renewed = new Map(leases.items.map((l) => [l.metadata.name, Date.parse(l.spec?.renewTime ?? '')]));
+        // Leases from the watch while it is open (a list while it reconnects): while every one is
+        // fresh, the Nodes need not be read
+        const leases = c.leases.isWatching
+          ? c.leases.list()
+          : (await c.client.list<LeaseObj>('coordination.k8s.io/v1', 'Lease', 'kube-node-lease')).items;
+        const renewed = new Map(leases.map((l) => [l.metadata?.name, Date.parse(l.spec?.renewTime ?? '')]));
         const fresh = (name: string) => Date.now() - (renewed.get(name) ?? Number.NaN) < grace;
-        if (round % 10 !== 0 && leases.items.every((l) => fresh(l.metadata.name))) continue;
+        if (round % everyMinute !== 0 && leases.every((l) => fresh(String(l.metadata?.name)))) continue;
         const nodes = await c.client.list<{ metadata: { name: string }; status?: { conditions?: Array<Record<string, string>> } }>(
           'v1',
           'Node',
@@ -174,6 +174,7 @@ export class WorkloadClusters {
     this.timer = null;
     const all = [...this.clusters.values()];
     this.clusters.clear();
+    for (const c of all) c.leases.stop();
     await Promise.all(all.map((c) => c.server.close()));
   }
 }

@@ -3,9 +3,17 @@
 //    `ferrite bmc serve` and sushy-tools' sushy-emulator (fake driver): requests/s and p50/p99.
 //  - IPMI: Get Chassis Status round trips (`ipmitool power status`) over S concurrent lanplus
 //    sessions (cipher suite 3) against Ferrite and pyghmi's fakebmc: round trips/s and p99.
+//  - IPMI sessions as Ironic's ipmitool driver makes them: a real `ipmitool -I lanplus … power
+//    status` per command (Get Channel Auth Capabilities, cipher suites, RAKP 1–4, privilege, the
+//    command, Close Session), 4 at a time, against Ferrite and pyghmi: server CPU per session.
+//  - Ironic's power sync at N BMCs (--sync-bmcs, default 1000): `ferrite bmc serve --machines N`,
+//    every BMC asked `power status` once per round by 8 workers (Ironic's sync_power_state_workers),
+//    with the emulator's idle CPU before it, CPU per session, round time and RSS. Ferrite only:
+//    pyghmi's fakebmc is one process per BMC.
 // Each server runs in its own process; the load generator is the same for both. Prints the ratios
 // and writes bench-results/bmc.json (or --out FILE). Needs scripts/install-peers.sh first.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -16,6 +24,9 @@ import { arg, cpuSeconds, freePort, launch, ROOT, stop, waitFor } from './common
 const SECONDS = Number(arg('--seconds', '8'));
 const CONCURRENCY = Number(arg('--concurrency', '16'));
 const SESSIONS = Number(arg('--sessions', '8'));
+const IPMITOOL_SESSIONS = Number(arg('--ipmitool-sessions', '300'));
+const SYNC_BMCS = Number(arg('--sync-bmcs', '1000'));
+const SYNC_ROUNDS = Number(arg('--sync-rounds', '2'));
 const OUT = arg('--out', join(ROOT, 'bench-results', 'bmc.json'));
 const VENV = join(ROOT, '.peers', 'venv', 'bin');
 
@@ -116,11 +127,151 @@ async function loadIpmi(port: number): Promise<Result> {
   return summarize(lat, errors, SECONDS);
 }
 
+/** One `ipmitool -I lanplus … power status`: a whole session, as Ironic's ipmitool driver runs each command. */
+function ipmitool(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = spawn(
+      'ipmitool',
+      [
+        '-I',
+        'lanplus',
+        '-H',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'admin',
+        '-P',
+        'password',
+        '-C',
+        '3',
+        '-N',
+        '2',
+        '-R',
+        '2',
+        'power',
+        'status',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let out = '';
+    c.stdout.on('data', (d) => {
+      out += d;
+    });
+    c.on('error', () => resolve(false));
+    c.on('close', (code) => resolve(code === 0 && out.includes('Chassis Power is')));
+  });
+}
+
+/** `total` ipmitool sessions spread over `ports`, `workers` at a time: per-session latency. */
+async function ipmitoolSessions(ports: number[], total: number, workers: number): Promise<Result> {
+  const lat: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < total) {
+        const port = ports[next++ % ports.length];
+        const s = performance.now();
+        if (await ipmitool(port)) lat.push(performance.now() - s);
+        else errors++;
+      }
+    }),
+  );
+  return summarize(lat, errors, (performance.now() - t0) / 1000);
+}
+
+/** A base port with `n` free UDP ports after it (bound and released one by one to check). */
+async function freeUdpRange(n: number): Promise<number> {
+  const free = (p: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(p, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  for (let base = 20000 + Math.floor(Math.random() * 20) * 1000; base < 60000; base += 1000 + n) {
+    let ok = true;
+    for (let p = base; p < base + n && ok; p++) ok = await free(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${n} consecutive free UDP ports`);
+}
+
+const rssMiB = (pid: number | undefined) => {
+  try {
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
+  } catch {
+    return Number.NaN;
+  }
+};
+
+interface SyncResult {
+  bmcs: number;
+  startS: number;
+  idleCpuMsPerBmcMinute: number;
+  rounds: Array<Result & { wallS: number }>;
+  serverCpuUsPerSession: number;
+  rssMiB: number;
+}
+
+/** Ironic's power-sync pattern against one emulator with `n` BMCs. */
+async function powerSync(dir: string, n: number): Promise<SyncResult> {
+  const base = await freeUdpRange(n);
+  const rf = await freePort();
+  const t0 = performance.now();
+  const bmc = launch(process.execPath, [
+    join(ROOT, 'dist', 'cli', 'main.js'),
+    'bmc',
+    'serve',
+    '--machines',
+    String(n),
+    '--data-dir',
+    join(dir, 'sync'),
+    '--no-tls',
+    '--port',
+    String(rf),
+    '--ipmi-base-port',
+    String(base),
+    '--log-level',
+    'error',
+  ]);
+  try {
+    const ports = Array.from({ length: n }, (_, i) => base + i);
+    await waitFor(() => ipmitool(ports[n - 1]), `ferrite bmc serve --machines ${n}`, 300_000);
+    const startS = +((performance.now() - t0) / 1000).toFixed(1);
+    // idle: nothing asks the BMCs anything for 10 s
+    await new Promise((r) => setTimeout(r, 2000));
+    const i0 = cpuMs(bmc.pid);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const idleCpuMsPerBmcMinute = +(((cpuMs(bmc.pid) - i0) * 6) / n).toFixed(3);
+    const rounds: SyncResult['rounds'] = [];
+    const c0 = cpuMs(bmc.pid);
+    for (let r = 0; r < SYNC_ROUNDS; r++) {
+      const w0 = performance.now();
+      const res = await ipmitoolSessions(ports, n, 8);
+      rounds.push({ ...res, wallS: +((performance.now() - w0) / 1000).toFixed(1) });
+    }
+    const sessions = rounds.reduce((a, r) => a + r.ops, 0);
+    return {
+      bmcs: n,
+      startS,
+      idleCpuMsPerBmcMinute,
+      rounds,
+      serverCpuUsPerSession: +(((cpuMs(bmc.pid) - c0) * 1000) / Math.max(1, sessions)).toFixed(1),
+      rssMiB: rssMiB(bmc.pid),
+    };
+  } finally {
+    await stop(bmc);
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ferrite-bench-bmc-'));
   const [ferriteRf, sushyRf, ferriteIpmi, pyghmiIpmi] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const basic = `Basic ${Buffer.from('admin:password').toString('base64')}`;
   const results: Record<string, Result> = {};
+  let sync: SyncResult | null = null;
   const children: ChildProcess[] = [];
   try {
     // Ferrite: one machine, plain HTTP like sushy-emulator's default, Basic auth on (sushy-emulator has none)
@@ -173,6 +324,15 @@ async function main(): Promise<void> {
     process.stdout.write(`IPMI Get Chassis Status: ${SESSIONS} lanplus sessions (cipher suite 3), ${SECONDS} s each\n`);
     results.ipmiFerrite = await measured(ferrite, () => loadIpmi(ferriteIpmi));
     results.ipmiPyghmi = await measured(pyghmi, () => loadIpmi(pyghmiIpmi));
+    process.stdout.write(`IPMI sessions: ${IPMITOOL_SESSIONS} × ipmitool -I lanplus -C 3 power status, 4 at a time\n`);
+    for (const _ of [1, 2, 3, 4]) await ipmitool(ferriteIpmi); // warm-up
+    results.ipmitoolFerrite = await measured(ferrite, () => ipmitoolSessions([ferriteIpmi], IPMITOOL_SESSIONS, 4));
+    results.ipmitoolPyghmi = await measured(pyghmi, () => ipmitoolSessions([pyghmiIpmi], IPMITOOL_SESSIONS, 4));
+    await Promise.all(children.splice(0).map(stop));
+    if (SYNC_BMCS > 0) {
+      process.stdout.write(`Ironic's power sync: ${SYNC_BMCS} BMCs in one emulator, ${SYNC_ROUNDS} rounds of 8 workers\n`);
+      sync = await powerSync(dir, SYNC_BMCS);
+    }
   } finally {
     await Promise.all(children.map(stop));
     rmSync(dir, { recursive: true, force: true });
@@ -188,6 +348,14 @@ async function main(): Promise<void> {
       results.redfishFerrite.serverCpuUsPerOp ?? Number.NaN,
     ),
     ipmiServerCpuRatio: ratio(results.ipmiPyghmi.serverCpuUsPerOp ?? Number.NaN, results.ipmiFerrite.serverCpuUsPerOp ?? Number.NaN),
+    ipmiSessionCpuRatio: ratio(
+      results.ipmitoolPyghmi.serverCpuUsPerOp ?? Number.NaN,
+      results.ipmitoolFerrite.serverCpuUsPerOp ?? Number.NaN,
+    ),
+    ipmiSessionToCommandCpu: ratio(
+      results.ipmitoolFerrite.serverCpuUsPerOp ?? Number.NaN,
+      results.ipmiFerrite.serverCpuUsPerOp ?? Number.NaN,
+    ),
   };
   const row = (name: string, r: Result) =>
     `  ${name.padEnd(26)} ${String(r.perSecond).padStart(8)}/s   p50 ${r.p50ms.toFixed(2).padStart(7)} ms   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   server CPU ${String(r.serverCpuUsPerOp).padStart(6)} µs/op   errors ${r.errors}`;
@@ -197,17 +365,27 @@ async function main(): Promise<void> {
       row('Redfish  sushy-tools', results.redfishSushyTools),
       row('IPMI     Ferrite', results.ipmiFerrite),
       row('IPMI     pyghmi fakebmc', results.ipmiPyghmi),
+      row('ipmitool Ferrite', results.ipmitoolFerrite),
+      row('ipmitool pyghmi fakebmc', results.ipmitoolPyghmi),
       '',
       `Redfish requests/s: ${summary.redfishThroughputRatio}× sushy-tools; p99 latency ${summary.redfishP99Ratio}× lower; server CPU per request ${summary.redfishServerCpuRatio}× less`,
       `IPMI round trips/s: ${summary.ipmiThroughputRatio}× pyghmi; p99 latency ${summary.ipmiP99Ratio}× lower; server CPU per round trip ${summary.ipmiServerCpuRatio}× less`,
+      `IPMI sessions (ipmitool): server CPU per session ${summary.ipmiSessionCpuRatio}× less than pyghmi; a session costs ${summary.ipmiSessionToCommandCpu}× one in-session command`,
       `target ≥ 10× sushy-tools (Redfish requests/s): ${summary.redfishThroughputRatio >= 10 ? 'met' : 'NOT met'}`,
+      `target ≥ 10× less CPU per ipmitool session than pyghmi: ${summary.ipmiSessionCpuRatio >= 10 ? 'met' : 'NOT met'}`,
+      ...(sync
+        ? [
+            `power sync, ${sync.bmcs} BMCs: up in ${sync.startS} s, idle ${sync.idleCpuMsPerBmcMinute} CPU-ms per BMC-minute, ` +
+              `rounds ${sync.rounds.map((r) => `${r.wallS} s (${r.errors} errors)`).join(', ')}, ${sync.serverCpuUsPerSession} µs CPU per session, RSS ${sync.rssMiB} MiB`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(
     OUT,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: SECONDS, concurrency: CONCURRENCY, sessions: SESSIONS, results, summary }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, seconds: SECONDS, concurrency: CONCURRENCY, sessions: SESSIONS, ipmitoolSessions: IPMITOOL_SESSIONS, results, powerSync: sync, summary }, null, 2)}\n`,
   );
   process.stdout.write(`wrote ${OUT}\n`);
 }
