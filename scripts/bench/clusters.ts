@@ -44,6 +44,8 @@ interface Run {
   /** after all are Running: CPU-milliseconds per Running cluster per minute, by component */
   steadyCpuMsPerClusterMinuteBy: Record<string, number>;
   steadyCpuMsPerClusterMinute: number;
+  /** what the management API server was asked per Running cluster-minute in the steady state, by verb and resource */
+  steadyRequestsPerClusterMinute: Record<string, number>;
   peakRssMiB: Record<string, number>;
   totalPeakRssMiB: number;
 }
@@ -163,13 +165,22 @@ async function once(n: number, profileDir = ''): Promise<Run> {
     const cpuTo = Object.fromEntries(Object.keys(pids).map((k) => [k, (cpu1[k] - cpu0[k]) / n]));
     const peak = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, peakRssMiB(p)]));
     let steady: Record<string, number> = {};
+    let requests: Record<string, number> = {};
     if (STEADY_S > 0) {
       process.stdout.write(`${n} clusters Running: measuring the steady state for ${STEADY_S}s\n`);
       const t0 = Date.now();
+      const r0 = await requestCounts(client);
       await sleep(STEADY_S * 1000);
       const cpu2 = cpuBy();
+      const r1 = await requestCounts(client);
       const minutes = (Date.now() - t0) / 60_000;
       steady = Object.fromEntries(Object.keys(pids).map((k) => [k, ((cpu2[k] - cpu1[k]) * 1000) / n / minutes]));
+      requests = Object.fromEntries(
+        Object.entries(r1)
+          .map(([k, v]) => [k, +((v - (r0[k] ?? 0)) / n / minutes).toFixed(2)] as const)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1]),
+      );
     }
     return {
       clusters: n,
@@ -179,6 +190,7 @@ async function once(n: number, profileDir = ''): Promise<Run> {
       cpuSecondsPerHostBy: cpuTo,
       steadyCpuMsPerClusterMinuteBy: steady,
       steadyCpuMsPerClusterMinute: sum(steady),
+      steadyRequestsPerClusterMinute: requests,
       peakRssMiB: peak,
       totalPeakRssMiB: Object.values(peak).reduce((a, b) => a + b, 0),
     };
@@ -187,6 +199,20 @@ async function once(n: number, profileDir = ''): Promise<Run> {
     if (profileDir) nameProfiles(profileDir, pids);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The management API server's apiserver_request_total by "VERB resource" (watches as WATCH). */
+async function requestCounts(client: KubeClient): Promise<Record<string, number>> {
+  // a text body comes back as { message } from the JSON client
+  const text = String((await client.raw('GET', '/metrics')).message ?? '');
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\d+)/gm)) {
+    const verb = /verb="([^"]*)"/.exec(m[1])?.[1] ?? '?';
+    const resource = /resource="([^"]*)"/.exec(m[1])?.[1] ?? '?';
+    const k = `${verb} ${resource}`;
+    out[k] = (out[k] ?? 0) + Number(m[2]);
+  }
+  return out;
 }
 
 /** CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile → <component>.cpuprofile; dev up's own (short-lived) profiles go. */
@@ -258,6 +284,12 @@ const rows: Array<[string, string, string, string]> = [
 ];
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+if (STEADY_S > 0) {
+  const top = Object.entries(big.steadyRequestsPerClusterMinute).slice(0, 10);
+  console.log(
+    `steady state, management API server requests per Running cluster-minute (${CLUSTERS} clusters): ${top.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+  );
+}
 console.log(
   `anchor: upstream's 1000-cluster run took ~48 h on 24 cores (~21 clusters/hour); this run: ${big.clustersPerHour.toFixed(0)} clusters/hour at time scale ${TIME_SCALE} on this machine`,
 );
