@@ -24,6 +24,7 @@ import {
   type Typed,
 } from './common.js';
 import type { MachineSet, MachineTemplate } from './machineset-controller.js';
+import { SYNC_PERIOD_MS } from './workload.js';
 
 const FIELD_MANAGER = 'capi-controller-manager';
 const OUTDATED = 'ferrite.dev/outdated';
@@ -147,7 +148,9 @@ export function machineDeploymentController(): ControllerSpec {
       await patchObject(ctx.client, before, s, { fieldManager: FIELD_MANAGER });
     };
     const avail = (s: MachineSet) => Number((s.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0);
-    let requeue = 10_000;
+    // settled, it waits for its MachineSets' events and the sync period, as upstream's does (a
+    // 10 s poll of every idle deployment was most of an idle cluster's API traffic)
+    let requeue = SYNC_PERIOD_MS;
     if (old.length === 0) {
       await scale(current, desired);
     } else if (strategy === 'OnDelete') {

@@ -28,6 +28,7 @@ import {
   type Typed,
 } from './common.js';
 import type { Machine, MachineSpec } from './machine-controller.js';
+import { SYNC_PERIOD_MS } from './workload.js';
 
 const FIELD_MANAGER = 'capi-controller-manager';
 
@@ -183,7 +184,8 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
     }
     const healthyLive = live.filter((x) => conditionOf(x, 'OwnerRemediated')?.status !== 'False');
     const desired = spec.replicas ?? 1;
-    let requeue = 10_000;
+    // settled, it waits for its Machines' events and the sync period, as upstream's does
+    let requeue = SYNC_PERIOD_MS;
     if (healthyLive.length < desired) {
       for (let i = healthyLive.length; i < desired; i++) await createMachine(ctx, ms, cluster);
       requeue = 2_000;

@@ -46,6 +46,11 @@ interface Run {
   steadyCpuMsPerClusterMinute: number;
   /** what the management API server was asked per Running cluster-minute in the steady state, by verb and resource */
   steadyRequestsPerClusterMinute: Record<string, number>;
+  /** management API requests while the clusters came up, and the controllers' CPU-ms per request */
+  buildRequests: number;
+  controllersCpuMsPerRequest: number;
+  /** times an emulated Node's Ready turned Unknown (its kubelet's Lease went stale) during the run */
+  nodeUnknownFlaps: number;
   peakRssMiB: Record<string, number>;
   totalPeakRssMiB: number;
 }
@@ -104,6 +109,7 @@ async function once(n: number, profileDir = ''): Promise<Run> {
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
   const cpu0 = cpuBy();
   const client = KubeClient.fromFile(state.kubeconfig);
+  const req0 = await requestCounts(client);
   const img = image();
   const imgPath = join(dir, 'ironic', 'httpboot', 'images', 'node-k8s-v1.36.0.img');
   mkdirSync(dirname(imgPath), { recursive: true });
@@ -162,6 +168,7 @@ async function once(n: number, profileDir = ''): Promise<Run> {
     process.stdout.write('\n');
     const wallS = (Date.now() - started) / 1000;
     const cpu1 = cpuBy();
+    const buildRequests = sum(await requestCounts(client)) - sum(req0);
     const cpuTo = Object.fromEntries(Object.keys(pids).map((k) => [k, (cpu1[k] - cpu0[k]) / n]));
     const peak = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, peakRssMiB(p)]));
     let steady: Record<string, number> = {};
@@ -191,6 +198,9 @@ async function once(n: number, profileDir = ''): Promise<Run> {
       steadyCpuMsPerClusterMinuteBy: steady,
       steadyCpuMsPerClusterMinute: sum(steady),
       steadyRequestsPerClusterMinute: requests,
+      nodeUnknownFlaps: unknownFlaps(dir),
+      buildRequests,
+      controllersCpuMsPerRequest: +(((cpu1.controllers - cpu0.controllers) * 1000) / Math.max(1, buildRequests)).toFixed(3),
       peakRssMiB: peak,
       totalPeakRssMiB: Object.values(peak).reduce((a, b) => a + b, 0),
     };
@@ -198,6 +208,15 @@ async function once(n: number, profileDir = ''): Promise<Run> {
     spawnSync(process.execPath, [...CLI, 'dev', 'down', '--data-dir', dir], { cwd: ROOT, encoding: 'utf8' });
     if (profileDir) nameProfiles(profileDir, pids);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** How often the emulator's node lifecycle loop turned a Node's Ready Unknown (it logs each). */
+function unknownFlaps(dir: string): number {
+  try {
+    return readFileSync(join(dir, 'logs', 'bmc.log'), 'utf8').split('Ready=Unknown').length - 1;
+  } catch {
+    return Number.NaN;
   }
 }
 
@@ -281,6 +300,14 @@ const rows: Array<[string, string, string, string]> = [
       ] as [string, string, string, string],
   ),
   ['peak RSS total (MiB)', String(base.totalPeakRssMiB), String(big.totalPeakRssMiB), ratio(big.totalPeakRssMiB, base.totalPeakRssMiB)],
+  ['API requests while coming up', String(base.buildRequests), String(big.buildRequests), ratio(big.buildRequests, base.buildRequests)],
+  [
+    'controllers CPU-ms per API request',
+    base.controllersCpuMsPerRequest.toFixed(2),
+    big.controllersCpuMsPerRequest.toFixed(2),
+    ratio(big.controllersCpuMsPerRequest, base.controllersCpuMsPerRequest),
+  ],
+  ['Nodes turned Ready=Unknown', String(base.nodeUnknownFlaps), String(big.nodeUnknownFlaps), ''],
 ];
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
