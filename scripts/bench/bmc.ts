@@ -12,13 +12,14 @@
 //    pyghmi's fakebmc is one process per BMC.
 // Each server runs in its own process; the load generator is the same for both. Prints the ratios
 // and writes bench-results/bmc.json (or --out FILE). Needs scripts/install-peers.sh first.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { IpmiClient } from '../../lib/ipmi/client.js';
+import { ipmitool as runIpmitool } from '../../test/helpers/bmc.js';
 import { arg, cpuSeconds, freePort, launch, ROOT, stop, waitFor } from './common.js';
 
 const SECONDS = Number(arg('--seconds', '8'));
@@ -127,40 +128,10 @@ async function loadIpmi(port: number): Promise<Result> {
   return summarize(lat, errors, SECONDS);
 }
 
-/** One `ipmitool -I lanplus … power status`: a whole session, as Ironic's ipmitool driver runs each command. */
-function ipmitool(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = spawn(
-      'ipmitool',
-      [
-        '-I',
-        'lanplus',
-        '-H',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-U',
-        'admin',
-        '-P',
-        'password',
-        '-C',
-        '3',
-        '-N',
-        '2',
-        '-R',
-        '2',
-        'power',
-        'status',
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    let out = '';
-    c.stdout.on('data', (d) => {
-      out += d;
-    });
-    c.on('error', () => resolve(false));
-    c.on('close', (code) => resolve(code === 0 && out.includes('Chassis Power is')));
-  });
+/** One `ipmitool -I lanplus -C 3 … power status`: a whole session, as Ironic's ipmitool driver runs each command. */
+async function ipmitool(port: number): Promise<boolean> {
+  const r = await runIpmitool(port, ['power', 'status'], { cipher: 3 });
+  return r.code === 0 && r.stdout.includes('Chassis Power is');
 }
 
 /** `total` ipmitool sessions spread over `ports`, `workers` at a time: per-session latency. */
