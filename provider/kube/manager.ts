@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import express from 'express';
 import pino, { type Logger } from 'pino';
 import { createServingCertificate } from '../apiserver/pki.js';
+import { cachedReadClient } from './cached-client.js';
 import type { KubeClient } from './client.js';
 import { Controller, type ControllerSpec, type GVK } from './controller.js';
 import { EventRecorder } from './events.js';
@@ -40,6 +41,8 @@ export class Manager {
   readonly metrics = new ControllerMetrics();
   readonly recorder: EventRecorder;
   private readonly informers = new Map<string, Informer>();
+  /** what reconcilers are given: reads of watched kinds come from the informers */
+  private readonly readClient: KubeClient;
   private readonly controllers: Controller[] = [];
   private readonly log: Logger;
   private elector?: LeaderElector;
@@ -52,6 +55,7 @@ export class Manager {
   constructor(private readonly o: ManagerOptions) {
     this.log = o.log ?? pino({ level: 'info' });
     this.recorder = new EventRecorder(o.client, o.name, o.leaderElection?.identity ?? '');
+    this.readClient = cachedReadClient(o.client, (apiVersion, kind) => this.informers.get(`${apiVersion}/${kind}`));
   }
 
   informer(gvk: GVK): Informer {
@@ -74,7 +78,7 @@ export class Manager {
   add(spec: ControllerSpec): Controller {
     if (this.started) throw new Error('controllers must be added before the manager starts');
     const c = new Controller(spec, {
-      client: this.o.client,
+      client: this.readClient,
       log: this.log,
       recorder: this.recorder,
       metrics: this.metrics,

@@ -1,0 +1,106 @@
+// Reconcilers read watched kinds from the manager's informers (issue 24: the controllers' GETs were
+// most of the API server's work): a cached read costs no request, hands out a copy, and a client
+// that just wrote or deleted an object reads it from the server until the watch has caught up.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cachedReadClient } from '../provider/kube/cached-client.js';
+import { isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
+import { Informer } from '../provider/kube/informer.js';
+import { cleanup, eventually, startTestServer } from './helpers/apiserver.js';
+
+type Srv = Awaited<ReturnType<typeof startTestServer>>;
+type Cm = KubeObject & { data?: Record<string, string> };
+
+describe('cached reads for reconcilers', () => {
+  let srv: Srv;
+  let real: KubeClient;
+  let informer: Informer<Cm>;
+  let gets = 0;
+  let client: KubeClient;
+
+  before(async () => {
+    srv = await startTestServer();
+    real = KubeClient.fromFile(srv.kubeconfigPath);
+    // the server's GETs are counted on the wrapped client
+    const counted: KubeClient = Object.create(real);
+    counted.get = <T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => {
+      gets++;
+      return real.get<T>(apiVersion, kind, namespace, name);
+    };
+    informer = new Informer<Cm>(real, 'v1', 'ConfigMap');
+    await informer.start();
+    client = cachedReadClient(counted, (apiVersion, kind) =>
+      apiVersion === 'v1' && kind === 'ConfigMap' ? (informer as never) : undefined,
+    );
+  });
+  after(async () => {
+    informer.stop();
+    real.close();
+    await srv.close();
+    cleanup(srv.dir);
+  });
+
+  const cm = (name: string, v: string): Cm => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'default' },
+    data: { v },
+  });
+  const inCache = (name: string, pred: (o: Cm | undefined) => boolean) =>
+    eventually(async () => pred(informer.get('default', name)), `the watch to show ${name}`, 10_000, 20);
+
+  it('answers a watched object from the cache, as a copy', async () => {
+    await real.create(cm('a', '1'));
+    await inCache('a', (o) => o?.data?.v === '1');
+    const before = gets;
+    const got = await client.get<Cm>('v1', 'ConfigMap', 'default', 'a');
+    assert.equal(got.data?.v, '1');
+    assert.equal(gets, before, 'no request for an object the watch has');
+    (got.data as Record<string, string>).v = 'changed by a reconciler';
+    assert.equal(informer.get('default', 'a')?.data?.v, '1', 'the cache is not the object handed out');
+    // a kind nobody watches is read from the server
+    await assert.rejects(client.get('v1', 'Secret', 'default', 'none'), (e: unknown) => isNotFound(e));
+    assert.equal(gets, before + 1);
+  });
+
+  it('reads its own write from the server until the watch shows it, then from the cache', async () => {
+    // a watch that lags: it still holds the object from before this client's write
+    let lagging: Cm | undefined = structuredClone(informer.get('default', 'a'));
+    const slow = { isWatching: true, get: () => lagging };
+    const viaServer: KubeClient = Object.create(real);
+    let serverGets = 0;
+    viaServer.get = <T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => {
+      serverGets++;
+      return real.get<T>(apiVersion, kind, namespace, name);
+    };
+    const c3 = cachedReadClient(viaServer, () => slow as never);
+    const patched = await c3.patch<Cm>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'a' }, 'merge', {
+      data: { v: '2' },
+    });
+    assert.equal((await c3.get<Cm>('v1', 'ConfigMap', 'default', 'a')).data?.v, '2', 'never the value before its own write');
+    assert.equal(serverGets, 1, 'a cache behind the own write is not used');
+    // the watch catches up: the cache answers again
+    lagging = structuredClone(patched);
+    assert.equal((await c3.get<Cm>('v1', 'ConfigMap', 'default', 'a')).data?.v, '2');
+    assert.equal(serverGets, 1, 'caught up: no request');
+    // a watch that is not open is never trusted
+    slow.isWatching = false;
+    await c3.get<Cm>('v1', 'ConfigMap', 'default', 'a');
+    assert.equal(serverGets, 2);
+  });
+
+  it('reads an object it deleted from the server until the watch drops it', async () => {
+    await client.create(cm('b', '1'));
+    await inCache('b', (o) => o !== undefined);
+    await client.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'b' });
+    await assert.rejects(client.get('v1', 'ConfigMap', 'default', 'b'), (e: unknown) => isNotFound(e));
+    await inCache('b', (o) => o === undefined);
+    // recreated: the cache serves it again once the watch has it
+    await real.create(cm('b', '2'));
+    await inCache('b', (o) => o?.data?.v === '2');
+    await client.get('v1', 'ConfigMap', 'default', 'b').catch(() => undefined); // clears the deletion mark
+    const g = gets;
+    assert.equal((await client.get<Cm>('v1', 'ConfigMap', 'default', 'b')).data?.v, '2');
+    assert.equal(gets, g);
+  });
+});
