@@ -210,10 +210,12 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       '--power-sync-interval',
       String(Math.max(15, Math.round(60 / o.timeScale))),
       // an agent that never calls in (its machine lost its boot with a BMC restart, say) fails the
-      // wait after Ironic's half hour, sped up likewise but never under a minute
+      // wait after a quarter hour (Ironic's default: half an hour), sped up likewise but never under a
+      // minute — except on VMs, which boot and run the agent in real time whatever the scale (under
+      // TCG on a busy machine an inspection can take longer than the 90 s scale 10 would leave it)
       ...['--deploy-callback-timeout', '--clean-callback-timeout', '--inspect-wait-timeout'].flatMap((f) => [
         f,
-        String(Math.max(60, Math.round(900 / o.timeScale))),
+        String(backend === 'libvirt' ? 900 : Math.max(60, Math.round(900 / o.timeScale))),
       ]),
       '--htpasswd',
       auth.htpasswd,
