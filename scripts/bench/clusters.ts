@@ -22,6 +22,7 @@ import { applyObject, ensureNamespace, fleetAddresses } from '../../devenv/up.js
 import { fleetManifests } from '../../emulator/fleet/manifests.js';
 import { KubeClient, type KubeObject } from '../../provider/kube/client.js';
 import { substitute } from '../../scenarios/format.js';
+import { requestCounts } from '../../test/helpers/apiserver.js';
 import { arg, cpuSeconds, ROOT } from './common.js';
 
 const CLUSTERS = Number(arg('--clusters', '100'));
@@ -218,20 +219,6 @@ function unknownFlaps(dir: string): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/** The management API server's apiserver_request_total by "VERB resource" (watches as WATCH). */
-async function requestCounts(client: KubeClient): Promise<Record<string, number>> {
-  // a text body comes back as { message } from the JSON client
-  const text = String((await client.raw('GET', '/metrics')).message ?? '');
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\d+)/gm)) {
-    const verb = /verb="([^"]*)"/.exec(m[1])?.[1] ?? '?';
-    const resource = /resource="([^"]*)"/.exec(m[1])?.[1] ?? '?';
-    const k = `${verb} ${resource}`;
-    out[k] = (out[k] ?? 0) + Number(m[2]);
-  }
-  return out;
 }
 
 /** CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile → <component>.cpuprofile; dev up's own (short-lived) profiles go. */

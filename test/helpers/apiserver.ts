@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../../provider/apiserver/server.js';
+import type { KubeClient } from '../../provider/kube/client.js';
 
 export const ROOT = process.env.FERRITE_ROOT ?? join(import.meta.dirname, '..', '..');
 
@@ -155,4 +156,18 @@ export async function eventually<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** An API server's apiserver_request_total summed by "VERB resource" (watches as WATCH). */
+export async function requestCounts(client: KubeClient): Promise<Record<string, number>> {
+  // a text body comes back as { message } from the JSON client
+  const text = String((await client.raw('GET', '/metrics')).message ?? '');
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\d+)/gm)) {
+    const verb = /verb="([^"]*)"/.exec(m[1])?.[1] ?? '?';
+    const resource = /resource="([^"]*)"/.exec(m[1])?.[1] ?? '?';
+    const k = `${verb} ${resource}`;
+    out[k] = (out[k] ?? 0) + Number(m[2]);
+  }
+  return out;
 }
