@@ -23,7 +23,8 @@ describe('emulator power cut', () => {
     assert.equal(t.fleet.machines[0].poweredOn, true);
     r = await rf(t.url, 'POST', `${sys}/Actions/Oem/Ferrite.PowerCut`, { auth, body: {} });
     assert.equal(r.status, 204);
-    for (let i = 0; i < 100 && t.fleet.machines[0].poweredOn; i++) await sleep(20);
+    // the cut is a ForceOff job: PoweringOff for the backend's moment, then Off
+    for (let i = 0; i < 100 && t.fleet.machines[0].state.power !== 'Off'; i++) await sleep(20);
     r = await rf(t.url, 'GET', sys, { auth });
     assert.equal((r.json as { PowerState: string }).PowerState, 'Off');
     assert.ok(
