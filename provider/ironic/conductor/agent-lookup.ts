@@ -2,7 +2,7 @@
 // (I am alive at this URL), which move deploy and clean steps forward.
 
 import { randomBytes } from 'node:crypto';
-import { IronicError } from '../errors.js';
+import { IronicError, nodeLocked } from '../errors.js';
 import { type Node, now } from '../model.js';
 import type { ProvisionState } from '../states.js';
 import type { Conductor } from './conductor.js';
@@ -33,6 +33,7 @@ export function lookup(c: Conductor, addresses: string[], nodeUuid: string | nul
     'service wait',
   ];
   if (!allowed.includes(n.provision_state)) throw new IronicError('NotFound', 'Node could not be found.');
+  if (c.rebootingIntoAgent.has(n.uuid)) throw nodeLocked(n.uuid, n.reservation ?? 'this conductor');
   let token: string | null = null;
   if (!n.driver_internal_info.agent_secret_token) {
     // the token is revealed once; a node already holding one only gets "******"
@@ -63,6 +64,9 @@ export function heartbeat(
   const known = cur.driver_internal_info.agent_verify_ca;
   if (typeof known === 'string' && verifyCa && known !== verifyCa)
     throw new IronicError('Invalid', 'Detected change in ramdisk provided TLS certificate; refusing the heartbeat');
+  // a heartbeat that moves steps on needs a worker: refused before anything changes (503, the agent
+  // beats again), as upstream's heartbeat is when no worker is free
+  if (cur.provision_state === 'wait call-back' || cur.provision_state === 'clean wait') c.requireWorker();
   const node = c.acquire(cur.uuid);
   node.driver_internal_info.agent_url = body.callback_url;
   if (typeof verifyCa === 'string') node.driver_internal_info.agent_verify_ca = verifyCa;

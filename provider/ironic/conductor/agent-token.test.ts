@@ -1,11 +1,11 @@
-// The agent's token is handed out by lookup while a conductor task may still hold the node: the
-// task's own saves must keep it, and only a new boot of the agent revokes it.
+// The agent's token is handed out once, by lookup, to the agent the conductor booted: never while
+// the BMC is taking the reboot (an agent about to die could take it), never kept past a new boot.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { newNode } from '../model.js';
 import { until, withConductor } from './test-conductor.js';
 
-it('keeps a token the agent looked up before the deploy task saved its wait state; a new boot revokes it', async () => {
+it('refuses lookups while the BMC takes the reboot, then hands the token to the agent the reboot started; a new boot revokes it', async () => {
   await withConductor(async (c, store) => {
     const node = store.putNode(
       newNode({
@@ -16,17 +16,24 @@ it('keeps a token the agent looked up before the deploy task saved its wait stat
         instance_info: { image_source: 'http://127.0.0.1:1/img.raw', image_checksum: 'abc' },
       }),
     );
-    // the agent boots and looks itself up while the BMC call is still being answered
-    const tokens: string[] = [];
+    // a lookup while the BMC call is still being answered is told to retry, as the node is locked
+    let refused = 0;
     c.drivers.fake.reboot = async (n) => {
       n.power_state = 'power on';
-      const { token } = c.lookup([], n.uuid);
-      assert.ok(token, 'the first lookup reveals a token');
+      assert.throws(() => c.lookup([], n.uuid), { reason: 'NodeLocked' });
+      refused++;
+    };
+    const tokens: string[] = [];
+    const lookUp = () => {
+      const { token } = c.lookup([], node.uuid);
+      assert.ok(token, 'the first lookup after the reboot reveals a token');
       tokens.push(token);
     };
     c.provision(node.uuid, 'active', {}, 90);
     await until('wait call-back', () => store.node(node.uuid)?.provision_state === 'wait call-back');
-    assert.equal(tokens.length, 1);
+    assert.equal(refused, 1);
+    lookUp();
+    assert.equal(c.lookup([], node.uuid).token, null, 'the token is revealed once');
     assert.throws(() => c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: 'stale' }), {
       reason: 'NotAuthorized',
     });
@@ -41,7 +48,9 @@ it('keeps a token the agent looked up before the deploy task saved its wait stat
     // the agent cannot be reached there, so the deploy fails; a second deploy boots a new agent
     await until('deploy failed', () => store.node(node.uuid)?.provision_state === 'deploy failed');
     c.provision(node.uuid, 'active', {}, 90);
-    await until('second wait call-back', () => store.node(node.uuid)?.provision_state === 'wait call-back' && tokens.length === 2);
+    await until('second wait call-back', () => store.node(node.uuid)?.provision_state === 'wait call-back');
+    lookUp();
+    assert.equal(refused, 2);
     assert.notEqual(tokens[1], tokens[0]);
     assert.throws(() => c.heartbeat(node.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: tokens[0] }), {
       reason: 'NotAuthorized',
@@ -67,13 +76,14 @@ it('a stray agent that looks up while the ramdisk is prepared does not keep the 
     boot.prepareRamdisk = async () => {
       stray = c.lookup([], node.uuid).token;
     };
-    let fresh: string | null = null;
+    // it tries again while the BMC takes the reboot (its last moment): refused
     c.drivers.fake.reboot = async (n) => {
       n.power_state = 'power on';
-      fresh = c.lookup([], n.uuid).token;
+      assert.throws(() => c.lookup([], n.uuid), { reason: 'NodeLocked' });
     };
     c.provision(node.uuid, 'active', {}, 90);
     await until('wait call-back', () => store.node(node.uuid)?.provision_state === 'wait call-back');
+    const fresh = c.lookup([], node.uuid).token;
     assert.ok(stray, 'the stray agent got a token');
     assert.ok(fresh, 'the agent the reboot started got one too: the stray one was revoked before the reboot');
     assert.notEqual(fresh, stray);

@@ -154,11 +154,21 @@ export class Conductor {
         this.store.putNode(node);
       }
     }
-    const every = (s: number, fn: () => void) => {
-      if (s > 0) this.timers.push(setInterval(fn, s * 1000).unref());
+    // a periodic task that fails is logged and runs again next period: nothing thrown in a timer
+    // may take the conductor (and every node's task) down
+    const every = (s: number, what: string, fn: () => Promise<void> | void) => {
+      if (s <= 0) return;
+      const run = async () => {
+        try {
+          await fn();
+        } catch (e) {
+          this.log.error({ err: describe(e) }, `periodic ${what} failed; it runs again next period`);
+        }
+      };
+      this.timers.push(setInterval(() => void run(), s * 1000).unref());
     };
-    every(this.opts.powerSyncInterval, () => void syncPowerStates(this));
-    every(Math.max(1, Math.min(60, this.opts.heartbeatTimeout / 2)), () => checkTimeouts(this));
+    every(this.opts.powerSyncInterval, 'power sync', () => syncPowerStates(this));
+    every(Math.max(1, Math.min(60, this.opts.heartbeatTimeout / 2)), 'timeout check', () => checkTimeouts(this));
   }
 
   async stop(): Promise<void> {
@@ -226,6 +236,11 @@ export class Conductor {
     const stored = structuredClone(live as Node);
     forget(stored.driver_internal_info);
     this.store.putNode(stored);
+  }
+
+  /** Whether a task could start now: periodic work leaves a node for its next round when not. */
+  get hasFreeWorker(): boolean {
+    return this.busy < this.opts.workers;
   }
 
   /** Refuses up front when the pool is full, so a refused request changes nothing. */
@@ -350,12 +365,23 @@ export class Conductor {
     await set.boot.prepareRamdisk(node, purpose, this.bootEnv(node, set));
     // an agent still running while the ramdisk was prepared (one that booted on its own, e.g. for
     // unmanaged inspection) may have looked up and taken the token meanwhile: it dies with the
-    // reboot, and so does its token; the agent the reboot starts (which may look up before the
-    // BMC call returns) gets its own
-    this.dropAgent(node);
-    this.save(node);
-    await this.setPower(node, set, 'rebooting');
+    // reboot, and so does its token. Until the BMC has taken the reboot, lookups are refused as
+    // NodeLocked (upstream's lookup needs the node's lock, which the rebooting task holds): else
+    // the old agent could take the new agent's token in the last moments of its life, and the
+    // agent the reboot starts would find none to take and never heartbeat. Agents retry a
+    // refused lookup, the new one included.
+    this.rebootingIntoAgent.add(node.uuid);
+    try {
+      this.dropAgent(node);
+      this.save(node);
+      await this.setPower(node, set, 'rebooting');
+    } finally {
+      this.rebootingIntoAgent.delete(node.uuid);
+    }
   }
+
+  /** Nodes whose task is rebooting them into a fresh agent: no lookup may take a token meanwhile. */
+  readonly rebootingIntoAgent = new Set<string>();
 
   async tearDownAgent(node: Node, set: DriverSet): Promise<void> {
     await this.setPower(node, set, 'power off');

@@ -58,6 +58,9 @@ export function continueInspection(c: Conductor, body: Record<string, unknown>, 
     .filter((a): a is string => typeof a === 'string' && !['', '0.0.0.0', '::/0', '::'].includes(a))
     .map((a) => a.toLowerCase());
   const n = lookupInspectedNode(c, nodeUuid, macs, bmcs);
+  // finishing needs a worker (the machine is powered off): refused before the data is taken, and
+  // the agent posts it again
+  c.requireWorker();
   const node = c.acquire(n.uuid);
   const set = c.drivers.forNode(node);
   const pluginData: Record<string, unknown> = {};

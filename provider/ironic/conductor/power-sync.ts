@@ -117,7 +117,7 @@ export function agentLost(c: Conductor, n: Node, power: 'power on' | 'power off'
   }
   const seen = (c.offWhileWaiting.get(n.uuid) ?? 0) + 1;
   c.offWhileWaiting.set(n.uuid, seen);
-  if (seen < 2) return false;
+  if (seen < 2 || !c.hasFreeWorker) return false;
   c.offWhileWaiting.delete(n.uuid);
   const last = n.driver_internal_info.agent_last_heartbeat;
   const node = c.acquire(n.uuid);

@@ -36,6 +36,9 @@ export function checkTimeouts(c: Conductor): void {
       msg = n.provision_state === 'wait call-back' ? `${lim[1]} ${n.uuid}` : lim[1];
     else if (deadline > 0) msg = silentAgent(c, n, t, deadline);
     if (!msg) continue;
+    // the task that powers the node off needs a worker: with none free (a thousand hosts at once),
+    // the node fails next round — a throw here, in a timer, would take the conductor down
+    if (!c.hasFreeWorker) return;
     const node = c.acquire(n.uuid);
     const set = c.drivers.forNode(node);
     c.fail(node, phase, msg);
