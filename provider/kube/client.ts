@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { AgentOptions, RequestOptions } from 'node:https';
 import { Agent as HttpsAgent, request } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { AgentPools, closedWhileIdle, IDLE_SOCKET_MS } from '../../lib/keep-alive.js';
 
@@ -186,11 +187,9 @@ export class KubeClient {
     return this.agents.get(h.digest('hex'), () =>
       protocol === 'https:'
         ? new HttpsAgent({
-            ca: tls.ca,
-            cert: tls.cert,
-            key: tls.key,
-            pfx: tls.pfx,
-            passphrase: tls.passphrase,
+            // one TLS context for every connection of the pool: each new connection would otherwise
+            // parse the CA, certificate and private key again
+            secureContext: createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key, pfx: tls.pfx, passphrase: tls.passphrase }),
             ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
             servername: tls.servername,
             keepAlive: true,

@@ -33,6 +33,9 @@ const TIMEOUT_S = Number(arg('--timeout', '3600'));
 const STEADY_S = Number(arg('--steady', '60'));
 /** a directory: the big run's components write V8 CPU profiles there, named for the component */
 const CPU_PROF = arg('--cpu-prof', '');
+// keep the big run's data dir (logs, databases) for a look at what was slow
+const KEEP = process.argv.includes('--keep');
+const CREATE_CONCURRENCY = Number(arg('--create-concurrency', '8'));
 const CLI = [join(ROOT, 'dist', 'cli', 'main.js')];
 
 interface Run {
@@ -50,6 +53,10 @@ interface Run {
   /** management API requests while the clusters came up, and the controllers' CPU-ms per request */
   buildRequests: number;
   controllersCpuMsPerRequest: number;
+  /** seconds from the start until each cluster's Machine was Running: median, 90th, 99th percentile, max */
+  timeToRunningS: { p50: number; p90: number; p99: number; max: number };
+  /** the clusters that took longest, and how long */
+  slowest: Array<{ namespace: string; seconds: number }>;
   /** times an emulated Node's Ready turned Unknown (its kubelet's Lease went stale) during the run */
   nodeUnknownFlaps: number;
   peakRssMiB: Record<string, number>;
@@ -75,7 +82,7 @@ function image(): Buffer {
   return b;
 }
 
-async function once(n: number, profileDir = ''): Promise<Run> {
+async function once(n: number, steadyS: number, profileDir = '', keep = false): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), `ferrite-bench-clusters-${n}-`));
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   // dev up starts its components with its own node flags (NODE_OPTIONS may not carry --cpu-prof):
@@ -118,48 +125,71 @@ async function once(n: number, profileDir = ''): Promise<Run> {
   const sha = createHash('sha256').update(img).digest('hex');
   const { addrs } = fleetAddresses(state);
   const started = Date.now();
-  try {
-    for (let i = 0; i < n; i++) {
-      const ns = `bench-${String(i).padStart(3, '0')}`;
-      await ensureNamespace(client, ns);
-      for (const d of parseAllDocuments(fleetManifests([addrs[i]], { protocol: 'redfish-virtualmedia', namespace: ns }))) {
-        await applyObject(client, d.toJS() as KubeObject);
-      }
-      const vars: Record<string, string> = {
-        NAMESPACE: ns,
-        CLUSTER_NAME: `c${i}`,
-        SERVICE_CIDR: '10.96.0.0/12',
-        POD_CIDR: '192.168.0.0/18',
-        CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
-        CLUSTER_APIENDPOINT_PORT: String(await freeTcpPort()),
-        IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
-        IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
-        BARE_METAL_PROVISIONER_CIDR: '24',
-        IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
-        IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
-        EXTERNAL_SUBNET_V4_PREFIX: '24',
-        EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
-        MAX_SURGE_VALUE: '1',
-        CONTROL_PLANE_MACHINE_COUNT: '1',
-        WORKER_MACHINE_COUNT: '0',
-        KUBERNETES_VERSION: 'v1.36.0',
-        NODE_DRAIN_TIMEOUT: '0',
-        SSH_PUB_KEY_CONTENT: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFerriteBenchKey ferrite@bench',
-        IMAGE_URL: `${state.ironicHttpUrl}/images/node-k8s-v1.36.0.img`,
-        IMAGE_CHECKSUM: sha,
-        IMAGE_CHECKSUM_TYPE: 'sha256',
-        IMAGE_FORMAT: 'raw',
-      };
-      for (const f of ['cluster.yaml', 'controlplane.yaml', 'workers.yaml']) {
-        for (const d of parseAllDocuments(substitute(readFileSync(join(TEMPLATES_DIR, 'v1beta2', f), 'utf8'), vars, f))) {
-          const o = d.toJS() as KubeObject | null;
-          if (o) await applyObject(client, o);
-        }
+  // each cluster's API endpoint port, distinct even when two are picked at once
+  const ports = new Set<number>();
+  const endpointPort = async () => {
+    for (;;) {
+      const p = await freeTcpPort();
+      if (!ports.has(p)) {
+        ports.add(p);
+        return p;
       }
     }
+  };
+  const createCluster = async (i: number) => {
+    const ns = `bench-${String(i).padStart(3, '0')}`;
+    await ensureNamespace(client, ns);
+    for (const d of parseAllDocuments(fleetManifests([addrs[i]], { protocol: 'redfish-virtualmedia', namespace: ns }))) {
+      await applyObject(client, d.toJS() as KubeObject);
+    }
+    const vars: Record<string, string> = {
+      NAMESPACE: ns,
+      CLUSTER_NAME: `c${i}`,
+      SERVICE_CIDR: '10.96.0.0/12',
+      POD_CIDR: '192.168.0.0/18',
+      CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
+      CLUSTER_APIENDPOINT_PORT: String(await endpointPort()),
+      IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
+      IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
+      BARE_METAL_PROVISIONER_CIDR: '24',
+      IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
+      IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
+      EXTERNAL_SUBNET_V4_PREFIX: '24',
+      EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
+      MAX_SURGE_VALUE: '1',
+      CONTROL_PLANE_MACHINE_COUNT: '1',
+      WORKER_MACHINE_COUNT: '0',
+      KUBERNETES_VERSION: 'v1.36.0',
+      NODE_DRAIN_TIMEOUT: '0',
+      SSH_PUB_KEY_CONTENT: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFerriteBenchKey ferrite@bench',
+      IMAGE_URL: `${state.ironicHttpUrl}/images/node-k8s-v1.36.0.img`,
+      IMAGE_CHECKSUM: sha,
+      IMAGE_CHECKSUM_TYPE: 'sha256',
+      IMAGE_FORMAT: 'raw',
+    };
+    for (const f of ['cluster.yaml', 'controlplane.yaml', 'workers.yaml']) {
+      for (const d of parseAllDocuments(substitute(readFileSync(join(TEMPLATES_DIR, 'v1beta2', f), 'utf8'), vars, f))) {
+        const o = d.toJS() as KubeObject | null;
+        if (o) await applyObject(client, o);
+      }
+    }
+  };
+  try {
+    // clusters are handed in CREATE_CONCURRENCY at a time, as a user's script or CAPM3's scale test
+    // would: one at a time, the client's round trips (≈ 0.3 s a cluster) would set the pace
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(CREATE_CONCURRENCY, n) }, async () => {
+        while (next < n) await createCluster(next++);
+      }),
+    );
     // done: every cluster's one Machine Running (its Node found by providerID, so Ready)
+    const runningAt = new Map<string, number>();
     for (;;) {
       const ms = await client.list<KubeObject & { status?: { phase?: string } }>('cluster.x-k8s.io/v1beta2', 'Machine');
+      for (const m of ms.items)
+        if (m.status?.phase === 'Running' && !runningAt.has(String(m.metadata?.namespace)))
+          runningAt.set(String(m.metadata?.namespace), (Date.now() - started) / 1000);
       const running = ms.items.filter((m) => m.status?.phase === 'Running').length;
       process.stdout.write(`\r${n} clusters: ${running} running after ${((Date.now() - started) / 1000).toFixed(0)}s   `);
       if (running >= n) break;
@@ -168,17 +198,24 @@ async function once(n: number, profileDir = ''): Promise<Run> {
     }
     process.stdout.write('\n');
     const wallS = (Date.now() - started) / 1000;
+    const times = [...runningAt.values()].sort((a, b) => a - b);
+    const pct = (q: number) => +times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(1);
+    const timeToRunningS = { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: +times[times.length - 1].toFixed(1) };
+    const slowest = [...runningAt.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([namespace, seconds]) => ({ namespace, seconds: +seconds.toFixed(1) }));
     const cpu1 = cpuBy();
     const buildRequests = sum(await requestCounts(client)) - sum(req0);
     const cpuTo = Object.fromEntries(Object.keys(pids).map((k) => [k, (cpu1[k] - cpu0[k]) / n]));
     const peak = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, peakRssMiB(p)]));
     let steady: Record<string, number> = {};
     let requests: Record<string, number> = {};
-    if (STEADY_S > 0) {
-      process.stdout.write(`${n} clusters Running: measuring the steady state for ${STEADY_S}s\n`);
+    if (steadyS > 0) {
+      process.stdout.write(`${n} clusters Running: measuring the steady state for ${steadyS}s\n`);
       const t0 = Date.now();
       const r0 = await requestCounts(client);
-      await sleep(STEADY_S * 1000);
+      await sleep(steadyS * 1000);
       const cpu2 = cpuBy();
       const r1 = await requestCounts(client);
       const minutes = (Date.now() - t0) / 60_000;
@@ -199,6 +236,8 @@ async function once(n: number, profileDir = ''): Promise<Run> {
       steadyCpuMsPerClusterMinuteBy: steady,
       steadyCpuMsPerClusterMinute: sum(steady),
       steadyRequestsPerClusterMinute: requests,
+      timeToRunningS,
+      slowest,
       nodeUnknownFlaps: unknownFlaps(dir),
       buildRequests,
       controllersCpuMsPerRequest: +(((cpu1.controllers - cpu0.controllers) * 1000) / Math.max(1, buildRequests)).toFixed(3),
@@ -208,7 +247,8 @@ async function once(n: number, profileDir = ''): Promise<Run> {
   } finally {
     spawnSync(process.execPath, [...CLI, 'dev', 'down', '--data-dir', dir], { cwd: ROOT, encoding: 'utf8' });
     if (profileDir) nameProfiles(profileDir, pids);
-    rmSync(dir, { recursive: true, force: true });
+    if (keep) console.log(`kept the run's data dir: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -236,8 +276,9 @@ function nameProfiles(profileDir: string, pids: Record<string, number>): void {
 
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
-const base = await once(BASELINE);
-const big = await once(CLUSTERS, CPU_PROF);
+// the baseline's steady state is a per-minute rate too: a minute of it is enough
+const base = await once(BASELINE, Math.min(STEADY_S, 60));
+const big = await once(CLUSTERS, STEADY_S, CPU_PROF, KEEP);
 const ratio = (a: number, b: number) => (b ? (a / b).toFixed(2) : 'n/a');
 const rows: Array<[string, string, string, string]> = [
   ['', `${BASELINE} clusters (baseline)`, `${CLUSTERS} clusters`, 'ratio'],
@@ -294,6 +335,15 @@ const rows: Array<[string, string, string, string]> = [
     big.controllersCpuMsPerRequest.toFixed(2),
     ratio(big.controllersCpuMsPerRequest, base.controllersCpuMsPerRequest),
   ],
+  ...(['p50', 'p90', 'p99', 'max'] as const).map(
+    (q) =>
+      [
+        `a cluster's time to Running, ${q} (s)`,
+        String(base.timeToRunningS[q]),
+        String(big.timeToRunningS[q]),
+        ratio(big.timeToRunningS[q], base.timeToRunningS[q]),
+      ] as [string, string, string, string],
+  ),
   ['Nodes turned Ready=Unknown', String(base.nodeUnknownFlaps), String(big.nodeUnknownFlaps), ''],
 ];
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
@@ -304,6 +354,7 @@ if (STEADY_S > 0) {
     `steady state, management API server requests per Running cluster-minute (${CLUSTERS} clusters): ${top.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   );
 }
+console.log(`slowest clusters (${CLUSTERS}): ${big.slowest.map((c) => `${c.namespace} ${c.seconds}s`).join(', ')}`);
 console.log(
   `anchor: upstream's 1000-cluster run took ~48 h on 24 cores (~21 clusters/hour); this run: ${big.clustersPerHour.toFixed(0)} clusters/hour at time scale ${TIME_SCALE} on this machine`,
 );

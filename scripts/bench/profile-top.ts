@@ -10,6 +10,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -20,9 +21,11 @@ interface Profile {
 }
 
 const TOP = Number(arg('--top', '15'));
-const files = process.argv.slice(2).filter((a, i, all) => a.endsWith('.cpuprofile') && all[i - 1] !== '--top');
+// only the profile's last S seconds: the steady state after a run, not the run
+const LAST_S = Number(arg('--last', '0'));
+const files = process.argv.slice(2).filter((a, i, all) => a.endsWith('.cpuprofile') && !['--top', '--last'].includes(all[i - 1]));
 if (files.length === 0) {
-  console.error('usage: tsx scripts/bench/profile-top.ts FILE.cpuprofile... [--top N]');
+  console.error('usage: tsx scripts/bench/profile-top.ts FILE.cpuprofile... [--top N] [--last SECONDS]');
   process.exit(2);
 }
 
@@ -42,7 +45,13 @@ for (const f of files) {
   const self = new Map<number, number>();
   const samples = p.samples ?? [];
   const deltas = p.timeDeltas ?? [];
-  for (let i = 0; i < samples.length; i++) self.set(samples[i], (self.get(samples[i]) ?? 0) + (deltas[i] ?? 0));
+  // sample i was taken at startTime + the sum of deltas up to i
+  let t = p.startTime;
+  const from = LAST_S > 0 ? p.endTime - LAST_S * 1e6 : Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < samples.length; i++) {
+    t += deltas[i] ?? 0;
+    if (t >= from) self.set(samples[i], (self.get(samples[i]) ?? 0) + (deltas[i] ?? 0));
+  }
   const byFn = new Map<string, number>();
   const byPlace = new Map<string, number>();
   let busy = 0;
@@ -59,11 +68,30 @@ for (const f of files) {
     byFn.set(key, (byFn.get(key) ?? 0) + us);
     byPlace.set(place(url), (byPlace.get(place(url)) ?? 0) + us);
   }
+  // a library's or Node's time charged to the nearest caller of ours: which of our code asked for it
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const ours = (n: ProfileNode) =>
+    /\/(provider|emulator|lib|cli|devenv|scenarios|dashboard)\//.test(n.callFrame.url) && !n.callFrame.url.includes('node_modules');
+  const byCaller = new Map<string, number>();
+  for (const [id, us] of self) {
+    let n = byId.get(id);
+    if (!n || n.callFrame.functionName === '(idle)') continue;
+    while (n && !ours(n)) n = byId.get(parent.get(n.id) ?? -1);
+    const key = n
+      ? `${n.callFrame.functionName || '(anonymous)'} ${place(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`
+      : '(no caller of ours)';
+    byCaller.set(key, (byCaller.get(key) ?? 0) + us);
+  }
   const pct = (us: number) => `${((100 * us) / Math.max(busy, 1)).toFixed(1).padStart(5)} %`;
   const top = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-  console.log(`\n${basename(f)}: ${(busy / 1e6).toFixed(1)} s busy, ${(idle / 1e6).toFixed(1)} s idle`);
+  const window = LAST_S > 0 ? ` in the last ${LAST_S} s` : '';
+  console.log(`\n${basename(f)}: ${(busy / 1e6).toFixed(1)} s busy, ${(idle / 1e6).toFixed(1)} s idle${window}`);
   console.log('  self time by function');
   for (const [k, us] of top(byFn)) console.log(`  ${pct(us)}  ${k}`);
   console.log('  self time by file or package');
   for (const [k, us] of top(byPlace)) console.log(`  ${pct(us)}  ${k}`);
+  console.log('  time by the nearest function of ours on the stack');
+  for (const [k, us] of top(byCaller)) console.log(`  ${pct(us)}  ${k}`);
 }
