@@ -122,7 +122,7 @@ export function buildCli(): Command {
       'PEM CA to trust when downloading deploy images over HTTPS, e.g. from --http-tls (webserver_verify_ca)',
     )
     .option('--sync <mode>', 'durability: normal (survives process kill) or full (also power loss)', 'normal')
-    .option('--workers <n>', 'conductor worker pool size', positiveInt, 100)
+    .option('--workers <n>', 'conductor worker pool size (upstream [conductor]workers_pool_size)', positiveInt, 300)
     .option('--heartbeat-timeout <s>', 'agent heartbeat timeout sent at lookup', positiveInt, 300)
     .option(
       '--heartbeat-deadline <s>',

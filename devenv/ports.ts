@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import { FleetStore, writeFileAtomic } from '../emulator/fleet/store.js';
 import { freeTcpPort, freeUdpRange, StackError, tcpFree, udpFree } from './stack.js';
 
-export type PortName = 'apiserver' | 'ironic' | 'ironicHttp' | 'redfish' | 'ipmiBase' | 'metrics' | 'probes' | 'webhook';
+export type PortName =
+  | 'apiserver'
+  | 'ironic'
+  | 'ironicHttp'
+  | 'redfish'
+  | 'ipmiBase'
+  | 'metrics'
+  | 'probes'
+  | 'webhook'
+  | 'clusterApiMetrics'
+  | 'clusterApiProbes'
+  | 'clusterApiWebhook';
 
 const WHAT: Record<PortName, string> = {
   apiserver: "the embedded API server's port",
@@ -17,6 +28,9 @@ const WHAT: Record<PortName, string> = {
   metrics: "the controllers' metrics port",
   probes: "the controllers' health probe port",
   webhook: "the controllers' webhook port",
+  clusterApiMetrics: "the cluster controllers' metrics port",
+  clusterApiProbes: "the cluster controllers' health probe port",
+  clusterApiWebhook: "the cluster controllers' webhook port",
 };
 
 export interface PortRecord {

@@ -1,5 +1,6 @@
 // The one-machine stack behind `ferrite dev up` and `ferrite scenario run`: each component
-// (API server, Ironic, BMC emulator, controllers) is its own `ferrite` process with its log in
+// (API server, Ironic, BMC emulator, the host controllers, the cluster controllers, the dashboard)
+// is its own `ferrite` process with its log in
 // the data directory, recorded in dev.json so `dev status`, `dev down` and a scenario's
 // "restart" step (kill -9, then start again with the same flags) can find it.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { processAlive } from '../lib/dir-lock.js';
 
-export const COMPONENTS = ['apiserver', 'ironic', 'bmc', 'controllers', 'dashboard'] as const;
+export const COMPONENTS = ['apiserver', 'ironic', 'bmc', 'controllers', 'cluster-api', 'dashboard'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 export interface ComponentState {

@@ -14,7 +14,7 @@ import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { FleetStore } from '../emulator/fleet/store.js';
 import { bindingProblem } from '../emulator/machine/libvirt/hypervisor.js';
 import { loadOrCreateCredentials } from '../provider/apiserver/pki.js';
-import { COMPONENTS, webhookConfigurations } from '../provider/controllers.js';
+import { type Component, webhookConfigurations } from '../provider/controllers.js';
 import { AGENT_KERNEL_PATH, AGENT_RAMDISK_PATH } from '../provider/ironic/service.js';
 import { isAlreadyExists, isNotFound, KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { urlClient } from '../provider/kube/webhooks.js';
@@ -32,6 +32,10 @@ import {
   tcpFree,
   writeState,
 } from './stack.js';
+
+/** The controllers dev up runs in its `controllers` process (the Bare Metal Operator) and in its `cluster-api` one. */
+export const HOST_CONTROLLERS: readonly Component[] = ['bmo'];
+export const CLUSTER_CONTROLLERS: readonly Component[] = ['ipam', 'capm3', 'capi', 'kubeadm-bootstrap', 'kubeadm-control-plane'];
 
 export interface UpOptions {
   dataDir: string;
@@ -160,6 +164,11 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   writeFileSync(join(certDir, 'tls.key'), pki.keyPem, { mode: 0o600 });
   const [metrics, probes, webhook] = [await ports.tcp('metrics'), await ports.tcp('probes'), await ports.tcp('webhook')];
   const webhookUrl = `https://127.0.0.1:${webhook}`;
+  const [capiMetrics, capiProbes, capiWebhook] = [
+    await ports.tcp('clusterApiMetrics'),
+    await ports.tcp('clusterApiProbes'),
+    await ports.tcp('clusterApiWebhook'),
+  ];
   if (!s.embedded) {
     step('installing the CRDs in the cluster');
     // a real API server on this machine reaches the webhook on loopback: conversion goes there; an
@@ -262,6 +271,9 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     writeState(s);
     return;
   }
+  // two processes, as upstream deploys them: the Bare Metal Operator, and Cluster API with its
+  // kubeadm providers, CAPM3 and IPAM — each tier on its own core (at 1,000 clusters one process
+  // doing both was the stack's bottleneck at 100 % of a core)
   step('starting the controllers');
   await startComponent(
     s,
@@ -270,6 +282,8 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       '--log-format',
       'text',
       'controllers',
+      '--controllers',
+      HOST_CONTROLLERS.join(','),
       '--kubeconfig',
       s.kubeconfig,
       '--ironic-url',
@@ -296,11 +310,35 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     ],
     `http://127.0.0.1:${probes}/readyz`,
   );
+  await startComponent(
+    s,
+    'cluster-api',
+    [
+      '--log-format',
+      'text',
+      'controllers',
+      '--controllers',
+      CLUSTER_CONTROLLERS.join(','),
+      '--kubeconfig',
+      s.kubeconfig,
+      '--metrics-bind-address',
+      `127.0.0.1:${capiMetrics}`,
+      '--health-probe-bind-address',
+      `127.0.0.1:${capiProbes}`,
+      '--webhook-cert-dir',
+      certDir,
+      '--webhook-port',
+      String(capiWebhook),
+    ],
+    `http://127.0.0.1:${capiProbes}/readyz`,
+  );
   // an outside cluster's API server may not reach a webhook on this machine's loopback, and a
   // Fail-policy webhook it cannot reach would refuse every BareMetalHost write: only the API
   // servers started here (embedded or real) get it
   if (s.embedded || s.realKube) {
-    for (const w of webhookConfigurations(COMPONENTS, urlClient(webhookUrl, pki.caPem))) await applyObject(client, w);
+    for (const w of webhookConfigurations(HOST_CONTROLLERS, urlClient(webhookUrl, pki.caPem))) await applyObject(client, w);
+    for (const w of webhookConfigurations(CLUSTER_CONTROLLERS, urlClient(`https://127.0.0.1:${capiWebhook}`, pki.caPem)))
+      await applyObject(client, w);
   }
   writeState(s);
 }

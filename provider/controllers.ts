@@ -182,6 +182,11 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (has('kubeadm-bootstrap')) addKubeadmBootstrapControllers(manager, shared);
   if (has('kubeadm-control-plane')) addKubeadmControlPlaneControllers(manager, shared);
   if (has('capm3')) addCapm3Controllers(manager, shared);
+  // Cluster API reads the Secrets it made (certificates, kubeconfigs, bootstrap data: all labelled
+  // with their cluster) on every reconcile; like upstream's secret-caching client, from a cache of
+  // just those — not of every Secret in the cluster (a process that watches all Secrets has them)
+  if (has('capi') || has('kubeadm-bootstrap') || has('kubeadm-control-plane'))
+    manager.cacheForReads({ apiVersion: 'v1', kind: 'Secret' }, 'cluster.x-k8s.io/cluster-name');
 
   let webhook: WebhookServer | undefined;
   let renewTimer: NodeJS.Timeout | undefined;

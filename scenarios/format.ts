@@ -108,7 +108,7 @@ export const stepSchema = z
       .optional(),
     restart: z
       .object({
-        component: z.enum(['apiserver', 'ironic', 'bmc', 'controllers']),
+        component: z.enum(['apiserver', 'ironic', 'bmc', 'controllers', 'cluster-api']),
         signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL'),
         downFor: duration.optional().describe('how long the component stays down before it starts again (default: at once)'),
       })

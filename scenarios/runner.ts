@@ -228,9 +228,10 @@ export async function runScenario(loaded: LoadedScenario, o: RunOptions = {}): P
           } catch {
             return;
           }
-          await restartComponent(st, 'controllers', 'SIGKILL');
-          report.chaos?.push({ at: at(), step: currentStep, what: `SIGKILL controllers (${n}/${o.chaos?.kills})` });
-          say(`  chaos: SIGKILL controllers (${n}/${o.chaos?.kills}), restarted`);
+          // both controller processes (the Bare Metal Operator's and Cluster API's) die together
+          for (const c of ['controllers', 'cluster-api'] as const) if (st.components[c]) await restartComponent(st, c, 'SIGKILL');
+          report.chaos?.push({ at: at(), step: currentStep, what: `SIGKILL controllers and cluster-api (${n}/${o.chaos?.kills})` });
+          say(`  chaos: SIGKILL controllers and cluster-api (${n}/${o.chaos?.kills}), restarted`);
         }
       })();
     }

@@ -104,3 +104,78 @@ describe('cached reads for reconcilers', () => {
     assert.equal(gets, g);
   });
 });
+
+describe("a manager's partial cache of a kind no controller watches", () => {
+  let srv: Srv;
+  let real: KubeClient;
+  before(async () => {
+    srv = await startTestServer();
+    real = KubeClient.fromFile(srv.kubeconfigPath);
+  });
+  after(async () => {
+    real.close();
+    await srv.close();
+    cleanup(srv.dir);
+  });
+
+  const secret = (name: string, labels?: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) },
+    data: { v: Buffer.from(name).toString('base64') },
+  });
+
+  it('serves labelled Secrets from the cache and reads the rest from the server; a controller watching Secrets caches them all', async () => {
+    const { Manager } = await import('../provider/kube/manager.js');
+    let gets = 0;
+    const counted: KubeClient = Object.create(real);
+    counted.get = <T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => {
+      gets++;
+      return real.get<T>(apiVersion, kind, namespace, name);
+    };
+    await real.create(secret('c1-ca', { 'cluster.x-k8s.io/cluster-name': 'c1' }));
+    await real.create(secret('bmc-credentials'));
+    const m = new Manager({ client: counted, name: 'partial-cache' });
+    m.cacheForReads({ apiVersion: 'v1', kind: 'Secret' }, 'cluster.x-k8s.io/cluster-name');
+    await m.start();
+    try {
+      await eventually(
+        async () => {
+          const g = gets;
+          await m.readClient.get('v1', 'Secret', 'default', 'c1-ca');
+          return gets === g;
+        },
+        'the labelled Secret to be served from the cache',
+        10_000,
+        20,
+      );
+      const g = gets;
+      const other = await m.readClient.get<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', 'default', 'bmc-credentials');
+      assert.equal(other.data?.v, Buffer.from('bmc-credentials').toString('base64'), 'a Secret outside the selector is still read');
+      assert.equal(gets, g + 1, '…from the server');
+    } finally {
+      await m.stop();
+    }
+
+    // a controller that watches Secrets gets every one of them, not the partial cache
+    const m2 = new Manager({ client: counted, name: 'whole-kind' });
+    m2.cacheForReads({ apiVersion: 'v1', kind: 'Secret' }, 'cluster.x-k8s.io/cluster-name');
+    const whole = m2.informer({ apiVersion: 'v1', kind: 'Secret' });
+    await m2.start();
+    try {
+      await eventually(
+        async () => {
+          const g2 = gets;
+          await m2.readClient.get('v1', 'Secret', 'default', 'bmc-credentials');
+          return gets === g2;
+        },
+        'the unlabelled Secret to be served from the cache',
+        10_000,
+        20,
+      );
+      assert.ok(whole.get('default', 'bmc-credentials'), 'the whole kind is cached');
+    } finally {
+      await m2.stop();
+    }
+  });
+});

@@ -41,7 +41,7 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     const ready = nodes.stdout.trim().split('\n');
     assert.equal(ready.length, 3);
     for (const l of ready) assert.match(l, /^test1-\S+\s+Ready\s/);
-    for (const c of ['apiserver', 'ironic', 'bmc', 'controllers']) {
+    for (const c of ['apiserver', 'ironic', 'bmc', 'controllers', 'cluster-api']) {
       assert.ok(readFileSync(join(data, 'logs', `${c}.log`), 'utf8').length > 0, `${c} logs to its file`);
     }
   });
@@ -72,7 +72,8 @@ describe('ferrite dev', { concurrency: 1 }, () => {
   it('status shows every component running and the hosts', async () => {
     const r = await ferrite(['dev', 'status', '--data-dir', data], 60_000);
     assert.equal(r.code, 0, r.stderr);
-    for (const c of ['apiserver', 'ironic', 'bmc', 'controllers']) assert.match(r.stdout, new RegExp(`${c}\\s+\\d+\\s+running`));
+    for (const c of ['apiserver', 'ironic', 'bmc', 'controllers', 'cluster-api'])
+      assert.match(r.stdout, new RegExp(`${c}\\s+\\d+\\s+running`));
     assert.match(r.stdout, /hosts in metal3: 3 · provisioned 3/);
   });
 
@@ -83,8 +84,16 @@ describe('ferrite dev', { concurrency: 1 }, () => {
     const probes = args[args.indexOf('--health-probe-bind-address') + 1];
     const m = await (await fetch(`http://${metrics}/metrics`)).text();
     assert.match(m, /controller_runtime_reconcile_total\{controller="baremetalhost",result="\w+"\} \d+/);
+    assert.doesNotMatch(m, /controller="machine"/, 'the Bare Metal Operator process runs no Cluster API controller');
     assert.equal((await fetch(`http://${probes}/readyz`)).status, 200);
     assert.equal((await fetch(`http://${probes}/healthz`)).status, 200);
+    // Cluster API, its kubeadm providers, CAPM3 and IPAM run in a process of their own
+    const capi = state.components['cluster-api'].args;
+    const capiMetrics = await (await fetch(`http://${capi[capi.indexOf('--metrics-bind-address') + 1]}/metrics`)).text();
+    assert.match(capiMetrics, /controller_runtime_reconcile_total\{controller="machine",result="\w+"\} \d+/);
+    assert.match(capiMetrics, /controller_runtime_reconcile_total\{controller="metal3machine",result="\w+"\} \d+/);
+    assert.doesNotMatch(capiMetrics, /controller="baremetalhost"/);
+    assert.equal((await fetch(`http://${capi[capi.indexOf('--health-probe-bind-address') + 1]}/readyz`)).status, 200);
   });
 
   it('idle, the controllers write fewer than 10 times a minute (the API server counts requests by verb)', {

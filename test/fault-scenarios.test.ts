@@ -37,7 +37,11 @@ describe('fault scenarios', { concurrency: 1 }, () => {
           return '';
         }
       };
-      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n--- ironic:\n${log('ironic.log')}\n--- controllers:\n${log('controllers.log')}`);
+      assert.equal(
+        r.code,
+        0,
+        `${r.stdout}\n${r.stderr}\n--- ironic:\n${log('ironic.log')}\n--- controllers:\n${log('controllers.log')}\n--- cluster-api:\n${log('cluster-api.log')}`,
+      );
       const rep = JSON.parse(readFileSync(join(reports, `${name}.json`), 'utf8')) as { status: string; steps: Array<{ status: string }> };
       assert.equal(rep.status, 'passed');
       assert.ok(rep.steps.every((s) => s.status === 'passed'));

@@ -29,7 +29,7 @@ describe('ferrite scenario run', { concurrency: 1 }, () => {
       assert.equal(
         r.code,
         0,
-        `scenario failed:\n${r.stdout}\n${r.stderr}\n--- controllers log:\n${tail(join(dir, name, 'logs', 'controllers.log'))}`,
+        `scenario failed:\n${r.stdout}\n${r.stderr}\n--- controllers log:\n${tail(join(dir, name, 'logs', 'controllers.log'))}\n--- cluster-api log:\n${tail(join(dir, name, 'logs', 'cluster-api.log'))}`,
       );
       assert.match(r.stdout, new RegExp(`scenario ${name}: passed`));
       const json = JSON.parse(readFileSync(join(reports, `${name}.json`), 'utf8')) as {

@@ -42,7 +42,8 @@ export class Manager {
   readonly recorder: EventRecorder;
   private readonly informers = new Map<string, Informer>();
   /** what reconcilers are given: reads of watched kinds come from the informers */
-  private readonly readClient: KubeClient;
+  /** what reconcilers read through: watched (and cacheForReads) kinds from the informers */
+  readonly readClient: KubeClient;
   private readonly controllers: Controller[] = [];
   private readonly log: Logger;
   private elector?: LeaderElector;
@@ -58,21 +59,44 @@ export class Manager {
     this.readClient = cachedReadClient(o.client, (apiVersion, kind) => this.informers.get(`${apiVersion}/${kind}`));
   }
 
+  /**
+   * Caches objects of a kind no controller watches, for the reconcilers' reads only — those with
+   * `labelSelector`, as Cluster API's secret-caching client keeps the Secrets it made (labelled with
+   * their cluster) and no other. A read the cache cannot answer goes to the server. A kind some
+   * controller watches is cached whole already; this changes nothing then.
+   */
+  cacheForReads(gvk: GVK, labelSelector: string): void {
+    if (this.started) throw new Error('caches must be set up before the manager starts');
+    const k = `${gvk.apiVersion}/${gvk.kind}`;
+    if (this.informers.has(k)) return;
+    this.informers.set(k, this.newInformer(gvk, labelSelector));
+    this.partial.add(k);
+  }
+
+  /** kinds cached only in part (cacheForReads): a controller that watches one gets the whole kind */
+  private readonly partial = new Set<string>();
+
   informer(gvk: GVK): Informer {
     const k = `${gvk.apiVersion}/${gvk.kind}`;
     let inf = this.informers.get(k);
-    if (!inf) {
-      inf = new Informer(this.o.client, gvk.apiVersion, gvk.kind, {
-        resyncMs: this.o.resyncMs,
-        onError: (e, i) =>
-          this.log.info(
-            { server: i.server, kind: i.kind, apiVersion: i.apiVersion, failures: i.failures, err: e.message },
-            `cannot list/watch ${i.kind} at ${i.server}: ${e.message} (retrying)`,
-          ),
-      });
+    if (!inf || this.partial.has(k)) {
+      this.partial.delete(k);
+      inf = this.newInformer(gvk);
       this.informers.set(k, inf);
     }
     return inf;
+  }
+
+  private newInformer(gvk: GVK, labelSelector?: string): Informer {
+    return new Informer(this.o.client, gvk.apiVersion, gvk.kind, {
+      labelSelector,
+      resyncMs: this.o.resyncMs,
+      onError: (e, i) =>
+        this.log.info(
+          { server: i.server, kind: i.kind, apiVersion: i.apiVersion, failures: i.failures, err: e.message },
+          `cannot list/watch ${i.kind} at ${i.server}: ${e.message} (retrying)`,
+        ),
+    });
   }
 
   add(spec: ControllerSpec): Controller {

@@ -52,6 +52,8 @@ interface Run {
   steadyRequestsPerClusterMinute: Record<string, number>;
   /** management API requests while the clusters came up, and the controllers' CPU-ms per request */
   buildRequests: number;
+  /** those calls per cluster, by verb and resource */
+  buildRequestsPerCluster: Record<string, number>;
   controllersCpuMsPerRequest: number;
   /** seconds from the start until each cluster's Machine was Running: median, 90th, 99th percentile, max */
   timeToRunningS: { p50: number; p90: number; p99: number; max: number };
@@ -206,7 +208,14 @@ async function once(n: number, steadyS: number, profileDir = '', keep = false): 
       .slice(0, 5)
       .map(([namespace, seconds]) => ({ namespace, seconds: +seconds.toFixed(1) }));
     const cpu1 = cpuBy();
-    const buildRequests = sum(await requestCounts(client)) - sum(req0);
+    const reqBuilt = await requestCounts(client);
+    const buildRequests = sum(reqBuilt) - sum(req0);
+    const buildRequestsPerCluster = Object.fromEntries(
+      Object.entries(reqBuilt)
+        .map(([k, v]) => [k, +((v - (req0[k] ?? 0)) / n).toFixed(1)] as const)
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1]),
+    );
     const cpuTo = Object.fromEntries(Object.keys(pids).map((k) => [k, (cpu1[k] - cpu0[k]) / n]));
     const peak = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, peakRssMiB(p)]));
     let steady: Record<string, number> = {};
@@ -240,7 +249,12 @@ async function once(n: number, steadyS: number, profileDir = '', keep = false): 
       slowest,
       nodeUnknownFlaps: unknownFlaps(dir),
       buildRequests,
-      controllersCpuMsPerRequest: +(((cpu1.controllers - cpu0.controllers) * 1000) / Math.max(1, buildRequests)).toFixed(3),
+      buildRequestsPerCluster,
+      // both controller processes: the Bare Metal Operator's and Cluster API's
+      controllersCpuMsPerRequest: +(
+        ((cpu1.controllers - cpu0.controllers + (cpu1['cluster-api'] ?? 0) - (cpu0['cluster-api'] ?? 0)) * 1000) /
+        Math.max(1, buildRequests)
+      ).toFixed(3),
       peakRssMiB: peak,
       totalPeakRssMiB: Object.values(peak).reduce((a, b) => a + b, 0),
     };
@@ -354,6 +368,12 @@ if (STEADY_S > 0) {
     `steady state, management API server requests per Running cluster-minute (${CLUSTERS} clusters): ${top.map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   );
 }
+console.log(
+  `management API requests per cluster while coming up (${CLUSTERS} clusters): ${Object.entries(big.buildRequestsPerCluster)
+    .slice(0, 12)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);
 console.log(`slowest clusters (${CLUSTERS}): ${big.slowest.map((c) => `${c.namespace} ${c.seconds}s`).join(', ')}`);
 console.log(
   `anchor: upstream's 1000-cluster run took ~48 h on 24 cores (~21 clusters/hour); this run: ${big.clustersPerHour.toFixed(0)} clusters/hour at time scale ${TIME_SCALE} on this machine`,

@@ -42,7 +42,7 @@ export async function runScenario(o: ScenarioRun): Promise<ScenarioResult> {
       return '';
     }
   };
-  const logs = `--- controllers log:\n${tail('logs/controllers.log', o.real ? 30 : 40)}${o.real ? `\n--- kube-apiserver log:\n${tail('kube/logs/kube-apiserver.log', 30)}` : ''}`;
+  const logs = `--- controllers log:\n${tail('logs/controllers.log', o.real ? 30 : 40)}\n--- cluster-api log:\n${tail('logs/cluster-api.log', o.real ? 30 : 40)}${o.real ? `\n--- kube-apiserver log:\n${tail('kube/logs/kube-apiserver.log', 30)}` : ''}`;
   assert.equal(r.code, 0, `scenario ${o.label} failed:\n${r.stdout}\n${r.stderr}\n${logs}`);
   assert.match(r.stdout, new RegExp(`scenario ${o.name}: passed`));
   if (o.real) assert.match(r.stdout, /starting etcd, kube-apiserver and kube-controller-manager/);

@@ -67,7 +67,7 @@ export interface ConductorOptions {
 }
 
 export const DEFAULT_CONDUCTOR_OPTIONS: Omit<ConductorOptions, 'hostname' | 'apiUrl' | 'httpUrl' | 'httpRoot' | 'cacheDir'> = {
-  workers: 100,
+  workers: 300,
   heartbeatTimeout: 300,
   deployCallbackTimeout: 1800,
   cleanCallbackTimeout: 1800,
