@@ -190,6 +190,7 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
     // QEMU runs as libvirt-qemu: it must pass through the data directory to the VM files
     chmodSync(s.dataDir, 0o755);
   }
+  const count = fleet ? fleet.machines.length : o.hosts;
   step("starting Ferrite's Ironic");
   const [ironicPort, httpPort] = [await ports.tcp('ironic'), await ports.tcp('ironicHttp')];
   const tls = o.ironicTls ? await ironicTlsFiles(join(s.dataDir, 'ironic-tls')) : null;
@@ -219,12 +220,15 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       '--power-sync-interval',
       String(Math.max(15, Math.round(60 / o.timeScale))),
       // an agent that never calls in (its machine lost its boot with a BMC restart, say) fails the
-      // wait after a quarter hour (Ironic's default: half an hour), sped up likewise but never under a
-      // minute — except on VMs, which boot and run the agent in real time whatever the scale (under
-      // TCG on a busy machine an inspection can take longer than the 90 s scale 10 would leave it)
+      // wait after a quarter hour (Ironic's default: half an hour), sped up likewise but never under
+      // a minute, nor under 0.3 s per host: the agents of a fleet booting at once share this
+      // machine's cores (at 1,000 hosts on two, inspections outlasted the minute, failed and were
+      // retried into more load) — and not sped up at all on VMs, which boot and run the agent in
+      // real time whatever the scale (under TCG on a busy machine an inspection can take longer
+      // than the 90 s scale 10 would leave it)
       ...['--deploy-callback-timeout', '--clean-callback-timeout', '--inspect-wait-timeout'].flatMap((f) => [
         f,
-        String(backend === 'libvirt' ? 900 : Math.max(60, Math.round(900 / o.timeScale))),
+        String(backend === 'libvirt' ? 900 : Math.max(60, Math.round(900 / o.timeScale), Math.round(0.3 * count))),
       ]),
       '--htpasswd',
       auth.htpasswd,
@@ -236,7 +240,6 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
 
   step('starting the BMC emulator');
   const fleetArgs = o.fleetFile ? ['--fleet', resolve(o.fleetFile)] : ['--machines', String(o.hosts)];
-  const count = fleet ? fleet.machines.length : o.hosts;
   const redfishPort = await ports.tcp('redfish');
   const ipmiBase = await ports.udpRange(count);
   s.redfishUrl = `https://127.0.0.1:${redfishPort}`;

@@ -46,25 +46,6 @@ describe('work queue', () => {
     q.shutdown();
   });
 
-  it('retries of all keys together wait for an overall bucket: a burst of 100, then 10 a second', () => {
-    const q = new WorkQueue('t');
-    const delays = Array.from({ length: 150 }, (_, i) => q.rateLimitDelay(`k${i}`));
-    // each key's first failure alone would wait 5 ms; the bucket lets the first 100 go at that
-    assert.ok(
-      delays.slice(0, 100).every((d) => d === 5),
-      `first 100: ${delays.slice(0, 100)}`,
-    );
-    // then one every 100 ms (less what the bucket refilled while this ran)
-    assert.ok(delays[100] > 50 && delays[100] <= 100, `101st: ${delays[100]}`);
-    assert.ok(delays[149] > 4_900 && delays[149] <= 5_000, `150th: ${delays[149]}`);
-    // a key's own backoff still applies when it is the slower one
-    const slow = new WorkQueue('s', { baseDelayMs: 1_000, retryQps: 1_000, retryBurst: 1 });
-    assert.equal(slow.rateLimitDelay('a'), 1_000);
-    assert.equal(slow.rateLimitDelay('a'), 2_000);
-    slow.shutdown();
-    q.shutdown();
-  });
-
   it('a sooner requeueAfter replaces a later pending one', async () => {
     const q = new WorkQueue('t');
     q.addAfter('a', 60_000);

@@ -1,9 +1,6 @@
 // A rate-limited work queue with client-go's semantics: a key is queued at most once, a key being
 // processed is not handed out again until done() (a re-add meanwhile is kept and queued after),
-// and failed keys come back with per-item exponential backoff until forget(), no sooner than an
-// overall token bucket allows (controller-runtime's default limiter: the slower of 5 ms·2^n per item
-// and 10 retries a second with a burst of 100 for the whole queue) — a thousand keys failing at once
-// against a saturated peer (Ironic out of workers) then retry at 10 a second, not all together.
+// and failed keys come back with per-item exponential backoff until forget().
 import type { Counter, Gauge, Histogram } from 'prom-client';
 
 export interface QueueMetrics {
@@ -25,31 +22,8 @@ export class WorkQueue {
 
   constructor(
     readonly name: string,
-    private readonly opts: {
-      baseDelayMs?: number;
-      maxDelayMs?: number;
-      /** the overall bucket: retries per second, and how many may go at once */
-      retryQps?: number;
-      retryBurst?: number;
-      metrics?: QueueMetrics;
-    } = {},
-  ) {
-    this.tokens = opts.retryBurst ?? 100;
-  }
-
-  private tokens: number;
-  private tokensAt = performance.now();
-
-  /** Takes a token from the overall bucket and says how long until it is there (tokens may go into debt, as Go's rate.Limiter reservations do). */
-  private bucketDelay(): number {
-    const qps = this.opts.retryQps ?? 10;
-    const burst = this.opts.retryBurst ?? 100;
-    const now = performance.now();
-    this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) * qps) / 1000);
-    this.tokensAt = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : (-this.tokens * 1000) / qps;
-  }
+    private readonly opts: { baseDelayMs?: number; maxDelayMs?: number; metrics?: QueueMetrics } = {},
+  ) {}
 
   get length(): number {
     return this.queue.length;
@@ -93,17 +67,12 @@ export class WorkQueue {
     this.timers.set(key, { timer, due });
   }
 
-  /** Re-adds a failed key after the slower of its exponential backoff (base·2^failures, capped) and the overall bucket. */
+  /** Re-adds a failed key with exponential backoff: base·2^failures, capped. */
   addRateLimited(key: string): void {
-    this.addAfter(key, this.rateLimitDelay(key));
-  }
-
-  /** Counts a failure of `key` and says how long its retry waits. */
-  rateLimitDelay(key: string): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     this.opts.metrics?.retries.inc({ name: this.name });
-    return Math.max(this.backoff(n), this.bucketDelay());
+    this.addAfter(key, this.backoff(n));
   }
 
   backoff(failures: number): number {
