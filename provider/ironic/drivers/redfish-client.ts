@@ -48,6 +48,12 @@ export interface RedfishResponse {
 
 /** One keep-alive pool per BMC; bounded well above a fleet's size, as BMCs come and go. */
 const agents = new AgentPools<http.Agent>(4096);
+/**
+ * Connections to one Redfish address at once. A BMC sees one or two (its node's task and the power
+ * sync); an address serving many systems (sushy-tools, Ferrite's emulator, a chassis manager) sees
+ * every node's: at 1,000 nodes behind one emulator, 4 made 300 cleaning tasks queue for minutes.
+ */
+const MAX_SOCKETS_PER_ADDRESS = 16;
 
 function agentFor(ep: RedfishEndpoint, secure: boolean): http.Agent {
   // the CA itself is part of the key: two BMCs at one address with different CAs get different pools
@@ -56,11 +62,11 @@ function agentFor(ep: RedfishEndpoint, secure: boolean): http.Agent {
     secure
       ? new https.Agent({
           keepAlive: true,
-          maxSockets: 4,
+          maxSockets: MAX_SOCKETS_PER_ADDRESS,
           rejectUnauthorized: ep.verifyCa !== false,
           ca: typeof ep.verifyCa === 'string' ? ep.verifyCa : undefined,
         })
-      : new http.Agent({ keepAlive: true, maxSockets: 4 }),
+      : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_ADDRESS }),
   );
 }
 
