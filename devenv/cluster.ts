@@ -15,6 +15,26 @@ import { substitute } from '../scenarios/format.js';
 import { freeTcpPort, StackError, type StackState } from './stack.js';
 import { applyObject } from './up.js';
 
+/**
+ * What metal3-dev-env's templates are given for the network and rollout (its defaults): service and
+ * pod CIDRs, the loopback API endpoint host, the provisioning and external IPAM pools, one surge
+ * machine. Every cluster Ferrite makes from those templates (dev up, the scale bench, the tests)
+ * starts from these.
+ */
+export const TEMPLATE_NETWORK: Readonly<Record<string, string>> = {
+  SERVICE_CIDR: '10.96.0.0/12',
+  POD_CIDR: '192.168.0.0/18',
+  CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
+  IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
+  IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
+  BARE_METAL_PROVISIONER_CIDR: '24',
+  IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
+  IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
+  EXTERNAL_SUBNET_V4_PREFIX: '24',
+  EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
+  MAX_SURGE_VALUE: '1',
+};
+
 const here = fileURLToPath(import.meta.url);
 /** The shipped templates: beside the sources under tsx, one level up from dist/ when built. */
 export const TEMPLATES_DIR = resolve(here, '..', '..', ...(here.endsWith('.ts') ? [] : ['..']), 'scenarios', 'templates');
@@ -73,20 +93,10 @@ export async function provisionCluster(s: StackState, o: ClusterOptions): Promis
   writeFileSync(imagePath, img);
   const port = (await existingEndpointPort(client, o)) ?? (await freeTcpPort());
   const vars: Record<string, string> = {
+    ...TEMPLATE_NETWORK,
     NAMESPACE: o.namespace,
     CLUSTER_NAME: o.name,
-    SERVICE_CIDR: '10.96.0.0/12',
-    POD_CIDR: '192.168.0.0/18',
-    CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
     CLUSTER_APIENDPOINT_PORT: String(port),
-    IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
-    IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
-    BARE_METAL_PROVISIONER_CIDR: '24',
-    IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
-    IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
-    EXTERNAL_SUBNET_V4_PREFIX: '24',
-    EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
-    MAX_SURGE_VALUE: '1',
     CONTROL_PLANE_MACHINE_COUNT: String(o.controlPlanes),
     WORKER_MACHINE_COUNT: String(o.workers),
     KUBERNETES_VERSION: o.kubernetesVersion,

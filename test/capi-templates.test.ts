@@ -6,24 +6,15 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { installCrds } from '../cli/crds.js';
+import { TEMPLATE_NETWORK } from '../devenv/cluster.js';
 import { KubeClient, type KubeObject } from '../provider/kube/client.js';
 import { substitute } from '../scenarios/format.js';
 import { cleanup, kubectl, startTestServer } from './helpers/apiserver.js';
 
 const VARS: Record<string, string> = {
   CLUSTER_NAME: 'test1',
-  SERVICE_CIDR: '10.96.0.0/12',
-  POD_CIDR: '192.168.0.0/18',
-  CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
+  ...TEMPLATE_NETWORK,
   CLUSTER_APIENDPOINT_PORT: '6443',
-  IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
-  IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
-  BARE_METAL_PROVISIONER_CIDR: '24',
-  IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
-  IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
-  EXTERNAL_SUBNET_V4_PREFIX: '24',
-  EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
-  MAX_SURGE_VALUE: '1',
   CONTROL_PLANE_MACHINE_COUNT: '1',
   WORKER_MACHINE_COUNT: '2',
   KUBERNETES_VERSION: 'v1.36.0',

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TEMPLATE_NETWORK } from '../devenv/cluster.js';
 import { freeTcpPort } from '../devenv/stack.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
 import { substitute } from '../scenarios/format.js';
@@ -61,18 +62,8 @@ describe('Cluster API with CAPM3 on emulated hosts', { concurrency: 1 }, () => {
     const vars: Record<string, string> = {
       NAMESPACE: 'metal3',
       CLUSTER_NAME: 'test1',
-      SERVICE_CIDR: '10.96.0.0/12',
-      POD_CIDR: '192.168.0.0/18',
-      CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
+      ...TEMPLATE_NETWORK,
       CLUSTER_APIENDPOINT_PORT: String(port),
-      IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
-      IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
-      BARE_METAL_PROVISIONER_CIDR: '24',
-      IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
-      IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
-      EXTERNAL_SUBNET_V4_PREFIX: '24',
-      EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
-      MAX_SURGE_VALUE: '1',
       CONTROL_PLANE_MACHINE_COUNT: '1',
       WORKER_MACHINE_COUNT: '2',
       KUBERNETES_VERSION: 'v1.36.0',

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
-import { TEMPLATES_DIR } from '../../devenv/cluster.js';
+import { TEMPLATE_NETWORK, TEMPLATES_DIR } from '../../devenv/cluster.js';
 import { freeTcpPort, type StackState } from '../../devenv/stack.js';
 import { applyObject, ensureNamespace, fleetAddresses } from '../../devenv/up.js';
 import { fleetManifests } from '../../emulator/fleet/manifests.js';
@@ -152,18 +152,8 @@ async function once(n: number, steadyS: number, profileDir = '', keep = false): 
     const vars: Record<string, string> = {
       NAMESPACE: ns,
       CLUSTER_NAME: `c${i}`,
-      SERVICE_CIDR: '10.96.0.0/12',
-      POD_CIDR: '192.168.0.0/18',
-      CLUSTER_APIENDPOINT_HOST: '127.0.0.1',
+      ...TEMPLATE_NETWORK,
       CLUSTER_APIENDPOINT_PORT: String(await endpointPort()),
-      IPAM_PROVISIONING_POOL_RANGE_START: '172.22.0.100',
-      IPAM_PROVISIONING_POOL_RANGE_END: '172.22.0.200',
-      BARE_METAL_PROVISIONER_CIDR: '24',
-      IPAM_EXTERNALV4_POOL_RANGE_START: '192.168.111.100',
-      IPAM_EXTERNALV4_POOL_RANGE_END: '192.168.111.200',
-      EXTERNAL_SUBNET_V4_PREFIX: '24',
-      EXTERNAL_SUBNET_V4_HOST: '192.168.111.1',
-      MAX_SURGE_VALUE: '1',
       CONTROL_PLANE_MACHINE_COUNT: '1',
       WORKER_MACHINE_COUNT: '0',
       KUBERNETES_VERSION: 'v1.36.0',
