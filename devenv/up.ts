@@ -278,72 +278,74 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   // kubeadm providers, CAPM3 and IPAM — each tier on its own core (at 1,000 clusters one process
   // doing both was the stack's bottleneck at 100 % of a core)
   step('starting the controllers');
-  await startComponent(
-    s,
-    'controllers',
-    [
-      '--log-format',
-      'text',
-      'controllers',
-      '--controllers',
-      HOST_CONTROLLERS.join(','),
-      '--kubeconfig',
-      s.kubeconfig,
-      '--ironic-url',
-      s.ironicUrl,
-      '--ironic-auth-dir',
-      auth.userDir,
-      ...(tls ? ['--ironic-cacert', tls.ca] : []),
-      '--metrics-bind-address',
-      `127.0.0.1:${metrics}`,
-      '--health-probe-bind-address',
-      `127.0.0.1:${probes}`,
-      '--webhook-cert-dir',
-      certDir,
-      '--webhook-port',
-      String(webhook),
-      '--deploy-kernel-url',
-      `${s.ironicHttpUrl}/${AGENT_KERNEL_PATH}`,
-      '--deploy-ramdisk-url',
-      `${s.ironicHttpUrl}/${AGENT_RAMDISK_PATH}`,
-      '--poll-interval',
-      String(o.pollInterval),
-      '--error-backoff-base',
-      '10',
-    ],
-    `http://127.0.0.1:${probes}/readyz`,
-  );
-  await startComponent(
+  await startControllerProcess(s, 'controllers', HOST_CONTROLLERS, { metrics, probes, webhook }, certDir, [
+    '--ironic-url',
+    s.ironicUrl,
+    '--ironic-auth-dir',
+    auth.userDir,
+    ...(tls ? ['--ironic-cacert', tls.ca] : []),
+    '--deploy-kernel-url',
+    `${s.ironicHttpUrl}/${AGENT_KERNEL_PATH}`,
+    '--deploy-ramdisk-url',
+    `${s.ironicHttpUrl}/${AGENT_RAMDISK_PATH}`,
+    '--poll-interval',
+    String(o.pollInterval),
+    '--error-backoff-base',
+    '10',
+  ]);
+  await startControllerProcess(
     s,
     'cluster-api',
-    [
-      '--log-format',
-      'text',
-      'controllers',
-      '--controllers',
-      CLUSTER_CONTROLLERS.join(','),
-      '--kubeconfig',
-      s.kubeconfig,
-      '--metrics-bind-address',
-      `127.0.0.1:${capiMetrics}`,
-      '--health-probe-bind-address',
-      `127.0.0.1:${capiProbes}`,
-      '--webhook-cert-dir',
-      certDir,
-      '--webhook-port',
-      String(capiWebhook),
-    ],
-    `http://127.0.0.1:${capiProbes}/readyz`,
+    CLUSTER_CONTROLLERS,
+    { metrics: capiMetrics, probes: capiProbes, webhook: capiWebhook },
+    certDir,
+    [],
   );
   // an outside cluster's API server may not reach a webhook on this machine's loopback, and a
   // Fail-policy webhook it cannot reach would refuse every BareMetalHost write: only the API
   // servers started here (embedded or real) get it
   if (s.embedded || s.realKube) {
-    for (const w of webhookConfigurations(HOST_CONTROLLERS, urlClient(webhookUrl, pki.caPem))) await applyObject(client, w);
-    for (const w of webhookConfigurations(CLUSTER_CONTROLLERS, urlClient(`https://127.0.0.1:${capiWebhook}`, pki.caPem)))
-      await applyObject(client, w);
+    for (const [set, port] of [
+      [HOST_CONTROLLERS, webhook],
+      [CLUSTER_CONTROLLERS, capiWebhook],
+    ] as const)
+      for (const w of webhookConfigurations(set, urlClient(`https://127.0.0.1:${port}`, pki.caPem))) await applyObject(client, w);
   }
   writeState(s);
+}
+
+/** One `ferrite controllers` process of dev up: its controllers, and where it serves metrics, probes and webhooks. */
+async function startControllerProcess(
+  s: StackState,
+  name: 'controllers' | 'cluster-api',
+  set: readonly Component[],
+  ports: { metrics: number; probes: number; webhook: number },
+  certDir: string,
+  extra: string[],
+): Promise<void> {
+  await startComponent(
+    s,
+    name,
+    [
+      '--log-format',
+      'text',
+      'controllers',
+      '--controllers',
+      set.join(','),
+      '--kubeconfig',
+      s.kubeconfig,
+      '--metrics-bind-address',
+      `127.0.0.1:${ports.metrics}`,
+      '--health-probe-bind-address',
+      `127.0.0.1:${ports.probes}`,
+      '--webhook-cert-dir',
+      certDir,
+      '--webhook-port',
+      String(ports.webhook),
+      ...extra,
+    ],
+    `http://127.0.0.1:${ports.probes}/readyz`,
+  );
 }
 
 /** The dashboard reads the same APIs any client does; its port is not kept (nothing names it). */

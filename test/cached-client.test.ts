@@ -133,22 +133,25 @@ describe("a manager's partial cache of a kind no controller watches", () => {
       gets++;
       return real.get<T>(apiVersion, kind, namespace, name);
     };
+    // waits until reading `name` through the manager costs the server no request
+    const servedFromCache = (m: { readClient: KubeClient }, name: string, what: string) =>
+      eventually(
+        async () => {
+          const g = gets;
+          await m.readClient.get('v1', 'Secret', 'default', name);
+          return gets === g;
+        },
+        what,
+        10_000,
+        20,
+      );
     await real.create(secret('c1-ca', { 'cluster.x-k8s.io/cluster-name': 'c1' }));
     await real.create(secret('bmc-credentials'));
     const m = new Manager({ client: counted, name: 'partial-cache' });
     m.cacheForReads({ apiVersion: 'v1', kind: 'Secret' }, 'cluster.x-k8s.io/cluster-name');
     await m.start();
     try {
-      await eventually(
-        async () => {
-          const g = gets;
-          await m.readClient.get('v1', 'Secret', 'default', 'c1-ca');
-          return gets === g;
-        },
-        'the labelled Secret to be served from the cache',
-        10_000,
-        20,
-      );
+      await servedFromCache(m, 'c1-ca', 'the labelled Secret to be served from the cache');
       const g = gets;
       const other = await m.readClient.get<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', 'default', 'bmc-credentials');
       assert.equal(other.data?.v, Buffer.from('bmc-credentials').toString('base64'), 'a Secret outside the selector is still read');
@@ -163,16 +166,7 @@ describe("a manager's partial cache of a kind no controller watches", () => {
     const whole = m2.informer({ apiVersion: 'v1', kind: 'Secret' });
     await m2.start();
     try {
-      await eventually(
-        async () => {
-          const g2 = gets;
-          await m2.readClient.get('v1', 'Secret', 'default', 'bmc-credentials');
-          return gets === g2;
-        },
-        'the unlabelled Secret to be served from the cache',
-        10_000,
-        20,
-      );
+      await servedFromCache(m2, 'bmc-credentials', 'the unlabelled Secret to be served from the cache');
       assert.ok(whole.get('default', 'bmc-credentials'), 'the whole kind is cached');
     } finally {
       await m2.stop();
