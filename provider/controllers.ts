@@ -177,7 +177,9 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
     });
   }
   if (has('ipam')) addIpamControllers(manager);
-  const shared = { contracts: new ContractResolver(o.client), workload: new WorkloadClients(o.client) };
+  // contract references (infrastructure, control plane, bootstrap objects) and kubeconfig Secrets
+  // are read as upstream reads them: through the cache when this process caches the kind
+  const shared = { contracts: new ContractResolver(manager.readClient), workload: new WorkloadClients(manager.readClient) };
   if (has('capi')) addCapiCoreControllers(manager, shared);
   if (has('kubeadm-bootstrap')) addKubeadmBootstrapControllers(manager, shared);
   if (has('kubeadm-control-plane')) addKubeadmControlPlaneControllers(manager, shared);

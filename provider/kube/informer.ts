@@ -77,6 +77,16 @@ export class Informer<T extends KubeObject = KubeObject> {
     return [...this.cache.values()];
   }
 
+  /** Whether the cache holds every object of the kind (no namespace, label or field restriction). */
+  get isWhole(): boolean {
+    return !this.opts.namespace && !this.opts.labelSelector && !this.opts.fieldSelector;
+  }
+
+  /** The resourceVersion the cache is at (the last list's, then the watch's). */
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
   /** Starts the list/watch loop; resolves once the first list is in the cache. */
   start(): Promise<void> {
     void this.loop();

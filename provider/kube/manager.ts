@@ -60,17 +60,19 @@ export class Manager {
   }
 
   /**
-   * Caches objects of a kind no controller watches, for the reconcilers' reads only — those with
-   * `labelSelector`, as Cluster API's secret-caching client keeps the Secrets it made (labelled with
-   * their cluster) and no other. A read the cache cannot answer goes to the server. A kind some
-   * controller watches is cached whole already; this changes nothing then.
+   * Caches objects of a kind no controller watches, for the reconcilers' reads only: all of them
+   * (as controller-runtime's client starts an informer for any kind a reconciler reads), or those
+   * with `labelSelector`, as Cluster API's secret-caching client keeps the Secrets it made
+   * (labelled with their cluster) and no other. A read the cache cannot answer goes to the server;
+   * a part of a kind answers gets only, never lists. A kind some controller watches is cached
+   * whole already; this changes nothing then.
    */
-  cacheForReads(gvk: GVK, labelSelector: string): void {
+  cacheForReads(gvk: GVK, labelSelector?: string): void {
     if (this.started) throw new Error('caches must be set up before the manager starts');
     const k = `${gvk.apiVersion}/${gvk.kind}`;
     if (this.informers.has(k)) return;
     this.informers.set(k, this.newInformer(gvk, labelSelector));
-    this.partial.add(k);
+    if (labelSelector) this.partial.add(k);
   }
 
   /** kinds cached only in part (cacheForReads): a controller that watches one gets the whole kind */
