@@ -14,7 +14,7 @@ import { BES, bmcEventSubscriptionController } from './bmceventsubscription-cont
 import { DATA_IMAGE, dataImageController } from './dataimage-controller.js';
 import { type HostClaim, hostClaimController } from './hostclaim-controller.js';
 import { hostFirmwareComponentsController } from './hostfirmwarecomponents-controller.js';
-import { hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
+import { FIRMWARE_SCHEMA, hostFirmwareSettingsController } from './hostfirmwaresettings-controller.js';
 import { EnvImageProvider, type ImageSources, PPI, preprovisioningImageController } from './preprovisioningimage-controller.js';
 import type { IronicProvisioner } from './provisioner.js';
 import { attachmentUsers, validateHost, validateHostClaim, validateHostUpdate, validateNetworkAttachment } from './validation.js';
@@ -114,6 +114,8 @@ export function addBmoControllers(manager: Manager, o: BmoOptions): void {
   ];
   manager.add(spec);
   manager.add(hostFirmwareSettingsController({ provisioner }));
+  // every firmware settings reconcile reads its host's FirmwareSchema: from a cache, as upstream's client reads it
+  manager.cacheForReads(FIRMWARE_SCHEMA);
   manager.add(hostFirmwareComponentsController({ provisioner }));
   const subs = bmcEventSubscriptionController({ provisioner });
   const subCache = manager.informer(BES);
