@@ -13,6 +13,49 @@ import { type InventoryDisk, NoRootDeviceError, selectRootDevice } from './root-
 import { planSoftwareRaid, SoftwareRaidError, softwareRaidRoot } from './software-raid.js';
 
 export const AGENT_VERSION = '10.0.0';
+
+/** IPA's inspection callback: five attempts in all (ironic_python_agent/inspector.py) */
+export const INSPECTION_ATTEMPTS = 5;
+
+/**
+ * How long IPA waits before attempt `attempt` + 1 of its inspection callback: tenacity's
+ * exponential wait with multiplier 1.5, held between 5 and 30 s (5, 5, 6, 12 s).
+ */
+export function inspectionRetryWaitMs(attempt: number): number {
+  return Math.min(30, Math.max(5, 1.5 * 2 ** (attempt - 1))) * 1000;
+}
+
+/**
+ * Posts inspection data as IPA does: a connection failure or a 5xx answer (Ironic out of workers
+ * answers 503) is tried again after IPA's waits; any other answer ends it — a 4xx is final, and the
+ * agent goes on to its lookup. True when Ironic took the data.
+ */
+export async function sendInspectionData(
+  post: () => Promise<{ ok: boolean; status: number; text(): Promise<string> }>,
+  io: { sleep(ms: number): Promise<void>; log(line: string): void; aborted(): boolean },
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    let retry: boolean;
+    try {
+      const r = await post();
+      if (r.ok) {
+        io.log('ironic-python-agent: inspection data sent');
+        return true;
+      }
+      io.log(`ironic-python-agent: inspection callback answered HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
+      retry = r.status >= 500;
+    } catch (e) {
+      if (io.aborted()) throw e;
+      io.log(`ironic-python-agent: inspection callback failed: ${reason(e as Error)}`);
+      retry = true;
+    }
+    if (!retry || attempt >= INSPECTION_ATTEMPTS) {
+      io.log('ironic-python-agent: inspection data not taken, proceeding with lookup');
+      return false;
+    }
+    await io.sleep(inspectionRetryWaitMs(attempt));
+  }
+}
 /** IPA speaks this API version to Ironic (agent tokens and agent_verify_ca) */
 const API_VERSION = '1.68';
 
@@ -266,25 +309,16 @@ export class SimulatedAgent {
   }
 
   private async inspect(url: string): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const r = await this.fetch(url, {
+    await sendInspectionData(
+      () =>
+        this.fetch(url, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'X-OpenStack-Ironic-API-Version': '1.84' },
           body: JSON.stringify(inspectionData(this.inventory())),
           signal: AbortSignal.any([this.signal, AbortSignal.timeout(30_000)]),
-        });
-        if (r.ok) {
-          this.host.log('ironic-python-agent: inspection data sent');
-          return;
-        }
-        this.host.log(`ironic-python-agent: inspection callback answered HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
-      } catch (e) {
-        if (this.signal.aborted) throw e;
-        this.host.log(`ironic-python-agent: inspection callback failed: ${reason(e as Error)}`);
-      }
-      await this.sleep(2000 * (attempt + 1));
-    }
+        }),
+      { sleep: (ms) => this.sleep(ms), log: (l) => this.host.log(l), aborted: () => this.signal.aborted },
+    );
   }
 
   // ---- command API ----

@@ -61,12 +61,13 @@ export function ramdiskRoutes(app: Express, ctx: Ctx): void {
 
   app.post(
     '/v1/continue_inspection',
-    h((req, res) => {
+    h(async (req, res) => {
       requireMinor(req, V.continueInspection);
       const b = req.body as Record<string, unknown>;
       if (!b || typeof b !== 'object' || Array.isArray(b)) throw new IronicError('Invalid', 'The request body must be a JSON object');
       const q = req.query as Record<string, string | undefined>;
-      const { uuid } = c.continueInspection(b, q.node_uuid ?? null);
+      // the inspect task may still hold the node (rebooting it) when a fast agent calls back
+      const { uuid } = await c.whenUnlocked(() => c.continueInspection(b, q.node_uuid ?? null));
       res.status(202).json({ uuid });
     }),
   );

@@ -187,6 +187,22 @@ export class Conductor {
     return n;
   }
 
+  /**
+   * Runs `fn`, trying again while it meets a held node lock, as Ironic's task manager does before
+   * answering NodeLocked: node_locked_retry_attempts (3) tries, node_locked_retry_interval (1 s)
+   * apart. For agent calls whose sender gives up on a 409 (IPA's inspection callback).
+   */
+  async whenUnlocked<T>(fn: () => T, attempts = 3, intervalMs = 1000): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return fn();
+      } catch (e) {
+        if (!(e instanceof IronicError && e.reason === 'NodeLocked') || i >= attempts || this.stopped) throw e;
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    }
+  }
+
   /** Takes the node's exclusive lock (409 NodeLocked when held) and returns a working copy. */
   acquire(ident: string): Node {
     const cur = this.find(ident);
