@@ -28,6 +28,8 @@ const HUP = { apiVersion: 'metal3.io/v1alpha1', kind: 'HostUpdatePolicy' };
 export const PPI_HOST_FINALIZER = 'baremetalhost.metal3.io/preprovisioningImage';
 /** how long a host waits for its PreprovisioningImage before it reports that as its error */
 const PPI_WAIT_MS = 5 * 60_000;
+/** upstream's provisionerNotReadyRetryDelay: the longest a host waits to try Ironic again */
+export const PROVISIONER_NOT_READY_RETRY_MS = 30_000;
 
 export const BMH = { apiVersion: 'metal3.io/v1alpha1', kind: 'BareMetalHost' };
 export const FINALIZER = 'baremetalhost.metal3.io';
@@ -902,10 +904,13 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       outcome ??= await actions[ACTIONS[cur]](i);
     } catch (e) {
       if (e instanceof IronicHttpError && (e.status === 0 || e.status >= 500)) {
-        // Ironic is down or restarting: retry with the queue's backoff, without an error on the host
+        // Ironic is down, restarting or out of workers (503): retry with the queue's backoff,
+        // without an error on the host — but never waiting longer than upstream's fixed retry for a
+        // provisioner that is not ready (30 s); uncapped, a host refused for a few minutes under
+        // load waited up to a quarter hour for its next try
         ctx.log.warn({ err: e.message }, 'provisioner not ready');
         await save(undefined);
-        return { requeue: true };
+        return { requeue: true, maxBackoffMs: PROVISIONER_NOT_READY_RETRY_MS };
       }
       if (e instanceof BmoError || e instanceof IronicHttpError) {
         outcome = { kind: 'failed', errorType: cur === 'registering' ? 'registration error' : errorTypeFor(cur), message: e.message };

@@ -19,6 +19,8 @@ export interface Result {
   requeueAfterMs?: number;
   /** Reconcile again soon, with backoff, without counting as an error. */
   requeue?: boolean;
+  /** With `requeue`: the backoff grows no longer than this (default: the queue's own cap). */
+  maxBackoffMs?: number;
 }
 
 export interface ReconcileContext {
@@ -147,7 +149,7 @@ export class Controller {
           this.queue.addAfter(key, res.requeueAfterMs);
           metrics.reconcileTotal.inc({ controller: name, result: 'requeue_after' });
         } else if (res?.requeue) {
-          this.queue.addRateLimited(key);
+          this.queue.addRateLimited(key, res.maxBackoffMs);
           metrics.reconcileTotal.inc({ controller: name, result: 'requeue' });
         } else {
           this.queue.forget(key);

@@ -46,6 +46,21 @@ describe('work queue', () => {
     q.shutdown();
   });
 
+  it('a retry given its own cap waits no longer than that, however often it failed', async () => {
+    const q = new WorkQueue('t');
+    for (let i = 0; i < 19; i++) q.addRateLimited('busy'); // the first is due in 5 ms, the rest merge into it
+    assert.equal(await q.get(), 'busy');
+    q.done('busy');
+    // the 20th failure: 5 ms·2^19 uncapped, about 45 minutes
+    const t0 = performance.now();
+    q.addRateLimited('busy', 50);
+    const got = await Promise.race([q.get(), new Promise((r) => setTimeout(() => r('still waiting after 2 s'), 2000).unref())]);
+    assert.equal(got, 'busy');
+    assert.ok(performance.now() - t0 >= 45, 'it still waited its capped backoff');
+    assert.equal(q.failuresOf('busy'), 20, 'the failures still count');
+    q.shutdown();
+  });
+
   it('a sooner requeueAfter replaces a later pending one', async () => {
     const q = new WorkQueue('t');
     q.addAfter('a', 60_000);

@@ -67,12 +67,12 @@ export class WorkQueue {
     this.timers.set(key, { timer, due });
   }
 
-  /** Re-adds a failed key with exponential backoff: base·2^failures, capped. */
-  addRateLimited(key: string): void {
+  /** Re-adds a failed key with exponential backoff: base·2^failures, capped (at `maxMs` when given). */
+  addRateLimited(key: string, maxMs?: number): void {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     this.opts.metrics?.retries.inc({ name: this.name });
-    this.addAfter(key, this.backoff(n));
+    this.addAfter(key, Math.min(this.backoff(n), maxMs ?? Number.POSITIVE_INFINITY));
   }
 
   backoff(failures: number): number {
