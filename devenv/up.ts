@@ -216,9 +216,11 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       String(httpPort),
       '--heartbeat-timeout',
       String(o.heartbeatTimeout),
-      // Ironic's minute, sped up with the machines (a lost machine is noticed by two syncs in a row)
+      // Ironic's minute, sped up with the machines (a lost machine is noticed by two syncs in a row),
+      // but no more than about 16 BMC reads a second: each sync reads every node's power state, and
+      // at 1,000 hosts a 15 s round kept Ironic and the emulator busy with nothing changing
       '--power-sync-interval',
-      String(Math.max(15, Math.round(60 / o.timeScale))),
+      String(powerSyncSeconds(o.timeScale, count)),
       // an agent that never calls in (its machine lost its boot with a BMC restart, say) fails the
       // wait after a quarter hour (Ironic's default: half an hour), sped up likewise but never under
       // a minute, nor under 0.3 s per host: the agents of a fleet booting at once share this
@@ -405,6 +407,14 @@ export const IRONIC_AUTH_DIR = 'ironic-auth';
  * (a resumed environment keeps it), `<dir>/ironic/{username,password}` for the operator
  * (METAL3_AUTH_ROOT_DIR's layout) and `<dir>/htpasswd` (bcrypt) for Ironic.
  */
+/**
+ * dev up's Ironic power sync interval (s): Ironic's 60 s sped up with the machines' clock, never
+ * under 15 s, and never more than about 16 BMC reads a second over the fleet (up to Ironic's own 60 s).
+ */
+export function powerSyncSeconds(timeScale: number, hosts: number): number {
+  return Math.max(15, Math.round(60 / timeScale), Math.min(60, Math.ceil(hosts / 16)));
+}
+
 export function ironicAuthFiles(dir: string): { htpasswd: string; userDir: string; username: string; password: string } {
   const userDir = join(dir, 'ironic');
   const htpasswd = join(dir, 'htpasswd');
