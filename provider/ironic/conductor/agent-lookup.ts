@@ -64,6 +64,9 @@ export function heartbeat(
   const known = cur.driver_internal_info.agent_verify_ca;
   if (typeof known === 'string' && verifyCa && known !== verifyCa)
     throw new IronicError('Invalid', 'Detected change in ramdisk provided TLS certificate; refusing the heartbeat');
+  // the agent is alive whatever becomes of this heartbeat (a thousand hosts at once keep every
+  // worker busy for minutes; that is not the agent going silent)
+  c.agentHeard.set(cur.uuid, Date.now());
   // a heartbeat that moves steps on needs a worker: refused before anything changes (503, the agent
   // beats again), as upstream's heartbeat is when no worker is free
   if (cur.provision_state === 'wait call-back' || cur.provision_state === 'clean wait') c.requireWorker();

@@ -109,6 +109,11 @@ export class Conductor {
   stopped = false;
   /** when this conductor took over: no agent can have called in before, so deadlines count from here at the earliest */
   startedAt = Date.now();
+  /**
+   * When each node's agent last called in with its token, taken or not: a heartbeat refused for a
+   * busy conductor (503) or a held lock (409) still proves the agent alive to the heartbeat deadline.
+   */
+  readonly agentHeard = new Map<string, number>();
 
   constructor(
     readonly store: IronicStore,

@@ -58,3 +58,47 @@ it('the deadline defaults to twice the heartbeat timeout, at least 30 s; 0 disab
   await withConductor(async (c) => assert.equal(heartbeatDeadline(c), 30), { heartbeatTimeout: 3 });
   await withConductor(async (c) => assert.equal(heartbeatDeadline(c), 0), { heartbeatDeadline: 0 });
 });
+
+it('an agent whose heartbeats are refused for a busy conductor is not silent', async () => {
+  await withConductor(
+    async (c, store) => {
+      // the one worker is held by a power change whose BMC call hangs until released
+      let release = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      c.drivers.fake.setPowerState = async (n, target) => {
+        await held;
+        n.power_state = target === 'power on' ? 'power on' : 'power off';
+      };
+      const busy = putWaitingNode(store, 'busy', 'manageable');
+      c.changePower(busy.uuid, 'power on', undefined, 90);
+      const waiting = putWaitingNode(store, 'refused', 'clean wait', {
+        provision_updated_at: ago(120),
+        power_state: 'power on',
+        driver_internal_info: { agent_last_heartbeat: ago(90), agent_url: 'http://127.0.0.1:1' },
+      });
+      const token = c.lookup([], waiting.uuid).token;
+      assert.throws(() => c.heartbeat(waiting.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: token }), {
+        reason: 'NoFreeConductorWorker',
+      });
+      // a forged heartbeat proves nothing
+      const forged = putWaitingNode(store, 'forged', 'clean wait', {
+        provision_updated_at: ago(120),
+        power_state: 'power on',
+        driver_internal_info: { agent_last_heartbeat: ago(90), agent_url: 'http://127.0.0.1:1' },
+      });
+      c.lookup([], forged.uuid);
+      assert.throws(() => c.heartbeat(forged.uuid, { callback_url: 'http://127.0.0.1:1/a', agent_token: 'forged' }), {
+        reason: 'NotAuthorized',
+      });
+      release();
+      await until('the worker is free', () => c.hasFreeWorker);
+      c.startedAt = Date.now() - 600_000;
+      c.checkTimeouts();
+      await until('the forged one fails', () => store.node(forged.uuid)?.provision_state === 'clean failed');
+      assert.equal(store.node(waiting.uuid)?.provision_state, 'clean wait', 'the refused agent called in 0 s ago, not 90');
+    },
+    { heartbeatTimeout: 10, heartbeatDeadline: 30, workers: 1 },
+  );
+});

@@ -51,15 +51,16 @@ export function checkTimeouts(c: Conductor): void {
 
 /**
  * The agent of this boot (it heartbeated: its URL is known) has not been heard from for longer
- * than the deadline — counted from its last heartbeat, the node's last step change, or this
- * conductor's start, whichever is latest, so neither a long step nor a conductor restart trips it.
+ * than the deadline — counted from its last heartbeat (taken, or refused for a busy conductor or
+ * a held lock), the node's last step change, or this conductor's start, whichever is latest, so
+ * neither a long step, nor load, nor a conductor restart trips it.
  */
 function silentAgent(c: Conductor, n: Node, t: number, deadline: number): string | null {
   const d = n.driver_internal_info;
   if (typeof d.agent_url !== 'string' || typeof d.agent_last_heartbeat !== 'string') return null;
   const last = isoTime(d.agent_last_heartbeat);
   if (Number.isNaN(last)) return null;
-  const since = Math.max(last, isoTime(n.provision_updated_at ?? '') || 0, c.startedAt);
+  const since = Math.max(last, c.agentHeard.get(n.uuid) ?? 0, isoTime(n.provision_updated_at ?? '') || 0, c.startedAt);
   if (t - since < deadline) return null;
   return `The agent of node ${n.uuid} has not sent a heartbeat since ${d.agent_last_heartbeat} (deadline ${deadline / 1000} s) while in ${n.provision_state}: it is gone (the machine crashed, lost power or its network)`;
 }
