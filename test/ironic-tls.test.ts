@@ -78,7 +78,7 @@ describe('TLS between the operator, Ironic, the firmware and the agent', { concu
     assert.equal((await httpsGet(`${s.ironic.url}/v1/nodes`, { ca: caPem, basic: 'ironic:wrong' })).status, 401);
   });
 
-  it('an agent that does not trust the certificate refuses Ironic, and the host shows an inspection error', {
+  it('an agent that does not trust the certificate refuses Ironic, the host shows an inspection error, and is inspected once the agent trusts it', {
     timeout: 300_000,
   }, async () => {
     // the HTTP root stays plain so the firmware can boot the agent: what is refused is the agent's call to Ironic
@@ -109,5 +109,12 @@ describe('TLS between the operator, Ironic, the firmware and the agent', { concu
     );
     const node = [...s.ironic.store.allNodes()][0];
     assert.equal(node.driver_internal_info.agent_url, undefined, 'no agent ever reached Ironic');
+    // the cause fixed, the next try after the backoff starts the failed inspection again (as
+    // upstream's operator does; before, the host kept its error for good) and the host is inspected
+    s.fleet.fleet.agents.trust([s.ironicCa ?? '']);
+    const ok = await s.waitFor(name, (x) => x.status?.provisioning?.state === 'available', 'available after a retry', 180_000);
+    assert.equal(ok.status?.errorType || '', '', JSON.stringify(ok.status));
+    assert.equal(ok.status?.errorCount ?? 0, 0);
+    assert.ok(ok.status?.hardware?.cpu?.count, 'the hardware was inspected');
   });
 });

@@ -235,7 +235,16 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       }
       const node = i.node ?? (await refreshNode(i));
       if (!node) return { kind: 'continue' };
-      const r = await prov.inspect(node, new Date(since));
+      const r = await prov.inspect(node, new Date(since), h.status?.errorType === 'inspection error');
+      if (r.restarted && r.result.kind === 'wait') {
+        // tried again after the backoff: the error goes (errorCount stays, so a next failure waits
+        // longer), as upstream clears it when it restarts an inspection
+        const s = st(h);
+        s.errorType = '';
+        s.errorMessage = '';
+        s.operationalStatus = 'OK';
+        i.events.push(['Normal', 'InspectionStarted', 'Hardware inspection started again after a failure']);
+      }
       if (r.result.kind === 'done' && r.details) {
         await saveHardwareData(i, r.details);
         st(h).hardware = r.details;

@@ -269,8 +269,17 @@ export class IronicProvisioner {
     }
   }
 
-  /** In-band (agent) or out-of-band (redfish) inspection; `since` = when this inspection was asked for. */
-  async inspect(node: IronicNode, since: Date): Promise<{ result: ProvResult; details?: HardwareDetails }> {
+  /**
+   * In-band (agent) or out-of-band (redfish) inspection; `since` = when this inspection was asked
+   * for. With `restartOnFailure` (the host already shows this inspection's error: its backoff is
+   * over) a failed inspection is started again, as upstream's InspectHardware does; `restarted`
+   * says it was.
+   */
+  async inspect(
+    node: IronicNode,
+    since: Date,
+    restartOnFailure = false,
+  ): Promise<{ result: ProvResult; details?: HardwareDetails; restarted?: boolean }> {
     switch (node.provision_state) {
       case 'available':
         return { result: await this.provState(node, 'manage') };
@@ -279,8 +288,10 @@ export class IronicProvisioner {
         return { result: this.wait(node.inspect_interface === 'redfish' ? Math.min(this.o.pollMs, 3000) : this.o.pollMs) };
       case 'inspect failed':
         // Ironic keeps target_provision_state "manageable" on a failed inspection: it is final, not
-        // in progress (waiting on it left the host in `inspecting` for good)
-        return { result: failed(node.last_error ?? 'inspection failed') };
+        // in progress (waiting on it left the host in `inspecting` for good) — until the host's
+        // backoff is over and it is tried again (Ironic takes `inspect` from `inspect failed`)
+        if (restartOnFailure) return { result: await this.provState(node, 'inspect'), restarted: true };
+        return { result: failed(node.last_error || 'Inspection failed') };
       case 'manageable': {
         const finished = node.inspection_finished_at ? parseIronicTime(node.inspection_finished_at) : null;
         if (!finished || finished.getTime() < since.getTime() - 1000) return { result: await this.provState(node, 'inspect') };
