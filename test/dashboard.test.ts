@@ -228,9 +228,15 @@ describe('ferrite dashboard in Chromium on dev up --hosts 100', { concurrency: 1
     );
     assert.equal(await card.locator('tr[data-deployment=test1]').getAttribute('data-replicas'), '2');
     await page.screenshot({ path: join(SCREENSHOTS, 'clusters-scaled.png'), fullPage: true });
-    // the fleet counts follow: one more host provisioned
+    // the fleet counts follow: one more host provisioned (a miss says what the page and kubectl counted)
     await page.goto(url);
-    await page.waitForSelector('.chip[data-state=provisioned][data-count="4"]');
+    await waitFor('the fleet to count 4 hosts provisioned', async () => (await pageCounts(page)).provisioned === 4, 60_000).catch(
+      async (e: Error) => {
+        throw new Error(
+          `${e.message}; page: ${JSON.stringify(await pageCounts(page))}; kubectl: ${JSON.stringify(await kubectlCounts(kc))}`,
+        );
+      },
+    );
     assert.deepEqual(await pageCounts(page), await kubectlCounts(kc));
   });
 
