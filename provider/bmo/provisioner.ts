@@ -119,15 +119,20 @@ export class IronicProvisioner {
   }
 
   private async provState(n: IronicNode, target: string, extra: Json = {}): Promise<ProvResult> {
+    return (await this.requestState(n, target, extra)) ?? this.wait();
+  }
+
+  /** Asks Ironic for a provision state change: null when it took it, else what the host should do instead. */
+  private async requestState(n: IronicNode, target: string, extra: Json = {}): Promise<ProvResult | null> {
     try {
       await this.c.request('PUT', `/v1/nodes/${n.uuid}/states/provision`, { target, ...extra });
+      return null;
     } catch (e) {
       // 409: the node is locked by a conductor task; look again shortly (upstream's "busy" retry)
       if (isIronicStatus(e, 409)) return this.wait(Math.min(this.o.pollMs, 3000));
       if (isIronicStatus(e, 400)) return failed(e instanceof Error ? e.message : String(e));
       throw e;
     }
-    return this.wait();
   }
 
   private async patch(n: IronicNode, ops: Array<{ op: 'add' | 'remove'; path: string; value?: unknown }>): Promise<IronicNode | null> {
@@ -290,7 +295,11 @@ export class IronicProvisioner {
         // Ironic keeps target_provision_state "manageable" on a failed inspection: it is final, not
         // in progress (waiting on it left the host in `inspecting` for good) — until the host's
         // backoff is over and it is tried again (Ironic takes `inspect` from `inspect failed`)
-        if (restartOnFailure) return { result: await this.provState(node, 'inspect'), restarted: true };
+        if (restartOnFailure) {
+          // a busy node (409) has not restarted: the host keeps its error until Ironic takes it
+          const refused = await this.requestState(node, 'inspect');
+          return refused ? { result: refused } : { result: this.wait(), restarted: true };
+        }
         return { result: failed(node.last_error || 'Inspection failed') };
       case 'manageable': {
         const finished = node.inspection_finished_at ? parseIronicTime(node.inspection_finished_at) : null;
