@@ -118,14 +118,15 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     const status = st(i.host);
     status.provisioning = { ...(status.provisioning ?? { ID: '' }), state: s };
   };
-  const clearError = (h: BareMetalHost) => {
+  /** The host's error goes; its errorCount too, unless a retry is under way (a next failure then waits longer). */
+  const clearError = (h: BareMetalHost, keepCount = false) => {
     const s = st(h);
     if (s.errorType || s.operationalStatus === 'error') {
       s.errorType = '';
       s.errorMessage = '';
       s.operationalStatus = 'OK';
     }
-    s.errorCount = 0;
+    if (!keepCount) s.errorCount = 0;
   };
   const recordFailure = (i: Info, errorType: ErrorType, message: string) => {
     const s = st(i.host);
@@ -237,12 +238,8 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       if (!node) return { kind: 'continue' };
       const r = await prov.inspect(node, new Date(since), h.status?.errorType === 'inspection error');
       if (r.restarted && r.result.kind === 'wait') {
-        // tried again after the backoff: the error goes (errorCount stays, so a next failure waits
-        // longer), as upstream clears it when it restarts an inspection
-        const s = st(h);
-        s.errorType = '';
-        s.errorMessage = '';
-        s.operationalStatus = 'OK';
+        // tried again after the backoff: the error goes, as upstream clears it when it restarts an inspection
+        clearError(h, true);
         i.events.push(['Normal', 'InspectionStarted', 'Hardware inspection started again after a failure']);
       }
       if (r.result.kind === 'done' && r.details) {

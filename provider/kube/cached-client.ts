@@ -31,7 +31,7 @@ const keyOf = (apiVersion: string, kind: string, namespace: string | undefined, 
  * (or DELETED), indexed by kind and namespace for lists. Bounded; the oldest go first.
  */
 class PendingWrites {
-  private readonly byKey = new Map<string, { bucket: string; name: string; rv: string }>();
+  private readonly byKey = new Map<string, { bucket: string; namespace: string | undefined; name: string; rv: string }>();
   private readonly byBucket = new Map<string, Set<string>>();
 
   get(key: string): string | undefined {
@@ -42,7 +42,7 @@ class PendingWrites {
     const bucket = bucketOf(apiVersion, kind, namespace);
     const key = `${bucket}/${name}`;
     this.drop(key);
-    this.byKey.set(key, { bucket, name, rv });
+    this.byKey.set(key, { bucket, namespace, name, rv });
     const keys = this.byBucket.get(bucket) ?? new Set<string>();
     this.byBucket.set(bucket, keys);
     keys.add(key);
@@ -72,9 +72,7 @@ class PendingWrites {
       for (const key of [...(this.byBucket.get(bucket) ?? [])]) {
         const w = this.byKey.get(key);
         if (!w) continue;
-        const ns = bucket.slice(bucket.lastIndexOf('/') + 1);
-        const hit = inf.get(ns || undefined, w.name);
-        if (w.rv === DELETED ? !hit : caughtUp(hit?.metadata?.resourceVersion, w.rv)) this.drop(key);
+        if (shows(inf.get(w.namespace, w.name), w.rv)) this.drop(key);
         else settled = false;
       }
     }
@@ -102,6 +100,11 @@ const byNamespaceAndName = (a: KubeObject, b: KubeObject) => {
   const y = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
   return x < y ? -1 : x > y ? 1 : 0;
 };
+
+/** Whether the cache's copy of an object (`hit`) shows this client's write of it (`rv`, or DELETED). */
+function shows(hit: KubeObject | undefined, rv: string): boolean {
+  return rv === DELETED ? !hit : caughtUp(hit?.metadata?.resourceVersion, rv);
+}
 
 /**
  * Whether resourceVersion `have` is at least `want`. Both Kubernetes and the embedded server hand
@@ -131,12 +134,10 @@ export function cachedReadClient(client: KubeClient, informers: InformerLookup):
       const hit = inf.get(namespace, name);
       const key = keyOf(apiVersion, kind, namespace, name);
       const mine = written.get(key);
-      if (mine === DELETED && !hit) written.drop(key);
-      else if (hit && mine !== DELETED && (mine === undefined || caughtUp(hit.metadata?.resourceVersion, mine))) {
-        if (mine !== undefined) written.drop(key);
-        // reconcilers change what they read: never hand out the cache's own object
-        return structuredClone(hit) as T;
-      }
+      const current = mine === undefined || shows(hit, mine);
+      if (current && mine !== undefined) written.drop(key);
+      // reconcilers change what they read: never hand out the cache's own object
+      if (current && hit) return structuredClone(hit) as T;
       // not in the cache (just created, or gone) or behind this client's own write: ask the server
     }
     return client.get<T>(apiVersion, kind, namespace, name);

@@ -4,7 +4,7 @@
 // nor any agent right after a conductor restart (nobody could have reached a dead conductor).
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { putWaitingNode, until, withConductor } from './test-conductor.js';
+import { holdWorker, putWaitingNode, until, withConductor } from './test-conductor.js';
 
 const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString().replace('Z', '+00:00');
 
@@ -63,16 +63,7 @@ it('an agent whose heartbeats are refused for a busy conductor is not silent', a
   await withConductor(
     async (c, store) => {
       // the one worker is held by a power change whose BMC call hangs until released
-      let release = () => {};
-      const held = new Promise<void>((r) => {
-        release = r;
-      });
-      c.drivers.fake.setPowerState = async (n, target) => {
-        await held;
-        n.power_state = target === 'power on' ? 'power on' : 'power off';
-      };
-      const busy = putWaitingNode(store, 'busy', 'manageable');
-      c.changePower(busy.uuid, 'power on', undefined, 90);
+      const release = holdWorker(c, store);
       const waiting = putWaitingNode(store, 'refused', 'clean wait', {
         provision_updated_at: ago(120),
         power_state: 'power on',

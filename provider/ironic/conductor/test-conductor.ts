@@ -50,3 +50,21 @@ export async function until(what: string, fn: () => boolean): Promise<void> {
   }
   assert.fail(`timed out waiting for ${what}`);
 }
+
+/**
+ * Keeps a conductor worker busy: a power change on a new node `name` whose BMC call hangs until
+ * the returned function is called (with one worker, the pool is then full).
+ */
+export function holdWorker(c: Conductor, store: IronicStore, name = 'busy'): () => void {
+  let release = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  c.drivers.fake.setPowerState = async (n, target) => {
+    await held;
+    n.power_state = target === 'power on' ? 'power on' : 'power off';
+  };
+  const busy = store.putNode(newNode({ driver: 'fake-hardware', name, provision_state: 'manageable' }));
+  c.changePower(busy.uuid, 'power on', undefined, 90);
+  return release;
+}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { newNode } from '../model.js';
-import { putWaitingNode, until, withConductor } from './test-conductor.js';
+import { holdWorker, putWaitingNode, until, withConductor } from './test-conductor.js';
 
 const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString().replace('Z', '+00:00');
 
@@ -14,16 +14,7 @@ it('a full worker pool refuses heartbeats and inspection data unchanged, and def
   await withConductor(
     async (c, store) => {
       // the one worker is held by a power change whose BMC call hangs until released
-      let release = () => {};
-      const held = new Promise<void>((r) => {
-        release = r;
-      });
-      c.drivers.fake.setPowerState = async (n, target) => {
-        await held;
-        n.power_state = target === 'power on' ? 'power on' : 'power off';
-      };
-      const busy = store.putNode(newNode({ driver: 'fake-hardware', name: 'busy', provision_state: 'manageable' }));
-      c.changePower(busy.uuid, 'power on', undefined, 90);
+      const release = holdWorker(c, store);
       assert.equal(c.hasFreeWorker, false);
 
       const cleaning = putWaitingNode(store, 'cleaning', 'clean wait', { provision_updated_at: ago(5) });
