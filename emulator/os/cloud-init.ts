@@ -260,7 +260,7 @@ export class InstalledOs {
 
   private async startKubelet(ctx: OsContext, node: NodeIdentity & { endpoint: string }, c: WorkloadCluster): Promise<void> {
     if (node.controlPlane) c.members.add(ctx.machine.name);
-    const kubelet = new Kubelet(c.client, node, this.clusters.timings, (l) => ctx.console(l));
+    const kubelet = new Kubelet(this.clusters.local(node.endpoint, 'kubelet'), node, this.clusters.timings, (l) => ctx.console(l));
     try {
       await kubelet.register();
     } catch (e) {

@@ -4,9 +4,10 @@
 // kube-system, and until the machine powers off renews its Lease in kube-node-lease every 10 s
 // while posting Node status only when it changed or every 5 minutes, as a kubelet with node leases
 // does (nodeStatusUpdateFrequency / nodeStatusReportFrequency): the Lease is the cheap heartbeat,
-// and an idle node costs one small write per beat (its own Node is read from a watch).
-import { isAlreadyExists, isNotFound, KubeApiError, type KubeClient, type KubeObject } from '../../provider/kube/client.js';
-import { Informer } from '../../provider/kube/informer.js';
+// and an idle node costs one small write per beat. It talks to its cluster's API server through
+// any NodeApi: the emulator hands it an in-process client of the server beside it.
+import type { NodeApi } from '../../provider/apiserver/local-client.js';
+import { isAlreadyExists, isNotFound, type KubeObject } from '../../provider/kube/client.js';
 
 export interface NodeIdentity {
   name: string;
@@ -113,7 +114,7 @@ function readyConditions(): Array<Record<string, string>> {
 
 export class Kubelet {
   constructor(
-    private readonly api: KubeClient,
+    private readonly api: NodeApi,
     private readonly node: NodeIdentity,
     private readonly timings: KubeTimings,
     private readonly log: (line: string) => void,
@@ -227,19 +228,6 @@ export class Kubelet {
 
   /** Posts status until the signal aborts (the machine powers off or resets). */
   async run(signal: AbortSignal): Promise<void> {
-    // kubelet watches its own Node (an informer with a field selector): a beat reads the cache,
-    // not the API server, and an idle node costs one Lease write per beat
-    const own = new Informer<NodeObj>(this.api, 'v1', 'Node', { fieldSelector: `metadata.name=${this.node.name}` });
-    void own.start();
-    signal.addEventListener('abort', () => own.stop(), { once: true });
-    try {
-      await this.beat(signal, own);
-    } finally {
-      own.stop();
-    }
-  }
-
-  private async beat(signal: AbortSignal, own: Informer<NodeObj>): Promise<void> {
     while (!signal.aborted) {
       try {
         await sleepReal(this.timings.leaseRenewMs, signal);
@@ -248,15 +236,9 @@ export class Kubelet {
       }
       try {
         await this.renewLease();
-        // the Node as the watch has it (a GET while the watch is not open; a deleted Node reads as
-        // NotFound either way): a difference (a Ready the lifecycle loop turned Unknown) is posted
-        // at once, an unchanged status once per report period
-        let cur: NodeObj;
-        if (own.isWatching) {
-          const cached = own.get(undefined, this.node.name);
-          if (!cached) throw new KubeApiError(404, 'NotFound', `nodes "${this.node.name}" not found`);
-          cur = cached;
-        } else cur = await this.api.get<NodeObj>('v1', 'Node', undefined, this.node.name);
+        // a difference (a Ready the lifecycle loop turned Unknown) is posted at once, an
+        // unchanged status once per report period
+        const cur = await this.api.get<NodeObj>('v1', 'Node', undefined, this.node.name);
         const ready = cur.status?.conditions?.find((c) => c.type === 'Ready');
         if (ready?.status === 'True' && Date.now() - this.lastReport < this.timings.statusReportMs) continue;
         const t = now();

@@ -5,17 +5,19 @@
 // certificate kubeadm makes from the cluster CA and accepts the CA's client certificates (admin.conf,
 // Cluster API's kubeconfig) as kube-apiserver does. A node lifecycle loop marks a Node's Ready
 // condition Unknown when its kubelet stops renewing its Lease and posting status, as the node
-// lifecycle controller does (a fresh Lease or a fresh Ready heartbeat keeps a Node healthy); it
-// reads the Leases from a watch, as kube-controller-manager's informers do, so an idle cluster
-// costs no reads.
+// lifecycle controller does (a fresh Lease or a fresh Ready heartbeat keeps a Node healthy). The
+// emulated kubelets and that loop run in this process beside the API server, so they reach it
+// through a LocalClient (its core, no connection): an idle cluster's Lease beat is a store write,
+// not two TLS endpoints, and the loop's reads are in memory. Clients outside the process (Cluster
+// API, kubectl, kubeadm's) use the server's HTTPS as before.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { LocalClient } from '../../provider/apiserver/local-client.js';
 import { signCertificate } from '../../provider/apiserver/pki.js';
 import { type ApiServer, startApiServer } from '../../provider/apiserver/server.js';
 import { KubeClient, type KubeObject } from '../../provider/kube/client.js';
-import { Informer } from '../../provider/kube/informer.js';
 import { KUBE_TIMINGS, type KubeTimings } from './kubelet.js';
 
 export interface WorkloadCluster {
@@ -26,8 +28,6 @@ export interface WorkloadCluster {
   caPem: string;
   /** control plane nodes running now */
   members: Set<string>;
-  /** the node lifecycle loop's watch of kube-node-lease */
-  leases: Informer<LeaseObj>;
 }
 
 type LeaseObj = KubeObject & { spec?: { renewTime?: string } };
@@ -45,6 +45,14 @@ export class WorkloadClusters {
 
   get(endpoint: string): WorkloadCluster | undefined {
     return this.clusters.get(endpoint);
+  }
+
+  /**
+   * An in-process client of the API server at `endpoint`, whichever runs there when it is called
+   * (it fails as a refused connection while none does), writing as `fieldManager`.
+   */
+  local(endpoint: string, fieldManager: string): LocalClient {
+    return new LocalClient(() => this.clusters.get(endpoint)?.server.core, endpoint, fieldManager);
   }
 
   /**
@@ -95,9 +103,7 @@ export class WorkloadClusters {
       log: pino({ level: 'warn' }),
     });
     const client = KubeClient.fromFile(server.kubeconfigPath);
-    const leases = new Informer<LeaseObj>(client, 'coordination.k8s.io/v1', 'Lease', { namespace: 'kube-node-lease' });
-    void leases.start();
-    const c: WorkloadCluster = { endpoint, server, client, caPem: ca.certPem, members: new Set(), leases };
+    const c: WorkloadCluster = { endpoint, server, client, caPem: ca.certPem, members: new Set() };
     this.clusters.set(endpoint, c);
     this.log({ endpoint }, 'workload cluster API server started');
     this.timer ??= setInterval(() => void this.monitorNodes(), this.timings.nodeMonitorPeriodMs);
@@ -111,7 +117,6 @@ export class WorkloadClusters {
     c.members.delete(member);
     if (c.members.size > 0) return;
     this.clusters.delete(endpoint);
-    c.leases.stop();
     c.client.close();
     await c.server.close();
     this.log({ endpoint }, 'workload cluster API server stopped: no control plane node runs');
@@ -125,19 +130,14 @@ export class WorkloadClusters {
     const round = this.monitorRounds++;
     const everyMinute = Math.max(1, Math.round(60_000 / this.timings.nodeMonitorPeriodMs));
     for (const c of this.clusters.values()) {
+      const api = this.local(c.endpoint, 'kube-controller-manager');
       try {
-        // Leases from the watch while it is open (a list while it reconnects): while every one is
-        // fresh, the Nodes need not be read
-        const leases = c.leases.isWatching
-          ? c.leases.list()
-          : (await c.client.list<LeaseObj>('coordination.k8s.io/v1', 'Lease', 'kube-node-lease')).items;
+        // while every Lease is fresh, the Nodes need not be read
+        const leases = (await api.list<LeaseObj>('coordination.k8s.io/v1', 'Lease', 'kube-node-lease')).items;
         const renewed = new Map(leases.map((l) => [l.metadata?.name, Date.parse(l.spec?.renewTime ?? '')]));
         const fresh = (name: string) => Date.now() - (renewed.get(name) ?? Number.NaN) < grace;
         if (round % everyMinute !== 0 && leases.every((l) => fresh(String(l.metadata?.name)))) continue;
-        const nodes = await c.client.list<{ metadata: { name: string }; status?: { conditions?: Array<Record<string, string>> } }>(
-          'v1',
-          'Node',
-        );
+        const nodes = await api.list<{ metadata: { name: string }; status?: { conditions?: Array<Record<string, string>> } }>('v1', 'Node');
         for (const n of nodes.items) {
           const ready = n.status?.conditions?.find((x) => x.type === 'Ready');
           if (!ready || ready.status === 'Unknown' || fresh(n.metadata.name)) continue;
@@ -155,7 +155,7 @@ export class WorkloadClusters {
                 }
               : x,
           );
-          await c.client.patch(
+          await api.patch(
             { apiVersion: 'v1', kind: 'Node', name: n.metadata.name },
             'merge',
             { status: { conditions } },
@@ -174,7 +174,7 @@ export class WorkloadClusters {
     this.timer = null;
     const all = [...this.clusters.values()];
     this.clusters.clear();
-    for (const c of all) c.leases.stop();
+    for (const c of all) c.client.close();
     await Promise.all(all.map((c) => c.server.close()));
   }
 }
