@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
@@ -283,6 +283,7 @@ function nameProfiles(profileDir: string, pids: Record<string, number>): void {
   console.log(`CPU profiles in ${profileDir}: ${readdirSync(profileDir).join(', ') || 'none written'}`);
 }
 
+const loadStart = loadavg().map((x) => +x.toFixed(2));
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
 // the baseline's steady state is a per-minute rate too: a minute of it is enough
@@ -370,12 +371,30 @@ console.log(
     .join(', ')}`,
 );
 console.log(`slowest clusters (${CLUSTERS}): ${big.slowest.map((c) => `${c.namespace} ${c.seconds}s`).join(', ')}`);
+if (STEADY_S > 0)
+  console.log(
+    `steady state, the whole stack with ${CLUSTERS} idle clusters: ${((big.steadyCpuMsPerClusterMinute * CLUSTERS) / 600).toFixed(1)} % of one core`,
+  );
+const loadEnd = loadavg().map((x) => +x.toFixed(2));
+console.log(`load average (1, 5, 15 min): ${loadStart.join(' ')} at the start, ${loadEnd.join(' ')} at the end (${cpus().length} cores)`);
 console.log(
   `anchor: upstream's 1000-cluster run took ~48 h on 24 cores (~21 clusters/hour); this run: ${big.clustersPerHour.toFixed(0)} clusters/hour at time scale ${TIME_SCALE} on this machine`,
 );
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(
   OUT,
-  `${JSON.stringify({ benchmark: 'clusters', date: new Date().toISOString(), timeScale: Number(TIME_SCALE), baseline: base, run: big }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      benchmark: 'clusters',
+      date: new Date().toISOString(),
+      timeScale: Number(TIME_SCALE),
+      cores: cpus().length,
+      loadavg: { start: loadStart, end: loadEnd },
+      baseline: base,
+      run: big,
+    },
+    null,
+    2,
+  )}\n`,
 );
 console.log(`wrote ${OUT}`);
