@@ -3,12 +3,11 @@
 // Each metric is measured on the default durable configuration (--sync full: fsync per group
 // commit) and, side by side, on a baseline run with --sync normal (no fsync), and printed as
 // ratios. Results go to bench-results/apiserver.json (or --out FILE).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { arg, cpuSeconds, ROOT } from './common.js';
+import { arg, cpuSeconds, ROOT, spawnApiServer } from './common.js';
 
 const WRITES = Number(arg('--writes', '10000'));
 const CONCURRENCY = Number(arg('--concurrency', '16'));
@@ -25,38 +24,7 @@ interface Server {
 }
 
 async function launch(sync: 'full' | 'normal'): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrite-bench-'));
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'cli', 'main.ts'),
-      'apiserver',
-      '--data-dir',
-      dir,
-      '--port',
-      '0',
-      '--sync',
-      sync,
-      '--no-crds',
-      '--log-level',
-      'warn',
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-      const m = /server: (https:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (c) => reject(new Error(`apiserver exited (${c})`)));
-  });
+  const { child, url, dir } = await spawnApiServer(sync);
   return {
     child,
     url,

@@ -1,8 +1,9 @@
 // What every benchmark script shares: the repository root, `--name value` flags, free ports and
 // starting/stopping the servers under test.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,4 +70,27 @@ export function cpuSeconds(pid: number | undefined, children = false): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * An embedded API server in a process of its own (this tree's CLI through tsx, no CRDs) on a
+ * fresh temporary data directory: resolves once it prints its URL.
+ */
+export async function spawnApiServer(sync: 'full' | 'normal'): Promise<{ child: ChildProcess; url: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrite-bench-'));
+  const args = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'apiserver', '--data-dir', dir, '--port', '0'];
+  const child = spawn(process.execPath, [...args, '--sync', sync, '--no-crds', '--log-level', 'warn'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+      const m = /server: (https:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (c) => reject(new Error(`apiserver exited (${c})`)));
+  });
+  return { child, url, dir };
 }

@@ -11,7 +11,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arg, cpuSeconds, ROOT, stop } from './common.js';
+import { arg, cpuSeconds, ROOT, spawnApiServer, stop } from './common.js';
 
 const REQUESTS = Number(arg('--requests', '4000'));
 const CONCURRENCY = Number(arg('--concurrency', '4'));
@@ -27,32 +27,7 @@ interface Result {
 }
 
 async function apiServer(): Promise<{ child: ChildProcess; kubeconfig: string; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrite-bench-client-'));
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'dist', 'cli', 'main.js'),
-      'apiserver',
-      '--data-dir',
-      dir,
-      '--port',
-      '0',
-      '--sync',
-      'normal',
-      '--no-crds',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-      if (/server: https:\/\//.test(out)) resolve();
-    });
-    child.on('exit', (c) => reject(new Error(`apiserver exited (${c})`)));
-  });
+  const { child, dir } = await spawnApiServer('normal');
   return { child, dir, kubeconfig: join(dir, 'kubeconfig') };
 }
 
