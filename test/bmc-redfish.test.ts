@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { ScaledClock } from '../emulator/machine/clock.js';
 import type { Machine } from '../emulator/machine/machine.js';
 import { loadOrCreateCredentials } from '../provider/apiserver/pki.js';
 import { cleanup, eventually, tempDir } from './helpers/apiserver.js';
@@ -21,9 +22,11 @@ describe('Redfish service', () => {
   const req = (method: string, path: string, o: Parameters<typeof rf>[3] = {}) => rf(t.url, method, path, { auth, ...o });
 
   before(async () => {
-    t = await startTestFleet({
-      machines: [{ name: 'node-0' }, { name: 'node-1', password: 'other-secret' }],
-    });
+    // sessions time out on the machines' clock here (×1000), so the expiry test takes 150 ms
+    t = await startTestFleet(
+      { machines: [{ name: 'node-0' }, { name: 'node-1', password: 'other-secret' }] },
+      { sessionClock: new ScaledClock(1000) },
+    );
     m = t.fleet.machines[0];
     sys = `/redfish/v1/Systems/${m.uuid}`;
     files = await startFileServer({ '/fw/bmc-2.3.4.bin': randomBytes(4096), '/os.iso': randomBytes(8192) });
@@ -53,7 +56,7 @@ describe('Redfish service', () => {
     assert.equal(r.status, 401);
   });
 
-  it('sessions: login, use, logout; idle sessions expire on the simulated clock', async () => {
+  it('sessions: login, use, logout; idle sessions expire on the session clock', async () => {
     let r = await rf(t.url, 'POST', '/redfish/v1/SessionService/Sessions', { body: { UserName: 'admin', Password: 'password' } });
     assert.equal(r.status, 201);
     const token = String(r.headers['x-auth-token']);
@@ -72,6 +75,23 @@ describe('Redfish service', () => {
     await new Promise((res) => setTimeout(res, 150)); // 150 ms real = 150 s simulated
     assert.equal((await rf(t.url, 'GET', sys, { auth: short })).status, 401);
     await req('PATCH', '/redfish/v1/SessionService', { body: { SessionTimeout: 1800 } });
+  });
+
+  it("by default sessions time out in real time, not on the machines' faster clock", async () => {
+    // a fleet at time scale 1000 without a session clock: 150 ms real is 150 s for the machines,
+    // five times the 30 s timeout, and the session is still good — Ironic's pace is real time
+    const f = await startTestFleet({ machines: [{ name: 'node-0' }] });
+    try {
+      const path = `/redfish/v1/Systems/${f.fleet.machines[0].uuid}`;
+      assert.equal((await rf(f.url, 'PATCH', '/redfish/v1/SessionService', { auth, body: { SessionTimeout: 30 } })).status, 200);
+      const r = await rf(f.url, 'POST', '/redfish/v1/SessionService/Sessions', { body: { UserName: 'admin', Password: 'password' } });
+      const token = String(r.headers['x-auth-token']);
+      await new Promise((res) => setTimeout(res, 150));
+      assert.equal((await rf(f.url, 'GET', path, { auth: token })).status, 200, 'the session outlived 30 s of machine time');
+    } finally {
+      await f.close();
+      cleanup(f.dir);
+    }
   });
 
   it('ETags: If-Match with a stale tag is 412, the current one succeeds, If-None-Match gives 304', async () => {

@@ -27,6 +27,8 @@ export interface FleetOptions {
   /** persist machine state here; in-memory (temporary media dir) without it */
   dataDir?: string;
   clock?: Clock;
+  /** the clock Redfish session timeouts run on (real time unless given; see RedfishOptions) */
+  sessionClock?: Clock;
   bootHandlers?: BootHandlers;
   log?: (obj: Record<string, unknown>, msg: string) => void;
   /** PEM CAs the machines' firmware (iPXE) and agent ramdisk trust for HTTPS, besides the public roots */
@@ -176,6 +178,7 @@ export class Fleet {
             password: this.entry(m).password,
           })),
           clock: this.clock,
+          sessionClock: this.opts.sessionClock,
           address: rf.listenIp,
           port,
           tls,

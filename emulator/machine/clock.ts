@@ -40,6 +40,9 @@ export class ScaledClock implements Clock {
   }
 }
 
+/** Real time: the clock of what runs at the pace of the world outside, not the machines'. */
+export const realClock: Clock = new ScaledClock(1);
+
 interface Timer {
   at: number;
   seq: number;

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../machine/clock.js';
+import { type Clock, realClock } from '../machine/clock.js';
 import { MachineError } from '../machine/errors.js';
 import type { Machine } from '../machine/machine.js';
 import type { FleetMetrics } from '../metrics.js';
@@ -28,6 +28,13 @@ export interface RedfishOptions {
   /** BMC credentials per machine */
   credentials: { machineUuid: string; username: string; password: string }[];
   clock: Clock;
+  /**
+   * The clock session idle timeouts run on: real time unless given. Clients (Ironic, sushy) pace
+   * their requests in real time whatever the machines' time scale, so at time scale 100 a
+   * 30-minute timeout on the machines' clock would drop a session after 18 s of a client's
+   * silence — every operation would then log in again, and one queued for 18 s under load fails.
+   */
+  sessionClock?: Clock;
   address?: string;
   port?: number;
   tls?: { certPem: string; keyPem: string } | null;
@@ -128,7 +135,11 @@ export async function startRedfish(opts: RedfishOptions): Promise<RedfishServer>
   const byId = new Map(opts.machines.map((m) => [m.uuid, m]));
   const byName = new Map(opts.machines.map((m) => [m.name, m]));
   const overlay = new Overlay(opts.quirks ?? {});
-  const auth = new AuthService(opts.clock, opts.sessionTimeoutS ?? 1800, opts.quirks?.maxSessions ?? opts.maxSessions ?? 256);
+  const auth = new AuthService(
+    opts.sessionClock ?? realClock,
+    opts.sessionTimeoutS ?? 1800,
+    opts.quirks?.maxSessions ?? opts.maxSessions ?? 256,
+  );
   for (const c of opts.credentials) auth.addCredentials(c.username, c.password, c.machineUuid);
   const log = opts.log ?? (() => {});
   const ctx: RedfishContext = {
