@@ -5,8 +5,9 @@
 // "restart" step (kill -9, then start again with the same flags) can find it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +96,41 @@ export function componentAlive(name: string, pid: number): boolean {
 // one is never handed out twice by this process.
 const issuedPorts = new Set<number>();
 
+// Processes on one machine (test files run three at a time, each with its own stack) could each
+// find the same port free before either binds it, so a port handed out is also reserved
+// machine-wide: a file per port under <tmpdir>/ferrite-ports holding the pid, exclusive to create,
+// taken over once that process is gone, removed when this one exits.
+export const RESERVED_DIR = join(tmpdir(), 'ferrite-ports');
+const reservedHere: string[] = [];
+
+export function reservePort(port: number): boolean {
+  const f = join(RESERVED_DIR, `tcp-${port}`);
+  const claim = () => {
+    writeFileSync(f, String(process.pid), { flag: 'wx' });
+    if (reservedHere.length === 0)
+      process.once('exit', () => {
+        for (const r of reservedHere) rmSync(r, { force: true });
+      });
+    reservedHere.push(f);
+    return true;
+  };
+  try {
+    mkdirSync(RESERVED_DIR, { recursive: true });
+    return claim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return true; // no shared temp dir: this process's own bookkeeping only
+  }
+  try {
+    const owner = Number(readFileSync(f, 'utf8'));
+    // an empty file is a reservation being written this moment
+    if (!Number.isInteger(owner) || owner <= 0 || processAlive(owner)) return false;
+    rmSync(f, { force: true });
+    return claim(); // a second process taking the same stale file over loses the exclusive create
+  } catch {
+    return false;
+  }
+}
+
 function ephemeralRange(): [number, number] {
   try {
     const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
@@ -118,7 +154,7 @@ export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
   const [min, max] = lo > 12000 ? [10000, lo - 1] : [ephemeralRange()[1] + 1, 65535];
   for (let tries = 0; tries < 200; tries++) {
     const p = min + Math.floor(Math.random() * (max - min + 1));
-    if (issuedPorts.has(p) || !(await tcpFree(p, host))) continue;
+    if (issuedPorts.has(p) || !(await tcpFree(p, host)) || !reservePort(p)) continue;
     issuedPorts.add(p);
     return p;
   }
