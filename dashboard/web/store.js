@@ -23,6 +23,7 @@ export const store = {
 /** Re-renders the calling component when the store changes (at most once per animation frame). */
 export function useStore() {
   const [, set] = useState(0);
+  const rendered = store.version;
   useEffect(() => {
     let pending = false;
     const l = (v) => {
@@ -34,6 +35,8 @@ export function useStore() {
       });
     };
     store.listeners.add(l);
+    // effects run after paint: a snapshot that arrived between the first render and now told no one
+    if (store.version !== rendered) l(store.version);
     return () => store.listeners.delete(l);
   }, []);
   return store;
