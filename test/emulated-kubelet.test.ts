@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freeTcpPort } from '../devenv/stack.js';
 import { Kubelet, type KubeTimings } from '../emulator/os/kubelet.js';
 import { type WorkloadCluster, WorkloadClusters } from '../emulator/os/workload-clusters.js';
-import { ServerDownError } from '../provider/apiserver/local-client.js';
+import { type NodeApi, ServerDownError } from '../provider/apiserver/local-client.js';
 import { createCertificateAuthority } from '../provider/apiserver/pki.js';
 import { cleanup, requestCounts, tempDir } from './helpers/apiserver.js';
 
@@ -36,9 +36,22 @@ describe('emulated kubelet heartbeats', () => {
     cleanup(dir);
   });
 
+  /** the kubelet's client, counting the Node reads it makes */
+  let nodeReads = 0;
+  const counted = (api: NodeApi): NodeApi =>
+    new Proxy(api, {
+      get(t, p, r) {
+        const v = Reflect.get(t, p, r);
+        if (p !== 'get' || typeof v !== 'function') return typeof v === 'function' ? v.bind(t) : v;
+        return (apiVersion: string, kind: string, ns: string | undefined, name: string) => {
+          if (kind === 'Node') nodeReads++;
+          return v.call(t, apiVersion, kind, ns, name);
+        };
+      },
+    });
   const kubelet = () =>
     new Kubelet(
-      clusters.local(c.endpoint, 'kubelet'),
+      counted(clusters.local(c.endpoint, 'kubelet')),
       {
         name: 'n1',
         labels: {},
@@ -71,8 +84,10 @@ describe('emulated kubelet heartbeats', () => {
     const stop = new AbortController();
     const running = k.run(stop.signal);
     const rv0 = (await node()).metadata.resourceVersion;
-    await sleep(1_000);
+    // past the first beat, which reads the Node once
+    await sleep(1_500);
     const requests0 = await requests();
+    const reads0 = nodeReads;
     const renewals = new Set<string>();
     const deadline = Date.now() + 7_000;
     while (Date.now() < deadline) {
@@ -86,6 +101,8 @@ describe('emulated kubelet heartbeats', () => {
     // seven beats and 14 monitor periods went to the server in the process, none over HTTPS (the
     // test's own reads are GETs)
     assert.equal((await requests()) - requests0, 0, 'no Lease or Node write, list or watch over HTTPS');
+    // it read its Node once after registering; a Node no one wrote since is not read again
+    assert.equal(nodeReads - reads0, 0, `the kubelet read its unchanged Node ${nodeReads - reads0} times in seven beats`);
     const l = await c.client.get<LeaseObj & { metadata: { managedFields?: Array<{ manager: string }> } }>(
       'coordination.k8s.io/v1',
       'Lease',
@@ -97,6 +114,27 @@ describe('emulated kubelet heartbeats', () => {
       ['kubelet'],
       'the Lease is written by the kubelet, as managedFields show',
     );
+    stop.abort();
+    await running;
+  });
+
+  it('a running kubelet sees another writer turn its Node Unknown and posts Ready within a beat or two', async () => {
+    const k = kubelet();
+    await k.register();
+    const stop = new AbortController();
+    const running = k.run(stop.signal);
+    await sleep(2_500);
+    const cur = await node();
+    const conditions = cur.status?.conditions?.map((x) =>
+      x.type === 'Ready' ? { ...x, status: 'Unknown', reason: 'NodeStatusUnknown' } : x,
+    );
+    await c.client.patch({ apiVersion: 'v1', kind: 'Node', name: 'n1' }, 'merge', { status: { conditions } }, { subresource: 'status' });
+    assert.equal(await ready(), 'Unknown');
+    const back = Date.now() + 5_000;
+    while ((await ready()) !== 'True') {
+      assert.ok(Date.now() < back, 'the kubelet noticed the changed Node and posted Ready');
+      await sleep(200);
+    }
     stop.abort();
     await running;
   });

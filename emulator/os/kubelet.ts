@@ -161,6 +161,7 @@ export class Kubelet {
 
   /** Registers (or re-registers after a reboot) the Node and the static pods. */
   async register(): Promise<void> {
+    this.seenRV = undefined;
     const want = this.nodeObject();
     try {
       await this.api.create(want);
@@ -186,6 +187,8 @@ export class Kubelet {
   }
 
   private lastReport = 0;
+  /** the Node's resourceVersion when this kubelet last saw it Ready (read or written) */
+  private seenRV: string | undefined;
 
   private async mirrorPod(component: string): Promise<void> {
     const name = `${component}-${this.node.name}`;
@@ -237,10 +240,17 @@ export class Kubelet {
       try {
         await this.renewLease();
         // a difference (a Ready the lifecycle loop turned Unknown) is posted at once, an
-        // unchanged status once per report period
+        // unchanged status once per report period; a Node no one wrote since the last look is
+        // not read again (a kubelet's informer knows that without asking)
+        const due = Date.now() - this.lastReport >= this.timings.statusReportMs;
+        if (!due && this.seenRV !== undefined && this.api.resourceVersion?.('v1', 'Node', undefined, this.node.name) === this.seenRV)
+          continue;
         const cur = await this.api.get<NodeObj>('v1', 'Node', undefined, this.node.name);
         const ready = cur.status?.conditions?.find((c) => c.type === 'Ready');
-        if (ready?.status === 'True' && Date.now() - this.lastReport < this.timings.statusReportMs) continue;
+        if (ready?.status === 'True' && !due) {
+          this.seenRV = cur.metadata?.resourceVersion;
+          continue;
+        }
         const t = now();
         const conditions = (cur.status?.conditions ?? readyConditions()).map((c) =>
           c.type === 'Ready'
@@ -254,12 +264,13 @@ export class Kubelet {
               }
             : { ...c, lastHeartbeatTime: t },
         );
-        await this.api.patch(
+        const written = await this.api.patch<NodeObj>(
           { apiVersion: 'v1', kind: 'Node', name: this.node.name },
           'merge',
           { status: { conditions } },
           { subresource: 'status' },
         );
+        this.seenRV = written.metadata?.resourceVersion;
         this.lastReport = Date.now();
       } catch (e) {
         if (isNotFound(e)) {

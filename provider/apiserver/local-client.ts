@@ -21,6 +21,11 @@ export interface NodeApi {
     query?: string,
   ): Promise<{ items: T[]; metadata: { resourceVersion: string } }>;
   create<T extends KubeObject>(o: T, fieldManager?: string): Promise<T>;
+  /**
+   * The stored object's resourceVersion without reading the object (undefined: no such object):
+   * what a kubelet's informer would tell it for free. Only a client in the server's process has it.
+   */
+  resourceVersion?(apiVersion: string, kind: string, namespace: string | undefined, name: string): string | undefined;
   patch<T extends KubeObject>(
     ref: { apiVersion: string; kind: string; namespace?: string; name: string },
     type: PatchType,
@@ -75,6 +80,12 @@ export class LocalClient implements NodeApi {
       const t = this.target(apiVersion, kind);
       return (await t.core.get(t.def, t.version, namespace ?? '', name)) as T;
     });
+  }
+
+  resourceVersion(apiVersion: string, kind: string, namespace: string | undefined, name: string): string | undefined {
+    const t = this.target(apiVersion, kind);
+    const s = t.core.getStored(t.def, namespace ?? '', name);
+    return s ? String(s.rv) : undefined;
   }
 
   /** `query` may hold a labelSelector, as a KubeClient list's; other parameters are refused. */
