@@ -223,7 +223,9 @@ export function buildCli(): Command {
     )
     .option('--backend <kind>', 'what runs the machines: sim (in-process) or libvirt (QEMU VMs); overrides the fleet file')
     .option('--libvirt-uri <uri>', 'libvirt connection for --backend libvirt (default qemu:///system)')
+    .option('--sync <mode>', 'machine-state writes: full (fsync each; survives power loss) or normal (survives process kill)', 'full')
     .action(async (opts: BmcServeOptions, cmd: Command) => {
+      if (opts.sync !== 'full' && opts.sync !== 'normal') throw new CliError(`--sync must be full or normal, not "${opts.sync}"`, 2);
       const log = logger(cmd);
       const resolved = fleetFor(opts);
       if (resolved.backend === 'libvirt') {
@@ -240,7 +242,7 @@ export function buildCli(): Command {
           throw new CliError(`--trusted-ca ${f}: ${(e as Error).message}`);
         }
       });
-      const fleet = new Fleet(resolved, { dataDir: opts.dataDir, log: (o, m) => log.warn(o, m), trustedCas });
+      const fleet = new Fleet(resolved, { dataDir: opts.dataDir, log: (o, m) => log.warn(o, m), trustedCas, sync: opts.sync });
       let addrs: BmcAddresses[];
       try {
         addrs = await fleet.start();
@@ -412,6 +414,7 @@ interface BmcServeOptions {
   trustedCa?: string[];
   backend?: string;
   libvirtUri?: string;
+  sync: 'full' | 'normal';
 }
 
 interface BmcManifestOptions {

@@ -198,9 +198,7 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
   const scheme = tls ? 'https' : 'http';
   s.ironicUrl = `${scheme}://127.0.0.1:${ironicPort}`;
   s.ironicHttpUrl = `${scheme}://127.0.0.1:${httpPort}`;
-  const ironicTlsArgs = tls
-    ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--http-tls', '--webserver-verify-ca', tls.ca, '--metrics']
-    : [];
+  const ironicTlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--http-tls', '--webserver-verify-ca', tls.ca] : [];
   await startComponent(
     s,
     'ironic',
@@ -216,6 +214,8 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       String(httpPort),
       '--heartbeat-timeout',
       String(o.heartbeatTimeout),
+      // behind the same Basic auth; bench:clusters reads which tasks held the worker pool
+      '--metrics',
       // Ironic's minute, sped up with the machines (a lost machine is noticed by two syncs in a row),
       // but no more than about 16 BMC reads a second: each sync reads every node's power state, and
       // at 1,000 hosts a 15 s round kept Ironic and the emulator busy with nothing changing
@@ -264,6 +264,9 @@ async function startAll(s: StackState, o: UpOptions, ports: DevPorts, fleet: Res
       `${s.ironicHttpUrl}/boot.ipxe`,
       '--time-scale',
       String(o.timeScale),
+      // as the API server's: a killed process loses nothing, a power cut may lose the last changes
+      '--sync',
+      'normal',
       ...(tls ? ['--trusted-ca', tls.ca] : []),
       ...(o.backend ? ['--backend', o.backend] : []),
     ],
@@ -403,11 +406,6 @@ async function ironicTlsFiles(dir: string) {
 export const IRONIC_AUTH_DIR = 'ironic-auth';
 
 /**
- * Ironic's Basic-auth credentials, as metal3 deploys it: a random password made once and kept
- * (a resumed environment keeps it), `<dir>/ironic/{username,password}` for the operator
- * (METAL3_AUTH_ROOT_DIR's layout) and `<dir>/htpasswd` (bcrypt) for Ironic.
- */
-/**
  * dev up's Ironic power sync interval (s): Ironic's 60 s sped up with the machines' clock, never
  * under 15 s, and never more than about 16 BMC reads a second over the fleet (up to Ironic's own 60 s).
  */
@@ -415,6 +413,11 @@ export function powerSyncSeconds(timeScale: number, hosts: number): number {
   return Math.max(15, Math.round(60 / timeScale), Math.min(60, Math.ceil(hosts / 16)));
 }
 
+/**
+ * Ironic's Basic-auth credentials, as metal3 deploys it: a random password made once and kept
+ * (a resumed environment keeps it), `<dir>/ironic/{username,password}` for the operator
+ * (METAL3_AUTH_ROOT_DIR's layout) and `<dir>/htpasswd` (bcrypt) for Ironic.
+ */
 export function ironicAuthFiles(dir: string): { htpasswd: string; userDir: string; username: string; password: string } {
   const userDir = join(dir, 'ironic');
   const htpasswd = join(dir, 'htpasswd');

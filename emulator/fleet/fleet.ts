@@ -21,11 +21,13 @@ import { WorkloadClusters } from '../os/workload-clusters.js';
 import { firmwareQuirks } from '../redfish/personalities/catalog.js';
 import { type RedfishServer, startRedfish } from '../redfish/server.js';
 import type { ResolvedFleet, ResolvedMachine } from './config.js';
-import { FleetStore } from './store.js';
+import { FleetStore, type SyncMode } from './store.js';
 
 export interface FleetOptions {
   /** persist machine state here; in-memory (temporary media dir) without it */
   dataDir?: string;
+  /** how machine-state writes are made durable (default 'full': fsynced; see FleetStore) */
+  sync?: SyncMode;
   clock?: Clock;
   /** the clock Redfish session timeouts run on (real time unless given; see RedfishOptions) */
   sessionClock?: Clock;
@@ -83,8 +85,10 @@ export class Fleet {
     }
     if (opts.trustedCas?.length) this.agents.trust(opts.trustedCas);
     this.store = opts.dataDir
-      ? new FleetStore(opts.dataDir, (uuid, e) =>
-          opts.log?.({ machine: uuid, err: e.message }, 'saving the machine state failed; retrying'),
+      ? new FleetStore(
+          opts.dataDir,
+          (uuid, e) => opts.log?.({ machine: uuid, err: e.message }, 'saving the machine state failed; retrying'),
+          opts.sync,
         )
       : null;
     this.workDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ferrite-fleet-'));

@@ -2,7 +2,8 @@
 // must not delete one a live emulator is about to rename — which crashed the emulator in CI —
 // and a batched save that fails is retried instead of taking the process down.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -41,6 +42,37 @@ it('a failed batched save is reported and retried, not thrown from the timer', a
     await new Promise((r) => setTimeout(r, 1300));
     assert.ok(existsSync(join(store.machinesDir, 'm1.json')), 'and the retry saves it');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it("sync 'full' fsyncs a machine's state file and its directory before the change counts; 'normal' writes and renames only", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrite-store-'));
+  // the store's fsyncSync is node:fs's: counted by swapping it in the builtin and syncing the ESM view
+  const real = fs.fsyncSync;
+  let fsyncs = 0;
+  fs.fsyncSync = (fd: number) => {
+    fsyncs++;
+    real(fd);
+  };
+  syncBuiltinESMExports();
+  try {
+    const state = { power: 'On' } as unknown as MachineState;
+    for (const [sync, want] of [
+      ['full', 2],
+      ['normal', 0],
+    ] as const) {
+      const store = new FleetStore(join(dir, sync), undefined, sync);
+      store.track(() => state);
+      fsyncs = 0;
+      store.dirty('m1', true);
+      assert.equal(fsyncs, want, `${sync}: ${fsyncs} fsyncs for one urgent write`);
+      assert.deepEqual(store.loadStates(), { m1: state }, `${sync}: the state reads back`);
+      assert.deepEqual(readdirSync(store.machinesDir), ['m1.json'], `${sync}: no temporary file is left`);
+    }
+  } finally {
+    fs.fsyncSync = real;
+    syncBuiltinESMExports();
     rmSync(dir, { recursive: true, force: true });
   }
 });
