@@ -461,6 +461,7 @@ describe('Ironic API over TLS, and a full worker pool', () => {
       const w2 = ironic.store.nodeByName('w2');
       assert.equal(w2?.reservation, null);
       assert.equal(w2?.provision_state, 'enroll', 'the refused request changed nothing');
+      assert.equal(ironic.conductor.refusals, 1, 'the refusal is counted (ironic_conductor_worker_refusals_total)');
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();

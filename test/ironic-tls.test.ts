@@ -74,6 +74,11 @@ describe('TLS between the operator, Ironic, the firmware and the agent', { concu
     assert.equal(ok.status, 200);
     assert.match(ok.text, /ironic_nodes\{provision_state="active",power_state="power on",maintenance="false"\} 1/);
     assert.match(ok.text, /ironic_api_requests_total\{method="GET",route="\/v1\/nodes",code="200"\} \d+/);
+    // the deployment held a worker for a while; nothing was refused a worker
+    assert.match(ok.text, /ironic_conductor_tasks_total\{task="deployment"\} [1-9]/);
+    const held = /ironic_conductor_task_worker_seconds_total\{task="deployment"\} ([\d.e-]+)/.exec(ok.text);
+    assert.ok(held && Number(held[1]) > 0, `seconds a deployment held a worker: ${held?.[1]}`);
+    assert.match(ok.text, /ironic_conductor_worker_refusals_total 0\n/);
     // Basic auth guards the API too: a wrong password is refused
     assert.equal((await httpsGet(`${s.ironic.url}/v1/nodes`, { ca: caPem, basic: 'ironic:wrong' })).status, 401);
   });

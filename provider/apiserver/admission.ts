@@ -4,6 +4,7 @@
 // sideEffects on dry runs, and JSONPatch responses from mutating webhooks.
 import { randomUUID } from 'node:crypto';
 import fastJsonPatch from 'fast-json-patch';
+import { cloneJson } from '../../lib/clone.js';
 import { ApiError } from './errors.js';
 import type { ResourceDef } from './registry.js';
 import { fromLabelSelectorObject, matchLabels } from './selectors.js';
@@ -209,7 +210,7 @@ export class Admission {
           );
         try {
           const ops = JSON.parse(Buffer.from(String(r.patch), 'base64').toString('utf8')) as fastJsonPatch.Operation[];
-          object = fastJsonPatch.applyPatch(structuredClone(attrs.object ?? object), ops, true, false).newDocument as Obj;
+          object = fastJsonPatch.applyPatch(cloneJson(attrs.object ?? object), ops, true, false).newDocument as Obj;
         } catch (e) {
           throw new ApiError(
             500,

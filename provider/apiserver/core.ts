@@ -3,6 +3,7 @@
 // validation, managedFields and server-side apply. The HTTP layer and the garbage collector
 // both go through here, so every write obeys the same rules.
 import { randomUUID } from 'node:crypto';
+import { cloneJson } from '../../lib/clone.js';
 import { dns1123SubdomainProblems, labelValueProblems, qualifiedNameProblems } from '../kube/names.js';
 import { Admission, type Operation } from './admission.js';
 import { builtinResources } from './builtins.js';
@@ -472,7 +473,7 @@ export class ApiCore {
     managedOverride?: unknown,
   ): Promise<WriteResult> {
     if (def.virtual) return { obj: this.virtualCreate(def, body), created: true, warnings: [] };
-    const o = structuredClone(body);
+    const o = cloneJson(body);
     const m = meta(o);
     this.checkKind(def, version, o);
     if (def.namespaced) {
@@ -669,7 +670,7 @@ export class ApiCore {
   ): Promise<WriteResult> {
     const cur = this.getStored(def, ns, name);
     if (!cur) throw errors.notFound(def, name);
-    const o = structuredClone(body);
+    const o = cloneJson(body);
     this.checkKind(def, version, o);
     const m = meta(o);
     if (m.name !== undefined && m.name !== name)
@@ -707,7 +708,7 @@ export class ApiCore {
     let next: Obj;
     if (sub === 'status') {
       // a status write changes status only (customresource statusStrategy)
-      next = structuredClone(old);
+      next = cloneJson(old);
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
     } else {

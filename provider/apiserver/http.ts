@@ -6,6 +6,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
 import YAML from 'yaml';
+import { cloneJson } from '../../lib/clone.js';
 import type { ApiCore, DeleteOptions, Obj, PatchType, WriteOptions } from './core.js';
 import { isObj } from './core.js';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
@@ -546,7 +547,7 @@ export function buildApp(o: HttpOptions): RequestListener {
         { reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: must be a non-negative integer' },
       ]);
     }
-    const next = structuredClone(cur);
+    const next = cloneJson(cur);
     const path = s.specReplicasPath.replace(/^\./, '').split('.');
     let o: Obj = next;
     for (const p of path.slice(0, -1)) {

@@ -1,6 +1,7 @@
 // PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902, via fast-json-patch) and
 // strategic merge patch for built-in kinds.
 import fastJsonPatch from 'fast-json-patch';
+import { cloneJson } from '../../lib/clone.js';
 import { ApiError, errors } from './errors.js';
 
 type Obj = Record<string, unknown>;
@@ -10,7 +11,7 @@ function isObj(v: unknown): v is Obj {
 }
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObj(patch)) return structuredClone(patch);
+  if (!isObj(patch)) return cloneJson(patch);
   const out: Obj = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
@@ -39,7 +40,7 @@ export function jsonPatch(target: Obj, ops: unknown): Obj {
   }
   if (err) throw refuse(err);
   try {
-    return fastJsonPatch.applyPatch(structuredClone(target), ops as fastJsonPatch.Operation[], false, false).newDocument as Obj;
+    return fastJsonPatch.applyPatch(cloneJson(target), ops as fastJsonPatch.Operation[], false, false).newDocument as Obj;
   } catch (e) {
     throw refuse(e);
   }
@@ -61,10 +62,10 @@ const MERGE_KEYS: Record<string, string> = {
 const SET_LISTS = new Set(['finalizers']);
 
 export function strategicMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObj(patch)) return structuredClone(patch);
+  if (!isObj(patch)) return cloneJson(patch);
   if (patch.$patch === 'replace') {
     const { $patch: _, ...rest } = patch;
-    return structuredClone(rest);
+    return cloneJson(rest);
   }
   if (patch.$patch === 'delete') return undefined;
   const out: Obj = isObj(target) ? { ...target } : {};
@@ -98,8 +99,8 @@ function mergeList(cur: unknown, patch: unknown[], field: string): unknown[] {
   const existing = Array.isArray(cur) ? cur : [];
   if (SET_LISTS.has(field)) return [...new Set([...existing, ...patch])];
   const key = MERGE_KEYS[field];
-  if (!key) return structuredClone(patch).filter((x) => !(isObj(x) && x.$patch));
-  const out = existing.map((x) => structuredClone(x));
+  if (!key) return cloneJson(patch).filter((x) => !(isObj(x) && x.$patch));
+  const out = existing.map((x) => cloneJson(x));
   for (const item of patch) {
     if (!isObj(item)) continue;
     const idx = out.findIndex((x) => isObj(x) && x[key] === item[key]);

@@ -2,6 +2,8 @@
 // because no JS implementation exists): field sets per manager in FieldsV1 form, conflicts when
 // an applier changes a field another manager owns, forced ownership transfer, and removal of
 // fields an applier stopped applying and nobody else owns.
+
+import { cloneJson } from '../../lib/clone.js';
 import { ApiError } from './errors.js';
 import type { JSONSchemaProps } from './registry.js';
 
@@ -156,16 +158,16 @@ function mergeApplied(live: unknown, applied: unknown, s: JSONSchemaProps | unde
     const cur = Array.isArray(live) ? live : [];
     if (lk.type === 'set') return [...cur, ...applied.filter((x) => !cur.some((c) => JSON.stringify(c) === JSON.stringify(x)))];
     if (lk.type === 'map') {
-      const out = cur.map((x) => structuredClone(x));
+      const out = cur.map((x) => cloneJson(x));
       for (const item of applied) {
         const k = itemKey(item, lk.keys);
         const i = out.findIndex((x) => itemKey(x, lk.keys) === k);
         if (i >= 0) out[i] = mergeApplied(out[i], item, s?.items, '', false);
-        else out.push(structuredClone(item));
+        else out.push(cloneJson(item));
       }
       return out;
     }
-    return structuredClone(applied);
+    return cloneJson(applied);
   }
   if (isObj(applied) && s?.['x-kubernetes-map-type'] !== 'atomic') {
     const out: Obj = isObj(live) ? { ...live } : {};
@@ -174,7 +176,7 @@ function mergeApplied(live: unknown, applied: unknown, s: JSONSchemaProps | unde
     }
     return out;
   }
-  return structuredClone(applied);
+  return cloneJson(applied);
 }
 
 export interface ApplyInput {
@@ -222,7 +224,7 @@ export function apply(input: ApplyInput): Obj {
       { causes },
     );
   }
-  let merged = (live ? structuredClone(live) : {}) as Obj;
+  let merged = (live ? cloneJson(live) : {}) as Obj;
   // fields this manager applied before, no longer applies, and nobody else owns are removed
   const previous = managed.find((m) => m.manager === manager && m.operation === 'Apply');
   if (previous) {

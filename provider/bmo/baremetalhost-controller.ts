@@ -3,6 +3,7 @@
 // baremetalhost_controller.go order: paused → status/hardware annotations → finalizer →
 // credentials → delete/detach → register → state action).
 import type { Logger } from 'pino';
+import { cloneJson } from '../../lib/clone.js';
 import type { BareMetalHost, BareMetalHostStatus, HardwareDetails } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
@@ -447,7 +448,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
     );
     if (hup && !(hup.metadata?.ownerReferences ?? []).some((r) => r.uid === h.metadata.uid)) {
       // the policy belongs to its host (upstream's acquireHostUpdatePolicy)
-      const owned = structuredClone(hup);
+      const owned = cloneJson(hup);
       owned.metadata = {
         ...owned.metadata,
         ownerReferences: [
@@ -656,7 +657,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
           }
         : null;
     if (isDeleting(img)) return img.metadata.finalizers?.includes(PPI_HOST_FINALIZER) ? (usable() ?? 'waiting') : 'waiting';
-    const want = structuredClone(img);
+    const want = cloneJson(img);
     addFinalizer(want, PPI_HOST_FINALIZER);
     // the host's labels are copied onto its image (an empty map is no labels: the server drops it)
     if (Object.keys(h.metadata.labels ?? {}).length) want.metadata.labels = { ...(img.metadata.labels ?? {}), ...h.metadata.labels };
@@ -741,7 +742,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
       return undefined;
     }
     const host = found;
-    const original = structuredClone(host);
+    const original = cloneJson(host);
     host.metadata.annotations ??= {};
     const ann = host.metadata.annotations;
     if (A.paused in ann) return undefined;
@@ -930,7 +931,7 @@ export function hostController(o: HostControllerOptions): ControllerSpec {
           // the PreprovisioningImage may go with its host now (garbage collected as the host's dependent)
           const ppi = await getOrNull<PreprovisioningImage>(ctx.client, PPI, host.metadata.namespace, host.metadata.name);
           if (ppi?.metadata.finalizers?.includes(PPI_HOST_FINALIZER)) {
-            const released = structuredClone(ppi);
+            const released = cloneJson(ppi);
             removeFinalizer(released, PPI_HOST_FINALIZER);
             await patchObject(ctx.client, ppi, released);
           }

@@ -1,6 +1,8 @@
 // BMCEventSubscription: a Redfish event subscription on a host's BMC, made and removed through
 // Ironic's vendor passthru (create_subscription / delete_subscription) as upstream's controller
 // does; HTTP headers come from a Secret; the finalizer keeps the object until the BMC forgets it.
+
+import { cloneJson } from '../../lib/clone.js';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import { isNotFound, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
@@ -26,7 +28,7 @@ export function bmcEventSubscriptionController(o: { provisioner: IronicProvision
     const found = await getOrNull<Subscription>(ctx.client, BES, req.namespace, req.name);
     if (!found) return undefined;
     const sub = found;
-    const original = structuredClone(sub);
+    const original = cloneJson(sub);
     const save = async (res?: Result) => {
       await patchObject(ctx.client, original, sub, { fieldManager: 'metal3-baremetal-controller' });
       return res;

@@ -2,6 +2,8 @@
 // BareMetalHost controller attaches it just before powering the host on, as upstream does; this
 // controller keeps the owner reference and finalizer, reports what is attached, and detaches the
 // image when the DataImage is deleted.
+
+import { cloneJson } from '../../lib/clone.js';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import type { KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
@@ -27,7 +29,7 @@ export function dataImageController(o: { provisioner: IronicProvisioner }): Cont
     const found = await getOrNull<DataImage>(ctx.client, DATA_IMAGE, req.namespace, req.name);
     if (!found) return undefined;
     const di = found;
-    const original = structuredClone(di);
+    const original = cloneJson(di);
     const save = async (res?: Result) => {
       await patchObject(ctx.client, original, di, { fieldManager: 'metal3-baremetal-controller' });
       return res;

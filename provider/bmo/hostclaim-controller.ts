@@ -6,6 +6,7 @@
 // the host, and neither does this. Conditions: Associated, and Ready summarizing Associated,
 // Synchronized and Provisioned in Cluster API's style.
 import { randomInt } from 'node:crypto';
+import { cloneJson } from '../../lib/clone.js';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import { re2Test } from '../apiserver/re2.js';
 import { KubeApiError, type KubeObject } from '../kube/client.js';
@@ -126,7 +127,7 @@ export function hostClaimController(): ControllerSpec {
     const found = await getOrNull<HostClaim>(ctx.client, HOST_CLAIM, req.namespace, req.name);
     if (!found) return undefined;
     const claim = found;
-    const original = structuredClone(claim);
+    const original = cloneJson(claim);
     const cond = (type: string, ok: boolean, reason: string, message = '') => condition(claim, type, ok, reason, message);
     const save = async (res?: Result) => {
       const s = summarize(claim.status?.conditions, ['Associated', 'Synchronized', 'Provisioned']);
@@ -141,7 +142,7 @@ export function hostClaimController(): ControllerSpec {
       if (ref) {
         const host = await getOrNull<BareMetalHost & KubeObject>(ctx.client, BMH, ref.namespace, ref.name);
         if (host && consumerIs(host, claim)) {
-          const before = structuredClone(host);
+          const before = cloneJson(host);
           delete host.spec.consumerRef;
           await patchObject(ctx.client, before as KubeObject, host, { fieldManager: FIELD_MANAGER });
         }

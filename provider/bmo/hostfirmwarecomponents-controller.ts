@@ -2,6 +2,8 @@
 // BMC (bios, bmc, nic:*); spec.updates not yet in status.updates are a ChangeDetected change,
 // Valid when every component name is one upstream allows. The BareMetalHost controller applies
 // them while preparing (firmware.update) and records them in status.updates when it starts.
+
+import { cloneJson } from '../../lib/clone.js';
 import type { KubeObject } from '../kube/client.js';
 import { type Condition, setCondition } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
@@ -70,7 +72,7 @@ export function hostFirmwareComponentsController(o: { provisioner: IronicProvisi
       if (e instanceof IronicHttpError) return { requeueAfterMs: 30_000 };
       throw e;
     }
-    const next = structuredClone(hfc);
+    const next = cloneJson(hfc);
     next.status = { ...(next.status ?? {}), components };
     const gen = hfc.metadata.generation;
     let conds = next.status.conditions ?? [];

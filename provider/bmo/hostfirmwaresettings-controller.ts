@@ -3,6 +3,7 @@
 // hash of its contents), and flags ChangeDetected/Valid when spec.settings asks for other values —
 // which the BareMetalHost controller then applies while preparing (bios.apply_configuration).
 import { createHash } from 'node:crypto';
+import { cloneJson } from '../../lib/clone.js';
 import type { BareMetalHost } from '../api/metal3.io/v1alpha1/baremetalhost.js';
 import { isAlreadyExists, isNotFound, type KubeObject } from '../kube/client.js';
 import { type Condition, setCondition } from '../kube/conditions.js';
@@ -111,7 +112,7 @@ export function hostFirmwareSettingsController(o: { provisioner: IronicProvision
       throw e;
     }
     const schema = await ensureSchema(ctx, hfs, host, read.schema);
-    const next = structuredClone(hfs);
+    const next = cloneJson(hfs);
     const settings: Record<string, string> = {};
     for (const [k, v] of Object.entries(read.settings)) if (!k.includes('Password')) settings[k] = v;
     next.status = { ...(next.status ?? {}), settings, schema: { name: schema, namespace: req.namespace } };

@@ -4,6 +4,8 @@
 // architecture when one is configured for it (DEPLOY_ISO_URL_<ARCH>, DEPLOY_ISO_BY_ARCH=arch:url,…).
 // Status, conditions (Ready, Error) and their reasons are upstream's; the BareMetalHost
 // controller creates the objects and waits for them when --build-preprov-image is on.
+
+import { cloneJson } from '../../lib/clone.js';
 import type { KubeObject } from '../kube/client.js';
 import { type Condition, getCondition, setCondition } from '../kube/conditions.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
@@ -82,7 +84,7 @@ export function preprovisioningImageController(o: { provider: EnvImageProvider }
     const found = await getOrNull<PreprovisioningImage>(ctx.client, PPI, req.namespace, req.name);
     if (!found) return undefined;
     const img = found;
-    const original = structuredClone(img);
+    const original = cloneJson(img);
     if (isDeleting(img)) {
       // the image provider keeps nothing per image; others' finalizers go first, as upstream waits for them
       if ((img.metadata.finalizers ?? []).some((f) => f !== PPI_FINALIZER)) return undefined;
@@ -95,7 +97,7 @@ export function preprovisioningImageController(o: { provider: EnvImageProvider }
       return undefined;
     }
     const gen = Number(img.metadata.generation ?? 0);
-    const status = structuredClone(img.status ?? {});
+    const status = cloneJson(img.status ?? {});
     const cond = (type: 'Ready' | 'Error', ok: boolean, reason: string, message: string) => {
       status.conditions = setCondition(status.conditions, {
         type,

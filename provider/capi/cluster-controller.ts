@@ -3,6 +3,8 @@
 // provisioned, follows control plane initialization, summarises control plane and worker replicas,
 // and on deletion removes its descendants — workers first, then the control plane, then the
 // infrastructure — before it goes itself.
+
+import { cloneJson } from '../../lib/clone.js';
 import { isNotFound, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
@@ -55,7 +57,7 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
     const found = await getOrNull<Cluster>(ctx.client, K.cluster, req.namespace, req.name);
     if (!found) return undefined;
     const c = found;
-    const original = structuredClone(c);
+    const original = cloneJson(c);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, c, { fieldManager: FIELD_MANAGER });
       return r;
@@ -160,7 +162,7 @@ export function clusterController(o: { contracts: ContractResolver }): Controlle
   }
 
   async function adopt(ctx: ReconcileContext, child: Typed, c: Cluster) {
-    const before = structuredClone(child);
+    const before = cloneJson(child);
     const changed = ensureOwner(child, c, true);
     const labels = child.metadata.labels ?? {};
     if (changed || labels[L.clusterName] !== c.metadata.name) {

@@ -5,6 +5,8 @@
 // deleting the ones no MachineDeployment, MachineSet or control plane uses any more. The result is
 // the Cluster's TopologyReconciled condition with upstream's reasons. Generated objects are owned
 // by the Cluster, so deleting it (the Cluster controller removes descendants first) leaves nothing.
+
+import { cloneJson } from '../../lib/clone.js';
 import type { ClusterClassSpec, Topology } from '../api/cluster.x-k8s.io/cluster-class.js';
 import { isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, GVK, ReconcileContext, Request, Result } from '../kube/controller.js';
@@ -192,7 +194,7 @@ async function ensure(client: KubeClient, want: Obj, have: Obj | undefined): Pro
   const hm = obj(have.metadata);
   if (isSubset(want.spec, have.spec) && isSubset(wm.labels ?? {}, hm.labels ?? {}) && isSubset(wm.annotations ?? {}, hm.annotations ?? {}))
     return have;
-  const next = structuredClone(have) as KubeObject & Obj;
+  const next = cloneJson(have) as KubeObject & Obj;
   next.metadata = {
     ...(next.metadata ?? {}),
     labels: { ...(hm.labels as Record<string, string>), ...(wm.labels as Record<string, string>) },
@@ -206,7 +208,7 @@ async function ensure(client: KubeClient, want: Obj, have: Obj | undefined): Pro
 function overlay(have: unknown, want: unknown): unknown {
   if (want === undefined) return have;
   if (want === null || typeof want !== 'object' || Array.isArray(want) || have === null || typeof have !== 'object' || Array.isArray(have))
-    return structuredClone(want);
+    return cloneJson(want);
   const out: Obj = { ...(have as Obj) };
   for (const [k, v] of Object.entries(want as Obj)) out[k] = overlay((have as Obj)[k], v);
   return out;
@@ -271,7 +273,7 @@ export function clusterTopologyController(deps: { contracts: ContractResolver })
     const found = await getOrNull<Cluster>(ctx.client, K.cluster, req.namespace, req.name);
     if (!found?.spec?.topology || isDeleting(found)) return undefined;
     const cluster = found;
-    const original = structuredClone(cluster);
+    const original = cloneJson(cluster);
     const topology = cluster.spec?.topology as Topology;
     const setReconciled = async (ok: boolean, reason: string, message = '', requeueAfterMs?: number): Promise<Result> => {
       condition(cluster, 'TopologyReconciled', ok, reason, message);
@@ -327,10 +329,10 @@ export function clusterTopologyController(deps: { contracts: ContractResolver })
         { fieldManager: FIELD_MANAGER },
       );
       if (updated) {
-        original.metadata = structuredClone(updated.metadata);
-        original.spec = structuredClone(updated.spec);
-        cluster.metadata = structuredClone(updated.metadata);
-        cluster.spec = structuredClone(updated.spec);
+        original.metadata = cloneJson(updated.metadata);
+        original.spec = cloneJson(updated.spec);
+        cluster.metadata = cloneJson(updated.metadata);
+        cluster.spec = cloneJson(updated.spec);
       }
     }
 

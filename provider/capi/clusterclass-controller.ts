@@ -2,6 +2,8 @@
 // class's variables in status.variables (all defined inline here: Runtime SDK discovery is not
 // served), checks that every template it names exists (RefVersionsUpToDate) and records the
 // generation it judged, which the Cluster webhook reads as "reconciled".
+
+import { cloneJson } from '../../lib/clone.js';
 import type { ClusterClassSpec } from '../api/cluster.x-k8s.io/cluster-class.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { isDeleting } from '../kube/finalizers.js';
@@ -18,7 +20,7 @@ export function clusterClassController(): ControllerSpec {
     const found = await getOrNull<Typed<ClusterClassSpec>>(ctx.client, CLUSTER_CLASS, req.namespace, req.name);
     if (!found || isDeleting(found)) return undefined;
     const cls = found;
-    const original = structuredClone(cls);
+    const original = cloneJson(cls);
     const spec = (cls.spec ?? {}) as ClusterClassSpec;
     cls.status = {
       ...(cls.status ?? {}),

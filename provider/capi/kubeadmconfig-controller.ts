@@ -4,6 +4,7 @@
 // waits for the control plane to be initialized and joins with a bootstrap token made in the
 // workload cluster and the CA pin of the cluster's certificate authority.
 import { randomBytes } from 'node:crypto';
+import { cloneJson } from '../../lib/clone.js';
 import type { KubeadmConfigSpec } from '../api/bootstrap.cluster.x-k8s.io/kubeadm.js';
 import { isAlreadyExists, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
@@ -99,7 +100,7 @@ export function kubeadmConfigController(o: { workload: WorkloadClients }): Contr
     const found = await getOrNull<KubeadmConfig>(ctx.client, K.kubeadmConfig, req.namespace, req.name);
     if (!found || found.metadata.deletionTimestamp) return undefined;
     const cfg = found;
-    const original = structuredClone(cfg);
+    const original = cloneJson(cfg);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, cfg, { fieldManager: FIELD_MANAGER });
       return r;

@@ -9,6 +9,8 @@
 // ran, and per control plane node the static pods kube-apiserver-, kube-controller-manager-,
 // kube-scheduler- and etcd-<node>; an etcd pod is the node's etcd member, so removing a member is
 // deleting that pod's record.
+
+import { cloneJson } from '../../lib/clone.js';
 import type { KubeadmConfigSpec } from '../api/bootstrap.cluster.x-k8s.io/kubeadm.js';
 import { clientCertKubeconfig, signCertificate } from '../apiserver/pki.js';
 import { isAlreadyExists, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
@@ -136,7 +138,7 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       owner: kcp,
       fieldManager: FIELD_MANAGER,
     });
-    const cs = structuredClone(spec.kubeadmConfigSpec ?? {}) as KubeadmConfigSpec;
+    const cs = cloneJson(spec.kubeadmConfigSpec ?? {}) as KubeadmConfigSpec;
     if (init) delete cs.joinConfiguration;
     else {
       delete cs.initConfiguration;
@@ -213,7 +215,7 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     const found = await getOrNull<Kcp>(ctx.client, K.kubeadmControlPlane, req.namespace, req.name);
     if (!found) return undefined;
     const kcp = found;
-    const original = structuredClone(kcp);
+    const original = cloneJson(kcp);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, kcp, { fieldManager: FIELD_MANAGER });
       return r;
@@ -298,7 +300,7 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       if (why) stale.set(m.metadata.name, why);
       const want = !why;
       if (conditionOf(m, 'UpToDate')?.status !== (want ? 'True' : 'False')) {
-        const before = structuredClone(m);
+        const before = cloneJson(m);
         condition(m, 'UpToDate', want, want ? 'UpToDate' : 'NotUpToDate', why ?? '');
         await patchObject(ctx.client, before, m, { fieldManager: FIELD_MANAGER }).catch(() => undefined);
       }

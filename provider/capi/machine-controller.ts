@@ -4,6 +4,8 @@
 // providerID and keeps Cluster API's labels and annotations on it, and reports phase and
 // conditions the way `kubectl get machines` shows them upstream. Deleting a Machine deletes its
 // infrastructure and bootstrap objects, then its Node, before the finalizer goes.
+
+import { cloneJson } from '../../lib/clone.js';
 import { isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
@@ -67,7 +69,7 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
   }
 
   async function adopt(ctx: ReconcileContext, c: Typed, m: Machine) {
-    const before = structuredClone(c);
+    const before = cloneJson(c);
     const changed = ensureOwner(c, m, true);
     const labels = c.metadata.labels ?? {};
     const clusterName = m.spec?.clusterName ?? '';
@@ -119,7 +121,7 @@ export function machineController(o: { contracts: ContractResolver; workload: Wo
     const found = await getOrNull<Machine>(ctx.client, K.machine, req.namespace, req.name);
     if (!found) return undefined;
     const m = found;
-    const original = structuredClone(m);
+    const original = cloneJson(m);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, m, { fieldManager: FIELD_MANAGER });
       return r;

@@ -3,6 +3,8 @@
 // RollingUpdate surges the new MachineSet by up to maxSurge (default 1) above the desired count and
 // shrinks old ones while at least replicas − maxUnavailable (default 0) machines stay available;
 // OnDelete only replaces machines the user deletes. Paused deployments are left alone.
+
+import { cloneJson } from '../../lib/clone.js';
 import { isNotFound } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { isDeleting } from '../kube/finalizers.js';
@@ -56,7 +58,7 @@ export function resolveIntOrPercent(v: number | string | undefined, total: numbe
 
 /** The template hash: what distinguishes one MachineSet generation from the next. */
 export function templateHash(md: Md): string {
-  const t = structuredClone(md.spec?.template ?? {});
+  const t = cloneJson(md.spec?.template ?? {});
   // the replica-independent part of the template; rollout.after forces a new generation
   return shortHash({ template: t, after: md.spec?.rollout?.after ?? '' });
 }
@@ -66,7 +68,7 @@ export function machineDeploymentController(): ControllerSpec {
     const found = await getOrNull<Md>(ctx.client, K.machineDeployment, req.namespace, req.name);
     if (!found || isDeleting(found)) return undefined;
     const md = found;
-    const original = structuredClone(md);
+    const original = cloneJson(md);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, md, { fieldManager: FIELD_MANAGER });
       return r;
@@ -121,7 +123,7 @@ export function machineDeploymentController(): ControllerSpec {
             selector: { matchLabels: { ...(spec.selector?.matchLabels ?? {}), [L.templateHash]: hash } },
             template: {
               metadata: { ...(spec.template?.metadata ?? {}), labels },
-              spec: { ...structuredClone(spec.template?.spec ?? {}), clusterName },
+              spec: { ...cloneJson(spec.template?.spec ?? {}), clusterName },
             },
             ...(spec.deletion ? { deletion: spec.deletion } : {}),
             ...(spec.machineNaming ? { machineNaming: spec.machineNaming } : {}),
@@ -135,7 +137,7 @@ export function machineDeploymentController(): ControllerSpec {
     // old generations are marked so their machines report UpToDate=False
     for (const s of old) {
       if (s.metadata.annotations?.[OUTDATED] === undefined) {
-        const before = structuredClone(s);
+        const before = cloneJson(s);
         s.metadata.annotations = { ...(s.metadata.annotations ?? {}), [OUTDATED]: 'true' };
         await patchObject(ctx.client, before, s, { fieldManager: FIELD_MANAGER });
       }
@@ -143,7 +145,7 @@ export function machineDeploymentController(): ControllerSpec {
     const replicasOf = (s: MachineSet) => s.spec?.replicas ?? 0;
     const scale = async (s: MachineSet, n: number) => {
       if (replicasOf(s) === n) return;
-      const before = structuredClone(s);
+      const before = cloneJson(s);
       s.spec = { ...(s.spec ?? {}), replicas: n };
       await patchObject(ctx.client, before, s, { fieldManager: FIELD_MANAGER });
     };

@@ -4,6 +4,8 @@
 // then, when triggerIf allows, asks for remediation — an external remediation object cloned from
 // remediation.templateRef (e.g. a Metal3Remediation named like the Machine), or the owner's own
 // (OwnerRemediated=False: the MachineSet or control plane replaces the Machine).
+
+import { cloneJson } from '../../lib/clone.js';
 import { isAlreadyExists, isNotFound, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { patchObject } from '../kube/patch-helper.js';
@@ -94,7 +96,7 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
       return undefined;
     }
     const mhc = found;
-    const original = structuredClone(mhc);
+    const original = cloneJson(mhc);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, mhc, { fieldManager: FIELD_MANAGER });
       return r;
@@ -147,7 +149,7 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
     const tmpl = spec.remediation?.templateRef;
     for (const m of machines) {
       const bad = unhealthy.find((u) => u.m === m);
-      const before = structuredClone(m);
+      const before = cloneJson(m);
       condition(m, 'HealthCheckSucceeded', !bad, bad ? bad.why.split(':')[0] : 'HealthCheckSucceeded', bad?.why ?? '');
       if (bad && allowed && !tmpl) condition(m, 'OwnerRemediated', false, 'WaitingForRemediation', bad.why);
       await patchObject(ctx.client, before, m, { fieldManager: FIELD_MANAGER }).catch((e: unknown) => {
@@ -173,7 +175,7 @@ export function machineHealthCheckController(o: { workload: WorkloadClients }): 
                 labels: { [L.clusterName]: cluster.metadata.name },
                 ownerReferences: [{ ...ownerRef(m), controller: true }],
               },
-              spec: structuredClone(obj(obj(obj(t.spec).template).spec)),
+              spec: cloneJson(obj(obj(obj(t.spec).template).spec)),
             },
             FIELD_MANAGER,
           );

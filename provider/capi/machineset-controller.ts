@@ -3,6 +3,8 @@
 // (annotated cloned-from-name/-groupkind); deletes surplus machines in upstream's order (those
 // annotated delete-machine, then unhealthy, then by deletion.order Random|Newest|Oldest), replaces
 // machines a MachineHealthCheck handed to their owner, and reports replica counters.
+
+import { cloneJson } from '../../lib/clone.js';
 import { isNotFound, type KubeObject } from '../kube/client.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { isDeleting } from '../kube/finalizers.js';
@@ -78,7 +80,7 @@ export async function cloneFromTemplate(
           },
           ownerReferences: [ownerRef(o.owner)],
         },
-        spec: structuredClone(t.spec ?? {}),
+        spec: cloneJson(t.spec ?? {}),
       },
       o.fieldManager,
     );
@@ -138,7 +140,7 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
           ownerReferences: [{ ...ownerRef(ms), controller: true, blockOwnerDeletion: true }],
         },
         spec: {
-          ...structuredClone(ms0),
+          ...cloneJson(ms0),
           clusterName: cluster.metadata.name,
           ...(boot ? { bootstrap: { configRef: boot } } : {}),
           ...(infra ? { infrastructureRef: infra } : {}),
@@ -153,7 +155,7 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
     const found = await getOrNull<MachineSet>(ctx.client, K.machineSet, req.namespace, req.name);
     if (!found || isDeleting(found)) return undefined;
     const ms = found;
-    const original = structuredClone(ms);
+    const original = cloneJson(ms);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, ms, { fieldManager: FIELD_MANAGER });
       return r;
@@ -203,7 +205,7 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
     const upToDate = !md || ms.metadata.annotations?.['ferrite.dev/outdated'] === undefined;
     for (const m of live) {
       if ((conditionOf(m, 'UpToDate')?.status === 'True') !== upToDate) {
-        const before = structuredClone(m);
+        const before = cloneJson(m);
         condition(
           m,
           'UpToDate',

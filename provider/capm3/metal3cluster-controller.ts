@@ -3,6 +3,7 @@
 // infrastructure is provisioned as soon as the owning Cluster exists and the endpoint is valid.
 // Deletion waits until the cluster's Machines are gone.
 
+import { cloneJson } from '../../lib/clone.js';
 import { condition, isPaused, K, L, listIn, ownerOfKind, type Typed } from '../capi/common.js';
 import type { ControllerSpec, ReconcileContext, Request, Result } from '../kube/controller.js';
 import { addFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
@@ -20,7 +21,7 @@ export function metal3ClusterController(): ControllerSpec {
     const found = await getOrNull<M3C>(ctx.client, K.metal3Cluster, req.namespace, req.name);
     if (!found) return undefined;
     const m = found;
-    const original = structuredClone(m);
+    const original = cloneJson(m);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, m, { fieldManager: CAPM3_FIELD_MANAGER });
       return r;

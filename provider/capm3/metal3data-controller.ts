@@ -4,6 +4,7 @@
 // IPAddressClaim for other IPAM providers), renders meta data and network data once into Secrets
 // `<m3m>-metadata` / `<m3m>-networkdata`, and releases its addresses when it is deleted.
 
+import { cloneJson } from '../../lib/clone.js';
 import { K, L, listIn, obj, ownerOfKind, ownerRef, type Typed } from '../capi/common.js';
 import { CapiError } from '../capi/errors.js';
 import type { Machine } from '../capi/machine-controller.js';
@@ -48,7 +49,7 @@ export function metal3DataTemplateController(): ControllerSpec {
     const found = await getOrNull<DataTemplate>(ctx.client, K.metal3DataTemplate, req.namespace, req.name);
     if (!found) return undefined;
     const t = found;
-    const original = structuredClone(t);
+    const original = cloneJson(t);
     const ns = t.metadata.namespace;
     const datas = (await listIn<Data>(ctx.client, K.metal3Data, ns)).filter((d) => d.spec?.template?.name === t.metadata.name);
     const claims = (await listIn<DataClaim>(ctx.client, K.metal3DataClaim, ns)).filter((c) => c.spec?.template?.name === t.metadata.name);
@@ -98,7 +99,7 @@ export function metal3DataTemplateController(): ControllerSpec {
         }
       }
       if (c.status?.renderedData?.name !== d.metadata.name) {
-        const before = structuredClone(c);
+        const before = cloneJson(c);
         c.status = { ...(c.status ?? {}), renderedData: { name: d.metadata.name, namespace: ns } };
         await patchObject(ctx.client, before, c, { fieldManager: CAPM3_FIELD_MANAGER });
       }
@@ -136,7 +137,7 @@ export function metal3DataClaimController(): ControllerSpec {
     const found = await getOrNull<DataClaim>(ctx.client, K.metal3DataClaim, req.namespace, req.name);
     if (!found) return undefined;
     const c = found;
-    const original = structuredClone(c);
+    const original = cloneJson(c);
     if (!isDeleting(c)) {
       if (addFinalizer(c, DATA_CLAIM_FINALIZER)) await patchObject(ctx.client, original, c, { fieldManager: CAPM3_FIELD_MANAGER });
       return undefined;
@@ -210,7 +211,7 @@ export function metal3DataController(): ControllerSpec {
     const found = await getOrNull<Data>(ctx.client, K.metal3Data, req.namespace, req.name);
     if (!found) return undefined;
     const d = found;
-    const original = structuredClone(d);
+    const original = cloneJson(d);
     const save = async (r?: Result) => {
       await patchObject(ctx.client, original, d, { fieldManager: CAPM3_FIELD_MANAGER });
       return r;

@@ -6,6 +6,7 @@
 // Deleting deprovisions the host, waits until it is back in the pool and releases it (or keeps it
 // for the same deployment when the template asks for node reuse).
 
+import { cloneJson } from '../../lib/clone.js';
 import type { Cluster } from '../capi/cluster-controller.js';
 import { condition, isPaused, K, L, listIn, matchesSelector, obj, ownerOfKind, type Typed } from '../capi/common.js';
 import type { Machine } from '../capi/machine-controller.js';
@@ -132,7 +133,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     return exclusive(async () => {
       const host = await chooseHost(ctx, m, machine);
       if (!host || host === 'wait') return host;
-      const before = structuredClone(host);
+      const before = cloneJson(host);
       host.spec = {
         ...(host.spec ?? {}),
         consumerRef: {
@@ -221,7 +222,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
     const found = await getOrNull<Metal3Machine>(ctx.client, K.metal3Machine, req.namespace, req.name);
     if (!found) return undefined;
     const m = found;
-    const original = structuredClone(m);
+    const original = cloneJson(m);
     const save = async (r?: Result) => {
       try {
         await patchObject(ctx.client, original, m, { fieldManager: CAPM3_FIELD_MANAGER });
@@ -370,7 +371,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
   }
 
   async function setHostSpec(ctx: ReconcileContext, m: Metal3Machine, h: Host, secretName: string) {
-    const before = structuredClone(h);
+    const before = cloneJson(h);
     const spec = { ...(h.spec ?? {}) };
     const ns = m.metadata.namespace;
     // a host gets its image once: a new image means a new Machine
@@ -432,7 +433,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
   ): Promise<Result | undefined> {
     condition(m, 'Ready', false, 'Deleting');
     if (h && consumerIs(h, m)) {
-      const before = structuredClone(h);
+      const before = cloneJson(h);
       const spec = { ...(h.spec ?? {}) };
       if (spec.image || spec.customDeploy || spec.userData || spec.metaData || spec.networkData || spec.online) {
         delete spec.image;
@@ -458,7 +459,7 @@ export function metal3MachineController(o: { workload: WorkloadClients; machines
       delete labels[L.clusterName];
       const annotations = { ...(h.metadata.annotations ?? {}) };
       if (annotations[PAUSE_ANNOTATION] === CAPM3_PAUSE_VALUE) delete annotations[PAUSE_ANNOTATION];
-      const after = structuredClone(h);
+      const after = cloneJson(h);
       after.metadata.labels = reuse ? { ...labels, [NODE_REUSE_LABEL]: reuse } : labels;
       after.metadata.annotations = annotations;
       const s = { ...(h.spec ?? {}) };

@@ -5,6 +5,7 @@
 // A Node that does not return within the timeout is retried up to retryLimit times; then the host is
 // marked `capm3.metal3.io/unhealthy` and the Machine handed to its owner for replacement.
 
+import { cloneJson } from '../../lib/clone.js';
 import { condition, K, L, ownerOfKind, type Typed } from '../capi/common.js';
 import type { Machine } from '../capi/machine-controller.js';
 import type { WorkloadClients } from '../capi/workload.js';
@@ -31,7 +32,7 @@ export function metal3RemediationController(o: { workload: WorkloadClients }): C
     const found = await getOrNull<M3R>(ctx.client, K.metal3Remediation, req.namespace, req.name);
     if (!found) return undefined;
     const r = found;
-    const original = structuredClone(r);
+    const original = cloneJson(r);
     const save = async (res?: Result) => {
       await patchObject(ctx.client, original, r, { fieldManager: CAPM3_FIELD_MANAGER });
       return res;
@@ -140,7 +141,7 @@ export function metal3RemediationController(o: { workload: WorkloadClients }): C
       await ctx.client.patch({ ...K.bmh, namespace: ns, name: host.metadata.name }, 'merge', {
         metadata: { annotations: { [UNHEALTHY_ANNOTATION]: '' } },
       });
-      const before = structuredClone(machine);
+      const before = cloneJson(machine);
       condition(
         machine,
         'OwnerRemediated',

@@ -4,6 +4,7 @@
 //  - label sync: BareMetalHost labels under the prefixes a Metal3Cluster lists in its annotation
 //    `metal3.io/metal3-label-sync-prefixes` are kept on the workload Node (added, changed, removed).
 
+import { cloneJson } from '../../lib/clone.js';
 import type { Cluster } from '../capi/cluster-controller.js';
 import { A, K, L, listIn, obj, ownerOfKind, type Typed } from '../capi/common.js';
 import type { Machine } from '../capi/machine-controller.js';
@@ -28,7 +29,7 @@ export function metal3MachineTemplateController(): ControllerSpec {
       const a = m.metadata.annotations ?? {};
       if (a[A.clonedFromName] !== t.metadata.name || a[A.clonedFromGroupKind] !== GROUP_KIND) continue;
       if (obj(m.spec).automatedCleaningMode === mode) continue;
-      const before = structuredClone(m);
+      const before = cloneJson(m);
       m.spec = { ...(m.spec ?? {}), automatedCleaningMode: mode };
       await patchObject(ctx.client, before, m, { fieldManager: CAPM3_FIELD_MANAGER });
     }

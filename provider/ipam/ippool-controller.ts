@@ -7,6 +7,8 @@
 // lag), and an IPAddress is named after its address, so a second object for the same address fails
 // with AlreadyExists instead of duplicating it. A controller killed between creating the IPAddress
 // and writing the claim finds the address on its next pass and finishes the claim with it.
+
+import { cloneJson } from '../../lib/clone.js';
 import type { IPPool } from '../api/ipam.metal3.io/v1alpha1/ipam.js';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 import { type Condition, setCondition } from '../kube/conditions.js';
@@ -192,7 +194,7 @@ export function ipPoolController(o: IPPoolControllerOptions = {}): ControllerSpe
   }
 
   async function serveMetal3Claim(client: KubeClient, pool: Pool, b: Book, claim: IPClaim): Promise<'stale' | undefined> {
-    const original = structuredClone(claim);
+    const original = cloneJson(claim);
     const ns = pool.metadata.namespace;
     const prefix = pool.spec?.namePrefix ?? pool.metadata.name;
     if (isDeleting(claim)) {
@@ -246,7 +248,7 @@ export function ipPoolController(o: IPPoolControllerOptions = {}): ControllerSpe
   }
 
   async function serveCapiClaim(client: KubeClient, pool: Pool, b: Book, claim: IPAddressClaim): Promise<'stale' | undefined> {
-    const original = structuredClone(claim);
+    const original = cloneJson(claim);
     const ns = pool.metadata.namespace;
     const prefix = pool.spec?.namePrefix ?? pool.metadata.name;
     if (isDeleting(claim)) {
@@ -319,7 +321,7 @@ export function ipPoolController(o: IPPoolControllerOptions = {}): ControllerSpe
       if (c.spec?.poolRef?.name === req.name && claimsMetal3Pool(c) && isDeleting(c)) orphans.push([c, F.capiClaim]);
     }
     for (const [c, f] of orphans) {
-      const original = structuredClone(c);
+      const original = cloneJson(c);
       if (removeFinalizer(c, f)) await patchClaim(client, original, c);
     }
     return undefined;
@@ -329,7 +331,7 @@ export function ipPoolController(o: IPPoolControllerOptions = {}): ControllerSpe
     const found = await getOrNull<Pool>(ctx.client, IPPOOL, req.namespace, req.name);
     if (!found) return releaseOrphans(ctx.client, req);
     const pool = found;
-    const original = structuredClone(pool);
+    const original = cloneJson(pool);
     const savePool = async () => {
       try {
         await patchObject(ctx.client, original, pool, { fieldManager: FIELD_MANAGER });

@@ -2,6 +2,7 @@
 // and lists never touch disk. Every write is committed before the call returns, so anything the
 // API acknowledged survives a kill -9.
 import Database from 'better-sqlite3';
+import { cloneJson } from '../../lib/clone.js';
 import { IronicError } from './errors.js';
 import type { HistoryEvent, Node, Port } from './model.js';
 
@@ -95,7 +96,7 @@ export class IronicStore {
       const holder = this.names.get(node.name);
       if (holder && holder !== node.uuid) throw new IronicError('DuplicateName', `A node with name ${node.name} already exists.`);
     }
-    const copy = structuredClone(node);
+    const copy = cloneJson(node);
     this.stmts.putNode.run(copy.uuid, JSON.stringify(copy));
     if (prev?.name && prev.name !== copy.name) this.names.delete(prev.name);
     if (copy.name) this.names.set(copy.name, copy.uuid);
@@ -144,7 +145,7 @@ export class IronicStore {
     if (holder && holder !== port.uuid)
       throw new IronicError('MACAlreadyExists', `A port with MAC address ${port.address} already exists.`);
     const prev = this.ports.get(port.uuid);
-    const copy = structuredClone(port);
+    const copy = cloneJson(port);
     this.stmts.putPort.run(copy.uuid, copy.node_uuid, JSON.stringify(copy));
     if (prev && prev.address !== copy.address) this.macs.delete(prev.address);
     this.macs.set(copy.address, copy.uuid);

@@ -8,6 +8,8 @@
 // object of their kind and namespace this client wrote: a MachineSet that just created a Machine
 // lists from the server until the watch shows it, so it never counts too few and creates another
 // (upstream's MachineSet waits for its cache to show what it created, to the same end).
+
+import { cloneJson } from '../../lib/clone.js';
 import { type LabelSelector, matchLabels, parseLabelSelector } from '../apiserver/selectors.js';
 import type { KubeClient, KubeObject } from './client.js';
 import type { Informer } from './informer.js';
@@ -137,7 +139,7 @@ export function cachedReadClient(client: KubeClient, informers: InformerLookup):
       const current = mine === undefined || shows(hit, mine);
       if (current && mine !== undefined) written.drop(key);
       // reconcilers change what they read: never hand out the cache's own object
-      if (current && hit) return structuredClone(hit) as T;
+      if (current && hit) return cloneJson(hit) as T;
       // not in the cache (just created, or gone) or behind this client's own write: ask the server
     }
     return client.get<T>(apiVersion, kind, namespace, name);
@@ -150,7 +152,7 @@ export function cachedReadClient(client: KubeClient, informers: InformerLookup):
         .list()
         .filter((o) => (namespace === undefined || o.metadata?.namespace === namespace) && matchLabels(sel, o.metadata?.labels))
         .sort(byNamespaceAndName)
-        .map((o) => structuredClone(o) as T);
+        .map((o) => cloneJson(o) as T);
       return { items, metadata: { resourceVersion: inf.resourceVersion } };
     }
     return client.list<T>(apiVersion, kind, namespace, query);

@@ -2,6 +2,8 @@
 // changed, spec/metadata and status separately (status through its subresource), as JSON merge
 // patches carrying the resourceVersion read, so a concurrent writer causes a 409 and the
 // reconcile retries from fresh state instead of silently overwriting.
+
+import { cloneJson } from '../../lib/clone.js';
 import { isConflict, type KubeClient, type KubeObject } from './client.js';
 import { semanticEqual } from './semantic.js';
 
@@ -96,7 +98,7 @@ export async function updateWithRetry<T extends KubeObject>(
 ): Promise<T | undefined> {
   for (let i = 0; ; i++) {
     const cur = await client.get<T>(ref.apiVersion, ref.kind, ref.namespace, ref.name);
-    const next = mutate(structuredClone(cur));
+    const next = mutate(cloneJson(cur));
     if (!next) return cur;
     try {
       return (await patchObject(client, cur, next, { fieldManager: opts.fieldManager })).object;

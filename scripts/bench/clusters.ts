@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { TEMPLATE_NETWORK, TEMPLATES_DIR } from '../../devenv/cluster.js';
 import { freeTcpPort, type StackState } from '../../devenv/stack.js';
-import { applyObject, ensureNamespace, fleetAddresses } from '../../devenv/up.js';
+import { applyObject, ensureNamespace, fleetAddresses, IRONIC_AUTH_DIR, ironicAuthFiles } from '../../devenv/up.js';
 import { fleetManifests } from '../../emulator/fleet/manifests.js';
 import { KubeClient, type KubeObject } from '../../provider/kube/client.js';
 import { substitute } from '../../scenarios/format.js';
@@ -63,6 +63,38 @@ interface Run {
   nodeUnknownFlaps: number;
   peakRssMiB: Record<string, number>;
   totalPeakRssMiB: number;
+  /** Ironic's worker pool while the clusters came up: what held it (tasks, worker-seconds) and how often it was full */
+  ironicWorkers: IronicWorkers | null;
+}
+
+interface IronicWorkers {
+  pool: number;
+  refusals: number;
+  byTask: Record<string, { tasks: number; workerSeconds: number }>;
+}
+
+/** Ironic's conductor metrics (dev up serves them behind its Basic auth); null, with a word why, when they cannot be read. */
+async function ironicWorkers(url: string, dir: string): Promise<IronicWorkers | null> {
+  try {
+    const auth = ironicAuthFiles(join(dir, IRONIC_AUTH_DIR));
+    const r = await fetch(`${url}/metrics`, {
+      headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` },
+    });
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    const text = await r.text();
+    const one = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const byTask: IronicWorkers['byTask'] = {};
+    for (const m of text.matchAll(/^ironic_conductor_(tasks_total|task_worker_seconds_total)\{task="([^"]+)"\} (\S+)$/gm)) {
+      byTask[m[2]] ??= { tasks: 0, workerSeconds: 0 };
+      const t = byTask[m[2]];
+      if (m[1] === 'tasks_total') t.tasks = Number(m[3]);
+      else t.workerSeconds = +Number(m[3]).toFixed(1);
+    }
+    return { pool: one('ironic_conductor_workers'), refusals: one('ironic_conductor_worker_refusals_total'), byTask };
+  } catch (e) {
+    console.log(`Ironic's worker metrics could not be read at ${url}/metrics: ${(e as Error).message}`);
+    return null;
+  }
 }
 
 // a component's own CPU and its waited-for children's; 0 once it is gone
@@ -203,6 +235,7 @@ async function once(n: number, steadyS: number, profileDir = '', keep = false): 
       .slice(0, 5)
       .map(([namespace, seconds]) => ({ namespace, seconds: +seconds.toFixed(1) }));
     const cpu1 = cpuBy();
+    const workers = await ironicWorkers(state.ironicUrl, dir);
     const reqBuilt = await requestCounts(client);
     const buildRequests = sum(reqBuilt) - sum(req0);
     const buildRequestsPerCluster = Object.fromEntries(
@@ -252,6 +285,7 @@ async function once(n: number, steadyS: number, profileDir = '', keep = false): 
       ).toFixed(3),
       peakRssMiB: peak,
       totalPeakRssMiB: Object.values(peak).reduce((a, b) => a + b, 0),
+      ironicWorkers: workers,
     };
   } finally {
     spawnSync(process.execPath, [...CLI, 'dev', 'down', '--data-dir', dir], { cwd: ROOT, encoding: 'utf8' });
@@ -370,6 +404,15 @@ console.log(
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}`,
 );
+if (big.ironicWorkers) {
+  const w = big.ironicWorkers;
+  const held = Object.entries(w.byTask).sort((a, b) => b[1].workerSeconds - a[1].workerSeconds);
+  console.log(
+    `Ironic's ${w.pool} workers while ${CLUSTERS} clusters came up: ${w.refusals} refusals (503 NoFreeConductorWorker); worker-seconds per host by task: ${held
+      .map(([t, v]) => `${t} ${(v.workerSeconds / CLUSTERS).toFixed(1)} (${v.tasks} tasks)`)
+      .join(', ')}`,
+  );
+}
 console.log(`slowest clusters (${CLUSTERS}): ${big.slowest.map((c) => `${c.namespace} ${c.seconds}s`).join(', ')}`);
 if (STEADY_S > 0)
   console.log(

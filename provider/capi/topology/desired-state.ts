@@ -5,6 +5,8 @@
 // ones in use: an unchanged template keeps its name, a changed one gets a new name (rotation), so
 // a template in use is never edited. A version upgrade reaches the control plane first and the
 // MachineDeployments one at a time after it has rolled out.
+
+import { cloneJson } from '../../../lib/clone.js';
 import { renderTemplate } from '../../../lib/go-template.js';
 import type {
   ClusterClassSpec,
@@ -152,7 +154,7 @@ function templateClone(template: Obj, name: string, cluster: Obj, labels: Record
       }),
       ownerReferences: [ownerRef(cluster as never)],
     },
-    spec: structuredClone(template.spec),
+    spec: cloneJson(template.spec),
   };
 }
 
@@ -163,13 +165,13 @@ function fromTemplate(template: Obj): { apiVersion: unknown; kind: string; metad
     apiVersion: template.apiVersion,
     kind: String(template.kind).replace(/Template$/, ''),
     metadata: obj(t.metadata),
-    spec: structuredClone(obj(t.spec)),
+    spec: cloneJson(obj(t.spec)),
   };
 }
 
 function varsMap(values: ClusterVariable[]): Obj {
   const out: Obj = {};
-  for (const v of values) out[v.name] = structuredClone(v.value);
+  for (const v of values) out[v.name] = cloneJson(v.value);
   return out;
 }
 
@@ -298,13 +300,13 @@ export function computeDesiredState(input: DesiredInput): DesiredState {
   const items: PatchItem[] = [];
   const infraItem: PatchItem = {
     holder: { role: 'infrastructureCluster' },
-    object: structuredClone(bp.infrastructureClusterTemplate),
+    object: cloneJson(bp.infrastructureClusterTemplate),
     variables: globalVars,
   };
   const cpVars = input.controlPlaneOverrides?.length ? { ...globalVars, ...varsMap(input.controlPlaneOverrides) } : globalVars;
-  const cpItem: PatchItem = { holder: { role: 'controlPlane' }, object: structuredClone(bp.controlPlaneTemplate), variables: cpVars };
+  const cpItem: PatchItem = { holder: { role: 'controlPlane' }, object: cloneJson(bp.controlPlaneTemplate), variables: cpVars };
   const cpInfraItem: PatchItem | undefined = bp.controlPlaneMachineInfrastructureTemplate
-    ? { holder: { role: 'controlPlane' }, object: structuredClone(bp.controlPlaneMachineInfrastructureTemplate), variables: cpVars }
+    ? { holder: { role: 'controlPlane' }, object: cloneJson(bp.controlPlaneMachineInfrastructureTemplate), variables: cpVars }
     : undefined;
   items.push(infraItem, cpItem);
   if (cpInfraItem) items.push(cpInfraItem);
@@ -373,12 +375,12 @@ export function computeDesiredState(input: DesiredInput): DesiredState {
       current: cur,
       bootstrap: {
         holder: { role: 'machineDeployment', class: topo.class },
-        object: structuredClone(entry.bootstrapTemplate),
+        object: cloneJson(entry.bootstrapTemplate),
         variables: vars,
       },
       infra: {
         holder: { role: 'machineDeployment', class: topo.class },
-        object: structuredClone(entry.infrastructureTemplate),
+        object: cloneJson(entry.infrastructureTemplate),
         variables: vars,
       },
     };

@@ -5,6 +5,7 @@
 // and applied in the class's order.
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import YAML from 'yaml';
+import { cloneJson } from '../../../lib/clone.js';
 import { renderTemplate } from '../../../lib/go-template.js';
 import type { ClusterClassPatch, JSONPatch } from '../../api/cluster.x-k8s.io/cluster-class.js';
 import { CapiError } from '../errors.js';
@@ -65,7 +66,7 @@ export function patchEnabled(enabledIf: string | undefined, variables: Obj): boo
 
 function patchValue(p: JSONPatch, variables: Obj): unknown {
   if (p.value !== undefined) return p.value;
-  if (p.valueFrom?.variable) return structuredClone(variableValue(variables, p.valueFrom.variable));
+  if (p.valueFrom?.variable) return cloneJson(variableValue(variables, p.valueFrom.variable));
   if (p.valueFrom?.template) return renderValue(p.valueFrom.template, variables);
   throw new CapiError('PatchFailed', 'jsonPatch must define one of value or valueFrom');
 }

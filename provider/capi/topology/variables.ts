@@ -2,6 +2,7 @@
 // (internal/topology/variables), a Cluster's values defaulted and validated against each schema
 // with the API server's own structural-schema code, and the lookups patches make (`name.a[0].b`).
 
+import { cloneJson } from '../../../lib/clone.js';
 import type { ClusterClassVariable } from '../../api/cluster.x-k8s.io/cluster-class.js';
 import type { JSONSchemaProps } from '../../apiserver/registry.js';
 import { applyDefaults, checkSchemaCompiles, prune, validate } from '../../apiserver/schema.js';
@@ -34,7 +35,7 @@ export function variableSchema(v: ClusterClassVariable): JSONSchemaProps {
 const wrap = (s: JSONSchemaProps): JSONSchemaProps => ({ type: 'object', properties: { value: s } });
 
 function valueErrors(schema: JSONSchemaProps, value: unknown, path: string, name: string): string[] {
-  const root = { value: structuredClone(value) } as Obj;
+  const root = { value: cloneJson(value) } as Obj;
   const errs: string[] = [];
   const pruned = prune(wrap(schema), root);
   if (pruned.length)
@@ -111,12 +112,12 @@ export function resolveClusterVariables(
     const p = `${path}[${d.name}]`;
     const schema = variableSchema(d);
     let v = given.get(d.name);
-    if (v === undefined && !opts.overrides && schema.default !== undefined) v = { name: d.name, value: structuredClone(schema.default) };
+    if (v === undefined && !opts.overrides && schema.default !== undefined) v = { name: d.name, value: cloneJson(schema.default) };
     if (v === undefined) {
       if (d.required && !opts.overrides) errors.push(`${path}: Required value: required variable ${JSON.stringify(d.name)} must be set`);
       continue;
     }
-    const value = structuredClone(v.value);
+    const value = cloneJson(v.value);
     if (isObj(value) || Array.isArray(value)) {
       const holder = { value } as Obj;
       applyDefaults(wrap(schema), holder);

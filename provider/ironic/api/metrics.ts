@@ -56,6 +56,36 @@ export function mountMetrics(app: Express, conductor: Conductor, auth: BasicAuth
       this.set(conductor.workersBusy);
     },
   });
+  // what holds the pool: a pool that runs out shows which kind of task it went to
+  new Counter({
+    name: 'ironic_conductor_tasks_total',
+    help: 'Conductor tasks finished, by kind',
+    labelNames: ['task'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [task, st] of conductor.taskStats) this.inc({ task }, st.count);
+    },
+  });
+  new Counter({
+    name: 'ironic_conductor_task_worker_seconds_total',
+    help: 'Seconds conductor workers were held by finished tasks, by kind',
+    labelNames: ['task'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [task, st] of conductor.taskStats) this.inc({ task }, st.seconds);
+    },
+  });
+  new Counter({
+    name: 'ironic_conductor_worker_refusals_total',
+    help: 'Tasks refused because every conductor worker was busy (the API answers 503 NoFreeConductorWorker)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(conductor.refusals);
+    },
+  });
   new Gauge({
     name: 'ironic_conductor_workers',
     help: 'Size of the conductor worker pool',

@@ -3,6 +3,7 @@
 // ports, inventory, history, BIOS, firmware, virtual media, traits).
 import type { Express, Request, Response } from 'express';
 import jsonpatch, { type Operation } from 'fast-json-patch';
+import { cloneJson } from '../../../lib/clone.js';
 import { INTERFACE_KINDS, resolveInterfaces } from '../drivers/interfaces.js';
 import { redfishPassthru, VENDOR_METHODS } from '../drivers/redfish-vendor.js';
 import { describe, IronicError } from '../errors.js';
@@ -291,7 +292,7 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
         !onlyMaint
       )
         throw new IronicError('InvalidState', `Node ${cur.uuid} can not be updated while a state transition is in progress.`);
-      const doc = structuredClone(cur) as unknown as Record<string, unknown>;
+      const doc = cloneJson(cur) as unknown as Record<string, unknown>;
       let patched: Record<string, unknown>;
       try {
         // Ironic's patches treat add on an existing member as replace
@@ -463,7 +464,7 @@ export function nodeRoutes(app: Express, ctx: Ctx): void {
   app.get(
     '/v1/nodes/:ident/validate',
     h(async (req, res) => {
-      const n = structuredClone(c.find(String(req.params.ident)));
+      const n = cloneJson(c.find(String(req.params.ident)));
       const set = (() => {
         try {
           return c.drivers.forNode(n);

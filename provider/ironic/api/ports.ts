@@ -1,6 +1,7 @@
 // /v1/ports: create, list (by address or node, fields, detail, pagination), show, patch, delete.
 import type { Express } from 'express';
 import jsonpatch, { type Operation } from 'fast-json-patch';
+import { cloneJson } from '../../../lib/clone.js';
 import { describe, IronicError } from '../errors.js';
 import { newPort, normalizeMac, now, type Port, UUID_RE } from '../model.js';
 import { PORT_FIELD_VERSIONS, V } from './microversion.js';
@@ -143,7 +144,7 @@ export function portRoutes(app: Express, ctx: Ctx): void {
         );
       let next: Record<string, unknown>;
       try {
-        next = jsonpatch.applyPatch(structuredClone(cur) as unknown as Record<string, unknown>, ops, true, false).newDocument;
+        next = jsonpatch.applyPatch(cloneJson(cur) as unknown as Record<string, unknown>, ops, true, false).newDocument;
       } catch (e) {
         throw new IronicError('Invalid', `Invalid patch: ${describe(e).split('\n')[0]}`);
       }

@@ -2,6 +2,7 @@
 // (I am alive at this URL), which move deploy and clean steps forward.
 
 import { randomBytes } from 'node:crypto';
+import { cloneJson } from '../../../lib/clone.js';
 import { IronicError, nodeLocked } from '../errors.js';
 import { type Node, now } from '../model.js';
 import type { ProvisionState } from '../states.js';
@@ -37,7 +38,7 @@ export function lookup(c: Conductor, addresses: string[], nodeUuid: string | nul
   let token: string | null = null;
   if (!n.driver_internal_info.agent_secret_token) {
     // the token is revealed once; a node already holding one only gets "******"
-    const copy = structuredClone(n);
+    const copy = cloneJson(n);
     token = randomBytes(32).toString('base64url');
     copy.driver_internal_info.agent_secret_token = token;
     c.store.putNode(copy);

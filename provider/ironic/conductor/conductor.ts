@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { cloneJson } from '../../../lib/clone.js';
 import { type TrustedFetch, trustingFetch } from '../../../lib/trusted-fetch.js';
 import type { BootEnv, RamdiskPurpose } from '../drivers/boot.js';
 import { describe, IronicError, nodeLocked, notFound } from '../errors.js';
@@ -102,6 +103,10 @@ export class Conductor {
   readonly log: Logger;
   busy = 0;
   readonly running = new Set<Promise<void>>();
+  /** per task kind ('deployment', 'heartbeat', …): tasks run and seconds they held a worker */
+  readonly taskStats = new Map<string, { count: number; seconds: number }>();
+  /** requests and periodic tasks refused because every worker was busy */
+  refusals = 0;
   timers: NodeJS.Timeout[] = [];
   readonly powerFailures = new Map<string, number>();
   /** power syncs in a row that found a node waiting for its agent powered off */
@@ -134,7 +139,7 @@ export class Conductor {
   start(): void {
     this.startedAt = Date.now();
     for (const n of [...this.store.allNodes()]) {
-      const node = structuredClone(n);
+      const node = cloneJson(n);
       let changed = false;
       if (node.reservation) {
         node.reservation = null;
@@ -212,7 +217,7 @@ export class Conductor {
   acquire(ident: string): Node {
     const cur = this.find(ident);
     if (cur.reservation) throw nodeLocked(cur.uuid, cur.reservation);
-    const node = structuredClone(cur);
+    const node = cloneJson(cur);
     node.reservation = this.opts.hostname;
     this.store.putNode(node);
     return node;
@@ -254,7 +259,7 @@ export class Conductor {
     const live = this.store.node(node.uuid);
     const d = live?.driver_internal_info;
     if (!d?.agent_secret_token && !d?.agent_url && !d?.agent_verify_ca) return;
-    const stored = structuredClone(live as Node);
+    const stored = cloneJson(live as Node);
     forget(stored.driver_internal_info);
     this.store.putNode(stored);
   }
@@ -266,17 +271,21 @@ export class Conductor {
 
   /** Refuses up front when the pool is full, so a refused request changes nothing. */
   requireWorker(): void {
-    if (this.busy >= this.opts.workers)
+    if (this.busy >= this.opts.workers) {
+      this.refusals++;
       throw new IronicError('NoFreeConductorWorker', 'Requested action cannot be performed due to lack of free conductor workers.');
+    }
   }
 
   /** Runs `fn` with the lock held on a worker; the lock is released when it ends, whatever happens. */
   spawn(node: Node, what: string, fn: (n: Node) => Promise<void>): void {
     if (this.busy >= this.opts.workers) {
+      this.refusals++;
       this.release(node);
       throw new IronicError('NoFreeConductorWorker', 'Requested action cannot be performed due to lack of free conductor workers.');
     }
     this.busy++;
+    const started = performance.now();
     const p = (async () => {
       try {
         await fn(node);
@@ -285,6 +294,10 @@ export class Conductor {
         node.last_error = `${what} failed: ${describe(e)}`;
       } finally {
         this.busy--;
+        const st = this.taskStats.get(what) ?? { count: 0, seconds: 0 };
+        st.count++;
+        st.seconds += (performance.now() - started) / 1000;
+        this.taskStats.set(what, st);
         if (this.store.node(node.uuid)) this.release(node);
       }
     })();
@@ -420,7 +433,7 @@ export class Conductor {
     } catch (e) {
       // nothing started: drop the lock without touching anything else
       if (this.store.node(node.uuid)?.reservation === this.opts.hostname) {
-        const fresh = structuredClone(this.store.node(node.uuid) as Node);
+        const fresh = cloneJson(this.store.node(node.uuid) as Node);
         this.release(fresh);
       }
       throw e;

@@ -2,6 +2,7 @@
 // repeated failures put a node in maintenance, and a machine found off while its agent is awaited
 // fails the wait at once (the agent is gone).
 
+import { cloneJson } from '../../../lib/clone.js';
 import { describe, IronicError } from '../errors.js';
 import type { Node } from '../model.js';
 import type { Conductor } from './conductor.js';
@@ -73,22 +74,23 @@ export async function syncPowerStates(c: Conductor): Promise<void> {
     const fresh = c.store.node(n.uuid);
     if (!fresh || fresh.reservation) continue;
     if (state && agentLost(c, fresh, state)) continue;
-    const node = structuredClone(fresh);
+    // a node is copied only to be changed: a copy of every node on every sync showed in the idle profile
     if (state) {
       c.powerFailures.delete(n.uuid);
-      let changed = node.power_state !== state;
+      if (fresh.power_state === state && fresh.fault !== 'power failure') continue;
+      const node = cloneJson(fresh);
       node.power_state = state;
       if (node.fault === 'power failure') {
         node.maintenance = false;
         node.maintenance_reason = null;
         node.fault = null;
-        changed = true;
       }
-      if (changed) c.save(node);
+      c.save(node);
     } else {
       const count = (c.powerFailures.get(n.uuid) ?? 0) + 1;
       c.powerFailures.set(n.uuid, count);
-      if (count >= c.opts.powerSyncMaxRetries && !node.maintenance) {
+      if (count >= c.opts.powerSyncMaxRetries && !fresh.maintenance) {
+        const node = cloneJson(fresh);
         const msg = `During sync_power_state, max retries exceeded for node ${node.uuid}, node state ${node.power_state} does not match expected state 'None'. Updating DB state to 'None' Switching node to maintenance mode. Error: ${describe(err)}`;
         node.power_state = null;
         node.maintenance = true;
