@@ -86,9 +86,10 @@ describe('Cluster API with CAPM3 on emulated hosts', { concurrency: 1 }, () => {
     });
     // kubectl's CLUSTER column of Metal3Machines (the cluster-name label the Machine controller sets)
     const table = (await k(['get', '-n', 'metal3', 'm3m'])).stdout.trim().split('\n');
-    const col = table[0].split(/\s{2,}/).indexOf('CLUSTER');
-    assert.ok(col > 0, `a CLUSTER column: ${table[0]}`);
-    for (const row of table.slice(1)) assert.equal(row.split(/\s{2,}/)[col], 'test1', row);
+    // kubectl aligns its columns: read each row at the header's CLUSTER offset (other columns may be empty)
+    const at = table[0].indexOf('CLUSTER');
+    assert.ok(at > 0, `a CLUSTER column: ${table[0]}`);
+    for (const row of table.slice(1)) assert.equal(row.slice(at).trim().split(/\s+/)[0], 'test1', row);
     const secret = await k(['get', '-n', 'metal3', 'secret', 'test1-kubeconfig', '-o', 'jsonpath={.data.value}']);
     assert.equal(secret.code, 0, secret.stderr);
     const kc = join(s.api.dir, 'test1.kubeconfig');
@@ -117,6 +118,40 @@ describe('Cluster API with CAPM3 on emulated hosts', { concurrency: 1 }, () => {
     assert.equal(cl.status.phase, 'Provisioned');
     const ips = await k(['get', '-n', 'metal3', 'ipaddresses.ipam.metal3.io', '-o', 'name']);
     assert.equal(ips.stdout.trim().split('\n').length, 6, 'two addresses (provisioning and external) per machine');
+  });
+
+  it('a MachineSet deletes an infrastructure machine it cloned that no Machine uses (a Machine create that failed)', async () => {
+    const ms = JSON.parse((await k(['get', '-n', 'metal3', 'ms', '-o', 'json'])).stdout).items[0] as {
+      apiVersion: string;
+      metadata: { name: string; uid: string };
+      spec: { selector: { matchLabels: Record<string, string> } };
+    };
+    // what a MachineSet leaves when it cloned the template and then could not create the Machine
+    const worker = JSON.parse((await k(['get', '-n', 'metal3', 'm3m', '-l', 'cluster.x-k8s.io/set-name', '-o', 'json'])).stdout)
+      .items[0] as { apiVersion: string; spec: Record<string, unknown> };
+    const { providerID: _, ...spec } = worker.spec;
+    const orphan = {
+      apiVersion: worker.apiVersion,
+      kind: 'Metal3Machine',
+      metadata: {
+        name: `${ms.metadata.name}-orphan`,
+        namespace: 'metal3',
+        labels: { ...ms.spec.selector.matchLabels, 'cluster.x-k8s.io/cluster-name': 'test1' },
+        ownerReferences: [{ apiVersion: ms.apiVersion, kind: 'MachineSet', name: ms.metadata.name, uid: ms.metadata.uid }],
+      },
+      spec,
+    };
+    const c = await k(['create', '-f', '-'], JSON.stringify(orphan));
+    assert.equal(c.code, 0, c.stderr);
+    // the MachineSet's next reconcile (any change to it) sweeps it, and leaves its Machines' own alone
+    await k(['annotate', '-n', 'metal3', 'ms', ms.metadata.name, `ferrite.test/poke=${Date.now()}`, '--overwrite']);
+    await until(
+      'the orphaned Metal3Machine deleted',
+      async () => (await k(['get', '-n', 'metal3', 'm3m', orphan.metadata.name])).stderr.includes('NotFound'),
+      60_000,
+    );
+    const left = await k(['get', '-n', 'metal3', 'm3m', '-o', 'name']);
+    assert.equal(left.stdout.trim().split('\n').length, 3, `the three machines' Metal3Machines stay:\n${left.stdout}`);
   });
 
   it('a template whose hostSelector matches nothing leaves its Machine waiting with a condition, without spinning', async () => {

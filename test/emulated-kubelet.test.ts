@@ -68,6 +68,14 @@ describe('emulated kubelet heartbeats', () => {
     );
   const node = () => c.client.get<NodeObj>('v1', 'Node', undefined, 'n1');
   const ready = async () => (await node()).status?.conditions?.find((x) => x.type === 'Ready')?.status;
+  /** a running kubelet posts Ready within 5 s (a beat or two) */
+  const readyAgain = async (what: string) => {
+    const back = Date.now() + 5_000;
+    while ((await ready()) !== 'True') {
+      assert.ok(Date.now() < back, what);
+      await sleep(200);
+    }
+  };
   const lease = async () => (await c.client.get<LeaseObj>('coordination.k8s.io/v1', 'Lease', 'kube-node-lease', 'n1')).spec?.renewTime;
 
   /** writes, lists and watches of Leases and Nodes the workload API server answered over HTTPS */
@@ -130,11 +138,7 @@ describe('emulated kubelet heartbeats', () => {
     );
     await c.client.patch({ apiVersion: 'v1', kind: 'Node', name: 'n1' }, 'merge', { status: { conditions } }, { subresource: 'status' });
     assert.equal(await ready(), 'Unknown');
-    const back = Date.now() + 5_000;
-    while ((await ready()) !== 'True') {
-      assert.ok(Date.now() < back, 'the kubelet noticed the changed Node and posted Ready');
-      await sleep(200);
-    }
+    await readyAgain('the kubelet noticed the changed Node and posted Ready');
     stop.abort();
     await running;
   });
@@ -148,11 +152,7 @@ describe('emulated kubelet heartbeats', () => {
     }
     const stop = new AbortController();
     const running = kubelet().run(stop.signal);
-    const back = Date.now() + 5_000;
-    while ((await ready()) !== 'True') {
-      assert.ok(Date.now() < back, 'the kubelet saw the Unknown and posted Ready within a beat or two');
-      await sleep(200);
-    }
+    await readyAgain('the kubelet saw the Unknown and posted Ready within a beat or two');
     stop.abort();
     await running;
   });

@@ -40,7 +40,7 @@ import {
 } from './common.js';
 import { lookupOrGenerate } from './kubeadm/certificates.js';
 import type { Machine } from './machine-controller.js';
-import { cloneFromTemplate } from './machineset-controller.js';
+import { cloneFromTemplate, deleteClones } from './machineset-controller.js';
 import type { WorkloadClients } from './workload.js';
 
 export const KCP_FINALIZER = 'kubeadm.controlplane.cluster.x-k8s.io';
@@ -145,44 +145,55 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
       delete cs.clusterConfiguration;
       cs.joinConfiguration = { ...(cs.joinConfiguration ?? {}), controlPlane: cs.joinConfiguration?.controlPlane ?? {} };
     }
-    await ctx.client.create(
-      {
-        apiVersion: K.kubeadmConfig.apiVersion,
-        kind: 'KubeadmConfig',
-        metadata: { name, namespace: ns, labels, ownerReferences: [ownerRef(kcp)] },
-        spec: cs,
-      },
-      FIELD_MANAGER,
-    );
-    await ctx.client.create(
-      {
-        apiVersion: K.machine.apiVersion,
-        kind: 'Machine',
-        metadata: {
-          name,
-          namespace: ns,
-          labels,
-          annotations: {
-            ...(spec.machineTemplate?.metadata?.annotations ?? {}),
-            [A.clonedFromName]: String(infraRef.name),
-            [CONFIG_HASH_ANNOTATION]: configHash(spec),
-          },
-          ownerReferences: [{ ...ownerRef(kcp), controller: true, blockOwnerDeletion: true }],
-        },
-        spec: {
-          clusterName: cluster.metadata.name,
-          version: spec.version,
-          bootstrap: { configRef: { apiGroup: 'bootstrap.cluster.x-k8s.io', kind: 'KubeadmConfig', name } },
-          infrastructureRef: infra,
-          ...(failureDomain ? { failureDomain } : {}),
-          ...(spec.machineTemplate?.spec?.deletion ? { deletion: spec.machineTemplate.spec.deletion } : {}),
-          ...(spec.machineTemplate?.spec?.readinessGates ? { readinessGates: spec.machineTemplate.spec.readinessGates } : {}),
-        },
-      },
-      FIELD_MANAGER,
-    );
+    const clones = [{ apiVersion: await o.contracts.apiVersion(infraRef), kind: infra.kind, name: infra.name }];
+    try {
+      await createConfigAndMachine();
+    } catch (e) {
+      await deleteClones(ctx, ns, clones);
+      throw e;
+    }
     ctx.recorder.event(kcp, 'Normal', 'SuccessfulCreate', `Created Machine ${name}${init ? ' (kubeadm init)' : ' (kubeadm join)'}`);
     return name;
+
+    async function createConfigAndMachine(): Promise<void> {
+      await ctx.client.create(
+        {
+          apiVersion: K.kubeadmConfig.apiVersion,
+          kind: 'KubeadmConfig',
+          metadata: { name, namespace: ns, labels, ownerReferences: [ownerRef(kcp)] },
+          spec: cs,
+        },
+        FIELD_MANAGER,
+      );
+      clones.push({ apiVersion: K.kubeadmConfig.apiVersion, kind: 'KubeadmConfig', name });
+      await ctx.client.create(
+        {
+          apiVersion: K.machine.apiVersion,
+          kind: 'Machine',
+          metadata: {
+            name,
+            namespace: ns,
+            labels,
+            annotations: {
+              ...(spec.machineTemplate?.metadata?.annotations ?? {}),
+              [A.clonedFromName]: String(infraRef.name),
+              [CONFIG_HASH_ANNOTATION]: configHash(spec),
+            },
+            ownerReferences: [{ ...ownerRef(kcp), controller: true, blockOwnerDeletion: true }],
+          },
+          spec: {
+            clusterName: cluster.metadata.name,
+            version: spec.version,
+            bootstrap: { configRef: { apiGroup: 'bootstrap.cluster.x-k8s.io', kind: 'KubeadmConfig', name } },
+            infrastructureRef: infra,
+            ...(failureDomain ? { failureDomain } : {}),
+            ...(spec.machineTemplate?.spec?.deletion ? { deletion: spec.machineTemplate.spec.deletion } : {}),
+            ...(spec.machineTemplate?.spec?.readinessGates ? { readinessGates: spec.machineTemplate.spec.readinessGates } : {}),
+          },
+        },
+        FIELD_MANAGER,
+      );
+    }
   }
 
   /** Removes the node's etcd member (its etcd pod record), then the Machine. */

@@ -90,6 +90,23 @@ export async function cloneFromTemplate(
   return { apiGroup: String(ref.apiGroup), kind, name: o.name };
 }
 
+/**
+ * Deletes what was cloned for a Machine that could not be created, as upstream's MachineSet and
+ * KubeadmControlPlane controllers do; one that cannot be deleted now is logged (a MachineSet sweeps
+ * its orphans on its next reconcile).
+ */
+export async function deleteClones(
+  ctx: ReconcileContext,
+  namespace: string,
+  clones: Array<{ apiVersion: string; kind: string; name: string }>,
+): Promise<void> {
+  for (const c of clones)
+    await ctx.client.delete({ ...c, namespace }).catch((err: unknown) => {
+      if (!isNotFound(err))
+        ctx.log.warn({ kind: c.kind, name: c.name, err: String(err) }, 'could not delete a clone of a Machine not created');
+    });
+}
+
 const created = (m: KubeObject) => Date.parse(String(m.metadata?.creationTimestamp ?? 0));
 
 /** Which machines go first when scaling down, as upstream's deletion priorities order them. */
@@ -122,33 +139,67 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
     };
     const base = { namespace: ns, labels, owner: ms, fieldManager: FIELD_MANAGER };
     const ms0 = t.spec ?? {};
-    const infra = ms0.infrastructureRef?.name
-      ? await cloneFromTemplate(ctx, o.contracts, ms0.infrastructureRef, { ...base, name })
-      : undefined;
-    const boot = ms0.bootstrap?.configRef?.name
-      ? await cloneFromTemplate(ctx, o.contracts, ms0.bootstrap.configRef, { ...base, name })
-      : undefined;
-    await ctx.client.create(
-      {
-        apiVersion: K.machine.apiVersion,
-        kind: 'Machine',
-        metadata: {
-          name,
-          namespace: ns,
-          labels,
-          annotations: t.metadata?.annotations ?? {},
-          ownerReferences: [{ ...ownerRef(ms), controller: true, blockOwnerDeletion: true }],
+    // what was cloned for this Machine, deleted again if the Machine cannot be made (as upstream
+    // does): otherwise each failed try leaves an infrastructure machine and a bootstrap config behind
+    const clones: Array<{ apiVersion: string; kind: string; name: string }> = [];
+    const clone = async (ref: { apiGroup?: string; kind?: string; name?: string }) => {
+      const made = await cloneFromTemplate(ctx, o.contracts, ref, { ...base, name });
+      clones.push({ apiVersion: await o.contracts.apiVersion(ref), kind: made.kind, name: made.name });
+      return made;
+    };
+    try {
+      const infra = ms0.infrastructureRef?.name ? await clone(ms0.infrastructureRef) : undefined;
+      const boot = ms0.bootstrap?.configRef?.name ? await clone(ms0.bootstrap.configRef) : undefined;
+      await ctx.client.create(
+        {
+          apiVersion: K.machine.apiVersion,
+          kind: 'Machine',
+          metadata: {
+            name,
+            namespace: ns,
+            labels,
+            annotations: t.metadata?.annotations ?? {},
+            ownerReferences: [{ ...ownerRef(ms), controller: true, blockOwnerDeletion: true }],
+          },
+          spec: {
+            ...cloneJson(ms0),
+            clusterName: cluster.metadata.name,
+            ...(boot ? { bootstrap: { configRef: boot } } : {}),
+            ...(infra ? { infrastructureRef: infra } : {}),
+          },
         },
-        spec: {
-          ...cloneJson(ms0),
-          clusterName: cluster.metadata.name,
-          ...(boot ? { bootstrap: { configRef: boot } } : {}),
-          ...(infra ? { infrastructureRef: infra } : {}),
-        },
-      },
-      FIELD_MANAGER,
-    );
+        FIELD_MANAGER,
+      );
+    } catch (e) {
+      await deleteClones(ctx, ns, clones);
+      throw e;
+    }
     ctx.recorder.event(ms, 'Normal', 'SuccessfulCreate', `Created Machine ${name}`);
+  }
+
+  /**
+   * Infrastructure machines and bootstrap configs this MachineSet cloned that no Machine of it
+   * names (a Machine create that failed before its clones could be deleted, a restart between the
+   * two): deleted, as upstream's MachineSet controller does before it scales.
+   */
+  async function deleteOrphanedClones(ctx: ReconcileContext, ms: MachineSet, machines: Machine[]): Promise<void> {
+    const spec = ms.spec ?? {};
+    const named = new Set(machines.flatMap((m) => [m.spec?.infrastructureRef?.name, m.spec?.bootstrap?.configRef?.name]));
+    for (const ref of [spec.template?.spec?.infrastructureRef, spec.template?.spec?.bootstrap?.configRef]) {
+      if (!ref?.kind || !ref.apiGroup) continue;
+      const kind = ref.kind.replace(/Template$/, '');
+      const apiVersion = await o.contracts.apiVersion(ref);
+      const objs = await listIn<KubeObject>(ctx.client, { apiVersion, kind }, ms.metadata.namespace, spec.selector?.matchLabels ?? {});
+      for (const x of objs) {
+        const name = String(x.metadata?.name);
+        if (named.has(name) || isDeleting(x)) continue;
+        if (!x.metadata?.ownerReferences?.some((r) => r.kind === 'MachineSet' && r.uid === ms.metadata.uid)) continue;
+        await ctx.client.delete({ apiVersion, kind, namespace: ms.metadata.namespace, name }).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+        ctx.recorder.event(ms, 'Normal', 'SuccessfulDelete', `Deleted ${kind} ${name}: no Machine of this MachineSet uses it`);
+      }
+    }
   }
 
   async function reconcile(req: Request, ctx: ReconcileContext): Promise<Result | undefined> {
@@ -184,6 +235,7 @@ export function machineSetController(o: { contracts: ContractResolver }): Contro
       });
       ctx.recorder.event(ms, 'Normal', 'MachineRemediated', `Deleted unhealthy Machine ${m.metadata.name}`);
     }
+    await deleteOrphanedClones(ctx, ms, mine);
     const healthyLive = live.filter((x) => conditionOf(x, 'OwnerRemediated')?.status !== 'False');
     const desired = spec.replicas ?? 1;
     // settled, it waits for its Machines' events and the sync period, as upstream's does
