@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { defaultFleet, FleetError, type FleetFile, loadFleetFile, type ResolvedFleet, resolveFleet } from '../emulator/fleet/config.js';
 import { type BmcAddresses, destroyFleetDomains, Fleet } from '../emulator/fleet/fleet.js';
 import { fleetManifests } from '../emulator/fleet/manifests.js';
-import { FleetStore } from '../emulator/fleet/store.js';
+import { FleetStore, type SyncMode } from '../emulator/fleet/store.js';
 import { bindingProblem } from '../emulator/machine/libvirt/hypervisor.js';
 import { DirLockedError, lockDir } from '../lib/dir-lock.js';
 import { startApiServer } from '../provider/apiserver/server.js';
@@ -414,7 +414,7 @@ interface BmcServeOptions {
   trustedCa?: string[];
   backend?: string;
   libvirtUri?: string;
-  sync: 'full' | 'normal';
+  sync: SyncMode;
 }
 
 interface BmcManifestOptions {

@@ -196,12 +196,14 @@ describe('CLI errors a newcomer meets', () => {
       ['dev', 'up', '--hosts', 'abc'],
       ['dev', 'up', '--hosts', '1', '--control-planes', '2'],
       ['bmc', 'serve', '--time-scale', '-1'],
+      ['bmc', 'serve', '--sync', 'sometimes'],
       ['scenario', 'run'],
       ['nosuchcommand'],
     ]) {
       const r = await ferrite(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /error: .+/, args.join(' '));
+      if (args.includes('--sync')) assert.match(r.stderr, /--sync must be full or normal, not "sometimes"/);
     }
   });
 

@@ -147,15 +147,6 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
     }
     const clones = [{ apiVersion: await o.contracts.apiVersion(infraRef), kind: infra.kind, name: infra.name }];
     try {
-      await createConfigAndMachine();
-    } catch (e) {
-      await deleteClones(ctx, ns, clones);
-      throw e;
-    }
-    ctx.recorder.event(kcp, 'Normal', 'SuccessfulCreate', `Created Machine ${name}${init ? ' (kubeadm init)' : ' (kubeadm join)'}`);
-    return name;
-
-    async function createConfigAndMachine(): Promise<void> {
       await ctx.client.create(
         {
           apiVersion: K.kubeadmConfig.apiVersion,
@@ -193,7 +184,12 @@ export function kubeadmControlPlaneController(o: { contracts: ContractResolver; 
         },
         FIELD_MANAGER,
       );
+    } catch (e) {
+      await deleteClones(ctx, ns, clones);
+      throw e;
     }
+    ctx.recorder.event(kcp, 'Normal', 'SuccessfulCreate', `Created Machine ${name}${init ? ' (kubeadm init)' : ' (kubeadm join)'}`);
+    return name;
   }
 
   /** Removes the node's etcd member (its etcd pod record), then the Machine. */

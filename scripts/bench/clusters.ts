@@ -22,7 +22,7 @@ import { applyObject, ensureNamespace, fleetAddresses, IRONIC_AUTH_DIR, ironicAu
 import { fleetManifests } from '../../emulator/fleet/manifests.js';
 import { KubeClient, type KubeObject } from '../../provider/kube/client.js';
 import { substitute } from '../../scenarios/format.js';
-import { requestCounts } from '../../test/helpers/apiserver.js';
+import { metricSamples, requestCounts } from '../../test/helpers/apiserver.js';
 import { arg, cpuSeconds, ROOT } from './common.js';
 
 const CLUSTERS = Number(arg('--clusters', '100'));
@@ -82,14 +82,15 @@ async function ironicWorkers(url: string, dir: string): Promise<IronicWorkers | 
     });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     const text = await r.text();
-    const one = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const one = (name: string) => metricSamples(text, name)[0]?.value ?? Number.NaN;
     const byTask: IronicWorkers['byTask'] = {};
-    for (const m of text.matchAll(/^ironic_conductor_(tasks_total|task_worker_seconds_total)\{task="([^"]+)"\} (\S+)$/gm)) {
-      byTask[m[2]] ??= { tasks: 0, workerSeconds: 0 };
-      const t = byTask[m[2]];
-      if (m[1] === 'tasks_total') t.tasks = Number(m[3]);
-      else t.workerSeconds = +Number(m[3]).toFixed(1);
-    }
+    const task = (t: string) => {
+      byTask[t] ??= { tasks: 0, workerSeconds: 0 };
+      return byTask[t];
+    };
+    for (const s of metricSamples(text, 'ironic_conductor_tasks_total')) task(s.labels.task).tasks = s.value;
+    for (const s of metricSamples(text, 'ironic_conductor_task_worker_seconds_total'))
+      task(s.labels.task).workerSeconds = +s.value.toFixed(1);
     return { pool: one('ironic_conductor_workers'), refusals: one('ironic_conductor_worker_refusals_total'), byTask };
   } catch (e) {
     console.log(`Ironic's worker metrics could not be read at ${url}/metrics: ${(e as Error).message}`);

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import type { MachineOs } from '../../machine/boot-handlers.js';
+import { realClock } from '../../machine/clock.js';
 import type { MachineSpec } from '../../machine/model.js';
-import { realClock } from './hardware.js';
 
 const MiB = 1024 * 1024;
 /** IPA makes the config drive partition 64 MiB */

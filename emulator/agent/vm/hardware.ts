@@ -1,7 +1,6 @@
 // What the agent ramdisk reports about the machine it runs on, read from the kernel (/sys, /proc)
 // rather than a fleet file: the inventory Ironic gets from a VM is the VM's own.
 import { readdirSync, readFileSync } from 'node:fs';
-import { realClock } from '../../machine/clock.js';
 import { DEFAULT_BIOS, DEFAULT_TIMINGS, type DiskSpec, type MachineSpec, type NicSpec } from '../../machine/model.js';
 
 function read(path: string, fallback = ''): string {
@@ -100,5 +99,3 @@ export function oemStrings(sys = '/sys'): Map<string, string> {
   }
   return out;
 }
-
-export { realClock };
